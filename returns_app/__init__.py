@@ -1,0 +1,39 @@
+"""Returns assistant: the Flask application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from . import config, database_session, filters, http_errors, security_headers
+from .extensions import babel, csrf, login_manager
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    config.load(app, overrides)
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "en")
+    database_session.init_app(app)
+    filters.init_app(app)
+    http_errors.init_app(app)
+    security_headers.init_app(app)
+
+    from .api import bp as api_bp
+    from .cli import register as register_cli
+    from .customer import bp as customer_bp
+
+    app.register_blueprint(customer_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)  # bearer tokens, never cookies: nothing for a forged request to ride on
+    register_cli(app)
+    return app

@@ -1,0 +1,76 @@
+"""API endpoints: parse JSON, call one service function, answer with the contract's shape."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from ..database_session import get_db
+from ..errors import Invalid, Malformed
+from ..services import customers, orders, returns
+from . import auth, bp
+from .openapi import document
+
+
+def json_body(required: bool = True) -> dict:
+    data = request.get_json(force=True, silent=True)
+    if data is None and not required and not request.get_data():
+        return {}
+    if not isinstance(data, dict):
+        raise Malformed("The body must be a JSON object.")
+    return data
+
+
+def _created(payload: dict):
+    return jsonify(payload), 201
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(document())
+
+
+@bp.post("/orders")
+def create_order():
+    merchant = auth.merchant()
+    order = orders.create_order(get_db(), merchant["id"], json_body())
+    return _created(orders.as_api(order))
+
+
+@bp.post("/customer/session")
+def create_session():
+    data = json_body()
+    token = customers.create_api_session(
+        get_db(), str(data.get("order_number") or ""), str(data.get("email") or ""),
+        request.remote_addr or "unknown")
+    return _created({"token": token})
+
+
+@bp.get("/orders/<int:order_id>")
+def get_order(order_id: int):
+    viewer = auth.customer()
+    db = get_db()
+    orders.order_for_viewer(db, viewer, order_id)
+    return jsonify(orders.as_api(orders.order_details(db, order_id)))
+
+
+@bp.post("/orders/<int:order_id>/returns")
+def report_return(order_id: int):
+    viewer = auth.customer()
+    ret = returns.report_return(get_db(), viewer, order_id, json_body())
+    return _created(returns.as_api(ret))
+
+
+@bp.post("/returns/<int:return_id>/shipment")
+def return_shipment(return_id: int):
+    viewer = auth.customer()
+    data = json_body(required=False)
+    tracking = data.get("tracking_number")
+    if tracking is not None and not isinstance(tracking, str):
+        raise Invalid(fields={"tracking_number": "Must be a string."})
+    return jsonify(returns.as_api(returns.mark_sent(get_db(), viewer, return_id, tracking)))
+
+
+@bp.post("/returns/<int:return_id>/cancel")
+def return_cancel(return_id: int):
+    viewer = auth.customer()
+    return jsonify(returns.as_api(returns.cancel_return(get_db(), viewer, return_id)))

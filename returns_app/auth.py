@@ -1,0 +1,59 @@
+"""Who is signed in (Flask-Login, one principal per session) and what a customer may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import session
+from flask_login import current_user
+
+from .database_session import get_db
+from .extensions import login_manager
+from .services import customers
+from .services.orders import Viewer
+
+ORDER_ACCESS_KEY = "order_ids"
+MAX_REMEMBERED_ORDERS = 20
+
+
+@dataclass
+class Principal:
+    kind: str
+    id: int
+    email: str
+    name: str
+    is_authenticated: bool = True
+    is_active: bool = True
+    is_anonymous: bool = False
+
+    def get_id(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+@login_manager.user_loader
+def _load(user_id: str) -> Principal | None:
+    kind, _, raw_id = user_id.partition(":")
+    if kind == "customer" and raw_id.isdigit():
+        row = customers.get_customer(get_db(), int(raw_id))
+        if row:
+            return Principal("customer", row["id"], row["email"], row["name"])
+    return None
+
+
+def signed_in_customer_id() -> int | None:
+    if current_user.is_authenticated and current_user.kind == "customer":
+        return current_user.id
+    return None
+
+
+def customer_viewer() -> Viewer:
+    return Viewer(
+        customer_id=signed_in_customer_id(),
+        order_ids=frozenset(session.get(ORDER_ACCESS_KEY, [])),
+    )
+
+
+def remember_order(order_id: int) -> None:
+    """An order found by number + email stays open in this browser session."""
+    known = [i for i in session.get(ORDER_ACCESS_KEY, []) if i != order_id]
+    session[ORDER_ACCESS_KEY] = [order_id, *known][:MAX_REMEMBERED_ORDERS]

@@ -1,0 +1,41 @@
+"""Configuration from environment variables, with safe development defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+
+def _secret_key(instance: Path) -> str:
+    # A key that survives restarts, so signed-in sessions and emailed links keep working.
+    if key := os.environ.get("RETURNS_SECRET_KEY"):
+        return key
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load(app: Flask, overrides: dict | None) -> None:
+    instance = Path(app.instance_path)
+    env = os.environ.get("RETURNS_ENV", "development")
+    app.config.update(
+        ENV_NAME=env,
+        DATABASE=os.environ.get("RETURNS_DATABASE", str(instance / "returns.sqlite3")),
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=env != "development",
+        # Customers fill the return form at their own pace; the token lives as long as the session.
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE="en",
+    )
+    if overrides:
+        app.config.update(overrides)
+    if "SECRET_KEY" not in (overrides or {}):
+        app.config["SECRET_KEY"] = _secret_key(instance)

@@ -1,0 +1,121 @@
+"""One form per customer screen. Forms check shape; the domain checks the rules."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
+
+REASON_LABELS = {
+    "changed_mind": "Changed my mind",
+    "too_small": "Too small",
+    "too_large": "Too large",
+    "not_as_described": "Not as described",
+    "damaged": "Arrived damaged or faulty",
+    "wrong_item": "Wrong item sent",
+    "arrived_late": "Arrived too late",
+    "other": "Other (tell us below)",
+}
+
+
+class FindOrderForm(FlaskForm):
+    order_number = StringField(
+        "Order number",
+        validators=[InputRequired("Enter the order number from your confirmation email."),
+                    Length(max=40)],
+        description="Nine digits, for example 482-913-057.",
+    )
+    email = EmailField(
+        "Email address",
+        validators=[InputRequired("Enter the email address you used for the order."),
+                    Email("Enter a valid email address, like name@example.com."),
+                    Length(max=254)],
+    )
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email address", validators=[InputRequired("Enter your email address."),
+                                                    Length(max=254)])
+    password = PasswordField("Password", validators=[InputRequired("Enter your password.")])
+
+
+class ShipmentForm(FlaskForm):
+    tracking_number = StringField(
+        "Tracking number (optional)", validators=[Optional(), Length(max=64)],
+        description="From your receipt at the post office or drop-off point.",
+    )
+
+
+class CancelReturnForm(FlaskForm):
+    """No fields: the button still carries a CSRF token."""
+
+
+class ReportReturnForm(FlaskForm):
+    """Fields are added per order line by `report_return_form`."""
+
+    line_ids: list[int] = []
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for line_id in self.line_ids:
+            if not (self[f"qty_{line_id}"].data or 0) > 0:
+                continue
+            reason = self[f"reason_{line_id}"]
+            if not reason.data:
+                reason.errors = [*reason.errors, "Choose why this item goes back."]
+                valid = False
+            comment = self[f"comment_{line_id}"]
+            if reason.data == "other" and not (comment.data or "").strip():
+                comment.errors = [*comment.errors, "Tell us in a few words why it goes back."]
+                valid = False
+        return valid
+
+    @property
+    def errored_line_ids(self) -> list[int]:
+        return [i for i in self.line_ids
+                if any(self[f"{name}_{i}"].errors for name in ("qty", "reason", "comment"))]
+
+
+def report_return_form(lines: list[dict], **kwargs) -> ReportReturnForm:
+    class Form(ReportReturnForm):
+        pass
+
+    reasons = [SelectChoice("", "Choose a reason"),
+               *(SelectChoice(code, label) for code, label in REASON_LABELS.items())]
+    for line in lines:
+        if not line["returnable"]:
+            continue
+        Form.line_ids = [*Form.line_ids, line["id"]]
+        setattr(Form, f"qty_{line['id']}", IntegerField(
+            "How many go back", default=0,
+            validators=[InputRequired("Enter how many go back (0 keeps them all)."),
+                        NumberRange(min=0, message="Enter 0 or more.")]))
+        setattr(Form, f"reason_{line['id']}", SelectField("Reason", choices=reasons,
+                                                          default=""))
+        setattr(Form, f"comment_{line['id']}", StringField(
+            "Anything to add?", validators=[Optional(), Length(max=500)]))
+    return Form(**kwargs)
+
+
+def chosen_items(form: ReportReturnForm) -> tuple[list[dict], list[int]]:
+    """The service's items, and for each the line id it came from (to put errors back)."""
+    items, line_ids = [], []
+    for line_id in form.line_ids:
+        quantity = form[f"qty_{line_id}"].data or 0
+        if quantity <= 0:
+            continue
+        items.append({
+            "line_id": line_id,
+            "quantity": quantity,
+            "reason": form[f"reason_{line_id}"].data or None,
+            "comment": form[f"comment_{line_id}"].data or "",
+        })
+        line_ids.append(line_id)
+    return items, line_ids

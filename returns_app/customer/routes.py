@@ -1,0 +1,183 @@
+"""Customer views: each parses its form, calls one service function, then redirects or renders."""
+
+from __future__ import annotations
+
+import re
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import login_user, logout_user
+
+from .. import auth
+from ..database_session import get_db
+from ..errors import Conflict, Invalid, NotFound, Unauthorized
+from ..services import customers, orders, returns
+from . import bp
+from .forms import (
+    REASON_LABELS,
+    CancelReturnForm,
+    FindOrderForm,
+    ShipmentForm,
+    SignInForm,
+    chosen_items,
+    report_return_form,
+)
+
+
+def _client() -> str:
+    return request.remote_addr or "unknown"
+
+
+@bp.route("/", methods=["GET", "POST"])
+def find_order():
+    form = FindOrderForm()
+    if form.validate_on_submit():
+        try:
+            found = customers.find_order(get_db(), form.order_number.data, form.email.data,
+                                         _client())
+        except NotFound as exc:
+            form.form_errors.append(exc.message)
+        else:
+            auth.remember_order(found["id"])
+            return redirect(url_for(".order", order_id=found["id"]))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("customer/find_order.html", form=form), status
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+def sign_in():
+    form = SignInForm()
+    if form.validate_on_submit():
+        try:
+            customer_id = customers.sign_in(get_db(), form.email.data, form.password.data)
+        except Unauthorized as exc:
+            form.form_errors.append(exc.message)
+        else:
+            customer = customers.get_customer(get_db(), customer_id)
+            login_user(auth.Principal("customer", customer_id, customer["email"],
+                                      customer["name"]))
+            return redirect(url_for(".orders_list"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("customer/sign_in.html", form=form), status
+
+
+@bp.post("/signout")
+def sign_out():
+    # CSRFProtect has already checked the token of this and every other POST.
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for(".find_order"))
+
+
+@bp.get("/orders")
+def orders_list():
+    viewer = auth.customer_viewer()
+    db = get_db()
+    listed = orders.orders_of_customer(db, viewer.customer_id) if viewer.customer_id else []
+    known = {o["id"] for o in listed}
+    for order_id in viewer.order_ids - known:
+        listed.append(orders.order_details(db, order_id))
+    if not listed:
+        return redirect(url_for(".find_order"))
+    return render_template("customer/orders.html", orders=listed)
+
+
+@bp.get("/orders/<int:order_id>")
+def order(order_id: int):
+    db = get_db()
+    found = orders.order_for_viewer(db, auth.customer_viewer(), order_id)
+    details = orders.order_details(db, found["id"])
+    instructions = returns.instructions_for_order(db, details)
+    return render_template(
+        "customer/order.html", order=details,
+        window=returns.return_window(details, instructions),
+    )
+
+
+@bp.route("/orders/<int:order_id>/returns/new", methods=["GET", "POST"])
+def report_return(order_id: int):
+    db = get_db()
+    viewer = auth.customer_viewer()
+    orders.order_for_viewer(db, viewer, order_id)
+    details = orders.order_details(db, order_id)
+    form = report_return_form(details["lines"])
+    existing_return_id = None
+    if form.validate_on_submit():
+        items, line_ids = chosen_items(form)
+        try:
+            ret = returns.report_return(db, viewer, order_id, {"items": items})
+        except Invalid as exc:
+            existing_return_id = exc.details.get("existing_return_id")
+            _errors_to_form(form, exc, line_ids)
+        else:
+            flash("Your return is registered. Here is how to send it back.", "success")
+            return redirect(url_for(".return_page", return_id=ret["id"]))
+    instructions = returns.instructions_for_order(db, details)
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "customer/report_return.html", order=details, form=form,
+        window=returns.return_window(details, instructions),
+        existing_return_id=existing_return_id,
+    ), status
+
+
+_ITEM_FIELD = re.compile(r"items\[(\d+)\]\.(\w+)")
+_FORM_PREFIX = {"quantity": "qty", "reason": "reason", "comment": "comment", "line_id": "qty"}
+
+
+def _errors_to_form(form, exc: Invalid, line_ids: list[int]) -> None:
+    """Put each of the service's item errors next to the field of the line it concerns."""
+    for field, message in exc.fields.items():
+        match = _ITEM_FIELD.fullmatch(field)
+        if match and int(match[1]) < len(line_ids):
+            target = form[f"{_FORM_PREFIX.get(match[2], 'qty')}_{line_ids[int(match[1])]}"]
+            target.errors = [*target.errors, message]
+        else:
+            form.form_errors.append(message)
+    if not exc.fields:
+        form.form_errors.append(exc.message)
+
+
+@bp.get("/returns/<int:return_id>")
+def return_page(return_id: int):
+    ret = returns.return_details(get_db(), auth.customer_viewer(), return_id)
+    amounts = orders.amounts(get_db(), ret["order_id"])
+    return render_template(
+        "customer/return.html", ret=ret, amounts=amounts, reason_labels=REASON_LABELS,
+        shipment_form=ShipmentForm(), cancel_form=CancelReturnForm(),
+    )
+
+
+@bp.post("/returns/<int:return_id>/sent")
+def return_sent(return_id: int):
+    form = ShipmentForm()
+    db = get_db()
+    viewer = auth.customer_viewer()
+    if form.validate_on_submit():
+        try:
+            returns.mark_sent(db, viewer, return_id, form.tracking_number.data)
+        except Invalid as exc:
+            form.tracking_number.errors = [exc.fields.get("tracking_number", exc.message)]
+        except Conflict as exc:
+            flash(exc.message, "error")
+            return redirect(url_for(".return_page", return_id=return_id))
+        else:
+            flash("Thanks, we've noted that your return is on its way.", "success")
+            return redirect(url_for(".return_page", return_id=return_id))
+    ret = returns.return_details(db, viewer, return_id)
+    return render_template(
+        "customer/return.html", ret=ret, amounts=orders.amounts(db, ret["order_id"]),
+        reason_labels=REASON_LABELS, shipment_form=form, cancel_form=CancelReturnForm(),
+    ), 422
+
+
+@bp.post("/returns/<int:return_id>/cancel")
+def return_cancel(return_id: int):
+    try:
+        returns.cancel_return(get_db(), auth.customer_viewer(), return_id)
+    except Conflict as exc:
+        flash(exc.message, "error")
+    else:
+        flash("Your return is cancelled. You keep the items, and their amount is due again.",
+              "info")
+    return redirect(url_for(".return_page", return_id=return_id))

@@ -1,0 +1,270 @@
+"""The one way into the database: connections, the write transaction, and the schema.
+
+Every other module receives a ``sqlite_utils.Database`` from here and never opens one itself.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+# Other modules name the type through here, so this stays the only importer of sqlite_utils.
+Database = sqlite_utils.Database
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    """Open a connection with the pragmas every connection needs.
+
+    ``isolation_level=None`` stops the sqlite3 module from opening transactions behind our back:
+    the only transactions are the explicit ones in ``write_transaction`` and sqlite-utils' own.
+    """
+    memory = str(path) == ":memory:"
+    conn = sqlite3.connect(
+        str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    if not memory:
+        conn.execute("PRAGMA journal_mode=WAL")
+    # FULL: a customer told "paid" stays paid after a power cut, even in WAL mode.
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    return sqlite_utils.Database(conn)
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """Run a read-then-write unit of work atomically.
+
+    BEGIN IMMEDIATE takes the write lock before the first read, so two processes can't both read
+    the old state and both write (a plain deferred BEGIN loses updates or fails with "locked" under
+    concurrency; see STYLE.md). sqlite-utils table methods called inside use savepoints.
+    """
+    if db.conn.in_transaction:
+        raise RuntimeError("write_transaction does not nest; pass the open transaction down")
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    else:
+        db.conn.execute("COMMIT")
+
+
+# ---------------------------------------------------------------------------------------------
+# Migrations: numbered functions, applied in order, each once, each in its own transaction.
+# ---------------------------------------------------------------------------------------------
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = []
+
+
+def migration(fn: Callable[[sqlite_utils.Database], None]):
+    MIGRATIONS.append(fn)
+    return fn
+
+
+def _execute_all(db: sqlite_utils.Database, script: str) -> None:
+    # Not executescript(): it COMMITs first, which would split a migration across transactions.
+    for statement in script.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _append_only(db: sqlite_utils.Database, table: str) -> None:
+    # Money and audit history are corrected by new rows, never rewritten.
+    for action in ("UPDATE", "DELETE"):
+        db.execute(
+            f"""CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table}
+            BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"""
+        )
+
+
+@migration
+def m001_core(db: sqlite_utils.Database) -> None:
+    _execute_all(
+        db,
+        """
+        CREATE TABLE merchant (
+            id INTEGER PRIMARY KEY,
+            slug TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            webhook_url TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE merchant_api_key (
+            id INTEGER PRIMARY KEY,
+            merchant_id INTEGER NOT NULL REFERENCES merchant(id),
+            prefix TEXT NOT NULL,
+            key_hash TEXT NOT NULL UNIQUE,
+            label TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        CREATE TABLE merchant_user (
+            id INTEGER PRIMARY KEY,
+            merchant_id INTEGER NOT NULL REFERENCES merchant(id),
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT NOT NULL DEFAULT '',
+            password_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE support_user (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            password_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE customer (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT NOT NULL,
+            password_hash TEXT,
+            bank_account_masked TEXT,
+            uses_app INTEGER NOT NULL DEFAULT 0 CHECK (uses_app IN (0, 1)),
+            language TEXT NOT NULL DEFAULT 'sv' CHECK (language IN ('sv', 'en')),
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE instructions_version (
+            id INTEGER PRIMARY KEY,
+            merchant_id INTEGER NOT NULL REFERENCES merchant(id),
+            version INTEGER NOT NULL CHECK (version > 0),
+            language TEXT NOT NULL CHECK (language IN ('sv', 'en')),
+            source TEXT NOT NULL,
+            html TEXT NOT NULL,
+            return_window_days INTEGER NOT NULL CHECK (return_window_days >= 14),
+            days_to_send INTEGER NOT NULL CHECK (days_to_send > 0),
+            send_methods TEXT NOT NULL,
+            return_address TEXT NOT NULL,
+            non_returnable TEXT NOT NULL DEFAULT '[]',
+            content_hash TEXT NOT NULL,
+            published_by TEXT NOT NULL,
+            published_at TEXT NOT NULL,
+            UNIQUE (merchant_id, version)
+        );
+        CREATE TABLE orders (
+            id INTEGER PRIMARY KEY,
+            merchant_id INTEGER NOT NULL REFERENCES merchant(id),
+            customer_id INTEGER NOT NULL REFERENCES customer(id),
+            order_number TEXT NOT NULL UNIQUE,
+            merchant_reference TEXT NOT NULL,
+            currency TEXT NOT NULL CHECK (length(currency) = 3),
+            payment_method TEXT NOT NULL CHECK (payment_method IN ('invoice', 'card')),
+            purchased_at TEXT NOT NULL,
+            delivered_at TEXT,
+            due_date TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (merchant_id, merchant_reference)
+        );
+        CREATE INDEX orders_customer ON orders(customer_id);
+        CREATE TABLE order_line (
+            id INTEGER PRIMARY KEY,
+            order_id INTEGER NOT NULL REFERENCES orders(id),
+            position INTEGER NOT NULL,
+            sku TEXT NOT NULL,
+            name TEXT NOT NULL,
+            quantity INTEGER NOT NULL CHECK (quantity > 0),
+            unit_price_minor INTEGER NOT NULL CHECK (unit_price_minor >= 0),
+            returnable INTEGER NOT NULL DEFAULT 1 CHECK (returnable IN (0, 1)),
+            non_returnable_reason TEXT,
+            UNIQUE (order_id, position)
+        );
+        CREATE TABLE returns (
+            id INTEGER PRIMARY KEY,
+            order_id INTEGER NOT NULL REFERENCES orders(id),
+            status TEXT NOT NULL CHECK (status IN
+                ('reported', 'sent', 'received', 'resolved', 'cancelled', 'expired')),
+            instructions_version_id INTEGER REFERENCES instructions_version(id),
+            reported_at TEXT NOT NULL,
+            send_by TEXT NOT NULL,
+            refund_due_by TEXT NOT NULL,
+            sent_at TEXT,
+            tracking_number TEXT,
+            received_at TEXT,
+            resolved_at TEXT,
+            cancelled_at TEXT,
+            expired_at TEXT
+        );
+        CREATE INDEX returns_order ON returns(order_id);
+        CREATE INDEX returns_status ON returns(status);
+        CREATE TABLE return_item (
+            id INTEGER PRIMARY KEY,
+            return_id INTEGER NOT NULL REFERENCES returns(id),
+            order_line_id INTEGER NOT NULL REFERENCES order_line(id),
+            quantity INTEGER NOT NULL CHECK (quantity > 0),
+            reason TEXT NOT NULL,
+            comment TEXT NOT NULL DEFAULT '',
+            received_quantity INTEGER NOT NULL DEFAULT 0 CHECK (received_quantity >= 0),
+            accepted_quantity INTEGER NOT NULL DEFAULT 0 CHECK (accepted_quantity >= 0),
+            rejected_quantity INTEGER NOT NULL DEFAULT 0 CHECK (rejected_quantity >= 0),
+            decision_reason TEXT,
+            CHECK (accepted_quantity + rejected_quantity <= quantity),
+            UNIQUE (return_id, order_line_id)
+        );
+        CREATE INDEX return_item_line ON return_item(order_line_id);
+        CREATE TABLE ledger_entry (
+            id INTEGER PRIMARY KEY,
+            order_id INTEGER NOT NULL REFERENCES orders(id),
+            kind TEXT NOT NULL CHECK (kind IN ('charge', 'credit', 'payment', 'refund')),
+            amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+            idempotency_key TEXT NOT NULL,
+            memo TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            UNIQUE (order_id, kind, idempotency_key)
+        );
+        CREATE TABLE customer_token (
+            id INTEGER PRIMARY KEY,
+            customer_id INTEGER NOT NULL REFERENCES customer(id),
+            order_id INTEGER REFERENCES orders(id),
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        CREATE TABLE lookup_attempt (
+            id INTEGER PRIMARY KEY,
+            bucket TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX lookup_attempt_bucket ON lookup_attempt(bucket, at);
+        CREATE TABLE audit_event (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject_kind TEXT NOT NULL,
+            subject_id INTEGER NOT NULL,
+            before_json TEXT,
+            after_json TEXT,
+            why TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX audit_event_subject ON audit_event(subject_kind, subject_id);
+        """
+    )
+    _append_only(db, "ledger_entry")
+    _append_only(db, "audit_event")
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply every migration not yet applied; return the names applied now."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    applied = {row[0] for row in db.execute("SELECT name FROM _migrations").fetchall()}
+    done = []
+    for fn in MIGRATIONS:
+        if fn.__name__ in applied:
+            continue
+        with write_transaction(db):
+            fn(db)
+            db.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES (?, datetime('now'))",
+                [fn.__name__],
+            )
+        done.append(fn.__name__)
+    return done

@@ -1,0 +1,106 @@
+"""Demo data for `make run`: three merchants with their real instructions, two customers
+(one who lives by email, one with the app and a bank account), and orders in useful states."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from . import clock
+from .db import Database, write_transaction
+from .passwords import hash_password
+from .services import merchants, orders, returns
+from .services.orders import Viewer
+
+SAMPLES = Path(__file__).resolve().parent.parent / "merchant_instructions" / "samples"
+DEMO_PASSWORD = "returns-demo"  # noqa: S105  (printed on purpose: demo data only)
+DEMO_MERCHANTS = (
+    ("Nordic Outfitters", "nordic-outfitters.md"),
+    ("Hemma Design", "hemma-design.md"),
+    ("Techbolaget", "techbolaget.md"),
+)
+CUSTOMERS = {
+    "anna": {"email": "anna.svensson@example.se", "name": "Anna Svensson", "uses_app": 0,
+             "bank_account_masked": None},
+    "erik": {"email": "erik.lind@example.se", "name": "Erik Lind", "uses_app": 1,
+             "bank_account_masked": "8327-9 *** ***-4"},
+}
+
+
+def _order(db, merchant_id, who, reference, payment_method, delivered_days_ago, lines,
+           number):
+    now = clock.now()
+    customer = CUSTOMERS[who]
+    payload = {
+        "merchant_reference": reference,
+        "customer": {"email": customer["email"], "name": customer["name"]},
+        "currency": "SEK",
+        "payment_method": payment_method,
+        "purchased_at": clock.iso(now - timedelta(days=(delivered_days_ago or 0) + 2)),
+        "lines": [{"sku": s, "name": n, "quantity": q, "unit_price": p} for s, n, q, p in lines],
+    }
+    if delivered_days_ago is not None:
+        payload["delivered_at"] = clock.iso(now - timedelta(days=delivered_days_ago))
+    return orders.create_order(db, merchant_id, payload, order_number=number)
+
+
+def load_demo(db: Database) -> str | None:
+    """Returns what to print (API keys are shown this once), or None when already loaded."""
+    if db.execute("SELECT count(*) FROM merchant").fetchone()[0]:
+        return None
+    out = []
+    ids = {}
+    for name, sample in DEMO_MERCHANTS:
+        merchant, key = merchants.create_merchant(db, name, actor="demo")
+        merchants.publish_instructions(db, merchant["id"], (SAMPLES / sample).read_text(),
+                                       published_by="demo")
+        ids[name] = merchant["id"]
+        out.append(f"  {name:<18} API key: {key}")
+
+    nordic, hemma, tech = (ids[name] for name, _ in DEMO_MERCHANTS)
+    _order(db, nordic, "anna", "NO-10023", "invoice", 3, [
+        ("JEANS-32-BLU", "Straight jeans, blue, W32", 1, 79900),
+        ("TEE-M-WHT", "Organic T-shirt, white, M", 2, 19900),
+        ("UW-BRIEF-M", "Cotton briefs, 3-pack", 1, 14900),
+    ], "482-913-057")
+    _order(db, tech, "anna", "TB-5531", "invoice", 20, [
+        ("HP-WL-200", "Wireless headphones WL-200", 1, 129900),
+    ], "733-204-118")
+    lamp = _order(db, hemma, "anna", "HD-8812", "card", 5, [
+        ("LAMP-OAK", "Oak table lamp", 1, 89500),
+        ("CUSH-LIN-GRN", "Linen cushion cover, green", 2, 24900),
+    ], "615-880-342")
+    erik = _order(db, nordic, "erik", "NO-10031", "invoice", 2, [
+        ("JKT-L-NVY", "Rain jacket, navy, L", 1, 149900),
+        ("SOCK-WOOL-42", "Wool socks, size 42", 3, 8900),
+    ], "290-117-664")
+    _order(db, tech, "erik", "TB-5580", "card", None, [
+        ("KB-MECH-SE", "Mechanical keyboard, Swedish layout", 1, 119900),
+        ("GC-500", "Gift card 500 kr", 1, 50000),
+    ], "904-552-731")
+
+    with write_transaction(db):
+        for data in CUSTOMERS.values():
+            db.execute(
+                "UPDATE customer SET password_hash = ?, uses_app = ?, bank_account_masked = ?"
+                " WHERE email = ?",
+                [hash_password(DEMO_PASSWORD), data["uses_app"], data["bank_account_masked"],
+                 data["email"]])
+    returns.report_return(db, Viewer(order_ids=frozenset({lamp["id"]})), lamp["id"], {"items": [
+        {"line_id": lamp["lines"][0]["id"], "quantity": 1, "reason": "not_as_described",
+         "comment": "The shade is much darker than in the pictures."}]})
+    returns.report_return(db, Viewer(order_ids=frozenset({erik["id"]})), erik["id"], {"items": [
+        {"line_id": erik["lines"][0]["id"], "quantity": 1, "reason": "too_large"}]})
+    return "\n".join(["Demo merchants (API keys are shown only now):", *out])
+
+
+def sign_in_help(base_url: str) -> str:
+    a, e = CUSTOMERS["anna"], CUSTOMERS["erik"]
+    return "\n".join([
+        f"Returns assistant: {base_url}/",
+        "  Find an order without an account: order 482-913-057 with "
+        f"{a['email']}",
+        f"  Or sign in at {base_url}/signin as {a['email']} or {e['email']}, "
+        f"password {DEMO_PASSWORD}",
+        f"  API document: {base_url}/api/v1/openapi.json",
+    ])

@@ -1,0 +1,54 @@
+"""The domain's own exceptions. `http_errors` maps them to status codes, pages and the API shape."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "error"
+
+    def __init__(self, message: str = "", **details):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class Invalid(DomainError):
+    """Values that break a rule. `fields` maps each bad field to its own message."""
+
+    code = "invalid"
+
+    def __init__(self, message: str = "", fields: dict[str, str] | None = None, **details):
+        self.fields = dict(fields or {})
+        if not message:
+            message = "; ".join(f"{k}: {v}" for k, v in self.fields.items())
+        super().__init__(message, **details)
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+
+
+class TooLarge(DomainError):
+    code = "too_large"
+
+
+class Malformed(DomainError):
+    """The request itself can't be read (not JSON, wrong top-level type, missing header)."""
+
+    code = "malformed"

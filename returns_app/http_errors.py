@@ -1,0 +1,84 @@
+"""Every error in one place: domain exceptions and HTTP errors to status codes, to the API's
+error shape and to the HTML error pages."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from . import errors
+
+STATUS = {
+    errors.Malformed: 400,
+    errors.Unauthorized: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.TooLarge: 413,
+    errors.Invalid: 422,
+    errors.RateLimited: 429,
+}
+HTTP_CODES = {
+    400: "malformed", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+    422: "invalid", 429: "rate_limited", 500: "server_error",
+}
+
+
+def status_of(exc: errors.DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_error(status: int, code: str, message: str, **extra):
+    body = {"error": {"code": code, "message": message, **extra}}
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _domain_error(exc: errors.DomainError):
+    status = status_of(exc)
+    if wants_json():
+        extra = {}
+        if isinstance(exc, errors.Invalid) and exc.fields:
+            extra["fields"] = exc.fields
+        for key in ("problems", "existing_return_id"):
+            if key in exc.details:
+                extra[key] = exc.details[key]
+        response = api_error(status, exc.code, exc.message or exc.code, **extra)
+    else:
+        response = make_response(
+            render_template("error.html", status=status, message=exc.message), status)
+    if isinstance(exc, errors.RateLimited):
+        response.headers["Retry-After"] = str(exc.details.get("retry_after", 60))
+    return response
+
+
+def _http_error(exc: HTTPException):
+    status = exc.code or 500
+    if wants_json():
+        return api_error(status, HTTP_CODES.get(status, "error"), exc.description or exc.name)
+    message = exc.description if status not in (404, 500) else None
+    return render_template("error.html", status=status, message=message), status
+
+
+def _csrf_error(exc: CSRFError):
+    return render_template(
+        "error.html", status=400,
+        message="This form had expired or was sent from somewhere else. Go back, reload the "
+                "page and send it again.",
+    ), 400
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(errors.DomainError, _domain_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)

@@ -1,0 +1,94 @@
+"""Money: integer minor units in, integer minor units out.
+
+The only place text becomes money (through Decimal, never float), and the pure rules of
+DESIGN.md's money section. Formatting for people is a template filter, not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from decimal import Decimal, InvalidOperation
+
+from .errors import Invalid
+
+MINOR_PER_MAJOR = 100
+
+
+def parse_amount(text: str, field: str = "amount") -> int:
+    """'1 234,50' or '1234.50' -> 123450. Refuses more than two decimals and negatives."""
+    cleaned = text.strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    cleaned = cleaned.removesuffix("kr").removesuffix("SEK")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise Invalid(fields={field: "Enter an amount such as 249,50."}) from None
+    if not value.is_finite() or value < 0:
+        raise Invalid(fields={field: "Enter an amount of zero or more."})
+    minor = value * MINOR_PER_MAJOR
+    if minor != minor.to_integral_value():
+        raise Invalid(fields={field: "Use at most two decimals (öre)."})
+    return int(minor)
+
+
+@dataclass(frozen=True)
+class LineValue:
+    quantity: int
+    unit_price: int
+
+
+@dataclass(frozen=True)
+class ItemValue:
+    """One return item as money sees it: how many, at what unit price, and what was decided."""
+
+    quantity: int
+    unit_price: int
+    accepted: int
+    rejected: int
+    open: bool  # the return is still under way (reported, sent or received)
+
+
+@dataclass(frozen=True)
+class Amounts:
+    total: int
+    payable_now: int
+    paused: int
+    paid: int
+    refunded: int
+    refund_owed: int
+    accepted: int
+
+    def as_api(self) -> dict[str, int]:
+        data = asdict(self)
+        data.pop("accepted")
+        return data
+
+
+def compute_amounts(
+    lines: Iterable[LineValue],
+    items: Iterable[ItemValue],
+    payments: int,
+    refunds: int,
+) -> Amounts:
+    """DESIGN.md's money rules for one order.
+
+    T = order total; A = value of accepted items; P = value of undecided items in open returns.
+    """
+    total = sum(line.quantity * line.unit_price for line in lines)
+    accepted = 0
+    pending = 0
+    for item in items:
+        accepted += item.accepted * item.unit_price
+        if item.open:
+            pending += (item.quantity - item.accepted - item.rejected) * item.unit_price
+    net_paid = payments - refunds
+    owed = total - accepted - net_paid
+    return Amounts(
+        total=total,
+        payable_now=max(0, owed - pending),
+        paused=max(0, min(pending, owed)),
+        paid=payments,
+        refunded=refunds,
+        refund_owed=max(0, net_paid - (total - accepted)),
+        accepted=accepted,
+    )

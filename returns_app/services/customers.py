@@ -1,0 +1,105 @@
+"""How customers get in: order number + email (no account), an API token, or a demo password."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from .. import clock
+from ..db import Database, write_transaction
+from ..errors import Invalid, NotFound, RateLimited, Unauthorized
+from ..passwords import hash_secret, new_secret, verify_password
+from ..validation import normalize_email
+from .orders import Viewer, normalize_order_number
+
+LOOKUP_WINDOW = timedelta(minutes=15)
+LOOKUP_LIMIT_PER_ORDER = 5  # a real customer mistypes a few times; a guesser needs thousands
+LOOKUP_LIMIT_PER_CLIENT = 20
+TOKEN_LIFETIME = timedelta(days=30)
+NOT_FOUND_MESSAGE = (
+    "We couldn't find an order with that order number and email address. Check both against "
+    "your order confirmation email."
+)
+
+
+def _failures(db, bucket: str, since: str) -> int:
+    return db.execute(
+        "SELECT count(*) FROM lookup_attempt WHERE bucket = ? AND at > ?", [bucket, since]
+    ).fetchone()[0]
+
+
+def find_order(db: Database, order_number: str, email: str, client: str) -> dict:
+    """The order that matches both, or one generic NotFound; repeated guessing is refused.
+
+    Attempts are counted in the database so the limit holds across every server process.
+    """
+    number = normalize_order_number(order_number)
+    try:
+        email = normalize_email(email)
+    except Invalid:
+        email = (email or "").strip().lower()
+    buckets = (f"order:{number}", f"client:{client}")
+    now = clock.now()
+    since = clock.iso(now - LOOKUP_WINDOW)
+    with write_transaction(db):
+        if (_failures(db, buckets[0], since) >= LOOKUP_LIMIT_PER_ORDER
+                or _failures(db, buckets[1], since) >= LOOKUP_LIMIT_PER_CLIENT):
+            raise RateLimited("Too many attempts. Wait 15 minutes and try again.",
+                              retry_after=int(LOOKUP_WINDOW.total_seconds()))
+        rows = list(db.query(
+            "SELECT orders.id, orders.customer_id FROM orders"
+            " JOIN customer ON customer.id = orders.customer_id"
+            " WHERE order_number = ? AND customer.email = ?", [number, email]))
+        if not rows:
+            for bucket in buckets:
+                db["lookup_attempt"].insert({"bucket": bucket, "at": clock.iso(now)})
+            db.execute("DELETE FROM lookup_attempt WHERE at < ?",
+                       [clock.iso(now - 2 * LOOKUP_WINDOW)])
+    if not rows:
+        raise NotFound(NOT_FOUND_MESSAGE)
+    return rows[0]
+
+
+def create_api_session(db: Database, order_number: str, email: str,
+                       client: str) -> str:
+    """A bearer token scoped to the one order the customer proved they know."""
+    found = find_order(db, order_number, email, client)
+    token = new_secret("ct_")
+    now = clock.now()
+    with write_transaction(db):
+        db["customer_token"].insert({
+            "customer_id": found["customer_id"],
+            "order_id": found["id"],
+            "token_hash": hash_secret(token),
+            "created_at": clock.iso(now),
+            "expires_at": clock.iso(now + TOKEN_LIFETIME),
+        })
+    return token
+
+
+def viewer_for_token(db: Database, token: str | None) -> Viewer:
+    if not token:
+        raise Unauthorized("Send your session token as 'Authorization: Bearer <token>'.")
+    row = db.execute(
+        "SELECT customer_id, order_id FROM customer_token WHERE token_hash = ? AND expires_at > ?",
+        [hash_secret(token), clock.now_iso()],
+    ).fetchone()
+    if row is None:
+        raise Unauthorized("That session token is not valid or has expired.")
+    customer_id, order_id = row
+    if order_id is None:
+        return Viewer(customer_id=customer_id)
+    return Viewer(order_ids=frozenset({order_id}))
+
+
+def sign_in(db: Database, email: str, password: str) -> int:
+    row = db.execute("SELECT id, password_hash FROM customer WHERE email = ?",
+                     [(email or "").strip().lower()]).fetchone()
+    if not verify_password(row[1] if row else None, password or ""):
+        raise Unauthorized("That email and password don't match.")
+    return row[0]
+
+
+def get_customer(db: Database, customer_id: int) -> dict | None:
+    rows = list(db.query("SELECT id, email, name, language FROM customer WHERE id = ?",
+                         [customer_id]))
+    return rows[0] if rows else None

@@ -1,0 +1,285 @@
+"""Orders: created as a checkout sends them, read back with what is owed, paused and returnable."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from .. import clock
+from ..db import Database, write_transaction
+from ..errors import Conflict, NotFound
+from ..money import Amounts, ItemValue, LineValue, compute_amounts
+from ..states import ENDED_WITHOUT_RETURN, OPEN_RETURN_STATUSES
+from ..validation import FieldErrors
+from . import audit, merchants
+
+CURRENCIES = ("SEK", "EUR", "NOK", "DKK")
+PAYMENT_METHODS = ("invoice", "card")
+INVOICE_DAYS = 14
+MAX_LINES = 200
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking for a customer's data: a signed-in customer, and/or orders found by lookup."""
+
+    customer_id: int | None = None
+    order_ids: frozenset[int] = frozenset()
+
+    def may_see(self, order: dict) -> bool:
+        return order["customer_id"] == self.customer_id or order["id"] in self.order_ids
+
+    @property
+    def actor(self) -> str:
+        return f"customer:{self.customer_id}" if self.customer_id else "customer:lookup"
+
+
+def format_order_number(digits: str) -> str:
+    return f"{digits[0:3]}-{digits[3:6]}-{digits[6:9]}"
+
+
+def normalize_order_number(text: str) -> str:
+    """People type order numbers with spaces, dashes or none at all; store one spelling."""
+    digits = re.sub(r"\D", "", text or "")
+    return format_order_number(digits) if len(digits) == 9 else (text or "").strip()
+
+
+def _new_order_number(db: Database) -> str:
+    while True:
+        candidate = format_order_number(f"{secrets.randbelow(10**9):09d}")
+        if not db.execute("SELECT 1 FROM orders WHERE order_number = ?", [candidate]).fetchone():
+            return candidate
+
+
+def _parse_checkout(payload) -> dict:
+    errors = FieldErrors()
+    data = errors.mapping(payload, "body")
+    customer = errors.mapping(data.get("customer"), "customer") if data else {}
+    parsed = {
+        "merchant_reference": errors.text(data, "merchant_reference", "merchant_reference",
+                                          max_length=100),
+        "email": errors.email(customer, "email", "customer.email") if customer else None,
+        "name": errors.text(customer, "name", "customer.name", max_length=200)
+        if customer else None,
+        "currency": errors.choice(data, "currency", "currency", CURRENCIES),
+        "payment_method": errors.choice(data, "payment_method", "payment_method",
+                                        PAYMENT_METHODS),
+        "purchased_at": errors.moment(data, "purchased_at", "purchased_at"),
+        "delivered_at": errors.moment(data, "delivered_at", "delivered_at"),
+        "lines": [],
+    }
+    lines = data.get("lines")
+    if not isinstance(lines, list) or not lines:
+        errors.add("lines", "Send at least one line.")
+    elif len(lines) > MAX_LINES:
+        errors.add("lines", f"At most {MAX_LINES} lines per order.")
+    else:
+        for i, raw in enumerate(lines):
+            line = errors.mapping(raw, f"lines[{i}]")
+            if not line:
+                continue
+            parsed["lines"].append({
+                "sku": errors.text(line, "sku", f"lines[{i}].sku", max_length=64),
+                "name": errors.text(line, "name", f"lines[{i}].name", max_length=200),
+                "quantity": errors.integer(line, "quantity", f"lines[{i}].quantity",
+                                           minimum=1, maximum=10_000),
+                "unit_price": errors.integer(line, "unit_price", f"lines[{i}].unit_price",
+                                             minimum=0, maximum=10**10),
+            })
+    errors.raise_if_any()
+    return parsed
+
+
+def create_order(db: Database, merchant_id: int, payload, order_number: str | None = None
+                 ) -> dict:
+    """Record an order as the checkout sends it. A card order is paid in full at purchase.
+
+    `order_number` is for demo data only, so the printed sign-in hints stay the same.
+    """
+    data = _parse_checkout(payload)
+    now = clock.now()
+    purchased_at = data["purchased_at"] or now
+    delivered_at = data["delivered_at"]
+    with write_transaction(db):
+        if db.execute(
+            "SELECT 1 FROM orders WHERE merchant_id = ? AND merchant_reference = ?",
+            [merchant_id, data["merchant_reference"]],
+        ).fetchone():
+            raise Conflict(f"An order with merchant_reference {data['merchant_reference']!r} "
+                           "already exists.")
+        customer_id = _customer_for(db, data["email"], data["name"], now)
+        instructions = merchants.current_instructions(db, merchant_id, None)
+        order_id = db["orders"].insert({
+            "merchant_id": merchant_id,
+            "customer_id": customer_id,
+            "order_number": order_number or _new_order_number(db),
+            "merchant_reference": data["merchant_reference"],
+            "currency": data["currency"],
+            "payment_method": data["payment_method"],
+            "purchased_at": clock.iso(purchased_at),
+            "delivered_at": clock.iso(delivered_at) if delivered_at else None,
+            "due_date": _due_date(data["payment_method"], delivered_at),
+            "created_at": clock.iso(now),
+        }).last_pk
+        total = 0
+        for position, line in enumerate(data["lines"], start=1):
+            reason = merchants.non_returnable_reason(instructions, line["sku"])
+            db["order_line"].insert({
+                "order_id": order_id,
+                "position": position,
+                "sku": line["sku"],
+                "name": line["name"],
+                "quantity": line["quantity"],
+                "unit_price_minor": line["unit_price"],
+                "returnable": 0 if reason else 1,
+                "non_returnable_reason": reason,
+            })
+            total += line["quantity"] * line["unit_price"]
+        _ledger(db, order_id, "charge", total, "order", "Order total at purchase", now)
+        if data["payment_method"] == "card":
+            _ledger(db, order_id, "payment", total, "card-at-purchase", "Paid by card", now)
+        audit.record(db, f"merchant:{merchant_id}", "order.created", "order", order_id,
+                     after={"total": total, "payment_method": data["payment_method"]})
+    return order_details(db, order_id)
+
+
+def _due_date(payment_method: str, delivered_at: datetime | None) -> str | None:
+    if payment_method != "invoice" or delivered_at is None:
+        return None
+    return clock.days_after(delivered_at, INVOICE_DAYS).isoformat()
+
+
+def _ledger(db, order_id: int, kind: str, amount: int, key: str, memo: str, now) -> None:
+    if amount > 0:
+        db["ledger_entry"].insert({
+            "order_id": order_id, "kind": kind, "amount_minor": amount,
+            "idempotency_key": key, "memo": memo, "created_at": clock.iso(now),
+        })
+
+
+def _customer_for(db, email: str, name: str, now) -> int:
+    row = db.execute("SELECT id FROM customer WHERE email = ?", [email]).fetchone()
+    if row:
+        return row[0]
+    return db["customer"].insert({"email": email, "name": name, "created_at": clock.iso(now)}
+                                 ).last_pk
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+def get_order(db: Database, order_id: int) -> dict:
+    rows = list(db.query(
+        "SELECT orders.*, merchant.name AS merchant_name, customer.email AS customer_email,"
+        " customer.name AS customer_name, customer.language AS customer_language"
+        " FROM orders JOIN merchant ON merchant.id = orders.merchant_id"
+        " JOIN customer ON customer.id = orders.customer_id WHERE orders.id = ?",
+        [order_id],
+    ))
+    if not rows:
+        raise NotFound("No such order.")
+    return rows[0]
+
+
+def order_for_viewer(db: Database, viewer: Viewer, order_id: int) -> dict:
+    """Someone else's order is indistinguishable from one that doesn't exist."""
+    try:
+        order = get_order(db, order_id)
+    except NotFound:
+        raise NotFound("We couldn't find that order.") from None
+    if not viewer.may_see(order):
+        raise NotFound("We couldn't find that order.")
+    return order
+
+
+def lines_with_returnable(db: Database, order_id: int) -> list[dict]:
+    lines = list(db.query(
+        "SELECT order_line.*, coalesce((SELECT sum(return_item.quantity) FROM return_item"
+        " JOIN returns ON returns.id = return_item.return_id"
+        " WHERE return_item.order_line_id = order_line.id"
+        f" AND returns.status NOT IN ({_placeholders(ENDED_WITHOUT_RETURN)})), 0) AS in_returns,"
+        " (SELECT max(return_id) FROM return_item JOIN returns ON returns.id = return_id"
+        " WHERE order_line_id = order_line.id"
+        f" AND returns.status NOT IN ({_placeholders(ENDED_WITHOUT_RETURN)})) AS latest_return_id"
+        " FROM order_line WHERE order_id = ? ORDER BY position",
+        [*sorted(ENDED_WITHOUT_RETURN), *sorted(ENDED_WITHOUT_RETURN), order_id],
+    ))
+    for line in lines:
+        left = line["quantity"] - line["in_returns"]
+        line["returnable_quantity"] = left if line["returnable"] else 0
+        line["line_total"] = line["quantity"] * line["unit_price_minor"]
+    return lines
+
+
+def _placeholders(values) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def amounts(db: Database, order_id: int) -> Amounts:
+    lines = [LineValue(r["quantity"], r["unit_price_minor"]) for r in db.query(
+        "SELECT quantity, unit_price_minor FROM order_line WHERE order_id = ?", [order_id])]
+    items = [
+        ItemValue(r["quantity"], r["unit_price_minor"], r["accepted_quantity"],
+                  r["rejected_quantity"], r["status"] in OPEN_RETURN_STATUSES)
+        for r in db.query(
+            "SELECT return_item.quantity, accepted_quantity, rejected_quantity,"
+            " unit_price_minor, returns.status FROM return_item"
+            " JOIN returns ON returns.id = return_item.return_id"
+            " JOIN order_line ON order_line.id = return_item.order_line_id"
+            " WHERE returns.order_id = ?", [order_id])
+    ]
+    sums = dict(db.execute(
+        "SELECT kind, sum(amount_minor) FROM ledger_entry WHERE order_id = ? GROUP BY kind",
+        [order_id]).fetchall())
+    return compute_amounts(lines, items, sums.get("payment", 0), sums.get("refund", 0))
+
+
+def order_details(db: Database, order_id: int) -> dict:
+    order = get_order(db, order_id)
+    order["lines"] = lines_with_returnable(db, order_id)
+    order["amounts"] = amounts(db, order_id)
+    order["returns"] = list(db.query(
+        "SELECT id, status, reported_at, send_by FROM returns WHERE order_id = ?"
+        " ORDER BY reported_at DESC, id DESC", [order_id]))
+    return order
+
+
+def orders_of_customer(db: Database, customer_id: int) -> list[dict]:
+    orders = list(db.query(
+        "SELECT orders.id, order_number, purchased_at, currency, merchant.name AS merchant_name"
+        " FROM orders JOIN merchant ON merchant.id = merchant_id WHERE customer_id = ?"
+        " ORDER BY purchased_at DESC", [customer_id]))
+    for order in orders:
+        order["amounts"] = amounts(db, order["id"])
+    return orders
+
+
+def as_api(order: dict) -> dict:
+    """The contract's order representation."""
+    return {
+        "id": order["id"],
+        "order_number": order["order_number"],
+        "merchant_reference": order["merchant_reference"],
+        "merchant": {"id": order["merchant_id"], "name": order["merchant_name"]},
+        "customer": {"email": order["customer_email"], "name": order["customer_name"]},
+        "currency": order["currency"],
+        "payment_method": order["payment_method"],
+        "purchased_at": order["purchased_at"],
+        "delivered_at": order["delivered_at"],
+        "due_date": order["due_date"],
+        "lines": [
+            {
+                "id": line["id"],
+                "sku": line["sku"],
+                "name": line["name"],
+                "quantity": line["quantity"],
+                "unit_price": line["unit_price_minor"],
+                "returnable": bool(line["returnable"]),
+                "returnable_quantity": line["returnable_quantity"],
+            }
+            for line in order["lines"]
+        ],
+        "amounts": order["amounts"].as_api(),
+        "returns": [{"id": r["id"], "status": r["status"]} for r in order["returns"]],
+    }

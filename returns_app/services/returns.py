@@ -1,0 +1,265 @@
+"""Returns: reported by the customer, sent, cancelled or expired; read back with instructions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from .. import clock, states
+from ..db import Database, write_transaction
+from ..errors import Invalid, NotFound
+from ..validation import FieldErrors
+from . import audit, merchants
+from .orders import Viewer, get_order, lines_with_returnable, order_for_viewer
+
+# The withdrawal right (distansavtalslagen) gives 14 days; merchants may give more, never less.
+LEGAL_WINDOW_DAYS = 14
+REFUND_DUE_DAYS = 14
+DEFAULT_DAYS_TO_SEND = 14
+REASONS = (
+    "changed_mind", "too_small", "too_large", "not_as_described", "damaged", "wrong_item",
+    "arrived_late", "other",
+)
+MAX_COMMENT = 500
+MAX_TRACKING = 64
+
+
+@dataclass(frozen=True)
+class ReturnWindow:
+    days: int
+    closes_on: date | None  # None while the order is not yet delivered: the window hasn't begun
+
+    def is_closed(self, today: date) -> bool:
+        return self.closes_on is not None and today > self.closes_on
+
+
+def return_window(order: dict, instructions: dict | None) -> ReturnWindow:
+    days = instructions["return_window_days"] if instructions else LEGAL_WINDOW_DAYS
+    if not order["delivered_at"]:
+        return ReturnWindow(days, None)
+    return ReturnWindow(days, clock.days_after(clock.parse(order["delivered_at"]), days))
+
+
+def instructions_for_order(db: Database, order: dict) -> dict | None:
+    return merchants.current_instructions(db, order["merchant_id"], order["customer_language"])
+
+
+def _parse_items(payload) -> list[dict]:
+    errors = FieldErrors()
+    data = errors.mapping(payload, "body")
+    raw_items = data.get("items") if data else None
+    if not isinstance(raw_items, list) or not raw_items:
+        errors.add("items", "Choose at least one item to return.")
+        errors.raise_if_any("Choose at least one item to return.")
+    items = []
+    for i, raw in enumerate(raw_items):
+        item = errors.mapping(raw, f"items[{i}]")
+        if not item:
+            continue
+        reason = errors.choice(item, "reason", f"items[{i}].reason", REASONS,
+                               "Choose why this item goes back, one of")
+        comment = errors.text(item, "comment", f"items[{i}].comment", max_length=MAX_COMMENT,
+                              required=reason == "other") or ""
+        if reason == "other" and f"items[{i}].comment" in errors.fields:
+            errors.fields[f"items[{i}].comment"] = "Tell us in a few words why it goes back."
+        items.append({
+            "line_id": errors.integer(item, "line_id", f"items[{i}].line_id", minimum=1,
+                                      maximum=2**62),
+            "quantity": errors.integer(item, "quantity", f"items[{i}].quantity", minimum=1,
+                                       maximum=10_000),
+            "reason": reason,
+            "comment": comment,
+        })
+    errors.raise_if_any()
+    return items
+
+
+def _check_against_order(db, order: dict, items: list[dict], window: ReturnWindow,
+                         merchant_name: str) -> None:
+    """The rules that need the order: every problem reported at once, each on its own item."""
+    errors = FieldErrors()
+    if window.is_closed(clock.today()):
+        errors.add("items", (
+            f"The {window.days}-day return window for this order closed on "
+            f"{window.closes_on.isoformat()}, {window.days} days after delivery."))
+        errors.raise_if_any(errors.fields["items"])
+    lines = {line["id"]: line for line in lines_with_returnable(db, order["id"])}
+    seen: set[int] = set()
+    existing = None
+    for i, item in enumerate(items):
+        line = lines.get(item["line_id"])
+        field = f"items[{i}].quantity"
+        if line is None:
+            errors.add(f"items[{i}].line_id", "That item is not on this order.")
+        elif item["line_id"] in seen:
+            errors.add(f"items[{i}].line_id", "The same item is listed twice.")
+        elif not line["returnable"]:
+            errors.add(field, f"{merchant_name} can't take this item back: "
+                              f"{line['non_returnable_reason']}.")
+        elif line["returnable_quantity"] == 0:
+            existing = existing or _open_return_with_line(db, line["id"])
+            errors.add(field, "You have already reported this item for return.")
+        elif item["quantity"] > line["returnable_quantity"]:
+            errors.add(field, f"You can return at most {line['returnable_quantity']} "
+                              f"of this item.")
+        seen.add(item["line_id"])
+    if errors.fields:
+        details = {"existing_return_id": existing} if existing else {}
+        raise Invalid("Some items can't be returned as asked.", fields=errors.fields, **details)
+
+
+def _open_return_with_line(db, line_id: int) -> int | None:
+    row = db.execute(
+        "SELECT returns.id FROM returns JOIN return_item ON return_item.return_id = returns.id"
+        " WHERE order_line_id = ? AND status NOT IN ('cancelled', 'expired')"
+        " ORDER BY returns.id DESC LIMIT 1", [line_id]).fetchone()
+    return row[0] if row else None
+
+
+def report_return(db: Database, viewer: Viewer, order_id: int, payload) -> dict:
+    """Report items that go back. The pause on their value starts in the same transaction."""
+    order = order_for_viewer(db, viewer, order_id)
+    items = _parse_items(payload)
+    with write_transaction(db):
+        # Read the rules inside the lock: two tabs submitting at once can't both pass the check.
+        instructions = instructions_for_order(db, order)
+        window = return_window(order, instructions)
+        _check_against_order(db, order, items, window, order["merchant_name"])
+        now = clock.now()
+        days_to_send = instructions["days_to_send"] if instructions else DEFAULT_DAYS_TO_SEND
+        return_id = db["returns"].insert({
+            "order_id": order_id,
+            "status": "reported",
+            "instructions_version_id": instructions["id"] if instructions else None,
+            "reported_at": clock.iso(now),
+            "send_by": clock.days_after(now, days_to_send).isoformat(),
+            "refund_due_by": clock.days_after(now, REFUND_DUE_DAYS).isoformat(),
+        }).last_pk
+        for item in items:
+            db["return_item"].insert({
+                "return_id": return_id,
+                "order_line_id": item["line_id"],
+                "quantity": item["quantity"],
+                "reason": item["reason"],
+                "comment": item["comment"],
+            })
+        audit.record(db, viewer.actor, "return.reported", "return", return_id,
+                     after={"order_id": order_id, "items": items})
+    return return_details(db, viewer, return_id)
+
+
+def _return_for_viewer(db, viewer: Viewer, return_id: int) -> dict:
+    row = db.execute("SELECT order_id FROM returns WHERE id = ?", [return_id]).fetchone()
+    if row is None:
+        raise NotFound("We couldn't find that return.")
+    try:
+        order_for_viewer(db, viewer, row[0])
+    except NotFound:
+        raise NotFound("We couldn't find that return.") from None
+    return dict(db["returns"].get(return_id))
+
+
+def mark_sent(db: Database, viewer: Viewer, return_id: int,
+              tracking_number: str | None) -> dict:
+    tracking = (tracking_number or "").strip() or None
+    if tracking and (len(tracking) > MAX_TRACKING or not tracking.replace("-", "").replace(
+            " ", "").isalnum()):
+        raise Invalid(fields={"tracking_number": (
+            f"A tracking number has only letters, digits, spaces and dashes, at most "
+            f"{MAX_TRACKING} characters.")})
+    _return_for_viewer(db, viewer, return_id)
+    with write_transaction(db):
+        current = db["returns"].get(return_id)
+        states.move(db, "returns", return_id, current["status"], "sent",
+                    sent_at=clock.now_iso(), tracking_number=tracking)
+        audit.record(db, viewer.actor, "return.sent", "return", return_id,
+                     before={"status": current["status"]},
+                     after={"status": "sent", "tracking_number": tracking})
+    return return_details(db, viewer, return_id)
+
+
+def cancel_return(db: Database, viewer: Viewer, return_id: int) -> dict:
+    _return_for_viewer(db, viewer, return_id)
+    with write_transaction(db):
+        current = db["returns"].get(return_id)
+        states.move(db, "returns", return_id, current["status"], "cancelled",
+                    cancelled_at=clock.now_iso())
+        audit.record(db, viewer.actor, "return.cancelled", "return", return_id,
+                     before={"status": current["status"]}, after={"status": "cancelled"})
+    return return_details(db, viewer, return_id)
+
+
+def expire_overdue(db: Database) -> list[int]:
+    """Returns not sent by their send-by date end, and so does the pause on their value."""
+    today = clock.today().isoformat()
+    expired = []
+    with write_transaction(db):
+        for (return_id,) in db.execute(
+                "SELECT id FROM returns WHERE status = 'reported' AND send_by < ?",
+                [today]).fetchall():
+            states.move(db, "returns", return_id, "reported", "expired",
+                        expired_at=clock.now_iso())
+            audit.record(db, "system", "return.expired", "return", return_id,
+                         before={"status": "reported"}, after={"status": "expired"},
+                         why="not sent before the send-by date")
+            expired.append(return_id)
+    return expired
+
+
+def return_details(db: Database, viewer: Viewer, return_id: int) -> dict:
+    ret = _return_for_viewer(db, viewer, return_id)
+    order = get_order(db, ret["order_id"])
+    ret["order"] = order
+    ret["items"] = list(db.query(
+        "SELECT return_item.*, order_line.sku, order_line.name, order_line.unit_price_minor"
+        " FROM return_item JOIN order_line ON order_line.id = order_line_id"
+        " WHERE return_id = ? ORDER BY order_line.position", [return_id]))
+    ret["value"] = sum(i["quantity"] * i["unit_price_minor"] for i in ret["items"])
+    ret["instructions"] = merchants.instructions_by_id(db, ret["instructions_version_id"])
+    ret["timeline"] = timeline(ret)
+    return ret
+
+
+TIMELINE_STEPS = ("reported", "sent", "received", "resolved")
+
+
+def timeline(ret: dict) -> list[dict]:
+    """Each step of the return with when it happened; the ending step if it ended early."""
+    steps = [{"status": s, "at": ret[f"{s}_at"]} for s in TIMELINE_STEPS]
+    for ending in ("cancelled", "expired"):
+        if ret[f"{ending}_at"]:
+            steps = [s for s in steps if s["at"]] + [{"status": ending, "at": ret[f"{ending}_at"]}]
+    return steps
+
+
+def as_api(ret: dict) -> dict:
+    instructions = ret["instructions"]
+    return {
+        "id": ret["id"],
+        "order_id": ret["order_id"],
+        "status": ret["status"],
+        "reported_at": ret["reported_at"],
+        "send_by": ret["send_by"],
+        "refund_due_by": ret["refund_due_by"],
+        "tracking_number": ret["tracking_number"],
+        "items": [
+            {
+                "id": item["id"],
+                "line_id": item["order_line_id"],
+                "quantity": item["quantity"],
+                "reason": item["reason"],
+                "comment": item["comment"],
+                "received_quantity": item["received_quantity"],
+                "accepted_quantity": item["accepted_quantity"],
+                "rejected_quantity": item["rejected_quantity"],
+            }
+            for item in ret["items"]
+        ],
+        "instructions": {
+            "version": instructions["version"] if instructions else None,
+            "language": instructions["language"] if instructions else None,
+            "html": instructions["html"] if instructions else "",
+            "return_address": instructions["return_address_lines"] if instructions else [],
+            "send_methods": instructions["send_methods"] if instructions else [],
+        },
+    }

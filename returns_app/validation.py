@@ -1,0 +1,98 @@
+"""Checking the shape of JSON input, collecting one message per bad field."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+from . import clock
+from .errors import Invalid
+
+
+class FieldErrors:
+    """Collects problems so a client learns about every bad field in one answer."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, str] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.fields.setdefault(field, message)
+
+    def raise_if_any(self, message: str = "Some values are not valid.") -> None:
+        if self.fields:
+            raise Invalid(message, fields=self.fields)
+
+    def text(self, data: dict, key: str, field: str, *, max_length: int = 200,
+             required: bool = True) -> str | None:
+        value = data.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.add(field, "This is required.")
+            return None
+        if not isinstance(value, str):
+            self.add(field, "Must be a string.")
+            return None
+        value = value.strip()
+        if len(value) > max_length:
+            self.add(field, f"Must be at most {max_length} characters.")
+            return None
+        return value
+
+    def integer(self, data: dict, key: str, field: str, *, minimum: int = 0,
+                maximum: int = 10**12) -> int | None:
+        value = data.get(key)
+        # bool is an int in Python, but `true` is never a quantity or an amount.
+        if value is None:
+            self.add(field, "This is required.")
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.add(field, "Must be a whole number (amounts in minor units, e.g. öre).")
+            return None
+        if not minimum <= value <= maximum:
+            self.add(field, f"Must be between {minimum} and {maximum}.")
+            return None
+        return value
+
+    def choice(self, data: dict, key: str, field: str, choices: tuple[str, ...],
+               message: str = "Must be one of") -> str | None:
+        value = data.get(key)
+        if value not in choices:
+            self.add(field, f"{message}: " + ", ".join(choices) + ".")
+            return None
+        return value
+
+    def email(self, data: dict, key: str, field: str) -> str | None:
+        value = self.text(data, key, field, max_length=254)
+        if value is None:
+            return None
+        try:
+            return normalize_email(value)
+        except Invalid:
+            self.add(field, "Must be a valid email address.")
+            return None
+
+    def moment(self, data: dict, key: str, field: str) -> datetime | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        try:
+            return clock.parse(value)
+        except (TypeError, ValueError):
+            self.add(field, "Must be an ISO-8601 date and time, e.g. 2026-11-20T10:00:00Z.")
+            return None
+
+    def mapping(self, data: Any, field: str) -> dict:
+        if not isinstance(data, dict):
+            self.add(field, "Must be an object.")
+            return {}
+        return data
+
+
+def normalize_email(value: str) -> str:
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        raise Invalid(fields={"email": "Enter a valid email address."}) from None
+    return result.normalized.lower()

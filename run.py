@@ -1,0 +1,78 @@
+"""`python run.py [--port N]`: migrate, load demo data on first start, and run every process the
+app needs (today the web app under gunicorn), stopping them all on Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from returns_app import create_app
+from returns_app.database_session import get_db
+from returns_app.db import migrate
+from returns_app.demo import load_demo, sign_in_help
+
+
+def prepare(app) -> None:
+    with app.app_context():
+        db = get_db()
+        applied = migrate(db)
+        if applied:
+            print(f"Database {app.config['DATABASE']}: applied {', '.join(applied)}")
+        loaded = load_demo(db)
+        if loaded:
+            print(loaded)
+
+
+def children(host: str, port: int) -> dict[str, list[str]]:
+    return {
+        "web": [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"{host}:{port}",
+                "--access-logfile", "-", "returns_app:create_app()"],
+    }
+
+
+def supervise(commands: dict[str, list[str]]) -> int:
+    procs = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    code = 0
+    while not stopping:
+        for name, proc in procs.items():
+            if proc.poll() is not None:
+                print(f"{name} exited with {proc.returncode}; stopping everything.")
+                code = proc.returncode or 1
+                stopping = True
+        time.sleep(0.2)
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 5000)))
+    parser.add_argument("--host", default="127.0.0.1")
+    args = parser.parse_args(argv)
+    app = create_app()
+    prepare(app)
+    print(sign_in_help(f"http://{args.host}:{args.port}"), flush=True)
+    return supervise(children(args.host, args.port))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

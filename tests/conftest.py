@@ -1,0 +1,29 @@
+"""Shared fixtures: an app on a fresh database file per test, and a direct connection to it."""
+
+from __future__ import annotations
+
+import pytest
+
+from returns_app import create_app
+from returns_app.db import connect, migrate
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "DATABASE": str(tmp_path / "returns.sqlite3"),
+        "WTF_CSRF_ENABLED": False,
+    })
+    conn = connect(app.config["DATABASE"])
+    migrate(conn)
+    conn.close()
+    return app
+
+
+@pytest.fixture
+def db(app):
+    conn = connect(app.config["DATABASE"])
+    yield conn
+    conn.close()

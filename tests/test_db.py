@@ -1,0 +1,93 @@
+"""The database module: schema from migrations, pragmas, the write transaction, append-only."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from returns_app.db import MIGRATIONS, Database, connect, migrate, write_transaction
+
+
+def columns(db: Database, table: str) -> dict[str, str]:
+    return {c.name: c.type for c in db[table].columns}
+
+
+def test_migrations_build_the_schema_on_an_in_memory_database():
+    db = Database(sqlite3.connect(":memory:", isolation_level=None))
+    applied = migrate(db)
+    assert applied == [fn.__name__ for fn in MIGRATIONS]
+    assert columns(db, "order_line")["unit_price_minor"] == "INTEGER"
+    assert columns(db, "ledger_entry") == {
+        "id": "INTEGER", "order_id": "INTEGER", "kind": "TEXT", "amount_minor": "INTEGER",
+        "idempotency_key": "TEXT", "memo": "TEXT", "created_at": "TEXT",
+    }
+    assert {"instructions_version_id", "send_by", "refund_due_by", "status"} <= set(
+        columns(db, "returns"))
+    assert {"received_quantity", "accepted_quantity", "rejected_quantity"} <= set(
+        columns(db, "return_item"))
+    assert migrate(db) == []  # applied once only
+
+
+def test_file_connections_use_wal_full_sync_and_foreign_keys(tmp_path):
+    db = connect(tmp_path / "x.sqlite3")
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+
+
+@pytest.fixture
+def mem():
+    db = connect(":memory:")
+    migrate(db)
+    return db
+
+
+def test_write_transaction_rolls_back_everything_on_error(mem):
+    with pytest.raises(RuntimeError), write_transaction(mem):
+        mem["merchant"].insert({"slug": "a", "name": "A", "created_at": "2026-01-01"})
+        raise RuntimeError("boom")
+    assert mem["merchant"].count == 0
+
+
+def test_write_transaction_commits_and_takes_the_write_lock(tmp_path):
+    path = tmp_path / "lock.sqlite3"
+    first, second = connect(path), connect(path)
+    migrate(first)
+    second.conn.execute("PRAGMA busy_timeout=50")
+    with write_transaction(first):
+        first["merchant"].insert({"slug": "a", "name": "A", "created_at": "2026-01-01"})
+        # BEGIN IMMEDIATE holds the write lock from the start: a second writer must wait.
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            second.conn.execute("BEGIN IMMEDIATE")
+    assert second["merchant"].count == 1
+
+
+def test_foreign_keys_are_enforced(mem):
+    with pytest.raises(sqlite3.IntegrityError):
+        mem.execute("INSERT INTO order_line (order_id, position, sku, name, quantity,"
+                    " unit_price_minor) VALUES (999, 1, 'X', 'X', 1, 100)")
+
+
+@pytest.mark.parametrize("table", ["ledger_entry", "audit_event"])
+@pytest.mark.parametrize("statement", ["UPDATE {t} SET id = id", "DELETE FROM {t}"])
+def test_ledger_and_audit_are_append_only(mem, table, statement):
+    mem.execute("INSERT INTO merchant (slug, name, created_at) VALUES ('m', 'M', 'now')")
+    mem.execute("INSERT INTO customer (email, name, created_at) VALUES ('a@b.se', 'A', 'now')")
+    mem.execute("INSERT INTO orders (merchant_id, customer_id, order_number, merchant_reference,"
+                " currency, payment_method, purchased_at, created_at)"
+                " VALUES (1, 1, '111-111-111', 'r', 'SEK', 'invoice', 'now', 'now')")
+    mem.execute("INSERT INTO ledger_entry (order_id, kind, amount_minor, idempotency_key,"
+                " created_at) VALUES (1, 'charge', 100, 'k', 'now')")
+    mem.execute("INSERT INTO audit_event (at, actor, action, subject_kind, subject_id)"
+                " VALUES ('now', 'me', 'x', 'order', 1)")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        mem.execute(statement.format(t=table))
+    assert mem[table].count == 1
+
+
+def test_money_columns_refuse_negative_and_zero_amounts(mem):
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint"):
+        mem.execute("INSERT INTO ledger_entry (order_id, kind, amount_minor, idempotency_key,"
+                    " created_at) VALUES (1, 'payment', 0, 'k', 'now')")
