@@ -1,5 +1,6 @@
 """`python run.py [--port N]`: migrate, load demo data on first start, and run every process the
-app needs (today the web app under gunicorn), stopping them all on Ctrl-C."""
+app needs (the web app under gunicorn and the background worker), stopping them all on
+Ctrl-C."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ def children(host: str, port: int) -> dict[str, list[str]]:
     return {
         "web": [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"{host}:{port}",
                 "--access-logfile", "-", "returns_app:create_app()"],
+        "worker": [sys.executable, "-m", "returns_app.worker"],
     }
 
 

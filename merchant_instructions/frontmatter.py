@@ -131,7 +131,10 @@ class Value:
             for key, value in self._node.value
         ]
 
-    def __len__(self) -> int:
+    @property
+    def size(self) -> int:
+        """How many items or entries, without visiting them (a property, not __len__,
+        so that a scalar Value is never falsy by accident)."""
         if isinstance(self._node, SequenceNode | MappingNode):
             return len(self._node.value)
         return 0

@@ -35,7 +35,11 @@ def render_html(markdown: str) -> str:
     markdown = markdown.encode("utf-8", "replace").decode("utf-8")
     tokens = _MARKDOWN.parse(markdown)
     _shift_headings(tokens)
-    html = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {})
+    return sanitize(_MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {}))
+
+
+def sanitize(html: str) -> str:
+    """Keep only the allowlisted tags, attributes and URL schemes of an HTML fragment."""
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),

@@ -184,7 +184,7 @@ def _days_to_send(entry: Entry) -> int:
 
 def _send_methods(entry: Entry, problems: list[Problem]) -> tuple[str, ...] | None:
     value = entry.value
-    if not value.is_sequence or len(value) == 0:
+    if not value.is_sequence or value.size == 0:
         problems.append(
             Problem(
                 entry.line,
@@ -272,12 +272,12 @@ def _non_returnable(
             )
         )
         return None
-    if len(value) > MAX_NON_RETURNABLE_ITEMS:
+    if value.size > MAX_NON_RETURNABLE_ITEMS:
         problems.append(
             Problem(
                 entry.line,
                 "non_returnable",
-                f"non_returnable has {len(value)} items; at most {MAX_NON_RETURNABLE_ITEMS} "
+                f"non_returnable has {value.size} items; at most {MAX_NON_RETURNABLE_ITEMS} "
                 "are allowed.",
             )
         )
@@ -347,7 +347,7 @@ def _sku_patterns(entry: Entry, report: Callable[[int, str], None]) -> tuple[str
     if not value.is_sequence:
         report(entry.line, 'has skus that are not a list; write skus: ["GC-*"].')
         return None
-    if len(value) > MAX_SKU_PATTERNS:
+    if value.size > MAX_SKU_PATTERNS:
         report(entry.line, f"has more than {MAX_SKU_PATTERNS} skus patterns.")
         return None
     patterns: list[str] = []

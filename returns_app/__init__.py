@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import config, database_session, filters, http_errors, security_headers
+from .converters import IdConverter
 from .extensions import babel, csrf, login_manager
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +20,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     config.load(app, overrides)
+    app.url_map.converters["id"] = IdConverter
 
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -48,9 +48,10 @@ def register(app: Flask) -> None:
         from .demo import load_demo
 
         migrate(get_db())
-        click.echo(load_demo(get_db()) or "Demo data already loaded.")
+        click.echo(load_demo(get_db()) or "The database already has merchants: demo data not loaded.")
 
     @app.cli.command("expire-returns")
     def expire_returns_command():
         """End returns that were not sent by their send-by date."""
+        migrate(get_db())
         click.echo(f"Expired {len(returns.expire_overdue(get_db()))} return(s).")

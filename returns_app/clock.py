@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+# Dates people see and legal day counts follow Swedish calendar days, not UTC ones: a parcel
+# delivered at 23:30 in Stockholm was delivered that day.
+LOCAL_ZONE = ZoneInfo("Europe/Stockholm")
 
 
 def now() -> datetime:
@@ -24,10 +29,14 @@ def parse(value: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(LOCAL_ZONE).date()
+
+
 def today() -> date:
-    return now().date()
+    return local_date(now())
 
 
 def days_after(moment: datetime | date, days: int) -> date:
-    start = moment.date() if isinstance(moment, datetime) else moment
+    start = local_date(moment) if isinstance(moment, datetime) else moment
     return start + timedelta(days=days)

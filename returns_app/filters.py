@@ -25,7 +25,7 @@ def day(value: str | date | datetime | None, style: str = "long") -> str:
     if isinstance(value, str):
         value = clock.parse(value) if "T" in value else date.fromisoformat(value)
     if isinstance(value, datetime):
-        value = value.date()
+        value = clock.local_date(value)
     return format_date(value, format=style, locale="en_GB")
 
 

@@ -47,7 +47,9 @@ def checkout_payload(**overrides) -> dict:
         "customer": {"email": "kund@example.se", "name": "Kim Kund"},
         "currency": "SEK",
         "payment_method": "invoice",
-        "delivered_at": clock.iso(now - timedelta(days=3)),
+        # Noon: day counts from it land on the same calendar day in UTC and in Stockholm.
+        "delivered_at": clock.iso((now - timedelta(days=3)).replace(hour=12, minute=0,
+                                                                     second=0)),
         "lines": [
             {"sku": "SHIRT-M", "name": "Shirt", "quantity": 2, "unit_price": 29900},
             {"sku": "JEANS-32", "name": "Jeans", "quantity": 1, "unit_price": 79900},

@@ -33,7 +33,7 @@ def test_every_page_post_route_needs_a_csrf_token(protected_app):
     rules = page_post_rules(protected_app)
     assert len(rules) >= 6  # find, sign in, sign out, report, sent, cancel
     for rule in rules:
-        url = re.sub(r"<int:\w+>", "1", rule.rule)
+        url = re.sub(r"<id:\w+>", "1", rule.rule)
         response = client.post(url, data={"order_number": "1", "email": "a@b.se"})
         assert response.status_code == 400, rule.rule
         assert "This form had expired" in response.get_data(as_text=True)

@@ -118,7 +118,7 @@ def test_return_window_closed_names_the_window_and_the_date(db, order):
     with time_machine.travel(delivered + timedelta(days=31), tick=False), \
             pytest.raises(Invalid) as exc:
         report(db, order, item(order, 0))
-    closes = (delivered + timedelta(days=30)).date().isoformat()
+    closes = clock.local_date(delivered + timedelta(days=30)).isoformat()
     assert exc.value.fields["items"] == (
         f"The 30-day return window for this order closed on {closes}, 30 days after delivery.")
 

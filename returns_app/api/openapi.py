@@ -55,7 +55,8 @@ def path_id(name: str) -> dict:
 
 SCHEMAS = {
     "Error": obj({"error": obj({"code": STR, "message": STR,
-                                "fields": {"type": "object", "additionalProperties": STR}},
+                                "fields": {"type": "object", "additionalProperties": STR},
+                                "existing_return_id": INT},
                                ["code", "message"])}, ["error"]),
     "Amounts": obj({k: MONEY for k in ("total", "payable_now", "paused", "paid", "refunded",
                                        "refund_owed")},
@@ -103,11 +104,11 @@ SCHEMAS = {
             "sku": {"type": "string", "minLength": 1, "maxLength": 64},
             "name": {"type": "string", "minLength": 1, "maxLength": 200},
             "quantity": {"type": "integer", "minimum": 1, "maximum": 10000},
-            "unit_price": {"type": "integer", "minimum": 0},
+            "unit_price": {"type": "integer", "minimum": 0, "maximum": 10**10},
         }, ["sku", "name", "quantity", "unit_price"])},
     }, ["merchant_reference", "customer", "currency", "payment_method", "lines"]),
     "NewReturn": obj({"items": {"type": "array", "minItems": 1, "items": obj({
-        "line_id": INT, "quantity": {"type": "integer", "minimum": 1},
+        "line_id": INT, "quantity": {"type": "integer", "minimum": 1, "maximum": 10000},
         "reason": {"type": "string", "enum": list(REASONS)},
         "comment": {"type": "string", "maxLength": 500},
     }, ["line_id", "quantity", "reason"])}}, ["items"]),

@@ -10,7 +10,6 @@ from ..services import customers, orders, returns
 from . import auth, bp
 from .openapi import document
 
-
 def json_body(required: bool = True) -> dict:
     data = request.get_json(force=True, silent=True)
     if data is None and not required and not request.get_data():
@@ -45,7 +44,7 @@ def create_session():
     return _created({"token": token})
 
 
-@bp.get("/orders/<int:order_id>")
+@bp.get("/orders/<id:order_id>")
 def get_order(order_id: int):
     viewer = auth.customer()
     db = get_db()
@@ -53,14 +52,14 @@ def get_order(order_id: int):
     return jsonify(orders.as_api(orders.order_details(db, order_id)))
 
 
-@bp.post("/orders/<int:order_id>/returns")
+@bp.post("/orders/<id:order_id>/returns")
 def report_return(order_id: int):
     viewer = auth.customer()
     ret = returns.report_return(get_db(), viewer, order_id, json_body())
     return _created(returns.as_api(ret))
 
 
-@bp.post("/returns/<int:return_id>/shipment")
+@bp.post("/returns/<id:return_id>/shipment")
 def return_shipment(return_id: int):
     viewer = auth.customer()
     data = json_body(required=False)
@@ -70,7 +69,7 @@ def return_shipment(return_id: int):
     return jsonify(returns.as_api(returns.mark_sent(get_db(), viewer, return_id, tracking)))
 
 
-@bp.post("/returns/<int:return_id>/cancel")
+@bp.post("/returns/<id:return_id>/cancel")
 def return_cancel(return_id: int):
     viewer = auth.customer()
     return jsonify(returns.as_api(returns.cancel_return(get_db(), viewer, return_id)))

@@ -82,7 +82,7 @@ def orders_list():
     return render_template("customer/orders.html", orders=listed)
 
 
-@bp.get("/orders/<int:order_id>")
+@bp.get("/orders/<id:order_id>")
 def order(order_id: int):
     db = get_db()
     found = orders.order_for_viewer(db, auth.customer_viewer(), order_id)
@@ -94,7 +94,7 @@ def order(order_id: int):
     )
 
 
-@bp.route("/orders/<int:order_id>/returns/new", methods=["GET", "POST"])
+@bp.route("/orders/<id:order_id>/returns/new", methods=["GET", "POST"])
 def report_return(order_id: int):
     db = get_db()
     viewer = auth.customer_viewer()
@@ -138,7 +138,7 @@ def _errors_to_form(form, exc: Invalid, line_ids: list[int]) -> None:
         form.form_errors.append(exc.message)
 
 
-@bp.get("/returns/<int:return_id>")
+@bp.get("/returns/<id:return_id>")
 def return_page(return_id: int):
     ret = returns.return_details(get_db(), auth.customer_viewer(), return_id)
     amounts = orders.amounts(get_db(), ret["order_id"])
@@ -148,7 +148,7 @@ def return_page(return_id: int):
     )
 
 
-@bp.post("/returns/<int:return_id>/sent")
+@bp.post("/returns/<id:return_id>/sent")
 def return_sent(return_id: int):
     form = ShipmentForm()
     db = get_db()
@@ -171,7 +171,7 @@ def return_sent(return_id: int):
     ), 422
 
 
-@bp.post("/returns/<int:return_id>/cancel")
+@bp.post("/returns/<id:return_id>/cancel")
 def return_cancel(return_id: int):
     try:
         returns.cancel_return(get_db(), auth.customer_viewer(), return_id)

@@ -56,13 +56,16 @@ def _new_order_number(db: Database) -> str:
 def _parse_checkout(payload) -> dict:
     errors = FieldErrors()
     data = errors.mapping(payload, "body")
-    customer = errors.mapping(data.get("customer"), "customer") if data else {}
+    customer = data.get("customer")
+    if not isinstance(customer, dict):
+        errors.add("customer", "Send the customer as an object with email and name.")
     parsed = {
         "merchant_reference": errors.text(data, "merchant_reference", "merchant_reference",
                                           max_length=100),
-        "email": errors.email(customer, "email", "customer.email") if customer else None,
+        "email": errors.email(customer, "email", "customer.email")
+        if isinstance(customer, dict) else None,
         "name": errors.text(customer, "name", "customer.name", max_length=200)
-        if customer else None,
+        if isinstance(customer, dict) else None,
         "currency": errors.choice(data, "currency", "currency", CURRENCIES),
         "payment_method": errors.choice(data, "payment_method", "payment_method",
                                         PAYMENT_METHODS),

@@ -7,6 +7,7 @@ line (see test_customer_flow.py) and never depends on another test having run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -16,6 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -53,30 +55,32 @@ def _stop(proc: subprocess.Popen) -> None:
     """SIGINT to run.py (it stops its children), then kill its whole process group."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # run.py leads a session of its own: only ours
-    except (ProcessLookupError, PermissionError):
-        pass
+    # run.py leads a session of its own: its group is only our processes (gunicorn and workers).
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
     if proc.poll() is None:
         proc.wait(timeout=5)
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
+def server_database(tmp_path_factory) -> Path:
+    """The SQLite file the server runs on (a fresh one per test session)."""
+    return tmp_path_factory.mktemp("e2e-server") / "returns.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def server(server_database):
     """Base URL of `python run.py --port N` on a fresh database; stopped after the session."""
-    workdir = tmp_path_factory.mktemp("e2e-server")
     port = _free_port()
     env = {
         **os.environ,
-        "RETURNS_DATABASE": str(workdir / "returns.sqlite3"),
+        "RETURNS_DATABASE": str(server_database),
         "RETURNS_SECRET_KEY": secrets.token_hex(32),
     }
     env.pop("PORT", None)
-    log_path = workdir / "server.log"
+    log_path = server_database.with_name("server.log")
     base_url = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
@@ -95,6 +99,47 @@ def server(tmp_path_factory):
             yield base_url
         finally:
             _stop(proc)
+
+
+@pytest.fixture
+def make_order(server, server_database):
+    """A new order of our own, as a checkout would send it: `make_order()` -> its details plus
+    `email`. Tests that change an order's state use one, so no test depends on another's runs.
+
+    Lines like demo order 482-913-057: jeans, two T-shirts, and briefs that can't be returned.
+    """
+    from returns_app import clock
+    from returns_app.db import connect
+    from returns_app.services import orders
+
+    db = connect(server_database)
+
+    def make(merchant: str = "Nordic Outfitters", payment_method: str = "invoice") -> dict:
+        (merchant_id,) = db.execute("SELECT id FROM merchant WHERE name = ?",
+                                    [merchant]).fetchone()
+        tag = secrets.token_hex(4)
+        email = f"kund-{tag}@example.se"
+        now = clock.now()
+        order = orders.create_order(db, merchant_id, {
+            "merchant_reference": f"E2E-{tag}",
+            "customer": {"email": email, "name": "Kim Kund"},
+            "currency": "SEK",
+            "payment_method": payment_method,
+            "purchased_at": clock.iso(now - timedelta(days=5)),
+            "delivered_at": clock.iso(now - timedelta(days=3)),
+            "lines": [
+                {"sku": "JEANS-32-BLU", "name": "Straight jeans, blue, W32", "quantity": 1,
+                 "unit_price": 79900},
+                {"sku": "TEE-M-WHT", "name": "Organic T-shirt, white, M", "quantity": 2,
+                 "unit_price": 19900},
+                {"sku": "UW-BRIEF-M", "name": "Cotton briefs, 3-pack", "quantity": 1,
+                 "unit_price": 14900},
+            ],
+        })
+        return {**order, "email": email}
+
+    yield make
+    db.close()
 
 
 @pytest.fixture(scope="session")

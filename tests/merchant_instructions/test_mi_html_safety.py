@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from merchant_instructions import Instructions, InstructionsInvalid, parse, render_html
+from merchant_instructions.rendering import sanitize
 
 ALLOWED_TAGS = {
     "p", "br", "h1", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "code", "pre",
@@ -218,6 +219,13 @@ def test_the_corpus_is_large_enough() -> None:
 @pytest.mark.parametrize("payload", XSS_PAYLOADS)
 def test_payload_through_render_html(payload: str) -> None:
     assert_safe_html(render_html(payload))
+
+
+@pytest.mark.parametrize("payload", XSS_PAYLOADS)
+def test_payload_through_the_sanitizer_alone(payload: str) -> None:
+    # Markdown escapes raw HTML before the sanitizer sees it; this checks the second
+    # wall on its own, as if the first one had fallen.
+    assert_safe_html(sanitize(payload))
 
 
 @pytest.mark.parametrize("payload", XSS_PAYLOADS)

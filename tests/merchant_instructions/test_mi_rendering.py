@@ -3,6 +3,7 @@
 import pytest
 
 from merchant_instructions import render_html
+from merchant_instructions.rendering import sanitize
 
 REL = 'rel="nofollow noopener noreferrer"'
 
@@ -103,3 +104,11 @@ def test_images_are_dropped() -> None:
 
 def test_lone_surrogates_do_not_crash() -> None:
     assert render_html("a\udcffb").strip() == "<p>a?b</p>"
+
+
+def test_sanitizer_drops_every_attribute_but_href_and_title_on_links() -> None:
+    html = '<p lang="sv" title="t" class="c" id="i" style="color:red" dir="rtl">x</p>'
+    assert sanitize(html) == "<p>x</p>"
+    assert sanitize('<a href="https://x.se" title="t" class="c" target="_blank">x</a>') == (
+        f'<a href="https://x.se" title="t" {REL}>x</a>'
+    )

@@ -1,0 +1,13 @@
+"""URL converters shared by every blueprint."""
+
+from werkzeug.routing import IntegerConverter
+
+SQLITE_MAX_INTEGER = 2**63 - 1
+
+
+class IdConverter(IntegerConverter):
+    """A database id: a positive integer SQLite can hold. A longer number is a plain 404,
+    never an OverflowError (500) in the query."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=SQLITE_MAX_INTEGER)
