@@ -48,7 +48,8 @@ def register(app: Flask) -> None:
         from .demo import load_demo
 
         migrate(get_db())
-        click.echo(load_demo(get_db()) or "The database already has merchants: demo data not loaded.")
+        click.echo(load_demo(get_db())
+                   or "The database already has merchants: demo data not loaded.")
 
     @app.cli.command("expire-returns")
     def expire_returns_command():

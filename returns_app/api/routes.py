@@ -10,6 +10,7 @@ from ..services import customers, orders, returns
 from . import auth, bp
 from .openapi import document
 
+
 def json_body(required: bool = True) -> dict:
     data = request.get_json(force=True, silent=True)
     if data is None and not required and not request.get_data():
