@@ -93,10 +93,10 @@ def report_return_form(lines: list[dict], **kwargs) -> ReportReturnForm:
         if not line["returnable"]:
             continue
         Form.line_ids = [*Form.line_ids, line["id"]]
+        # Optional: a line already fully in a return is not shown, so its field isn't sent.
         setattr(Form, f"qty_{line['id']}", IntegerField(
             "How many go back", default=0,
-            validators=[InputRequired("Enter how many go back (0 keeps them all)."),
-                        NumberRange(min=0, message="Enter 0 or more.")]))
+            validators=[Optional(), NumberRange(min=0, message="Enter 0 or more.")]))
         setattr(Form, f"reason_{line['id']}", SelectField("Reason", choices=reasons,
                                                           default=""))
         setattr(Form, f"comment_{line['id']}", StringField(

@@ -243,8 +243,10 @@ def order_details(db: Database, order_id: int) -> dict:
     order["lines"] = lines_with_returnable(db, order_id)
     order["amounts"] = amounts(db, order_id)
     order["returns"] = list(db.query(
-        "SELECT id, status, reported_at, send_by FROM returns WHERE order_id = ?"
-        " ORDER BY reported_at DESC, id DESC", [order_id]))
+        "SELECT id, status, reported_at, send_by, (SELECT group_concat(return_item.quantity"
+        " || ' × ' || order_line.name, ', ') FROM return_item JOIN order_line"
+        " ON order_line.id = order_line_id WHERE return_id = returns.id) AS summary"
+        " FROM returns WHERE order_id = ? ORDER BY reported_at DESC, id DESC", [order_id]))
     return order
 
 

@@ -1,8 +1,9 @@
 """Browser tests against the real app: `python run.py` on a free port, driven by Debian's chromium.
 
 The server runs as in production (CSRF on, gunicorn, demo data loaded by run.py) on its own
-database file. One server serves the whole session, so each test works on its own demo order or
-line (see test_customer_flow.py) and never depends on another test having run.
+database file. One server serves the whole session, so each test that changes anything works on
+a demo order nobody else changes, or on an order of its own (`make_order`), and never depends on
+another test having run (see test_customer_flow.py).
 """
 
 from __future__ import annotations

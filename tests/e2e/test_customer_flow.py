@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import DESKTOP, PHONE
@@ -180,10 +179,6 @@ def test_desktop_customer_returns_t_shirts_and_sends_them(new_page, make_order):
                     tracking=None)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "report_return_form() gives every returnable line a required quantity field, but "
-    "report_return.html leaves out lines already in an open return: the browser can't send "
-    "their quantity, so a second return on an order fails with 'Enter how many go back'."))
 def test_desktop_second_return_on_an_order_with_an_open_return(new_page):
     page = new_page(DESKTOP)
     report_and_send(page, number="290-117-664", email=ERIK, item="Wool socks, size 42",
