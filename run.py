@@ -1,12 +1,13 @@
 """`python run.py [--port N]`: migrate, load demo data on first start, and run every process the
-app needs (the web app under gunicorn and the background worker), stopping them all on
-Ctrl-C."""
+app needs (the sandbox payment provider, the web app under gunicorn and the background worker),
+stopping them all on Ctrl-C."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -28,8 +29,18 @@ def prepare(app) -> None:
             print(loaded)
 
 
-def children(host: str, port: int) -> dict[str, list[str]]:
-    return {
+def free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def children(host: str, port: int, provider_port: int | None) -> dict[str, list[str]]:
+    sandbox = {} if provider_port is None else {
+        "sandbox-provider": [sys.executable, "-m", "returns_app.sandbox_provider",
+                             "--host", host, "--port", str(provider_port)],
+    }
+    return sandbox | {
         "web": [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"{host}:{port}",
                 "--access-logfile", "-", "returns_app:create_app()"],
         "worker": [sys.executable, "-m", "returns_app.worker"],
@@ -70,10 +81,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 5000)))
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args(argv)
+    # The sandbox payout provider runs beside the app unless a real provider is configured.
+    provider_port = None
+    if "RETURNS_PROVIDER_URL" not in os.environ:
+        provider_port = free_port(args.host)
+        os.environ["RETURNS_PROVIDER_URL"] = f"http://{args.host}:{provider_port}"
     app = create_app()
     prepare(app)
     print(sign_in_help(f"http://{args.host}:{args.port}"), flush=True)
-    return supervise(children(args.host, args.port))
+    print(f"  Payment provider: {os.environ['RETURNS_PROVIDER_URL']}", flush=True)
+    return supervise(children(args.host, args.port, provider_port))
 
 
 if __name__ == "__main__":

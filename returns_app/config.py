@@ -34,6 +34,7 @@ def load(app: Flask, overrides: dict | None) -> None:
         # Customers fill the return form at their own pace; the token lives as long as the session.
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE="en",
+        PROVIDER_URL=os.environ.get("RETURNS_PROVIDER_URL", "http://127.0.0.1:5001"),
     )
     if overrides:
         app.config.update(overrides)

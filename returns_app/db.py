@@ -1,6 +1,6 @@
 """The one way into the database: connections, the write transaction, and the schema.
 
-Every other module receives a ``sqlite_utils.Database`` from here and never opens one itself.
+Every other module receives a ``Database`` from here and never opens one itself.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ Database = sqlite_utils.Database
 BUSY_TIMEOUT_MS = 5000
 
 
-def connect(path: str | Path) -> sqlite_utils.Database:
+def connect(path: str | Path) -> Database:
     """Open a connection with the pragmas every connection needs.
 
     ``isolation_level=None`` stops the sqlite3 module from opening transactions behind our back:
@@ -34,11 +34,11 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    return sqlite_utils.Database(conn)
+    return Database(conn)
 
 
 @contextmanager
-def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+def write_transaction(db: Database) -> Iterator[Database]:
     """Run a read-then-write unit of work atomically.
 
     BEGIN IMMEDIATE takes the write lock before the first read, so two processes can't both read
@@ -62,22 +62,22 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
 # Migrations: numbered functions, applied in order, each once, each in its own transaction.
 # ---------------------------------------------------------------------------------------------
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = []
+MIGRATIONS: list[Callable[[Database], None]] = []
 
 
-def migration(fn: Callable[[sqlite_utils.Database], None]):
+def migration(fn: Callable[[Database], None]):
     MIGRATIONS.append(fn)
     return fn
 
 
-def _execute_all(db: sqlite_utils.Database, script: str) -> None:
+def _execute_all(db: Database, script: str) -> None:
     # Not executescript(): it COMMITs first, which would split a migration across transactions.
     for statement in script.split(";\n"):
         if statement.strip():
             db.execute(statement)
 
 
-def _append_only(db: sqlite_utils.Database, table: str) -> None:
+def _append_only(db: Database, table: str) -> None:
     # Money and audit history are corrected by new rows, never rewritten.
     for action in ("UPDATE", "DELETE"):
         db.execute(
@@ -87,7 +87,7 @@ def _append_only(db: sqlite_utils.Database, table: str) -> None:
 
 
 @migration
-def m001_core(db: sqlite_utils.Database) -> None:
+def m001_core(db: Database) -> None:
     _execute_all(
         db,
         """
@@ -250,7 +250,86 @@ def m001_core(db: sqlite_utils.Database) -> None:
     _append_only(db, "audit_event")
 
 
-def migrate(db: sqlite_utils.Database) -> list[str]:
+@migration
+def m002_money(db: Database) -> None:
+    _execute_all(
+        db,
+        """
+        ALTER TABLE customer ADD COLUMN bank_account_json TEXT;
+        ALTER TABLE return_item ADD COLUMN decided_at TEXT;
+        CREATE TABLE payment (
+            id INTEGER PRIMARY KEY,
+            order_id INTEGER NOT NULL REFERENCES orders(id),
+            amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+            method TEXT NOT NULL CHECK (method IN ('card', 'bank_account')),
+            status TEXT NOT NULL CHECK (status IN
+                ('pending', 'scheduled', 'succeeded', 'failed', 'cancelled')),
+            idempotency_key TEXT NOT NULL,
+            provider_ref TEXT,
+            provider_payment_id TEXT,
+            card_last4 TEXT,
+            checkout_url TEXT,
+            scheduled_for TEXT,
+            settled_amount_minor INTEGER CHECK (settled_amount_minor > 0),
+            failure_reason TEXT,
+            created_at TEXT NOT NULL,
+            settled_at TEXT,
+            UNIQUE (order_id, idempotency_key)
+        );
+        CREATE INDEX payment_order ON payment(order_id);
+        CREATE INDEX payment_provider_ref ON payment(provider_ref);
+        CREATE TABLE refund (
+            id INTEGER PRIMARY KEY,
+            order_id INTEGER NOT NULL REFERENCES orders(id),
+            amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+            status TEXT NOT NULL CHECK (status IN
+                ('needs_details', 'ready', 'sending', 'succeeded', 'failed', 'unknown')),
+            destination_kind TEXT CHECK (destination_kind IN
+                ('card', 'bank_account', 'iban', 'swish')),
+            destination_json TEXT,
+            destination_masked TEXT,
+            reason TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            provider_payout_id TEXT,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            status_changed_at TEXT NOT NULL,
+            succeeded_at TEXT
+        );
+        CREATE INDEX refund_order ON refund(order_id);
+        CREATE INDEX refund_status ON refund(status, status_changed_at);
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            subject_id INTEGER NOT NULL,
+            payload TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            available_at TEXT NOT NULL,
+            lease_owner TEXT,
+            lease_expires_at TEXT,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            done_at TEXT
+        );
+        CREATE INDEX outbox_ready ON outbox(status, available_at);
+        CREATE TABLE idempotency_record (
+            id INTEGER PRIMARY KEY,
+            scope TEXT NOT NULL,
+            key TEXT NOT NULL,
+            request_hash TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('in_flight', 'done')),
+            response_status INTEGER,
+            response_body TEXT,
+            created_at TEXT NOT NULL,
+            completed_at TEXT,
+            UNIQUE (scope, key)
+        );
+        """,
+    )
+
+
+def migrate(db: Database) -> list[str]:
     """Apply every migration not yet applied; return the names applied now."""
     db.execute(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"

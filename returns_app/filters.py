@@ -1,22 +1,14 @@
-"""Template filters: the only place money and dates are formatted for people."""
+"""Template filters: money (through money.format_minor) and dates, formatted for people."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
 from babel.dates import format_date
-from babel.numbers import format_currency
 from flask import Flask
 
 from . import clock
-from .money import MINOR_PER_MAJOR
-
-MONEY_LOCALE = "sv_SE"  # 1 234,50 kr
-
-
-def money(minor: int, currency: str = "SEK") -> str:
-    return format_currency(Decimal(minor) / MINOR_PER_MAJOR, currency, locale=MONEY_LOCALE)
+from .money import format_minor as money
 
 
 def day(value: str | date | datetime | None, style: str = "long") -> str:

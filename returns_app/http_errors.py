@@ -50,7 +50,7 @@ def _domain_error(exc: errors.DomainError):
         extra = {}
         if isinstance(exc, errors.Invalid) and exc.fields:
             extra["fields"] = exc.fields
-        for key in ("problems", "existing_return_id"):
+        for key in ("problems", "existing_return_id", "allowed"):
             if key in exc.details:
                 extra[key] = exc.details[key]
         response = api_error(status, exc.code, exc.message or exc.code, **extra)

@@ -1,7 +1,7 @@
 """Money: integer minor units in, integer minor units out.
 
 The only place text becomes money (through Decimal, never float), and the pure rules of
-DESIGN.md's money section. Formatting for people is a template filter, not here.
+DESIGN.md's money section, and the one formatter the `money` template filter uses.
 """
 
 from __future__ import annotations
@@ -10,9 +10,22 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 
+from babel.numbers import format_currency
+
 from .errors import Invalid
 
 MINOR_PER_MAJOR = 100
+MONEY_LOCALE = "sv_SE"  # 1 234,50 kr
+
+
+def format_decimal(minor: int) -> str:
+    """For an input field people edit: 698,00 (the Swedish decimal comma, no currency)."""
+    return f"{Decimal(minor) / MINOR_PER_MAJOR:.2f}".replace(".", ",")
+
+
+def format_minor(minor: int, currency: str = "SEK") -> str:
+    """The one formatter for people: the `money` template filter and domain messages use it."""
+    return format_currency(Decimal(minor) / MINOR_PER_MAJOR, currency, locale=MONEY_LOCALE)
 
 
 def parse_amount(text: str, field: str = "amount") -> int:

@@ -41,10 +41,12 @@ class FieldErrors:
         return value
 
     def integer(self, data: dict, key: str, field: str, *, minimum: int = 0,
-                maximum: int = 10**12) -> int | None:
+                maximum: int = 10**12, default: int | None = None) -> int | None:
         value = data.get(key)
         # bool is an int in Python, but `true` is never a quantity or an amount.
         if value is None:
+            if default is not None:
+                return default
             self.add(field, "This is required.")
             return None
         if isinstance(value, bool) or not isinstance(value, int):

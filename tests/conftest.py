@@ -7,6 +7,8 @@ import pytest
 from returns_app import create_app
 from returns_app.db import connect, migrate
 
+pytest_plugins = ["tests.sandbox_fixtures"]  # the `sandbox` fixture: the real sandbox provider
+
 
 @pytest.fixture
 def app(tmp_path):

@@ -115,6 +115,44 @@ SCHEMAS = {
 }
 
 
+SCHEMAS |= {
+    "Payment": obj({
+        "id": INT, "order_id": INT, "amount": MONEY,
+        "method": {"type": "string", "enum": ["card", "bank_account"]},
+        "status": {"type": "string", "enum": ["pending", "scheduled", "succeeded", "failed",
+                                              "cancelled"]},
+        "scheduled_for": NULLABLE_STR,
+        "checkout_url": {"type": ["string", "null"],
+                         "description": "Open it for the card payment page."},
+        "created_at": STR,
+    }, ["id", "order_id", "amount", "method", "status"]),
+    "NewPayment": obj({"amount": {"type": "integer", "minimum": 1, "maximum": 10**10},
+                       "method": {"type": "string", "enum": ["card", "bank_account"]}},
+                      ["amount"]),
+    "Refund": obj({
+        "id": INT, "order_id": INT, "amount": MONEY,
+        "status": {"type": "string", "enum": ["needs_details", "ready", "sending", "succeeded",
+                                              "failed", "unknown"]},
+        "destination": NULLABLE_STR, "created_at": STR,
+    }, ["id", "amount", "status", "destination"]),
+    "PayoutDetails": {"oneOf": [
+        obj({"clearing_number": STR, "account_number": STR},
+            ["clearing_number", "account_number"], additionalProperties=False),
+        obj({"iban": STR}, ["iban"], additionalProperties=False),
+        obj({"swish_number": STR}, ["swish_number"], additionalProperties=False),
+    ]},
+    "Registration": obj({"items": {"type": "array", "minItems": 1, "items": obj({
+        "return_item_id": INT,
+        "accepted_quantity": {"type": "integer", "minimum": 0, "maximum": 10000},
+        "rejected_quantity": {"type": "integer", "minimum": 0, "maximum": 10000},
+        "reason": {"type": "string", "maxLength": 500,
+                   "description": "Required when rejecting; the customer sees it."},
+    }, ["return_item_id"])}}, ["items"]),
+}
+IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": True,
+                   "schema": {"type": "string", "maxLength": 255}}
+
+
 def document() -> dict:
     return {
         "openapi": "3.1.0",
@@ -150,5 +188,21 @@ def document() -> dict:
             "/returns/{return_id}/cancel": {"post": operation(
                 "Cancel a return not yet sent", "customerToken", (200, ref("Return")),
                 401, 404, 409, parameters=[path_id("return_id")])},
+            "/orders/{order_id}/payments": {"post": operation(
+                "Pay for the kept items now", "customerToken", (201, ref("Payment")),
+                400, 401, 404, 409, 422, body=ref("NewPayment"),
+                parameters=[path_id("order_id"), IDEMPOTENCY_KEY])},
+            "/orders/{order_id}/refunds": {"get": operation(
+                "The order's refunds", "customerToken",
+                (200, obj({"refunds": {"type": "array", "items": ref("Refund")}},
+                          ["refunds"])), 401, 404, parameters=[path_id("order_id")])},
+            "/refunds/{refund_id}/payout-details": {"post": operation(
+                "Say where a refund should go", "customerToken", (200, ref("Refund")),
+                400, 401, 404, 409, 422, body=ref("PayoutDetails"),
+                parameters=[path_id("refund_id")])},
+            "/returns/{return_id}/registration": {"post": operation(
+                "Register received items: accepted and rejected quantities", "merchantKey",
+                (200, ref("Return")), 400, 401, 404, 409, 422, body=ref("Registration"),
+                parameters=[path_id("return_id"), IDEMPOTENCY_KEY])},
         },
     }

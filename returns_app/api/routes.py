@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify, request, url_for
 
 from ..database_session import get_db
 from ..errors import Invalid, Malformed
-from ..services import customers, orders, returns
+from ..http_errors import api_error
+from ..payout_details import parse_payout_details
+from ..provider_access import provider
+from ..provider_client import ProviderUnavailable
+from ..services import customers, decisions, orders, payments, refunds, returns
 from . import auth, bp
 from .openapi import document
 
@@ -74,3 +78,52 @@ def return_shipment(return_id: int):
 def return_cancel(return_id: int):
     viewer = auth.customer()
     return jsonify(returns.as_api(returns.cancel_return(get_db(), viewer, return_id)))
+
+
+# --- money ------------------------------------------------------------------------------------
+
+def _payment_urls() -> payments.ReturnUrls:
+    return payments.ReturnUrls(
+        paid=url_for("customer.payment_return", _external=True),
+        cancelled=url_for("customer.payment_cancelled", _external=True))
+
+
+@bp.post("/orders/<id:order_id>/payments")
+def create_payment(order_id: int):
+    viewer = auth.customer()
+    try:
+        response = payments.pay(get_db(), provider(), viewer, order_id, json_body(),
+                                request.headers.get("Idempotency-Key"), _payment_urls())
+    except ProviderUnavailable:
+        return api_error(503, "provider_unavailable",
+                         "Card payments can't be reached right now. Nothing was charged; "
+                         "retry with the same Idempotency-Key.")
+    return jsonify(response.body), response.status
+
+
+@bp.get("/orders/<id:order_id>/refunds")
+def list_refunds(order_id: int):
+    viewer = auth.customer()
+    db = get_db()
+    orders.order_for_viewer(db, viewer, order_id)
+    return jsonify({"refunds": [refunds.as_api(r) for r in refunds.refunds_of_order(db,
+                                                                                     order_id)]})
+
+
+@bp.post("/refunds/<id:refund_id>/payout-details")
+def refund_payout_details(refund_id: int):
+    viewer = auth.customer()
+    db = get_db()
+    refund = refunds.refund_for_viewer(db, viewer, refund_id)
+    destination = parse_payout_details(json_body())
+    updated = refunds.set_destination(db, refund["id"], destination, viewer.actor)
+    return jsonify(refunds.as_api(updated))
+
+
+@bp.post("/returns/<id:return_id>/registration")
+def register_return(return_id: int):
+    merchant = auth.merchant()
+    response = decisions.register_once(
+        get_db(), merchant["id"], return_id, json_body(),
+        request.headers.get("Idempotency-Key"), f"merchant:{merchant['id']}:api")
+    return jsonify(response.body), response.status

@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
+    HiddenField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -119,3 +121,35 @@ def chosen_items(form: ReportReturnForm) -> tuple[list[dict], list[int]]:
         })
         line_ids.append(line_id)
     return items, line_ids
+
+
+class PaymentForm(FlaskForm):
+    """Amount in kronor as people type it; the buttons carry the method."""
+
+    amount = StringField("Amount to pay (kr)", validators=[
+        InputRequired("Enter the amount you want to pay."), Length(max=20)])
+    method = StringField(validators=[Optional()])
+    idempotency_key = HiddenField()
+
+
+class PayoutDetailsForm(FlaskForm):
+    choice = RadioField("Where should we send your refund?", choices=[
+        SelectChoice("bank_account", "Swedish bank account"),
+        SelectChoice("iban", "IBAN (bank account abroad)"),
+        SelectChoice("swish", "Swish"),
+    ], validators=[InputRequired("Choose where to receive your refund.")])
+    clearing_number = StringField("Clearing number", validators=[Optional(), Length(max=20)],
+                                  description="4 digits, or 5 for some Swedbank accounts "
+                                              "(like 8327-9).")
+    account_number = StringField("Account number", validators=[Optional(), Length(max=40)])
+    iban = StringField("IBAN", validators=[Optional(), Length(max=50)],
+                       description="Starts with a country code, like SE45 5000 …")
+    swish_number = StringField("Mobile number for Swish", validators=[Optional(),
+                                                                      Length(max=20)],
+                               description="For example 070-123 45 67.")
+
+    def details(self) -> dict:
+        """Only the fields of the chosen option go to the domain."""
+        fields = {"bank_account": ("clearing_number", "account_number"),
+                  "iban": ("iban",), "swish": ("swish_number",)}[self.choice.data]
+        return {name: self[name].data or "" for name in fields}

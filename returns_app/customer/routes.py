@@ -3,24 +3,32 @@
 from __future__ import annotations
 
 import re
+import uuid
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 
-from .. import auth
+from .. import auth, links
 from ..database_session import get_db
 from ..errors import Conflict, Invalid, NotFound, Unauthorized
-from ..services import customers, orders, returns
+from ..money import format_decimal
+from ..services import customers, orders, payments, refunds, returns
 from . import bp
 from .forms import (
     REASON_LABELS,
     CancelReturnForm,
     FindOrderForm,
+    PaymentForm,
     ShipmentForm,
     SignInForm,
     chosen_items,
     report_return_form,
 )
+
+
+def payout_details_url(refund_id: int) -> str:
+    token = links.make_token(current_app.secret_key, links.PAYOUT_DETAILS, refund_id)
+    return url_for("customer.payout_details", token=token)
 
 
 def _client() -> str:
@@ -84,14 +92,29 @@ def orders_list():
 
 @bp.get("/orders/<id:order_id>")
 def order(order_id: int):
+    return render_order(order_id)
+
+
+def render_order(order_id: int, pay_form: PaymentForm | None = None, status: int = 200):
     db = get_db()
     found = orders.order_for_viewer(db, auth.customer_viewer(), order_id)
     details = orders.order_details(db, found["id"])
     instructions = returns.instructions_for_order(db, details)
+    allowed = payments.allowed_now(db, order_id)
+    if pay_form is None:
+        pay_form = PaymentForm(formdata=None, amount=format_decimal(allowed),
+                               idempotency_key=uuid.uuid4().hex)
+    order_refunds = refunds.refunds_of_order(db, order_id)
     return render_template(
         "customer/order.html", order=details,
         window=returns.return_window(details, instructions),
-    )
+        pay_form=pay_form, allowed_now=allowed,
+        bank_linked=payments.has_linked_bank_account(db, details["customer_id"]),
+        payments=payments.payments_of_order(db, order_id),
+        refunds=order_refunds, rejected=orders.rejected_items(db, order_id),
+        details_links={r["id"]: payout_details_url(r["id"]) for r in order_refunds
+                       if r["status"] in ("needs_details", "failed")},
+    ), status
 
 
 @bp.route("/orders/<id:order_id>/returns/new", methods=["GET", "POST"])

@@ -250,6 +250,16 @@ def order_details(db: Database, order_id: int) -> dict:
     return order
 
 
+def rejected_items(db: Database, order_id: int) -> list[dict]:
+    """Items the merchant did not accept: the customer is told why, and what is due again."""
+    return list(db.query(
+        "SELECT order_line.name, return_item.rejected_quantity, return_item.decision_reason,"
+        " return_item.rejected_quantity * order_line.unit_price_minor AS value,"
+        " return_item.return_id FROM return_item JOIN order_line ON order_line.id ="
+        " return_item.order_line_id JOIN returns ON returns.id = return_item.return_id"
+        " WHERE returns.order_id = ? AND return_item.rejected_quantity > 0", [order_id]))
+
+
 def orders_of_customer(db: Database, customer_id: int) -> list[dict]:
     orders = list(db.query(
         "SELECT orders.id, order_number, purchased_at, currency, merchant.name AS merchant_name"

@@ -207,13 +207,25 @@ def expire_overdue(db: Database) -> list[int]:
 
 
 def return_details(db: Database, viewer: Viewer, return_id: int) -> dict:
-    ret = _return_for_viewer(db, viewer, return_id)
+    return _with_details(db, _return_for_viewer(db, viewer, return_id))
+
+
+def return_for_merchant(db: Database, merchant_id: int, return_id: int) -> dict:
+    rows = list(db.query(
+        "SELECT returns.* FROM returns JOIN orders ON orders.id = returns.order_id"
+        " WHERE returns.id = ? AND orders.merchant_id = ?", [return_id, merchant_id]))
+    if not rows:
+        raise NotFound("No such return.")
+    return _with_details(db, rows[0])
+
+
+def _with_details(db: Database, ret: dict) -> dict:
     order = get_order(db, ret["order_id"])
     ret["order"] = order
     ret["items"] = list(db.query(
         "SELECT return_item.*, order_line.sku, order_line.name, order_line.unit_price_minor"
         " FROM return_item JOIN order_line ON order_line.id = order_line_id"
-        " WHERE return_id = ? ORDER BY order_line.position", [return_id]))
+        " WHERE return_id = ? ORDER BY order_line.position", [ret["id"]]))
     ret["value"] = sum(i["quantity"] * i["unit_price_minor"] for i in ret["items"])
     ret["instructions"] = merchants.instructions_by_id(db, ret["instructions_version_id"])
     ret["timeline"] = timeline(ret)

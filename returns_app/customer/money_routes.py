@@ -1,0 +1,113 @@
+"""Customer pages that move money: pay for kept items, and say where a refund should go."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+
+from .. import auth, links
+from ..database_session import get_db
+from ..errors import Conflict, Invalid
+from ..money import format_minor, parse_amount
+from ..payout_details import parse_payout_details
+from ..provider_access import provider
+from ..provider_client import ProviderUnavailable
+from ..services import payments, refunds
+from ..services.orders import get_order
+from . import bp
+from .forms import PaymentForm, PayoutDetailsForm
+from .routes import render_order
+
+
+def _return_urls() -> payments.ReturnUrls:
+    return payments.ReturnUrls(
+        paid=url_for("customer.payment_return", _external=True),
+        cancelled=url_for("customer.payment_cancelled", _external=True))
+
+
+@bp.post("/orders/<id:order_id>/payments")
+def pay(order_id: int):
+    form = PaymentForm()
+    if form.validate_on_submit():
+        try:
+            amount = parse_amount(form.amount.data)
+            response = payments.pay(
+                get_db(), provider(), auth.customer_viewer(), order_id,
+                {"amount": amount, "method": form.method.data or None},
+                form.idempotency_key.data, _return_urls())
+        except Invalid as exc:
+            form.amount.errors = [exc.fields.get("amount") or exc.fields.get("method")
+                                  or exc.message]
+        except ProviderUnavailable:
+            form.amount.errors = ["Card payments can't be reached right now. Nothing was "
+                                  "charged; try again in a minute."]
+        else:
+            body = response.body
+            if body["status"] == "pending":
+                return redirect(body["checkout_url"], 303)
+            flash(f"Done: {format_minor(body['amount'])} will be paid from your bank account "
+                  f"on {body['scheduled_for']}.", "success")
+            return redirect(url_for("customer.order", order_id=order_id), 303)
+    return render_order(order_id, pay_form=form, status=422)
+
+
+@bp.get("/payments/return")
+def payment_return():
+    payment = _confirm(request.args.get("session_id", ""))
+    if payment["status"] == "succeeded":
+        flash(f"Thank you: {format_minor(payment['settled_amount_minor'])} is paid.", "success")
+    else:
+        flash("We haven't received the payment yet. If you paid, it will show here shortly.",
+              "info")
+    return _back_to_order(payment)
+
+
+@bp.get("/payments/cancelled")
+def payment_cancelled():
+    payment = _confirm(request.args.get("session_id", ""))
+    flash("The card payment was cancelled. Nothing was charged.", "info")
+    return _back_to_order(payment)
+
+
+def _confirm(session_id: str) -> dict:
+    try:
+        return payments.confirm_checkout(get_db(), provider(), session_id)
+    except ProviderUnavailable:
+        return payments.payment_by_checkout(get_db(), session_id)
+
+
+def _back_to_order(payment: dict):
+    order = get_order(get_db(), payment["order_id"])
+    if auth.customer_viewer().may_see(order):
+        return redirect(url_for("customer.order", order_id=order["id"]))
+    # Came back in another browser: the payment is booked, the order needs finding again.
+    return redirect(url_for("customer.find_order"))
+
+
+@bp.route("/refunds/<token>", methods=["GET", "POST"])
+def payout_details(token: str):
+    db = get_db()
+    try:
+        refund_id = links.read_token(current_app.secret_key, links.PAYOUT_DETAILS, token)
+    except links.LinkExpired:
+        return render_template("customer/link_expired.html"), 410
+    refund = refunds.get_refund(db, refund_id)
+    order = get_order(db, refund["order_id"])
+    # Following the link proves access to this one order, like finding it by number + email.
+    auth.remember_order(order["id"])
+    form = PayoutDetailsForm()
+    if refund["status"] in ("needs_details", "failed") and form.validate_on_submit():
+        try:
+            destination = parse_payout_details(form.details())
+            refunds.set_destination(db, refund_id, destination, f"customer:{order['customer_id']}")
+        except Invalid as exc:
+            for name, message in exc.fields.items():
+                target = form._fields.get(name, form.choice)
+                target.errors = [*target.errors, message]
+        except Conflict as exc:
+            flash(exc.message, "error")
+        else:
+            flash(f"Thank you. Your refund is on its way to {destination.masked}.", "success")
+            return redirect(url_for("customer.payout_details", token=token), 303)
+    status = 422 if form.errors else 200
+    return render_template("customer/payout_details.html", form=form, order=order,
+                           refund=refunds.get_refund(db, refund_id)), status

@@ -1,0 +1,89 @@
+"""What the worker does with each kind of outbox row. Every provider call happens between two
+transactions; an outcome nobody knows is settled by asking the provider, never by resending."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+from . import outbox
+from .db import Database, write_transaction
+from .services import payments, refunds
+
+log = logging.getLogger("returns_app.worker")
+
+
+def payout_key(refund: dict) -> str:
+    """Derived from the refund and where it goes: a retry reuses it, a new destination (chosen
+    after a decline) gets a new one."""
+    where = hashlib.sha256((refund["destination_json"] or "").encode()).hexdigest()[:12]
+    return f"refund-{refund['id']}-{where}"
+
+
+def _currency(db: Database, order_id: int) -> str:
+    return db.execute("SELECT currency FROM orders WHERE id = ?", [order_id]).fetchone()[0]
+
+
+def deliver_payout(db: Database, provider, row: dict) -> str:
+    refund_id = row["subject_id"]
+    with write_transaction(db):
+        refund = refunds.get_refund(db, refund_id)
+        if refund["status"] in ("succeeded", "failed", "needs_details"):
+            outbox.complete(db, row["id"])
+            return refund["status"]
+        # A previous attempt may have reached the provider before dying: ask before sending.
+        maybe_sent = refund["status"] in ("sending", "unknown") or row["attempts"] > 1
+        refund = refunds.start_sending(db, refund_id)
+    key = payout_key(refund)
+    try:
+        result = provider.find_payout(key) if maybe_sent else None
+        if result is None:
+            result = provider.send_payout(key, refund["amount_minor"],
+                                          _currency(db, refund["order_id"]),
+                                          f"refund-{refund_id}",
+                                          json.loads(refund["destination_json"]))
+        outcome, payout_id, detail = result.outcome, result.payout_id, result.detail
+    except Exception as exc:  # noqa: BLE001  (any failure here is an unknown outcome)
+        outcome, payout_id, detail = "unknown", None, f"{type(exc).__name__}: {exc}"
+    with write_transaction(db):
+        refunds.record_outcome(db, refund_id, outcome, payout_id, detail)
+        if outcome == "unknown":
+            outbox.retry_later(db, row["id"], row["attempts"], detail)
+        else:
+            outbox.complete(db, row["id"])
+    log.info("refund %s: %s %s", refund_id, outcome, detail)
+    return outcome
+
+
+def deliver_debit(db: Database, provider, row: dict) -> str:
+    payment_id = row["subject_id"]
+    payment, amount, bank_account = payments.prepare_debit(db, payment_id)
+    if amount <= 0 or bank_account is None:
+        with write_transaction(db):
+            if amount > 0:
+                payments.record_debit(db, payment_id, amount, "declined", None,
+                                      "No bank account is linked any more")
+            outbox.complete(db, row["id"])
+        return "skipped"
+    try:
+        result = provider.debit(f"payment-{payment_id}-{amount}", amount,
+                                _currency(db, payment["order_id"]), f"payment-{payment_id}",
+                                bank_account)
+        outcome, debit_id, detail = result.outcome, result.debit_id, result.detail
+    except Exception as exc:  # noqa: BLE001
+        outcome, debit_id, detail = "unknown", None, f"{type(exc).__name__}: {exc}"
+    with write_transaction(db):
+        payments.record_debit(db, payment_id, amount, outcome, debit_id, detail)
+        if outcome == "unknown":
+            outbox.retry_later(db, row["id"], row["attempts"], detail)
+        else:
+            outbox.complete(db, row["id"])
+    return outcome
+
+
+HANDLERS = {"payout": deliver_payout, "debit": deliver_debit}
+
+
+def deliver(db: Database, provider, row: dict) -> str:
+    return HANDLERS[row["kind"]](db, provider, row)

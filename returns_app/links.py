@@ -1,0 +1,41 @@
+"""Signed, expiring, single-purpose links a customer can follow without signing in."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from .errors import NotFound
+
+PAYOUT_DETAILS = "payout-details"
+LIFETIMES = {PAYOUT_DETAILS: timedelta(days=30)}
+
+
+class LinkExpired(Exception):
+    def __init__(self, purpose: str, subject_id: int | None):
+        super().__init__(purpose)
+        self.purpose = purpose
+        self.subject_id = subject_id
+
+
+def _serializer(secret: str, purpose: str) -> URLSafeTimedSerializer:
+    # The salt binds a token to its purpose: a payout-details link opens nothing else.
+    return URLSafeTimedSerializer(secret, salt=f"returns-link:{purpose}")
+
+
+def make_token(secret: str, purpose: str, subject_id: int) -> str:
+    return _serializer(secret, purpose).dumps({"id": subject_id})
+
+
+def read_token(secret: str, purpose: str, token: str) -> int:
+    serializer = _serializer(secret, purpose)
+    try:
+        data = serializer.loads(token, max_age=int(LIFETIMES[purpose].total_seconds()))
+    except SignatureExpired as exc:
+        payload = serializer.loads_unsafe(token)[1]
+        raise LinkExpired(purpose, payload.get("id") if isinstance(payload, dict) else None) \
+            from exc
+    except BadSignature:
+        raise NotFound("This link is not valid. Check that you copied all of it.") from None
+    return int(data["id"])

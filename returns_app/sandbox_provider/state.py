@@ -1,0 +1,186 @@
+"""The sandbox's memory: executed payouts and debits, checkout sessions, idempotency records and
+the switchable failure mode. One process, one lock; nothing here knows about HTTP."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+MODES = ("normal", "decline", "error_500", "timeout", "lost_response")
+DEFAULT_DELAY = 10.0
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(8)}"
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def fingerprint(endpoint: str, body: dict) -> str:
+    """What "the same request" means: the same endpoint and the same JSON, key order aside."""
+    return endpoint + " " + json.dumps(body, sort_keys=True, separators=(",", ":"))
+
+
+@dataclass
+class Stored:
+    """The first complete answer given for an idempotency key, replayed for every retry."""
+
+    fingerprint: str
+    status: int
+    body: dict
+
+
+@dataclass
+class Mode:
+    name: str = "normal"
+    times: int | None = None  # how many more money-moving POSTs it affects; None: until changed
+    delay: float = DEFAULT_DELAY
+
+    def as_dict(self) -> dict:
+        return {"mode": self.name, "times": self.times, "delay": self.delay}
+
+
+@dataclass
+class State:
+    generation: int = 0  # bumped by reset: a request asleep in "timeout" mode then executes nothing
+    mode: Mode = field(default_factory=Mode)
+    stored: dict[str, Stored] = field(default_factory=dict)
+    in_flight: dict[str, str] = field(default_factory=dict)  # key -> fingerprint
+    payouts: dict[str, dict] = field(default_factory=dict)  # id -> payout
+    debits: dict[str, dict] = field(default_factory=dict)
+    sessions: dict[str, dict] = field(default_factory=dict)
+    executions: list[dict] = field(default_factory=list)
+    requests_per_key: Counter = field(default_factory=Counter)
+    lookups_per_key: Counter = field(default_factory=Counter)
+    log: list[dict] = field(default_factory=list)  # every POST and lookup per key, in order
+
+
+class Sandbox:
+    """Thread-safe operations on State. Callers hold no lock of their own."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.state = State()
+
+    # -- test controls ----------------------------------------------------------------------------
+    def reset(self) -> None:
+        with self.lock:
+            self.state = State(generation=self.state.generation + 1)
+
+    def set_mode(self, name: str, times: int | None, delay: float | None) -> dict:
+        with self.lock:
+            self.state.mode = Mode(name, None if name == "normal" else times,
+                                   DEFAULT_DELAY if delay is None else delay)
+            return self.state.mode.as_dict()
+
+    def get_mode(self) -> dict:
+        with self.lock:
+            return self.state.mode.as_dict()
+
+    def ledger(self) -> dict:
+        with self.lock:
+            s = self.state
+            executed = Counter(e["idempotency_key"] for e in s.executions)
+            moved = Counter(e["idempotency_key"] for e in s.executions
+                            if e["status"] == "succeeded")
+            return {
+                "executions": [dict(e) for e in s.executions],
+                "executions_per_key": dict(executed),
+                "money_moved_per_key": dict(moved),
+                "requests_per_key": dict(s.requests_per_key),
+                "lookups_per_key": dict(s.lookups_per_key),
+                "log": list(s.log),
+                "mode": s.mode.as_dict(),
+            }
+
+    # -- idempotent money movement ----------------------------------------------------------------
+    def note_request(self, key: str) -> None:
+        with self.lock:
+            self.state.requests_per_key[key] += 1
+            self.state.log.append({"event": "post", "key": key})
+
+    def note_lookup(self, key: str) -> None:
+        with self.lock:
+            self.state.lookups_per_key[key] += 1
+            self.state.log.append({"event": "lookup", "key": key})
+
+    def begin(self, key: str, fp: str) -> Stored | str:
+        """Claim `key` for a new request with fingerprint `fp`.
+
+        Returns the stored answer to replay, an error code ("idempotency_key_reused",
+        "idempotency_key_in_flight"), or "claimed": the caller now executes and must `finish`
+        or `abandon`."""
+        with self.lock:
+            s = self.state
+            stored = s.stored.get(key)
+            if stored is not None:
+                return stored if stored.fingerprint == fp else "idempotency_key_reused"
+            if key in s.in_flight:
+                return ("idempotency_key_in_flight" if s.in_flight[key] == fp
+                        else "idempotency_key_reused")
+            s.in_flight[key] = fp
+            return "claimed"
+
+    def abandon(self, key: str) -> None:
+        with self.lock:
+            self.state.in_flight.pop(key, None)
+
+    def take_mode(self) -> tuple[str, float, int]:
+        """The failure mode for this money-moving request (using up one of its `times`)."""
+        with self.lock:
+            mode = self.state.mode
+            name, delay = mode.name, mode.delay
+            if mode.times is not None:
+                mode.times -= 1
+                if mode.times <= 0:
+                    self.state.mode = Mode()
+            return name, delay, self.state.generation
+
+    def execute(self, kind: str, key: str, fp: str, record: dict, generation: int) -> dict | None:
+        """Move the money (or decline), remember the answer for `key`. None if a reset came
+        between the claim and now (the request belongs to a test that has finished)."""
+        with self.lock:
+            s = self.state
+            if s.generation != generation:
+                return None
+            s.in_flight.pop(key, None)
+            (s.payouts if kind == "payout" else s.debits)[record["id"]] = record
+            s.executions.append({"kind": kind, **record})
+            s.stored[key] = Stored(fp, 201, record)
+            return record
+
+    def find(self, kind: str, *, key: str | None = None, id_: str | None = None) -> dict | None:
+        with self.lock:
+            table = self.state.payouts if kind == "payout" else self.state.debits
+            if id_ is not None:
+                return table.get(id_)
+            return next((r for r in table.values() if r["idempotency_key"] == key), None)
+
+    # -- checkout sessions ------------------------------------------------------------------------
+    def store_session(self, key: str, fp: str, session: dict, answer: dict) -> None:
+        with self.lock:
+            self.state.in_flight.pop(key, None)
+            self.state.sessions[session["id"]] = session
+            self.state.stored[key] = Stored(fp, 201, answer)
+
+    def session(self, session_id: str) -> dict | None:
+        with self.lock:
+            found = self.state.sessions.get(session_id)
+            return dict(found) if found else None
+
+    def settle_session(self, session_id: str, status: str, payment: dict | None) -> dict | None:
+        """open -> paid|cancelled, once. Returns the session as it now is."""
+        with self.lock:
+            found = self.state.sessions.get(session_id)
+            if found is None:
+                return None
+            if found["status"] == "open":
+                found["status"] = status
+                found["payment"] = payment
+            return dict(found)

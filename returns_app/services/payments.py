@@ -1,0 +1,253 @@
+"""Paying for the kept items, at any time, also before the merchant has processed a return:
+by card on the provider's hosted page (no card number touches us), or from a linked bank
+account on the due date. Every payment carries an idempotency key, so nothing is paid twice."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import time as day_time
+
+from .. import clock, outbox
+from ..db import Database, write_transaction
+from ..errors import Conflict, Invalid, NotFound
+from ..money import format_minor
+from ..validation import FieldErrors
+from . import audit, idempotency, refunds
+from .orders import Viewer, amounts, order_for_viewer
+
+METHODS = ("card", "bank_account")
+IN_PROGRESS = ("pending", "scheduled")
+WAIT_FOR_TWIN = 10.0  # seconds a retried request waits for the first one with its key
+
+
+@dataclass(frozen=True)
+class ReturnUrls:
+    """Where the provider's hosted card page sends the customer back to."""
+
+    paid: str
+    cancelled: str
+
+
+def allowed_now(db: Database, order_id: int) -> int:
+    """What may still be paid now: the kept items' amount less payments already under way."""
+    under_way = db.execute(
+        "SELECT coalesce(sum(amount_minor), 0) FROM payment WHERE order_id = ? AND status IN"
+        " ('pending', 'scheduled')", [order_id]).fetchone()[0]
+    return max(0, amounts(db, order_id).payable_now - under_way)
+
+
+def has_linked_bank_account(db: Database, customer_id: int) -> bool:
+    row = db.execute("SELECT bank_account_json FROM customer WHERE id = ?",
+                     [customer_id]).fetchone()
+    return bool(row and row[0])
+
+
+def _parse(payload, bank_linked: bool) -> tuple[int, str]:
+    errors = FieldErrors()
+    data = errors.mapping(payload, "body")
+    amount = errors.integer(data, "amount", "amount", minimum=1, maximum=10**10)
+    method = data.get("method") or ("bank_account" if bank_linked else "card")
+    if method not in METHODS:
+        errors.add("method", "Must be one of: card, bank_account.")
+    elif method == "bank_account" and not bank_linked:
+        errors.add("method", "No bank account is linked. Pay by card instead.")
+    errors.raise_if_any()
+    return amount, method
+
+
+def _check_amount(db: Database, order: dict, amount: int) -> None:
+    allowed = allowed_now(db, order["id"])
+    if amount > allowed:
+        most = format_minor(allowed, order["currency"])
+        raise Invalid(
+            f"You can pay at most {most} now.",
+            fields={"amount": f"You can pay at most {most} now: items you are returning are "
+                              "paused, not due."},
+            allowed=allowed)
+
+
+def pay(db: Database, provider, viewer: Viewer, order_id: int, payload, key: str | None,
+        urls: ReturnUrls) -> idempotency.Response:
+    """Start a payment. A retry with the same key and body gets the first answer again."""
+    order = order_for_viewer(db, viewer, order_id)
+    key = idempotency.check_key(key)
+    amount, method = _parse(payload, has_linked_bank_account(db, order["customer_id"]))
+    scope = f"payment:order:{order_id}"
+    body = {"amount": amount, "method": method}
+    try:
+        if method == "bank_account":
+            return _schedule_from_bank(db, order, scope, key, body)
+        return _start_card_checkout(db, provider, order, scope, key, body, urls)
+    except Conflict as exc:
+        if not exc.details.get("in_flight"):
+            raise
+        return _wait_for_twin(db, scope, key, exc)
+
+
+def _wait_for_twin(db: Database, scope: str, key: str, exc: Conflict) -> idempotency.Response:
+    """A double click or a retried call while the first is still running: answer as it did."""
+    deadline = time.monotonic() + WAIT_FOR_TWIN
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        if (done := idempotency.stored(db, scope, key)) is not None:
+            return done
+    raise exc
+
+
+def _schedule_from_bank(db, order, scope, key, body) -> idempotency.Response:
+    with write_transaction(db):
+        if (done := idempotency.claim(db, scope, key, body)) is not None:
+            return done
+        _check_amount(db, order, body["amount"])
+        due = order["due_date"] or clock.today().isoformat()
+        scheduled_for = max(due, clock.today().isoformat())
+        payment_id = db["payment"].insert({
+            "order_id": order["id"], "amount_minor": body["amount"], "method": "bank_account",
+            "status": "scheduled", "idempotency_key": key, "scheduled_for": scheduled_for,
+            "created_at": clock.now_iso(),
+        }).last_pk
+        start = datetime.combine(datetime.fromisoformat(scheduled_for).date(), day_time(8),
+                                 tzinfo=clock.LOCAL_ZONE)
+        outbox.enqueue(db, "debit", payment_id, available_at=max(start, clock.now()))
+        audit.record(db, f"customer:{order['customer_id']}", "payment.scheduled", "payment",
+                     payment_id, after=body | {"scheduled_for": scheduled_for})
+        return idempotency.finish(db, scope, key,
+                                  idempotency.Response(201, as_api(get_payment(db, payment_id))))
+
+
+def _start_card_checkout(db, provider, order, scope, key, body, urls) -> idempotency.Response:
+    with write_transaction(db):
+        if (done := idempotency.claim(db, scope, key, body)) is not None:
+            return done
+        _check_amount(db, order, body["amount"])
+    # The provider call happens between two transactions, never inside one; its own
+    # idempotency key makes a repeat (after a crash) return the same checkout.
+    try:
+        checkout = provider.create_checkout(
+            f"order-{order['id']}-{key}", body["amount"], order["currency"],
+            order["order_number"], urls.paid, urls.cancelled)
+    except Exception:
+        with write_transaction(db):
+            idempotency.release(db, scope, key)
+        raise
+    with write_transaction(db):
+        payment_id = db["payment"].insert({
+            "order_id": order["id"], "amount_minor": body["amount"], "method": "card",
+            "status": "pending", "idempotency_key": key, "provider_ref": checkout.id,
+            "checkout_url": checkout.url, "created_at": clock.now_iso(),
+        }).last_pk
+        audit.record(db, f"customer:{order['customer_id']}", "payment.started", "payment",
+                     payment_id, after=body | {"checkout": checkout.id})
+        return idempotency.finish(db, scope, key,
+                                  idempotency.Response(201, as_api(get_payment(db, payment_id))))
+
+
+def get_payment(db: Database, payment_id: int) -> dict:
+    rows = list(db.query("SELECT * FROM payment WHERE id = ?", [payment_id]))
+    if not rows:
+        raise NotFound("No such payment.")
+    return rows[0]
+
+
+def payment_by_checkout(db: Database, session_id: str) -> dict:
+    rows = list(db.query("SELECT * FROM payment WHERE provider_ref = ? AND method = 'card'",
+                         [session_id]))
+    if not rows:
+        raise NotFound("We couldn't find that payment.")
+    return rows[0]
+
+
+def confirm_checkout(db: Database, provider, session_id: str) -> dict:
+    """Ask the provider how a card checkout ended and book it once. Safe to call repeatedly:
+    from the customer's return, and from the worker for customers who never came back."""
+    payment = payment_by_checkout(db, session_id)
+    if payment["status"] != "pending":
+        return payment
+    status = provider.get_checkout(session_id)
+    with write_transaction(db):
+        payment = get_payment(db, payment["id"])
+        if payment["status"] != "pending":
+            return payment
+        if status.status == "paid":
+            _settle(db, payment, payment["amount_minor"], provider_payment_id=status.payment_id,
+                    card_last4=status.card_last4)
+        elif status.status == "cancelled":
+            _set_status(db, payment, "cancelled", failure_reason="Cancelled on the card page")
+    return get_payment(db, payment["id"])
+
+
+def _set_status(db: Database, payment: dict, target: str, **columns) -> None:
+    assignments = "".join(f", {name} = ?" for name in columns)
+    cursor = db.execute(
+        f"UPDATE payment SET status = ?{assignments} WHERE id = ? AND status = ?",
+        [target, *columns.values(), payment["id"], payment["status"]])
+    if cursor.rowcount != 1:
+        raise Conflict("The payment changed meanwhile.")
+    audit.record(db, "system", f"payment.{target}", "payment", payment["id"],
+                 before={"status": payment["status"]}, after={"status": target, **columns})
+
+
+def _settle(db: Database, payment: dict, amount: int, **columns) -> None:
+    """Book money received, and refund at once whatever it overpaid."""
+    _set_status(db, payment, "succeeded", settled_amount_minor=amount,
+                settled_at=clock.now_iso(), **columns)
+    db["ledger_entry"].insert({
+        "order_id": payment["order_id"], "kind": "payment", "amount_minor": amount,
+        "idempotency_key": f"payment:{payment['id']}",
+        "memo": f"Paid by {'card' if payment['method'] == 'card' else 'bank account'}",
+        "created_at": clock.now_iso(),
+    })
+    refunds.settle_refund_owed(db, payment["order_id"],
+                               "Paid more than was owed", "system")
+
+
+def prepare_debit(db: Database, payment_id: int) -> tuple[dict, int, dict | None]:
+    """For the worker: the scheduled payment, what to take now (never more than is owed today:
+    a return accepted meanwhile lowers it), and the bank account to take it from."""
+    with write_transaction(db):
+        payment = get_payment(db, payment_id)
+        if payment["status"] != "scheduled":
+            return payment, 0, None
+        owed = amounts(db, payment["order_id"]).payable_now
+        amount = min(payment["amount_minor"], owed)
+        if amount <= 0:
+            _set_status(db, payment, "cancelled",
+                        failure_reason="Nothing was owed any more on the payment date")
+            return get_payment(db, payment_id), 0, None
+        row = db.execute("SELECT customer.bank_account_json FROM customer JOIN orders"
+                         " ON orders.customer_id = customer.id WHERE orders.id = ?",
+                         [payment["order_id"]]).fetchone()
+    return payment, amount, json.loads(row[0]) if row and row[0] else None
+
+
+def record_debit(db: Database, payment_id: int, amount: int, outcome: str, debit_id: str | None,
+                 detail: str) -> dict:
+    """Inside the worker's transaction."""
+    payment = get_payment(db, payment_id)
+    if payment["status"] != "scheduled":
+        return payment
+    if outcome == "succeeded":
+        _settle(db, payment, amount, provider_ref=debit_id)
+    elif outcome == "declined":
+        _set_status(db, payment, "failed", failure_reason=detail or "The bank declined")
+    return get_payment(db, payment_id)
+
+
+def payments_of_order(db: Database, order_id: int) -> list[dict]:
+    return list(db.query("SELECT * FROM payment WHERE order_id = ? ORDER BY id", [order_id]))
+
+
+def as_api(payment: dict) -> dict:
+    return {
+        "id": payment["id"],
+        "order_id": payment["order_id"],
+        "amount": payment["amount_minor"],
+        "method": payment["method"],
+        "status": payment["status"],
+        "scheduled_for": payment["scheduled_for"],
+        "checkout_url": payment["checkout_url"] if payment["status"] == "pending" else None,
+        "created_at": payment["created_at"],
+    }
