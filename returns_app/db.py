@@ -261,7 +261,7 @@ def m002_money(db: Database) -> None:
             id INTEGER PRIMARY KEY,
             order_id INTEGER NOT NULL REFERENCES orders(id),
             amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
-            method TEXT NOT NULL CHECK (method IN ('card', 'bank_account')),
+            method TEXT NOT NULL CHECK (method IN ('card', 'bank_account', 'bank_transfer')),
             status TEXT NOT NULL CHECK (status IN
                 ('pending', 'scheduled', 'succeeded', 'failed', 'cancelled')),
             idempotency_key TEXT NOT NULL,

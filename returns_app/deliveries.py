@@ -37,12 +37,10 @@ def deliver_payout(db: Database, provider, row: dict) -> str:
         refund = refunds.start_sending(db, refund_id)
     key = payout_key(refund)
     try:
-        result = provider.find_payout(key) if maybe_sent else None
-        if result is None:
-            result = provider.send_payout(key, refund["amount_minor"],
-                                          _currency(db, refund["order_id"]),
-                                          f"refund-{refund_id}",
-                                          json.loads(refund["destination_json"]))
+        result = provider.send_payout(key, refund["amount_minor"],
+                                      _currency(db, refund["order_id"]), f"refund-{refund_id}",
+                                      json.loads(refund["destination_json"]),
+                                      ask_first=maybe_sent)
         outcome, payout_id, detail = result.outcome, result.payout_id, result.detail
     except Exception as exc:  # noqa: BLE001  (any failure here is an unknown outcome)
         outcome, payout_id, detail = "unknown", None, f"{type(exc).__name__}: {exc}"
@@ -69,7 +67,7 @@ def deliver_debit(db: Database, provider, row: dict) -> str:
     try:
         result = provider.debit(f"payment-{payment_id}-{amount}", amount,
                                 _currency(db, payment["order_id"]), f"payment-{payment_id}",
-                                bank_account)
+                                bank_account, ask_first=row["attempts"] > 1)
         outcome, debit_id, detail = result.outcome, result.debit_id, result.detail
     except Exception as exc:  # noqa: BLE001
         outcome, debit_id, detail = "unknown", None, f"{type(exc).__name__}: {exc}"

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
 from . import clock
 from .db import Database, write_transaction
 from .passwords import hash_password
-from .services import merchants, orders, returns
+from .payout_details import parse_payout_details
+from .services import decisions, merchants, orders, payments, returns
 from .services.orders import Viewer
 
 SAMPLES = Path(__file__).resolve().parent.parent / "merchant_instructions" / "samples"
@@ -21,9 +23,10 @@ DEMO_MERCHANTS = (
 )
 CUSTOMERS = {
     "anna": {"email": "anna.svensson@example.se", "name": "Anna Svensson", "uses_app": 0,
-             "bank_account_masked": None},
+             "bank_account": None},
+    # A Swedbank account with a valid check digit, as the app would have linked it.
     "erik": {"email": "erik.lind@example.se", "name": "Erik Lind", "uses_app": 1,
-             "bank_account_masked": "8327-9 *** ***-4"},
+             "bank_account": {"clearing_number": "8327-9", "account_number": "1234567897"}},
 }
 
 
@@ -79,19 +82,42 @@ def load_demo(db: Database) -> str | None:
         ("GC-500", "Gift card 500 kr", 1, 50000),
     ], "904-552-731")
 
-    with write_transaction(db):
-        for data in CUSTOMERS.values():
-            db.execute(
-                "UPDATE customer SET password_hash = ?, uses_app = ?, bank_account_masked = ?"
-                " WHERE email = ?",
-                [hash_password(DEMO_PASSWORD), data["uses_app"], data["bank_account_masked"],
-                 data["email"]])
+    _link_customers(db)
     returns.report_return(db, Viewer(order_ids=frozenset({lamp["id"]})), lamp["id"], {"items": [
         {"line_id": lamp["lines"][0]["id"], "quantity": 1, "reason": "not_as_described",
          "comment": "The shade is much darker than in the pictures."}]})
     returns.report_return(db, Viewer(order_ids=frozenset({erik["id"]})), erik["id"], {"items": [
         {"line_id": erik["lines"][0]["id"], "quantity": 1, "reason": "too_large"}]})
+    _refund_waiting_for_details(db, nordic)
     return "\n".join(["Demo merchants (API keys are shown only now):", *out])
+
+
+def _link_customers(db: Database) -> None:
+    with write_transaction(db):
+        for data in CUSTOMERS.values():
+            linked = parse_payout_details(data["bank_account"]) if data["bank_account"] else None
+            db.execute(
+                "UPDATE customer SET password_hash = ?, uses_app = ?, bank_account_json = ?,"
+                " bank_account_masked = ? WHERE email = ?",
+                [hash_password(DEMO_PASSWORD), data["uses_app"],
+                 json.dumps(linked.as_provider_destination()) if linked else None,
+                 linked.masked if linked else None, data["email"]])
+
+
+def _refund_waiting_for_details(db: Database, merchant_id: int) -> None:
+    """Anna paid an invoice by hand and returned a sweater the shop accepted: her refund has
+    started, but she has no card or bank account with us, so it waits for her to choose."""
+    order = _order(db, merchant_id, "anna", "NO-9981", "invoice", 12, [
+        ("SWTR-L-GRY", "Merino sweater, grey, L", 1, 99900),
+        ("SCARF-RED", "Wool scarf, red", 1, 34900),
+    ], "371-526-804")
+    payments.record_transfer(db, order["id"], 134800, "OCR 3715268040", actor="demo")
+    viewer = Viewer(order_ids=frozenset({order["id"]}))
+    ret = returns.report_return(db, viewer, order["id"], {"items": [
+        {"line_id": order["lines"][0]["id"], "quantity": 1, "reason": "too_large"}]})
+    returns.mark_sent(db, viewer, ret["id"], "JJSE0012345678")
+    decisions.register(db, merchant_id, ret["id"], {"items": [
+        {"return_item_id": ret["items"][0]["id"], "accepted_quantity": 1}]}, actor="demo")
 
 
 def sign_in_help(base_url: str) -> str:
@@ -100,6 +126,7 @@ def sign_in_help(base_url: str) -> str:
         f"Returns assistant: {base_url}/",
         "  Find an order without an account: order 482-913-057 with "
         f"{a['email']}",
+        f"  A refund waiting for Anna to choose an account: order 371-526-804, {a['email']}",
         f"  Or sign in at {base_url}/signin as {a['email']} or {e['email']}, "
         f"password {DEMO_PASSWORD}",
         f"  API document: {base_url}/api/v1/openapi.json",

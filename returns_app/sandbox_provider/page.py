@@ -48,12 +48,12 @@ def check_card(form: dict[str, str], now: datetime | None = None) -> tuple[dict[
         errors["card_number"] = "This sandbox takes only the test cards listed below."
     expiry = _EXPIRY.fullmatch(form.get("expiry", "").strip())
     if not expiry or not 1 <= int(expiry.group(1)) <= 12:
-        errors["expiry"] = "Enter the expiry date as MM/YY, for example 12/30."
+        errors["expiry"] = "Enter the expiry date as MM/YY, for example 08/29."
     elif (2000 + int(expiry.group(2)), int(expiry.group(1))) < (now.year, now.month):
         errors["expiry"] = "This card has expired. Check the expiry date."
     cvc = form.get("cvc", "").strip()
     if not (cvc.isdigit() and len(cvc) == 3):
-        errors["cvc"] = "Enter the 3-digit security code (CVC) from the back of the card."
+        errors["cvc"] = "Enter the 3-digit security code from the back of the card."
     return errors, number
 
 
@@ -75,12 +75,11 @@ dt{color:#4b5563}
 dd{margin:0;font-weight:600;text-align:right;overflow-wrap:anywhere}
 .amount{font-size:1.25rem}
 .field{margin:0 0 1rem}
-.row{display:flex;gap:1rem}
-.row .field{flex:1;min-width:0}
 label{display:block;font-weight:600;margin:0 0 .25rem}
 .hint{display:block;color:#4b5563;font-size:.875rem;margin:0 0 .25rem}
 input{display:block;width:100%;font:inherit;font-size:1.125rem;padding:.625rem .75rem;
 border:2px solid #6b7280;border-radius:.375rem;background:#fff;color:#1a1a1a}
+input.short{max-width:8rem}
 .error{color:#b91c1c;font-weight:600;margin:0 0 .25rem}
 .invalid input{border-color:#b91c1c}
 button,.button{display:block;width:100%;font:inherit;font-weight:700;font-size:1.0625rem;
@@ -101,6 +100,7 @@ a{color:#1d4ed8}
 STYLE_HASH = "sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
 
 FIELDS = {"card_number": "Card number", "expiry": "Expiry date", "cvc": "Security code (CVC)"}
+_SHORT = ("expiry", "cvc")
 
 TEMPLATE = """<!doctype html>
 <html lang="en">
@@ -141,6 +141,7 @@ TEMPLATE = """<!doctype html>
 {% if hint %}<span class="hint" id="{{ name }}-hint">{{ hint }}</span>{% endif %}
 {% if errors[name] %}<p class="error" id="{{ name }}-error">{{ errors[name] }}</p>{% endif %}
 <input id="{{ name }}" name="{{ name }}" type="text" inputmode="{{ inputmode }}"
+ {%- if name in short %} class="short"{% endif %}
  autocomplete="{{ autocomplete }}" maxlength="{{ maxlength }}" required
  value="{{ form.get(name, '') }}" spellcheck="false"
 {%- set described = ([name ~ "-hint"] if hint else [])
@@ -150,10 +151,8 @@ TEMPLATE = """<!doctype html>
 </div>
 {% endmacro %}
 {{ field("card_number", "16 digits, as on the front of the card", "cc-number", 23) }}
-<div class="row">
-{{ field("expiry", "MM/YY", "cc-exp", 7, "text") }}
-{{ field("cvc", "3 digits", "cc-csc", 4) }}
-</div>
+{{ field("expiry", "MM/YY, for example 08/29", "cc-exp", 7, "text") }}
+{{ field("cvc", "The last 3 digits on the back of the card", "cc-csc", 4) }}
 <button type="submit" class="pay">Pay {{ amount }}</button>
 </form>
 <form method="post" action="/checkout/{{ s.id }}/cancel">
@@ -165,7 +164,7 @@ TEMPLATE = """<!doctype html>
 <li><code>4242 4242 4242 4242</code> pays</li>
 <li><code>4000 0000 0000 0002</code> is declined</li>
 </ul>
-<p>Use any future expiry date and any 3-digit CVC.</p>
+<p>With any future expiry date and any three digits as the security code.</p>
 </section>
 {% endif %}
 </main>
@@ -183,5 +182,6 @@ def context(session: dict, back_url: str, form: dict | None = None,
         "form": form or {},
         "errors": errors or {},
         "labels": FIELDS,
+        "short": _SHORT,
         "style": Markup(STYLE),  # noqa: S704 (our own constant; its hash is in the CSP)
     }

@@ -145,6 +145,24 @@ def _start_card_checkout(db, provider, order, scope, key, body, urls) -> idempot
                                   idempotency.Response(201, as_api(get_payment(db, payment_id))))
 
 
+def record_transfer(db: Database, order_id: int, amount: int, reference: str,
+                    actor: str) -> dict:
+    """An invoice paid by hand (bank giro with the OCR reference): the money is already here.
+    The reference is the idempotency key, so a statement read twice books it once."""
+    with write_transaction(db):
+        existing = list(db.query("SELECT * FROM payment WHERE order_id = ? AND"
+                                 " idempotency_key = ?", [order_id, f"transfer:{reference}"]))
+        if existing:
+            return existing[0]
+        payment_id = db["payment"].insert({
+            "order_id": order_id, "amount_minor": amount, "method": "bank_transfer",
+            "status": "pending", "idempotency_key": f"transfer:{reference}",
+            "provider_ref": reference, "created_at": clock.now_iso(),
+        }).last_pk
+        _settle(db, get_payment(db, payment_id), amount)
+    return get_payment(db, payment_id)
+
+
 def get_payment(db: Database, payment_id: int) -> dict:
     rows = list(db.query("SELECT * FROM payment WHERE id = ?", [payment_id]))
     if not rows:
@@ -197,7 +215,7 @@ def _settle(db: Database, payment: dict, amount: int, **columns) -> None:
     db["ledger_entry"].insert({
         "order_id": payment["order_id"], "kind": "payment", "amount_minor": amount,
         "idempotency_key": f"payment:{payment['id']}",
-        "memo": f"Paid by {'card' if payment['method'] == 'card' else 'bank account'}",
+        "memo": f"Paid by {payment['method'].replace('_', ' ')}",
         "created_at": clock.now_iso(),
     })
     refunds.settle_refund_owed(db, payment["order_id"],
