@@ -158,6 +158,8 @@ class ProviderClient:
     def get_checkout(self, session_id: str) -> CheckoutStatus:
         """The session's state. A session id the provider does not know (it arrives in the
         return URL, so anyone can type one) raises ProviderRejected with status 404."""
+        if not session_id:
+            raise ProviderRejected(404, "not_found", "no checkout session id")
         data = self._call_once("GET", "/v1/checkout-sessions/" + quote(session_id, safe=""))
         payment = data.get("payment") or {}
         return CheckoutStatus(

@@ -1,17 +1,27 @@
 """Headers on every response: no framing, no sniffing, no inline script from anyone."""
 
+from urllib.parse import urlsplit
+
 from flask import Flask
 
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
+
+def content_security_policy(provider_url: str) -> str:
+    # A form posted here may be redirected to the provider's card page: Chrome checks
+    # form-action on that redirect too, so the provider's origin is allowed, nothing else.
+    parts = urlsplit(provider_url)
+    provider_origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+        f"form-action 'self' {provider_origin}".strip()
+    )
 
 
 def init_app(app: Flask) -> None:
     @app.after_request
     def add_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault(
+            "Content-Security-Policy", content_security_policy(app.config["PROVIDER_URL"]))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")

@@ -8,12 +8,11 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
-    RadioField,
     SelectChoice,
     SelectField,
     StringField,
 )
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, Email, InputRequired, Length, NumberRange, Optional
 
 REASON_LABELS = {
     "changed_mind": "Changed my mind",
@@ -133,11 +132,11 @@ class PaymentForm(FlaskForm):
 
 
 class PayoutDetailsForm(FlaskForm):
-    choice = RadioField("Where should we send your refund?", choices=[
-        SelectChoice("bank_account", "Swedish bank account"),
-        SelectChoice("iban", "IBAN (bank account abroad)"),
-        SelectChoice("swish", "Swish"),
-    ], validators=[InputRequired("Choose where to receive your refund.")])
+    """One page, three small forms (one per option), each naming its choice: no JavaScript
+    needed, and Enter in a field submits that field's own option."""
+
+    choice = HiddenField(validators=[AnyOf(["bank_account", "iban", "swish"],
+                                           "Choose where to receive your refund.")])
     clearing_number = StringField("Clearing number", validators=[Optional(), Length(max=20)],
                                   description="4 digits, or 5 for some Swedbank accounts "
                                               "(like 8327-9).")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .. import clock
@@ -219,7 +219,9 @@ def _placeholders(values) -> str:
     return ", ".join("?" for _ in values)
 
 
-def amounts(db: Database, order_id: int) -> Amounts:
+def ledger_amounts(db: Database, order_id: int) -> Amounts:
+    """The money rules over the ledger, where a refund counts from the moment it is created:
+    what decides whether a new refund is owed, so the same money is never refunded twice."""
     lines = [LineValue(r["quantity"], r["unit_price_minor"]) for r in db.query(
         "SELECT quantity, unit_price_minor FROM order_line WHERE order_id = ?", [order_id])]
     items = [
@@ -236,6 +238,17 @@ def amounts(db: Database, order_id: int) -> Amounts:
         "SELECT kind, sum(amount_minor) FROM ledger_entry WHERE order_id = ? GROUP BY kind",
         [order_id]).fetchall())
     return compute_amounts(lines, items, sums.get("payment", 0), sums.get("refund", 0))
+
+
+def amounts(db: Database, order_id: int) -> Amounts:
+    """What the customer sees: as refunded only what has reached them; a refund still under
+    way is owed to them."""
+    booked = ledger_amounts(db, order_id)
+    under_way = db.execute(
+        "SELECT coalesce(sum(amount_minor), 0) FROM refund WHERE order_id = ?"
+        " AND status != 'succeeded'", [order_id]).fetchone()[0]
+    return replace(booked, refunded=booked.refunded - under_way,
+                   refund_owed=booked.refund_owed + under_way)
 
 
 def order_details(db: Database, order_id: int) -> dict:

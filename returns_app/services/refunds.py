@@ -10,7 +10,7 @@ from ..db import Database, write_transaction
 from ..errors import Conflict, NotFound
 from ..payout_details import Destination
 from . import audit
-from .orders import Viewer, amounts, order_for_viewer
+from .orders import Viewer, ledger_amounts, order_for_viewer
 
 REFUND_TRANSITIONS = {
     "needs_details": frozenset({"ready"}),
@@ -63,7 +63,7 @@ def settle_refund_owed(db: Database, order_id: int, reason: str, actor: str) -> 
     """Inside the caller's transaction: if the order now owes the customer money that no refund
     covers yet, create exactly one refund for it. The ledger entry is booked with it, so the
     same money can never be refunded twice."""
-    owed = amounts(db, order_id).refund_owed
+    owed = ledger_amounts(db, order_id).refund_owed
     if owed <= 0:
         return None
     order = dict(db["orders"].get(order_id))
