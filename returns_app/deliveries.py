@@ -55,19 +55,34 @@ def deliver_payout(db: Database, provider, row: dict) -> str:
 
 
 def deliver_debit(db: Database, provider, row: dict) -> str:
+    """The first attempt decides the amount and the account and pins them on the outbox row:
+    a retry after an unknown outcome must ask about, and if need be send, the very same debit,
+    even if a return accepted meanwhile lowered what is owed (taking too much then refunds at
+    once; asking about another debit would find nothing and take the money twice)."""
     payment_id = row["subject_id"]
-    payment, amount, bank_account = payments.prepare_debit(db, payment_id)
-    if amount <= 0 or bank_account is None:
+    pinned = row["payload"].get("debit")
+    if pinned is None:
+        payment, amount, bank_account = payments.prepare_debit(db, payment_id)
         with write_transaction(db):
-            if amount > 0:
-                payments.record_debit(db, payment_id, amount, "declined", None,
-                                      "No bank account is linked any more")
-            outbox.complete(db, row["id"])
-        return "skipped"
+            if amount <= 0 or bank_account is None:
+                if amount > 0:
+                    payments.record_debit(db, payment_id, amount, "declined", None,
+                                          "No bank account is linked any more")
+                outbox.complete(db, row["id"])
+                return "skipped"
+            pinned = {"amount": amount, "bank_account": bank_account}
+            outbox.set_payload(db, row["id"], {**row["payload"], "debit": pinned})
+    else:
+        payment = payments.get_payment(db, payment_id)
+        if payment["status"] != "scheduled":
+            with write_transaction(db):
+                outbox.complete(db, row["id"])
+            return payment["status"]
+    amount = pinned["amount"]
     try:
-        result = provider.debit(f"payment-{payment_id}-{amount}", amount,
+        result = provider.debit(f"payment-{payment_id}", amount,
                                 _currency(db, payment["order_id"]), f"payment-{payment_id}",
-                                bank_account, ask_first=row["attempts"] > 1)
+                                pinned["bank_account"], ask_first=row["attempts"] > 1)
         outcome, debit_id, detail = result.outcome, result.debit_id, result.detail
     except Exception as exc:  # noqa: BLE001
         outcome, debit_id, detail = "unknown", None, f"{type(exc).__name__}: {exc}"

@@ -5,13 +5,16 @@ a worker that dies mid-delivery loses its lease and another one takes the row ov
 from __future__ import annotations
 
 import json
+import os
 import random
 from datetime import timedelta
 
 from . import clock
 from .db import Database, write_transaction
 
-LEASE = timedelta(seconds=60)
+# How long a claimed row stays with its worker. Longer than any delivery (the provider client's
+# timeouts and retries); the crash tests shorten it through the environment.
+LEASE = timedelta(seconds=float(os.environ.get("RETURNS_OUTBOX_LEASE_SECONDS", "60")))
 MAX_ATTEMPTS = 8
 
 
@@ -52,6 +55,11 @@ def complete(db: Database, outbox_id: int) -> None:
     """Inside the transaction that records the delivery's outcome."""
     db.execute("UPDATE outbox SET status = 'done', done_at = ?, lease_owner = NULL,"
                " lease_expires_at = NULL WHERE id = ?", [clock.now_iso(), outbox_id])
+
+
+def set_payload(db: Database, outbox_id: int, payload: dict) -> None:
+    """Inside a transaction: what a first attempt decided, for its retries to reuse."""
+    db.execute("UPDATE outbox SET payload = ? WHERE id = ?", [json.dumps(payload), outbox_id])
 
 
 def retry_later(db: Database, outbox_id: int, attempts: int, error: str) -> bool:

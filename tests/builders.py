@@ -74,3 +74,32 @@ def make_return(db, order: dict, quantities: dict[int, int] | None = None) -> di
     items = [{"line_id": order["lines"][i]["id"], "quantity": q, "reason": "too_small"}
              for i, q in quantities.items()]
     return returns.report_return(db, viewer_for(order), order["id"], {"items": items})
+
+
+# --- money ----------------------------------------------------------------------------------
+
+def link_bank_account(db, customer_id: int,
+                      details: dict | None = None) -> dict:
+    """Link a bank account to the customer as returns_app/demo.py does (the app would have).
+    Returns the provider destination stored."""
+    import json
+
+    from returns_app.payout_details import parse_payout_details
+
+    linked = parse_payout_details(details or {"clearing_number": "8327-9",
+                                              "account_number": "1234567897"})
+    destination = linked.as_provider_destination()
+    db.execute("UPDATE customer SET bank_account_json = ?, bank_account_masked = ? WHERE id = ?",
+               [json.dumps(destination), linked.masked, customer_id])
+    return destination
+
+
+def decide(db, merchant_id: int, ret: dict, *decisions_: tuple[int, int, int], reason: str =
+           "Worn and washed") -> dict:
+    """Register (item index, accepted, rejected) per item of `ret` as the merchant."""
+    from returns_app.services import decisions
+
+    items = [{"return_item_id": ret["items"][i]["id"], "accepted_quantity": accepted,
+              "rejected_quantity": rejected, **({"reason": reason} if rejected else {})}
+             for i, accepted, rejected in decisions_]
+    return decisions.register(db, merchant_id, ret["id"], {"items": items}, actor="test")

@@ -56,7 +56,9 @@ def path_id(name: str) -> dict:
 SCHEMAS = {
     "Error": obj({"error": obj({"code": STR, "message": STR,
                                 "fields": {"type": "object", "additionalProperties": STR},
-                                "existing_return_id": INT},
+                                "existing_return_id": INT,
+                                "allowed": {**MONEY, "description": "The most that may be "
+                                            "paid now (a payment over it is 422)."}},
                                ["code", "message"])}, ["error"]),
     "Amounts": obj({k: MONEY for k in ("total", "payable_now", "paused", "paid", "refunded",
                                        "refund_owed")},

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request, url_for
+from flask import jsonify, request
 
+from ..customer.money_routes import return_urls
 from ..database_session import get_db
 from ..errors import Invalid, Malformed
 from ..http_errors import api_error
@@ -82,18 +83,13 @@ def return_cancel(return_id: int):
 
 # --- money ------------------------------------------------------------------------------------
 
-def _payment_urls() -> payments.ReturnUrls:
-    return payments.ReturnUrls(
-        paid=url_for("customer.payment_return", _external=True),
-        cancelled=url_for("customer.payment_cancelled", _external=True))
-
-
 @bp.post("/orders/<id:order_id>/payments")
 def create_payment(order_id: int):
     viewer = auth.customer()
     try:
         response = payments.pay(get_db(), provider(), viewer, order_id, json_body(),
-                                request.headers.get("Idempotency-Key"), _payment_urls())
+                                request.headers.get("Idempotency-Key"),
+                                return_urls(order_id, request.headers.get("Idempotency-Key")))
     except ProviderUnavailable:
         return api_error(503, "provider_unavailable",
                          "Card payments can't be reached right now. Nothing was charged; "

@@ -147,6 +147,22 @@ class PayoutDetailsForm(FlaskForm):
                                                                       Length(max=20)],
                                description="For example 070-123 45 67.")
 
+    EMPTY = {"clearing_number": "Enter the clearing number: the 4 or 5 digits before the "
+                                    "account number.",
+             "account_number": "Enter the account number.",
+             "iban": "Enter the IBAN.",
+             "swish_number": "Enter the mobile number you use for Swish."}
+
+    def validate(self, extra_validators=None) -> bool:
+        """A field left empty in the chosen option is named next to that field."""
+        valid = super().validate(extra_validators)
+        if self.choice.data in ("bank_account", "iban", "swish"):
+            for name in self.details():
+                if not (self[name].data or "").strip():
+                    self[name].errors = [*self[name].errors, self.EMPTY[name]]
+                    valid = False
+        return valid
+
     def details(self) -> dict:
         """Only the fields of the chosen option go to the domain."""
         fields = {"bank_account": ("clearing_number", "account_number"),

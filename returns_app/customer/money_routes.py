@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from .. import auth, links
 from ..database_session import get_db
 from ..errors import Conflict, Invalid
+from ..filters import day
 from ..money import format_minor, parse_amount
 from ..payout_details import parse_payout_details
 from ..provider_access import provider
@@ -18,10 +20,14 @@ from .forms import PaymentForm, PayoutDetailsForm
 from .routes import render_order
 
 
-def _return_urls() -> payments.ReturnUrls:
+def return_urls(order_id: int, key: str | None) -> payments.ReturnUrls:
+    """Where the provider's card page sends the customer back: the same for pages and API.
+    The provider sends a customer who cancels back to the cancel URL as it is, without the
+    checkout session's id: the order and the payment's Idempotency-Key name the payment."""
     return payments.ReturnUrls(
         paid=url_for("customer.payment_return", _external=True),
-        cancelled=url_for("customer.payment_cancelled", _external=True))
+        cancelled=url_for("customer.payment_cancelled", order=order_id, key=key or "",
+                          _external=True))
 
 
 @bp.post("/orders/<id:order_id>/payments")
@@ -30,10 +36,12 @@ def pay(order_id: int):
     if form.validate_on_submit():
         try:
             amount = parse_amount(form.amount.data)
+            if amount == 0:  # the domain's "between 1 and ..." is written for API clients
+                raise Invalid(fields={"amount": "Enter an amount above 0,00 kr."})
             response = payments.pay(
                 get_db(), provider(), auth.customer_viewer(), order_id,
                 {"amount": amount, "method": form.method.data or None},
-                form.idempotency_key.data, _return_urls())
+                form.idempotency_key.data, return_urls(order_id, form.idempotency_key.data))
         except Invalid as exc:
             form.amount.errors = [exc.fields.get("amount") or exc.fields.get("method")
                                   or exc.message]
@@ -45,7 +53,7 @@ def pay(order_id: int):
             if body["status"] == "pending":
                 return redirect(body["checkout_url"], 303)
             flash(f"Done: {format_minor(body['amount'])} will be paid from your bank account "
-                  f"on {body['scheduled_for']}.", "success")
+                  f"on {day(body['scheduled_for'])}.", "success")
             return redirect(url_for("customer.order", order_id=order_id), 303)
     return render_order(order_id, pay_form=form, status=422)
 
@@ -63,9 +71,22 @@ def payment_return():
 
 @bp.get("/payments/cancelled")
 def payment_cancelled():
-    payment = _confirm(request.args.get("session_id", ""))
-    flash("The card payment was cancelled. Nothing was charged.", "info")
+    session_id = request.args.get("session_id") or _checkout_of(
+        request.args.get("order", type=int), request.args.get("key", ""))
+    payment = _confirm(session_id)
+    if payment["status"] == "succeeded":  # paid in another tab before cancelling in this one
+        flash(f"Thank you: {format_minor(payment['settled_amount_minor'])} is paid.", "success")
+    else:
+        flash("The card payment was cancelled. Nothing was charged.", "info")
     return _back_to_order(payment)
+
+
+def _checkout_of(order_id: int | None, key: str) -> str:
+    """The checkout session of the card payment started on `order_id` with `key`."""
+    for payment in payments.payments_of_order(get_db(), order_id) if order_id and key else ():
+        if payment["method"] == "card" and payment["idempotency_key"] == key:
+            return payment["provider_ref"]
+    return ""
 
 
 def _confirm(session_id: str) -> dict:
@@ -106,7 +127,8 @@ def payout_details(token: str):
         except Conflict as exc:
             flash(exc.message, "error")
         else:
-            flash(f"Thank you. Your refund is on its way to {destination.masked}.", "success")
+            flash(Markup('Thank you. Your refund is on its way to <span class="nowrap">{}</span>.'
+                         ' Nothing more for you to do.').format(destination.masked), "success")
             return redirect(url_for("customer.payout_details", token=token), 303)
     status = 422 if form.errors else 200
     return render_template("customer/payout_details.html", form=form, order=order,

@@ -72,6 +72,8 @@ def _register(db: Database, merchant_id: int, return_id: int, items: list[dict],
     ret = _return_of_merchant(db, merchant_id, return_id)
     if ret["status"] in ("cancelled", "resolved"):
         raise Conflict(f"This return is {ret['status']}; nothing more can be registered.")
+    if ret["status"] == "expired":
+        _check_not_reported_again(db, ret)
     current = {row["id"]: row for row in db.query(
         "SELECT return_item.*, order_line.unit_price_minor, order_line.name"
         " FROM return_item JOIN order_line ON order_line.id = order_line_id"
@@ -118,6 +120,24 @@ def _return_of_merchant(db: Database, merchant_id: int, return_id: int) -> dict:
     if not rows:
         raise NotFound("No such return.")
     return rows[0]
+
+
+def _check_not_reported_again(db: Database, ret: dict) -> None:
+    """An expired return no longer holds its items, so the customer may have reported them in
+    a new return; registering this one too would count them twice (credited beyond the order
+    total, refunded beyond what was paid)."""
+    row = db.execute(
+        "SELECT other.return_id FROM return_item AS mine"
+        " JOIN order_line ON order_line.id = mine.order_line_id"
+        " JOIN return_item AS other ON other.order_line_id = mine.order_line_id"
+        " AND other.return_id != mine.return_id"
+        " JOIN returns ON returns.id = other.return_id"
+        " WHERE mine.return_id = ? AND returns.status NOT IN ('cancelled', 'expired')"
+        " GROUP BY mine.id HAVING mine.quantity + sum(other.quantity) > order_line.quantity"
+        " LIMIT 1", [ret["id"]]).fetchone()
+    if row:
+        raise Conflict(f"These items were reported again in return {row[0]} after this one "
+                       "expired: register them there.", other_return_id=row[0])
 
 
 def _check_quantities(items: list[dict], current: dict[int, dict]) -> None:

@@ -97,10 +97,21 @@ def _wait_for_twin(db: Database, scope: str, key: str, exc: Conflict) -> idempot
     raise exc
 
 
+def _refuse_while_another_starts(db: Database, scope: str, key: str) -> None:
+    """A card payment has no payment row (so `allowed_now` can't see it) until the provider has
+    opened its checkout: while another key of this order is that far, a second payment could
+    ask for the same money again. Refuse it (409); a retry a moment later is judged anew."""
+    cutoff = clock.iso(clock.now() - idempotency.STALE_AFTER)
+    if db.execute("SELECT 1 FROM idempotency_record WHERE scope = ? AND key != ? AND status ="
+                  " 'in_flight' AND created_at > ?", [scope, key, cutoff]).fetchone():
+        raise Conflict("Another payment for this order is being started. Retry in a moment.")
+
+
 def _schedule_from_bank(db, order, scope, key, body) -> idempotency.Response:
     with write_transaction(db):
         if (done := idempotency.claim(db, scope, key, body)) is not None:
             return done
+        _refuse_while_another_starts(db, scope, key)
         _check_amount(db, order, body["amount"])
         due = order["due_date"] or clock.today().isoformat()
         scheduled_for = max(due, clock.today().isoformat())
@@ -122,6 +133,7 @@ def _start_card_checkout(db, provider, order, scope, key, body, urls) -> idempot
     with write_transaction(db):
         if (done := idempotency.claim(db, scope, key, body)) is not None:
             return done
+        _refuse_while_another_starts(db, scope, key)
         _check_amount(db, order, body["amount"])
     # The provider call happens between two transactions, never inside one; its own
     # idempotency key makes a repeat (after a crash) return the same checkout.
@@ -223,8 +235,9 @@ def _settle(db: Database, payment: dict, amount: int, **columns) -> None:
 
 
 def prepare_debit(db: Database, payment_id: int) -> tuple[dict, int, dict | None]:
-    """For the worker: the scheduled payment, what to take now (never more than is owed today:
-    a return accepted meanwhile lowers it), and the bank account to take it from."""
+    """For the worker's first attempt: the scheduled payment, what to take now (never more than
+    is owed today: a return accepted meanwhile lowers it), and the bank account to take it from.
+    Retries reuse what the first attempt sent (see deliveries.deliver_debit)."""
     with write_transaction(db):
         payment = get_payment(db, payment_id)
         if payment["status"] != "scheduled":
