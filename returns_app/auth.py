@@ -25,18 +25,37 @@ class Principal:
     is_authenticated: bool = True
     is_active: bool = True
     is_anonymous: bool = False
+    merchant_id: int | None = None  # set for merchant users: the only merchant they may see
 
     def get_id(self) -> str:
         return f"{self.kind}:{self.id}"
 
 
+def _customer(user_id: int) -> Principal | None:
+    row = customers.get_customer(get_db(), user_id)
+    return Principal("customer", row["id"], row["email"], row["name"]) if row else None
+
+
+def _merchant_user(user_id: int) -> Principal | None:
+    row = get_db().execute("SELECT id, email, name, merchant_id FROM merchant_user WHERE id = ?",
+                           [user_id]).fetchone()
+    return Principal("merchant_user", row[0], row[1], row[2], merchant_id=row[3]) if row else None
+
+
+def _support_user(user_id: int) -> Principal | None:
+    row = get_db().execute("SELECT id, email FROM support_user WHERE id = ?",
+                           [user_id]).fetchone()
+    return Principal("support_user", row[0], row[1], row[1]) if row else None
+
+
+LOADERS = {"customer": _customer, "merchant_user": _merchant_user, "support_user": _support_user}
+
+
 @login_manager.user_loader
 def _load(user_id: str) -> Principal | None:
     kind, _, raw_id = user_id.partition(":")
-    if kind == "customer" and raw_id.isdigit():
-        row = customers.get_customer(get_db(), int(raw_id))
-        if row:
-            return Principal("customer", row["id"], row["email"], row["name"])
+    if kind in LOADERS and raw_id.isdigit():
+        return LOADERS[kind](int(raw_id))
     return None
 
 

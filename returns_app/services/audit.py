@@ -6,14 +6,17 @@ import json
 
 from .. import clock
 from ..db import Database
+from ..events import Event, publish
 
 
 def record(db: Database, actor: str, action: str, subject_kind: str, subject_id: int,
            before: dict | None = None, after: dict | None = None, why: str = "") -> None:
-    db.execute(
+    at = clock.now_iso()
+    cursor = db.execute(
         "INSERT INTO audit_event (at, actor, action, subject_kind, subject_id, before_json,"
         " after_json, why) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [clock.now_iso(), actor, action, subject_kind, subject_id,
+        [at, actor, action, subject_kind, subject_id,
          json.dumps(before, sort_keys=True) if before is not None else None,
          json.dumps(after, sort_keys=True) if after is not None else None, why],
     )
+    publish(db, Event(cursor.lastrowid, at, actor, action, subject_kind, subject_id, before, after))
