@@ -66,6 +66,7 @@ class Receiver:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.answers: deque[tuple] = deque()
+        self.on_request = None  # called with each Received before it is answered
         self._stopping = threading.Event()
         receiver = self
 
@@ -75,7 +76,10 @@ class Receiver:
 
             def do_POST(self):  # noqa: N802  (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                receiver.received.append(Received(self.path, dict(self.headers), body))
+                received = Received(self.path, dict(self.headers), body)
+                receiver.received.append(received)
+                if receiver.on_request:
+                    receiver.on_request(received)
                 answer = receiver.answers.popleft() if receiver.answers else status(200, b"ok")
                 if answer[0] == "hang":
                     receiver._stopping.wait(answer[1])
