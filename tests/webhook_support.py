@@ -23,14 +23,12 @@ def set_webhook(db, merchant_id: int, url: str) -> str:
     return webhook_settings.set_url(db, merchant_id, url, "test", allow_local=True)
 
 
-PORTAL_PASSWORD = "portal-password"  # noqa: S105  (test data)
-
-
 def make_merchant_user(db, merchant_id: int, email: str | None = None,
-                       password: str = PORTAL_PASSWORD) -> int:
+                       password: str | None = None) -> int:
+    """Without a password the account can't sign in with one (and no slow hash is computed)."""
     return db["merchant_user"].insert({
         "merchant_id": merchant_id, "email": email or f"staff-{merchant_id}@shop.example",
-        "name": "Shop Staff", "password_hash": hash_password(password),
+        "name": "Shop Staff", "password_hash": hash_password(password) if password else "!",
         "created_at": clock.now_iso()}).last_pk
 
 
@@ -102,7 +100,8 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
+                                        daemon=True)
 
     def __enter__(self) -> Receiver:
         self._thread.start()

@@ -13,7 +13,8 @@ def merchant_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
-            return redirect("/merchant/signin?" + urlencode({"next": request.full_path}))
+            target = request.full_path.rstrip("?")
+            return redirect("/merchant/signin?" + urlencode({"next": target}))
         if current_user.kind != "merchant_user":
             abort(403)
         return view(*args, **kwargs)
