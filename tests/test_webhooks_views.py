@@ -33,7 +33,7 @@ def field_error(response, field_id: str) -> str:
 
 
 def shown_secret(response) -> str:
-    return re.search(r'id="signing-secret" type="text" value="([^"]+)"',
+    return re.search(r'id="signing-secret"[^>]*>([^<]+)</textarea>',
                      response.get_data(as_text=True))[1]
 
 
