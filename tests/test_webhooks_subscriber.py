@@ -175,3 +175,26 @@ def test_the_url_is_read_when_the_event_happens(db, shop):
     webhook_settings.remove_url(db, shop["id"], "test")
     make_return(db, make_order(db, shop["id"]))
     assert webhook_rows(db) == []
+
+
+def test_the_migration_builds_the_webhook_tables(db):
+    import sqlite3
+
+    columns = {c.name: (c.type, c.notnull) for c in db["webhook_delivery"].columns}
+    assert columns["outbox_id"] == ("INTEGER", True) and columns["duration_ms"] == ("INTEGER", True)
+    assert {"attempt", "url", "http_status", "error", "response_excerpt", "at"} <= set(columns)
+    assert {"webhook_secret", "webhook_secret_created_at"} <= {c.name for c in
+                                                              db["merchant"].columns}
+    assert {"webhook_message_merchant", "outbox_webhook_event"} <= {
+        name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    merchant, _ = make_merchant(db, "Schema Shop")
+    set_webhook(db, merchant["id"], HOOK)
+    make_return(db, make_order(db, merchant["id"]))
+    [outbox_id] = [r for (r,) in db.execute("SELECT outbox_id FROM webhook_message")]
+    db["webhook_delivery"].insert({"outbox_id": outbox_id, "attempt": 1, "url": HOOK,
+                                   "http_status": 200, "duration_ms": 5, "at": clock.now_iso()})
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.execute("UPDATE webhook_delivery SET http_status = 500")
+    with pytest.raises(sqlite3.IntegrityError):  # a status or an error, never both or neither
+        db["webhook_delivery"].insert({"outbox_id": outbox_id, "attempt": 2, "url": HOOK,
+                                       "duration_ms": 5, "at": clock.now_iso()})
