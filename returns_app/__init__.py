@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import config, database_session, filters, http_errors, security_headers
+from . import config, database_session, filters, http_errors, i18n, security_headers
 from .converters import IdConverter
 from .extensions import babel, csrf, login_manager
 
@@ -24,7 +24,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     csrf.init_app(app)
     login_manager.init_app(app)
-    babel.init_app(app, locale_selector=lambda: "en")
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
     database_session.init_app(app)
     filters.init_app(app)
     http_errors.init_app(app)
