@@ -28,6 +28,7 @@ _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Za-z0-9]){11,30}(?![
 # after a "+" (card numbers, Swedish clearing + account numbers, phone numbers, personal
 # numbers). Dates (8 digits) and order numbers (9 digits) stay below the threshold.
 _DIGIT_RUN = re.compile(r"(?<![A-Za-z0-9])\+?\d(?:[ .\-\u2010-\u2015]?\d){9,}(?![A-Za-z0-9])")
+_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 
 def mask_number(text: str) -> str:
@@ -40,7 +41,16 @@ def mask_text(text: str) -> str:
     """Free text (a note, a log line) with every number that looks like an account, IBAN,
     card or phone number masked; everything else left as it was."""
     text = _IBAN.sub(lambda m: mask_number(m[0]), text)
-    return _DIGIT_RUN.sub(lambda m: mask_number(m[0]), text)
+    return _DIGIT_RUN.sub(_mask_run, text)
+
+
+def _mask_run(match: re.Match) -> str:
+    # A date next to a number ("BG 123-4567 2025-03-03") is not part of it: judge the rest alone.
+    parts = _DATE.split(match[0])
+    if len(parts) == 1:
+        return mask_number(match[0])
+    return "".join(part if _DATE.fullmatch(part) else _DIGIT_RUN.sub(
+        lambda m: mask_number(m[0]), part) for part in parts)
 
 
 def mask(value: Any, key: str | None = None) -> Any:

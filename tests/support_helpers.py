@@ -3,6 +3,7 @@ refunds in each state the stuck queue knows."""
 
 from __future__ import annotations
 
+from flask import g, has_app_context
 from werkzeug.security import generate_password_hash
 
 from returns_app import clock
@@ -30,6 +31,10 @@ def make_merchant_user(db, merchant_id: int, email: str = "shop@example.se") -> 
 def sign_in_as(client, principal: str | None) -> None:
     """Put `principal` ("support_user:1", "customer:1", ...) in the client's session, as
     Flask-Login would after signing in; None signs out."""
+    # pytest-flask keeps one app context for the whole test, and Flask-Login caches the user
+    # of the request in its `g`: forget it, so the next request loads the new one.
+    if has_app_context():
+        g.pop("_login_user", None)
     with client.session_transaction() as session:
         session.clear()
         if principal:

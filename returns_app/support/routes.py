@@ -81,7 +81,7 @@ def sign_in():
             login_user(auth.Principal("support_user", user["id"], user["email"], user["email"]))
             access.touch()
             return redirect(access.safe_next(request.args.get("next")))
-    if form.errors:
+    if form.errors and status == 200:
         status = 422
     return render_template("support/sign_in.html", form=form), status
 
