@@ -10,6 +10,7 @@ from datetime import datetime
 from ..db import Database
 from ..errors import NotFound
 from ..masking import mask
+from ..money import format_decimal
 from . import orders, refunds, stuck, support_actions
 
 HISTORY_LIMIT = 500
@@ -32,9 +33,9 @@ def history(db: Database, subjects: list[tuple[str, int]]) -> list[dict]:
     for row in rows:
         before = mask(json.loads(row["before_json"])) if row["before_json"] else {}
         after = mask(json.loads(row["after_json"])) if row["after_json"] else {}
-        row["changes"] = [(key, _shown(before.get(key)), _shown(after.get(key)))
+        row["changes"] = [(key, _shown(key, before.get(key)), _shown(key, after.get(key)))
                           for key in sorted(set(before) | set(after))
-                          if before.get(key) != after.get(key) or key not in before]
+                          if before.get(key) != after.get(key)]
         row["why"] = mask(row["why"])
         kind, _, raw_id = row["actor"].partition(":")
         row["actor_email"] = emails.get(int(raw_id)) if kind == "support_user" and \
@@ -42,9 +43,14 @@ def history(db: Database, subjects: list[tuple[str, int]]) -> list[dict]:
     return rows
 
 
-def _shown(value) -> str:
+MONEY_KEYS = frozenset({"amount", "total", "credited", "rejected_value"})
+
+
+def _shown(key: str, value) -> str:
     if value is None:
         return "—"
+    if (key in MONEY_KEYS or key.endswith("_minor")) and isinstance(value, int):
+        return format_decimal(value)  # minor units, as people read them (the order's currency)
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
