@@ -369,6 +369,72 @@ def m004_webhooks(db: Database) -> None:
     _append_only(db, "webhook_delivery")
 
 
+@migration
+def m005_support(db: Database) -> None:
+    """The support console: who signs in with what, second-person approvals, invoice holds, and
+    what the stuck queue needs to find every stuck refund through an index.
+
+    `unknown_since` is kept by triggers, whoever moves a refund: each retry of the worker takes an
+    unknown refund through sending and back, which resets status_changed_at, while support needs
+    to know when its outcome FIRST became unknown. `payout_round` makes a new idempotency key
+    when support retries a declined payout (the provider would replay the decline otherwise)."""
+    _execute_all(
+        db,
+        """
+        ALTER TABLE refund ADD COLUMN return_id INTEGER REFERENCES returns(id);
+        ALTER TABLE refund ADD COLUMN unknown_since TEXT;
+        ALTER TABLE refund ADD COLUMN payout_round INTEGER NOT NULL DEFAULT 0
+            CHECK (payout_round >= 0);
+        ALTER TABLE orders ADD COLUMN on_hold_until TEXT;
+        CREATE TABLE support_token (
+            id INTEGER PRIMARY KEY,
+            support_user_id INTEGER NOT NULL REFERENCES support_user(id),
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        CREATE TABLE support_approval (
+            id INTEGER PRIMARY KEY,
+            refund_id INTEGER NOT NULL REFERENCES refund(id),
+            action TEXT NOT NULL CHECK (action IN ('mark_paid_outside')),
+            amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+            reference TEXT NOT NULL,
+            why TEXT NOT NULL,
+            requested_by INTEGER NOT NULL REFERENCES support_user(id),
+            requested_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'approved', 'declined')),
+            decided_by INTEGER REFERENCES support_user(id),
+            decided_at TEXT,
+            decision_why TEXT,
+            CHECK (decided_by IS NULL OR decided_by != requested_by)
+        );
+        CREATE UNIQUE INDEX support_approval_one_pending ON support_approval(refund_id)
+            WHERE status = 'pending';
+        CREATE INDEX support_approval_status ON support_approval(status, requested_at);
+        CREATE INDEX refund_return ON refund(return_id);
+        CREATE INDEX refund_unknown_since ON refund(unknown_since)
+            WHERE unknown_since IS NOT NULL;
+        CREATE INDEX refund_succeeded_at ON refund(succeeded_at)
+            WHERE succeeded_at IS NOT NULL;
+        CREATE INDEX returns_status_sent_at ON returns(status, sent_at);
+        CREATE INDEX returns_status_refund_due_by ON returns(status, refund_due_by);
+        CREATE INDEX outbox_subject ON outbox(kind, subject_id, status);
+        CREATE TRIGGER refund_unknown_since_set AFTER UPDATE OF status ON refund
+        WHEN NEW.status = 'unknown' AND NEW.unknown_since IS NULL
+        BEGIN UPDATE refund SET unknown_since = NEW.status_changed_at WHERE id = NEW.id; END;
+        CREATE TRIGGER refund_unknown_since_clear AFTER UPDATE OF status ON refund
+        WHEN NEW.status NOT IN ('unknown', 'sending') AND NEW.unknown_since IS NOT NULL
+        BEGIN UPDATE refund SET unknown_since = NULL WHERE id = NEW.id; END;
+        UPDATE refund SET unknown_since = status_changed_at WHERE status = 'unknown';
+        UPDATE refund SET return_id = (SELECT returns.id FROM returns
+            WHERE returns.order_id = refund.order_id
+            AND refund.reason = 'Return ' || returns.id || ': items accepted')
+        WHERE reason LIKE 'Return %: items accepted'
+        """,
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply every migration not yet applied; return the names applied now."""
     db.execute(

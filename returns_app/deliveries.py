@@ -19,7 +19,9 @@ def payout_key(refund: dict) -> str:
     """Derived from the refund and where it goes: a retry reuses it, a new destination (chosen
     after a decline) gets a new one."""
     where = hashlib.sha256((refund["destination_json"] or "").encode()).hexdigest()[:12]
-    return f"refund-{refund['id']}-{where}"
+    key = f"refund-{refund['id']}-{where}"
+    # Support retried a declined payout: a new key, or the provider would replay the decline.
+    return f"{key}-r{refund['payout_round']}" if refund.get("payout_round") else key
 
 
 def _currency(db: Database, order_id: int) -> str:

@@ -151,6 +151,27 @@ SCHEMAS |= {
                    "description": "Required when rejecting; the customer sees it."},
     }, ["return_item_id"])}}, ["items"]),
 }
+SCHEMAS |= {
+    "StuckRefund": obj({
+        "refund_id": {"type": ["integer", "null"],
+                      "description": "Null for a sent return the merchant hasn't registered: "
+                                     "no refund exists yet, but the customer waits for money."},
+        "order_id": INT, "order_number": STR, "amount": MONEY,
+        "currency": {"type": "string", "enum": list(CURRENCIES)},
+        "status": {"type": ["string", "null"],
+                   "enum": ["needs_details", "ready", "sending", "failed", "unknown", None],
+                   "description": "The refund's state; null when there is no refund yet."},
+        "reason": {"type": "string", "description": "The most urgent reason, most urgent first:",
+                   "enum": ["refund_deadline_passed", "refund_deadline_near", "failed",
+                            "unknown_over_1_hour", "needs_details_over_3_days",
+                            "not_registered_14_days_after_sent"]},
+        "why": STR,
+        "since": {"type": "string", "format": "date-time",
+                  "description": "UTC: when the wait this reason describes began."},
+        "customer_email": STR,
+    }, ["refund_id", "order_id", "order_number", "amount", "currency", "status", "reason",
+        "why", "since", "customer_email"], additionalProperties=False),
+}
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": True,
                    "schema": {"type": "string", "maxLength": 255}}
 
@@ -166,6 +187,8 @@ def document() -> dict:
                                 "description": "A merchant API key."},
                 "customerToken": {"type": "http", "scheme": "bearer",
                                   "description": "A token from POST /customer/session."},
+                "supportToken": {"type": "http", "scheme": "bearer",
+                                 "description": "From `flask create-support-token <email>`."},
             },
             "schemas": SCHEMAS,
         },
@@ -206,5 +229,18 @@ def document() -> dict:
                 "Register received items: accepted and rejected quantities", "merchantKey",
                 (200, ref("Return")), 400, 401, 404, 409, 422, body=ref("Registration"),
                 parameters=[path_id("return_id"), IDEMPOTENCY_KEY])},
+            "/support/stuck-refunds": {"get": operation(
+                "Every stuck refund, most urgent first, with why and since when",
+                "supportToken",
+                (200, obj({"stuck_refunds": {"type": "array", "items": ref("StuckRefund")}},
+                          ["stuck_refunds"])), 401, 403, 422,
+                parameters=[
+                    {"name": "q", "in": "query", "schema": STR,
+                     "description": "Order number, customer email or refund id."},
+                    {"name": "limit", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 500,
+                                "default": 100}},
+                    {"name": "offset", "in": "query",
+                     "schema": {"type": "integer", "minimum": 0, "default": 0}}])},
         },
     }
