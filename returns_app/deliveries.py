@@ -9,6 +9,7 @@ import logging
 
 from . import outbox
 from .db import Database, write_transaction
+from .notifications.sending import deliver_email
 from .services import payments, refunds
 
 log = logging.getLogger("returns_app.worker")
@@ -95,7 +96,7 @@ def deliver_debit(db: Database, provider, row: dict) -> str:
     return outcome
 
 
-HANDLERS = {"payout": deliver_payout, "debit": deliver_debit}
+HANDLERS = {"payout": deliver_payout, "debit": deliver_debit, "email": deliver_email}
 
 
 def deliver(db: Database, provider, row: dict) -> str:

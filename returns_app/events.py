@@ -27,7 +27,9 @@ Subscriber = Callable[[Database, Event], None]
 
 def subscribers() -> tuple[Subscriber, ...]:
     """Imported late: the subscribers use the services, which publish through here."""
-    return ()
+    from .notifications.subscriber import on_event as queue_emails
+
+    return (queue_emails,)
 
 
 def publish(db: Database, event: Event) -> None:
