@@ -362,3 +362,16 @@ def test_dev_inbox_does_not_exist_outside_development(app, db, client, order):
     app.config["ENV_NAME"] = "production"
     for path in ("/dev/mail", "/dev/mail/1", "/dev/mail/1/html"):
         assert client.get(path).status_code == 404, path
+
+
+def test_the_migration_builds_the_notification_schema():
+    from returns_app.db import connect, migrate
+
+    mem = connect(":memory:")
+    migrate(mem)
+    assert {"kind", "dedupe_key", "customer_id", "order_id", "return_id", "recipient",
+            "subject", "body_text", "body_html", "status", "sent_at", "message_id"} <= {
+        c.name for c in mem["notification"].columns}
+    assert {c.name: c.default_value for c in mem["customer"].columns}["reminder_channel"] \
+        == "'email'"
+    assert {"reminder_decision"} <= set(mem.table_names())
