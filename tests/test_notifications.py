@@ -375,3 +375,11 @@ def test_the_migration_builds_the_notification_schema():
     assert {c.name: c.default_value for c in mem["customer"].columns}["reminder_channel"] \
         == "'email'"
     assert {"reminder_decision"} <= set(mem.table_names())
+
+
+def test_dev_inbox_links_stop_before_the_punctuation_that_ends_a_sentence():
+    from returns_app.notifications.dev_inbox import linkify
+
+    html = str(linkify("Read (https://shop.se/terms). Or <b> http://a.se/x?y=1"))
+    assert '<a href="https://shop.se/terms">https://shop.se/terms</a>).' in html
+    assert '<a href="http://a.se/x?y=1">' in html and "&lt;b&gt;" in html

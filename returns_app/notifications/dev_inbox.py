@@ -36,9 +36,10 @@ def linkify(text: str) -> Markup:
     """The text version, escaped, with its URLs clickable."""
     parts, last = [], 0
     for match in URL.finditer(text):
-        parts += [escape(text[last:match.start()]),
-                  Markup('<a href="{0}">{0}</a>').format(match.group())]
-        last = match.end()
+        # Punctuation after a URL ends the sentence, not the URL: "(see https://x/y)."
+        url = match.group().rstrip(".,;:!?)]")
+        parts += [escape(text[last:match.start()]), Markup('<a href="{0}">{0}</a>').format(url)]
+        last = match.start() + len(url)
     parts.append(escape(text[last:]))
     return Markup("").join(parts)
 
