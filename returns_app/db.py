@@ -435,6 +435,57 @@ def m005_support(db: Database) -> None:
     )
 
 
+@migration
+def m006_notifications(db: Database) -> None:
+    """Emails as rows written in the transaction of the change that causes them, and the
+    reminder scan's decisions, so a reminder is weighed once per kind, order and day."""
+    _execute_all(
+        db,
+        """
+        ALTER TABLE customer ADD COLUMN reminder_channel TEXT NOT NULL DEFAULT 'email'
+            CHECK (reminder_channel IN ('email', 'sms', 'none'));
+        CREATE TABLE notification (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            dedupe_key TEXT NOT NULL UNIQUE,
+            customer_id INTEGER REFERENCES customer(id),
+            merchant_user_id INTEGER REFERENCES merchant_user(id),
+            order_id INTEGER REFERENCES orders(id),
+            return_id INTEGER REFERENCES returns(id),
+            refund_id INTEGER REFERENCES refund(id),
+            payment_id INTEGER REFERENCES payment(id),
+            recipient TEXT NOT NULL,
+            language TEXT NOT NULL CHECK (language IN ('sv', 'en')),
+            facts TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'queued'
+                CHECK (status IN ('queued', 'sent', 'failed', 'withdrawn')),
+            subject TEXT,
+            body_text TEXT,
+            body_html TEXT,
+            message_id TEXT UNIQUE,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            rendered_at TEXT,
+            sent_at TEXT,
+            CHECK (customer_id IS NOT NULL OR merchant_user_id IS NOT NULL)
+        );
+        CREATE INDEX notification_order ON notification(order_id);
+        CREATE TABLE reminder_decision (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            order_id INTEGER NOT NULL REFERENCES orders(id),
+            day TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            notification_id INTEGER REFERENCES notification(id),
+            decided_at TEXT NOT NULL,
+            UNIQUE (kind, order_id, day)
+        );
+        CREATE INDEX orders_due_date ON orders(due_date) WHERE due_date IS NOT NULL;
+        CREATE INDEX returns_reported_send_by ON returns(send_by) WHERE status = 'reported';
+        """,
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply every migration not yet applied; return the names applied now."""
     db.execute(

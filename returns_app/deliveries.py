@@ -9,6 +9,7 @@ import logging
 
 from . import outbox
 from .db import Database, write_transaction
+from .notifications.sending import deliver_email
 from .services import payments, refunds
 from .webhooks.delivery import deliver_webhook
 
@@ -98,7 +99,8 @@ def deliver_debit(db: Database, provider, row: dict) -> str:
     return outcome
 
 
-HANDLERS = {"payout": deliver_payout, "debit": deliver_debit, "webhook": deliver_webhook}
+HANDLERS = {"payout": deliver_payout, "debit": deliver_debit, "webhook": deliver_webhook,
+            "email": deliver_email}
 
 
 def deliver(db: Database, provider, row: dict) -> str:
