@@ -33,8 +33,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .api import bp as api_bp
     from .cli import register as register_cli
     from .customer import bp as customer_bp
+    from .merchant import bp as merchant_bp
 
     app.register_blueprint(customer_bp)
+    app.register_blueprint(merchant_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # bearer tokens, never cookies: nothing for a forged request to ride on
     register_cli(app)
