@@ -58,6 +58,7 @@ def load_demo(db: Database) -> str | None:
         return None
     out = []
     ids = {}
+    staff_password_hash = hash_password(DEMO_PASSWORD)
     for name, sample in DEMO_MERCHANTS:
         merchant, key = merchants.create_merchant(db, name, actor="demo")
         merchants.publish_instructions(db, merchant["id"], (SAMPLES / sample).read_text(),

@@ -29,11 +29,17 @@ class SignedIn:
 
 
 def create_merchant_user(db: Database, merchant_slug: str, email: str, name: str = "",
-                         password: str | None = None, actor: str = "cli") -> tuple[dict, str]:
-    """Create a staff account; returns it and its password (random unless given), shown once."""
+                         password: str | None = None, actor: str = "cli",
+                         password_hash: str | None = None) -> tuple[dict, str | None]:
+    """Create a staff account; returns it and its password (random unless given), shown once.
+
+    `password_hash` is for demo data, where several accounts share one known password and
+    hashing it once saves seconds at every start.
+    """
     email = normalize_email(email)
-    password = password or secrets.token_urlsafe(12)
-    password_hash = hash_password(password)  # slow on purpose: before the write lock
+    if password_hash is None:
+        password = password or secrets.token_urlsafe(12)
+        password_hash = hash_password(password)  # slow on purpose: before the write lock
     with write_transaction(db):
         merchant = db.execute("SELECT id FROM merchant WHERE slug = ?",
                               [merchant_slug]).fetchone()
