@@ -64,8 +64,8 @@ def load_demo(db: Database) -> str | None:
         merchants.publish_instructions(db, merchant["id"], (SAMPLES / sample).read_text(),
                                        published_by="demo")
         merchant_users.create_merchant_user(db, merchant["slug"], merchant_user_email(name),
-                                            name=f"{name} staff", password=DEMO_PASSWORD,
-                                            actor="demo")
+                                            name=f"{name} staff", actor="demo",
+                                            password_hash=staff_password_hash)
         ids[name] = merchant["id"]
         out.append(f"  {name:<18} API key: {key}")
 

@@ -10,6 +10,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -22,7 +23,7 @@ from merchant_instructions import MAX_DOCUMENT_BYTES
 from ..services.api_keys import MAX_LABEL
 from ..services.decisions import MAX_REASON
 
-LANGUAGE_CHOICES = [("sv", _l("Swedish")), ("en", _l("English"))]
+LANGUAGE_CHOICES = [SelectChoice("sv", _l("Swedish")), SelectChoice("en", _l("English"))]
 
 
 class SignInForm(FlaskForm):
