@@ -24,7 +24,10 @@ def _language(value: str | None) -> str:
 @bp.get("/instructions")
 @merchant_required
 def instructions():
-    language = _language(request.args.get("language"))
+    versions = merchants.instructions_versions(get_db(), current_merchant_id())
+    # Without a choice: the language last published in, which is where edits usually go.
+    language = _language(request.args.get("language")
+                         or (versions[0]["language"] if versions else None))
     source = merchants.current_source(get_db(), current_merchant_id(), language)
     edit = EditInstructionsForm(formdata=None, language=language, source=source or "")
     upload = UploadInstructionsForm(formdata=None, language=language)
