@@ -145,6 +145,9 @@ SCHEMAS |= {
     ]},
     "Registration": obj({"items": {"type": "array", "minItems": 1, "items": obj({
         "return_item_id": INT,
+        "received_quantity": {"type": "integer", "minimum": 0, "maximum": 10000,
+                              "description": "How many more arrived (kept apart from the "
+                                            "decision; deciding counts as arrived too)."},
         "accepted_quantity": {"type": "integer", "minimum": 0, "maximum": 10000},
         "rejected_quantity": {"type": "integer", "minimum": 0, "maximum": 10000},
         "reason": {"type": "string", "maxLength": 500,
@@ -242,5 +245,25 @@ def document() -> dict:
                                 "default": 100}},
                     {"name": "offset", "in": "query",
                      "schema": {"type": "integer", "minimum": 0, "default": 0}}])},
+            "/returns": {"get": operation(
+                "This merchant's returns, newest first, a page at a time", "merchantKey",
+                (200, obj({"returns": {"type": "array", "items": ref("Return")},
+                           "next_cursor": {"type": ["string", "null"]}}, ["returns"])),
+                401, 422, parameters=[
+                    {"name": "status", "in": "query", "schema": {"type": "string", "enum": [
+                        "all", "overdue", "reported", "sent", "received", "resolved",
+                        "cancelled", "expired"]}},
+                    {"name": "limit", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+                    {"name": "cursor", "in": "query", "schema": STR}])},
+            "/instructions": {"put": {
+                **operation("Publish a new version of the return instructions", "merchantKey",
+                            (201, obj({"version": INT}, ["version"])), 401, 413, 422,
+                            parameters=[{"name": "Content-Language", "in": "header",
+                                         "schema": {"type": "string", "enum": ["sv", "en"],
+                                                    "default": "sv"}}]),
+                "requestBody": {"required": True, "content": {
+                    "text/markdown": {"schema": {"type": "string", "maxLength": 262144}}}},
+            }},
         },
     }
