@@ -84,7 +84,7 @@ def staff_page(browser, portal):
 def deliver(app) -> dict:
     from returns_app import worker
 
-    return worker.deliver_outbox(app, "e2e-worker")
+    return worker.deliver_outbox(app, "e2e-worker", kinds=("webhook",))
 
 
 def report_a_return(db, merchant_id: int) -> int:
