@@ -211,8 +211,10 @@ REQUEST_SCHEMAS = {
                         ["email", "name"]),
         "currency": {"type": "string", "enum": list(CURRENCIES)},
         "payment_method": {"type": "string", "enum": list(PAYMENT_METHODS)},
-        "purchased_at": {"type": "string", "format": "date-time"},
-        "delivered_at": {"type": "string", "format": "date-time"},
+        "purchased_at": {"type": ["string", "null"], "format": "date-time",
+                         "description": "Now when left out."},
+        "delivered_at": {"type": ["string", "null"], "format": "date-time",
+                         "description": "Not yet delivered when left out."},
         "lines": {"type": "array", "minItems": 1, "maxItems": 200, "items": obj({
             "sku": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"\S"},
             "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"},
@@ -224,14 +226,17 @@ REQUEST_SCHEMAS = {
     "NewReturn": obj({"items": {"type": "array", "minItems": 1, "items": obj({
         "line_id": ID, "quantity": {"type": "integer", "minimum": 1, "maximum": 10000},
         "reason": {"type": "string", "enum": list(REASONS)},
-        "comment": {"type": "string", "maxLength": 500,
+        "comment": {"type": ["string", "null"], "maxLength": 500,
                     "description": "Required when the reason is 'other'."},
     }, ["line_id", "quantity", "reason"])}}, ["items"]),
     "Shipment": obj({"tracking_number": {
         "type": ["string", "null"], "maxLength": 64,
         "description": "Optional: letters, digits, spaces and dashes."}}),
     "NewPayment": obj({"amount": {"type": "integer", "minimum": 1, "maximum": 10**10},
-                       "method": {"type": "string", "enum": ["card", "bank_account"]}},
+                       "method": {"type": ["string", "null"],
+                                  "enum": ["card", "bank_account", None],
+                                  "description": "The linked bank account if there is one, "
+                                                 "else card, when left out."}},
                       ["amount"]),
     "PayoutDetails": {"oneOf": [
         obj({"clearing_number": STR, "account_number": STR},
@@ -241,9 +246,11 @@ REQUEST_SCHEMAS = {
     ]},
     "Registration": obj({"items": {"type": "array", "minItems": 1, "items": obj({
         "return_item_id": ID,
-        "accepted_quantity": {"type": "integer", "minimum": 0, "maximum": 10000},
-        "rejected_quantity": {"type": "integer", "minimum": 0, "maximum": 10000},
-        "reason": {"type": "string", "maxLength": 500,
+        "accepted_quantity": {"type": ["integer", "null"], "minimum": 0, "maximum": 10000,
+                              "description": "0 when left out."},
+        "rejected_quantity": {"type": ["integer", "null"], "minimum": 0, "maximum": 10000,
+                              "description": "0 when left out."},
+        "reason": {"type": ["string", "null"], "maxLength": 500,
                    "description": "Required when rejecting; the customer sees it."},
     }, ["return_item_id"])}}, ["items"]),
     "InstructionsDocument": {

@@ -1,0 +1,36 @@
+"""What Schemathesis found in the API, each kept fixed by a plain test."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api_helpers import assert_error, bearer, count
+from tests.builders import make_merchant, make_order
+from tests.test_api_customer import token_for
+
+
+@pytest.mark.parametrize("path", ["/api/v1/orders", "/"])
+def test_a_405_names_the_methods_allowed(client, path):
+    """RFC 9110: a 405 carries Allow. Our error handler used to build a fresh response
+    without it, in the API and on the pages alike."""
+    response = client.delete(path)
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) >= {"POST"}
+
+
+def test_an_api_405_is_still_the_contract_error_shape(client):
+    assert_error(client.put("/api/v1/orders/1"), 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize("method", ["", 0, False, []])
+def test_a_payment_method_that_is_no_method_is_refused_not_defaulted(client, db, method):
+    """Only a missing (or null) method means "the default"; an empty string or a 0 used to be
+    taken for it, so a request the document calls invalid was paid."""
+    merchant, _ = make_merchant(db)
+    order = make_order(db, merchant["id"])
+    response = client.post(f"/api/v1/orders/{order['id']}/payments",
+                           json={"amount": 1000, "method": method},
+                           headers={**bearer(token_for(client, order)), "Idempotency-Key": "k"})
+    error = assert_error(response, 422, "invalid")
+    assert "method" in error["fields"]
+    assert count(db, "payment") == 0
