@@ -29,7 +29,7 @@ from tests.builders import (
     make_order,
     make_return,
 )
-from tests.openapi_contract import check, documented_operations, routed_operations
+from tests.openapi_contract import check, documented_operations, routed_operations, support_token
 from tests.test_payout_details import SEB, SEB_ACCOUNT
 
 API = "/api/v1"
@@ -152,13 +152,6 @@ def world(client, db) -> World:
     tokens = {o["id"]: session(client, o, EMAIL if o is not other else OTHER_EMAIL)
               for o in (paid, unpaid, other)}
     return World(key, other_key, paid, unpaid, other, resolved, open_return, refund, tokens)
-
-
-def support_token(db) -> str:
-    """A support staff API token. No table holds them in this branch: whoever routes
-    GET /support/stuck-refunds makes this mint one the way the app does."""
-    raise NotImplementedError("tests/test_openapi.py: support_token() can't mint a support "
-                              "API token yet")
 
 
 # --- one real answer per documented status ------------------------------------------------------
