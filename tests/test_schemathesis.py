@@ -35,6 +35,7 @@ def fuzz_app():
     """The app on a database of its own, with someone to be: built once, when pytest collects
     this module, because Schemathesis makes one test per operation from the document."""
     app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
+                      "BABEL_DEFAULT_LOCALE": "en_GB",
                       "DATABASE": str(Path(DATABASE_DIR.name) / "fuzz.sqlite3"),
                       # Nothing listens on the discard port: a card payment is a quick 503.
                       "PROVIDER_URL": "http://127.0.0.1:9"})

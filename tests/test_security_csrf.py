@@ -19,6 +19,7 @@ REFUSAL = "This form had expired"
 @pytest.fixture
 def protected(tmp_path):
     app = create_app({"TESTING": True, "SECRET_KEY": "k", "WTF_CSRF_ENABLED": True,
+                      "BABEL_DEFAULT_LOCALE": "en_GB",
                       "DATABASE": str(tmp_path / "csrf.sqlite3")})
     db = connect(app.config["DATABASE"])
     migrate(db)
