@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import config, database_session, filters, http_errors, security_headers
+from . import config, database_session, filters, http_errors, i18n, security_headers
 from .converters import IdConverter
 from .extensions import babel, csrf, login_manager
 
@@ -24,7 +24,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     csrf.init_app(app)
     login_manager.init_app(app)
-    babel.init_app(app, locale_selector=lambda: "en")
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
     database_session.init_app(app)
     filters.init_app(app)
     http_errors.init_app(app)
@@ -33,8 +34,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .api import bp as api_bp
     from .cli import register as register_cli
     from .customer import bp as customer_bp
+    from .merchant import bp as merchant_bp
 
     app.register_blueprint(customer_bp)
+    app.register_blueprint(merchant_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # bearer tokens, never cookies: nothing for a forged request to ride on
     register_cli(app)

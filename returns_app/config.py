@@ -33,7 +33,8 @@ def load(app: Flask, overrides: dict | None) -> None:
         SESSION_COOKIE_SECURE=env != "development",
         # Customers fill the return form at their own pace; the token lives as long as the session.
         WTF_CSRF_TIME_LIMIT=None,
-        BABEL_DEFAULT_LOCALE="en",
+        # Swedish unless the customer chose otherwise or the browser asks for English (i18n.py).
+        BABEL_DEFAULT_LOCALE="sv_SE",
         PROVIDER_URL=os.environ.get("RETURNS_PROVIDER_URL", "http://127.0.0.1:5001"),
     )
     if overrides:

@@ -329,6 +329,46 @@ def m002_money(db: Database) -> None:
     )
 
 
+@migration
+def m004_webhooks(db: Database) -> None:
+    """The merchant's signing secret sits beside its webhook URL (m001). HMAC needs the secret
+    itself, so it is stored as it is, shown once and never logged. One webhook_message per event
+    (the audit_event it came from) and per outbox row; one webhook_delivery per HTTP attempt."""
+    _execute_all(
+        db,
+        """
+        ALTER TABLE merchant ADD COLUMN webhook_secret TEXT;
+        ALTER TABLE merchant ADD COLUMN webhook_secret_created_at TEXT;
+        CREATE TABLE webhook_message (
+            id INTEGER PRIMARY KEY,
+            merchant_id INTEGER NOT NULL REFERENCES merchant(id),
+            event_id INTEGER NOT NULL UNIQUE REFERENCES audit_event(id),
+            outbox_id INTEGER NOT NULL UNIQUE REFERENCES outbox(id),
+            event_type TEXT NOT NULL,
+            subject_kind TEXT NOT NULL,
+            subject_id INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX webhook_message_merchant ON webhook_message(merchant_id, id);
+        CREATE UNIQUE INDEX outbox_webhook_event ON outbox(subject_id) WHERE kind = 'webhook';
+        CREATE TABLE webhook_delivery (
+            id INTEGER PRIMARY KEY,
+            outbox_id INTEGER NOT NULL REFERENCES outbox(id),
+            attempt INTEGER NOT NULL CHECK (attempt > 0),
+            url TEXT NOT NULL,
+            http_status INTEGER,
+            error TEXT,
+            duration_ms INTEGER NOT NULL CHECK (duration_ms >= 0),
+            response_excerpt TEXT NOT NULL DEFAULT '',
+            at TEXT NOT NULL,
+            CHECK ((http_status IS NULL) <> (error IS NULL)),
+            UNIQUE (outbox_id, attempt)
+        );
+        """,
+    )
+    _append_only(db, "webhook_delivery")
+
+
 def migrate(db: Database) -> list[str]:
     """Apply every migration not yet applied; return the names applied now."""
     db.execute(

@@ -10,6 +10,7 @@ import logging
 from . import outbox
 from .db import Database, write_transaction
 from .services import payments, refunds
+from .webhooks.delivery import deliver_webhook
 
 log = logging.getLogger("returns_app.worker")
 
@@ -95,7 +96,7 @@ def deliver_debit(db: Database, provider, row: dict) -> str:
     return outcome
 
 
-HANDLERS = {"payout": deliver_payout, "debit": deliver_debit}
+HANDLERS = {"payout": deliver_payout, "debit": deliver_debit, "webhook": deliver_webhook}
 
 
 def deliver(db: Database, provider, row: dict) -> str:

@@ -27,7 +27,9 @@ Subscriber = Callable[[Database, Event], None]
 
 def subscribers() -> tuple[Subscriber, ...]:
     """Imported late: the subscribers use the services, which publish through here."""
-    return ()
+    from .webhooks import subscriber as webhooks
+
+    return (webhooks.on_event,)
 
 
 def publish(db: Database, event: Event) -> None:

@@ -4,10 +4,12 @@ error shape and to the HTML error pages."""
 from __future__ import annotations
 
 from flask import Flask, jsonify, make_response, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from . import errors
+from .domain_messages import translate
 
 STATUS = {
     errors.Malformed: 400,
@@ -56,7 +58,8 @@ def _domain_error(exc: errors.DomainError):
         response = api_error(status, exc.code, exc.message or exc.code, **extra)
     else:
         response = make_response(
-            render_template("error.html", status=status, message=exc.message), status)
+            render_template("error.html", status=status, message=translate(exc.message)),
+            status)
     if isinstance(exc, errors.RateLimited):
         response.headers["Retry-After"] = str(exc.details.get("retry_after", 60))
     return response
@@ -80,8 +83,8 @@ def _http_error(exc: HTTPException):
 def _csrf_error(exc: CSRFError):
     return render_template(
         "error.html", status=400,
-        message="This form had expired or was sent from somewhere else. Go back, reload the "
-                "page and send it again.",
+        message=_("This form had expired or was sent from somewhere else. Go back, reload the "
+                  "page and send it again."),
     ), 400
 
 

@@ -76,5 +76,20 @@ def retry_later(db: Database, outbox_id: int, attempts: int, error: str) -> bool
     return True
 
 
+def give_up(db: Database, outbox_id: int, error: str) -> None:
+    """Inside a transaction: nothing left to try (the destination is gone)."""
+    db.execute("UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = NULL,"
+               " lease_expires_at = NULL WHERE id = ?", [error, outbox_id])
+
+
+def requeue(db: Database, outbox_id: int) -> bool:
+    """Inside a transaction: a row that was given up on gets a fresh set of attempts, now.
+    Compare-and-set on the status; returns whether it was requeued."""
+    cursor = db.execute(
+        "UPDATE outbox SET status = 'pending', attempts = 0, available_at = ?, lease_owner = NULL,"
+        " lease_expires_at = NULL WHERE id = ? AND status = 'failed'", [clock.now_iso(), outbox_id])
+    return cursor.rowcount == 1
+
+
 def pending_count(db: Database) -> int:
     return db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0]

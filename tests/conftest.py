@@ -17,6 +17,8 @@ def app(tmp_path):
         "SECRET_KEY": "test-secret",
         "DATABASE": str(tmp_path / "returns.sqlite3"),
         "WTF_CSRF_ENABLED": False,
+        # Tests read English pages unless they send Accept-Language (the product's default is sv).
+        "BABEL_DEFAULT_LOCALE": "en_GB",
     })
     conn = connect(app.config["DATABASE"])
     migrate(conn)

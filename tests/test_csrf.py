@@ -14,6 +14,7 @@ from tests.builders import make_merchant, make_order
 @pytest.fixture
 def protected_app(tmp_path):
     app = create_app({"TESTING": True, "SECRET_KEY": "k", "WTF_CSRF_ENABLED": True,
+                      "BABEL_DEFAULT_LOCALE": "en_GB",
                       "DATABASE": str(tmp_path / "csrf.sqlite3")})
     db = connect(app.config["DATABASE"])
     migrate(db)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
@@ -15,42 +16,42 @@ from wtforms import (
 from wtforms.validators import AnyOf, Email, InputRequired, Length, NumberRange, Optional
 
 REASON_LABELS = {
-    "changed_mind": "Changed my mind",
-    "too_small": "Too small",
-    "too_large": "Too large",
-    "not_as_described": "Not as described",
-    "damaged": "Arrived damaged or faulty",
-    "wrong_item": "Wrong item sent",
-    "arrived_late": "Arrived too late",
-    "other": "Other (tell us below)",
+    "changed_mind": _l("Changed my mind"),
+    "too_small": _l("Too small"),
+    "too_large": _l("Too large"),
+    "not_as_described": _l("Not as described"),
+    "damaged": _l("Arrived damaged or faulty"),
+    "wrong_item": _l("Wrong item sent"),
+    "arrived_late": _l("Arrived too late"),
+    "other": _l("Other (tell us below)"),
 }
 
 
 class FindOrderForm(FlaskForm):
     order_number = StringField(
-        "Order number",
-        validators=[InputRequired("Enter the order number from your confirmation email."),
+        _l("Order number"),
+        validators=[InputRequired(_l("Enter the order number from your confirmation email.")),
                     Length(max=40)],
-        description="Nine digits, for example 482-913-057.",
+        description=_l("Nine digits, for example 482-913-057."),
     )
     email = EmailField(
-        "Email address",
-        validators=[InputRequired("Enter the email address you used for the order."),
-                    Email("Enter a valid email address, like name@example.com."),
+        _l("Email address"),
+        validators=[InputRequired(_l("Enter the email address you used for the order.")),
+                    Email(_l("Enter a valid email address, like name@example.com.")),
                     Length(max=254)],
     )
 
 
 class SignInForm(FlaskForm):
-    email = EmailField("Email address", validators=[InputRequired("Enter your email address."),
-                                                    Length(max=254)])
-    password = PasswordField("Password", validators=[InputRequired("Enter your password.")])
+    email = EmailField(_l("Email address"), validators=[
+        InputRequired(_l("Enter your email address.")), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(_l("Enter your password."))])
 
 
 class ShipmentForm(FlaskForm):
     tracking_number = StringField(
-        "Tracking number (optional)", validators=[Optional(), Length(max=64)],
-        description="From your receipt at the post office or drop-off point.",
+        _l("Tracking number (optional)"), validators=[Optional(), Length(max=64)],
+        description=_l("From your receipt at the post office or drop-off point."),
     )
 
 
@@ -70,11 +71,11 @@ class ReportReturnForm(FlaskForm):
                 continue
             reason = self[f"reason_{line_id}"]
             if not reason.data:
-                reason.errors = [*reason.errors, "Choose why this item goes back."]
+                reason.errors = [*reason.errors, _l("Choose why this item goes back.")]
                 valid = False
             comment = self[f"comment_{line_id}"]
             if reason.data == "other" and not (comment.data or "").strip():
-                comment.errors = [*comment.errors, "Tell us in a few words why it goes back."]
+                comment.errors = [*comment.errors, _l("Tell us in a few words why it goes back.")]
                 valid = False
         return valid
 
@@ -88,7 +89,7 @@ def report_return_form(lines: list[dict], **kwargs) -> ReportReturnForm:
     class Form(ReportReturnForm):
         pass
 
-    reasons = [SelectChoice("", "Choose a reason"),
+    reasons = [SelectChoice("", _l("Choose a reason")),
                *(SelectChoice(code, label) for code, label in REASON_LABELS.items())]
     for line in lines:
         if not line["returnable"]:
@@ -96,12 +97,12 @@ def report_return_form(lines: list[dict], **kwargs) -> ReportReturnForm:
         Form.line_ids = [*Form.line_ids, line["id"]]
         # Optional: a line already fully in a return is not shown, so its field isn't sent.
         setattr(Form, f"qty_{line['id']}", IntegerField(
-            "How many go back", default=0,
-            validators=[Optional(), NumberRange(min=0, message="Enter 0 or more.")]))
-        setattr(Form, f"reason_{line['id']}", SelectField("Reason", choices=reasons,
+            _l("How many go back"), default=0,
+            validators=[Optional(), NumberRange(min=0, message=_l("Enter 0 or more."))]))
+        setattr(Form, f"reason_{line['id']}", SelectField(_l("Reason"), choices=reasons,
                                                           default=""))
         setattr(Form, f"comment_{line['id']}", StringField(
-            "Anything to add?", validators=[Optional(), Length(max=500)]))
+            _l("Anything to add?"), validators=[Optional(), Length(max=500)]))
     return Form(**kwargs)
 
 
@@ -125,8 +126,8 @@ def chosen_items(form: ReportReturnForm) -> tuple[list[dict], list[int]]:
 class PaymentForm(FlaskForm):
     """Amount in kronor as people type it; the buttons carry the method."""
 
-    amount = StringField("Amount to pay (kr)", validators=[
-        InputRequired("Enter the amount you want to pay."), Length(max=20)])
+    amount = StringField(_l("Amount to pay (kr)"), validators=[
+        InputRequired(_l("Enter the amount you want to pay.")), Length(max=20)])
     method = StringField(validators=[Optional()])
     idempotency_key = HiddenField()
 
@@ -136,22 +137,22 @@ class PayoutDetailsForm(FlaskForm):
     needed, and Enter in a field submits that field's own option."""
 
     choice = HiddenField(validators=[AnyOf(["bank_account", "iban", "swish"],
-                                           "Choose where to receive your refund.")])
-    clearing_number = StringField("Clearing number", validators=[Optional(), Length(max=20)],
-                                  description="4 digits, or 5 for some Swedbank accounts "
-                                              "(like 8327-9).")
-    account_number = StringField("Account number", validators=[Optional(), Length(max=40)])
-    iban = StringField("IBAN", validators=[Optional(), Length(max=50)],
-                       description="Starts with a country code, like SE45 5000 …")
-    swish_number = StringField("Mobile number for Swish", validators=[Optional(),
+                                           _l("Choose where to receive your refund."))])
+    clearing_number = StringField(_l("Clearing number"), validators=[Optional(), Length(max=20)],
+                                  description=_l("4 digits, or 5 for some Swedbank accounts "
+                                                 "(like 8327-9)."))
+    account_number = StringField(_l("Account number"), validators=[Optional(), Length(max=40)])
+    iban = StringField(_l("IBAN"), validators=[Optional(), Length(max=50)],
+                       description=_l("Starts with a country code, like SE45 5000 …"))
+    swish_number = StringField(_l("Mobile number for Swish"), validators=[Optional(),
                                                                       Length(max=20)],
-                               description="For example 070-123 45 67.")
+                               description=_l("For example 070-123 45 67."))
 
-    EMPTY = {"clearing_number": "Enter the clearing number: the 4 or 5 digits before the "
-                                    "account number.",
-             "account_number": "Enter the account number.",
-             "iban": "Enter the IBAN.",
-             "swish_number": "Enter the mobile number you use for Swish."}
+    EMPTY = {"clearing_number": _l("Enter the clearing number: the 4 or 5 digits before "
+                                       "the account number."),
+             "account_number": _l("Enter the account number."),
+             "iban": _l("Enter the IBAN."),
+             "swish_number": _l("Enter the mobile number you use for Swish.")}
 
     def validate(self, extra_validators=None) -> bool:
         """A field left empty in the chosen option is named next to that field."""

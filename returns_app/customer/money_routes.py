@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from markupsafe import Markup
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from .. import auth, links
 from ..database_session import get_db
+from ..domain_messages import translate
 from ..errors import Conflict, Invalid
 from ..filters import day
 from ..money import format_minor, parse_amount
@@ -37,23 +39,24 @@ def pay(order_id: int):
         try:
             amount = parse_amount(form.amount.data)
             if amount == 0:  # the domain's "between 1 and ..." is written for API clients
-                raise Invalid(fields={"amount": "Enter an amount above 0,00 kr."})
+                raise Invalid(fields={"amount": _("Enter an amount above 0,00 kr.")})
             response = payments.pay(
                 get_db(), provider(), auth.customer_viewer(), order_id,
                 {"amount": amount, "method": form.method.data or None},
                 form.idempotency_key.data, return_urls(order_id, form.idempotency_key.data))
         except Invalid as exc:
-            form.amount.errors = [exc.fields.get("amount") or exc.fields.get("method")
-                                  or exc.message]
+            form.amount.errors = [translate(exc.fields.get("amount") or exc.fields.get("method")
+                                            or exc.message)]
         except ProviderUnavailable:
-            form.amount.errors = ["Card payments can't be reached right now. Nothing was "
-                                  "charged; try again in a minute."]
+            form.amount.errors = [_("Card payments can't be reached right now. Nothing was "
+                                    "charged; try again in a minute.")]
         else:
             body = response.body
             if body["status"] == "pending":
                 return redirect(body["checkout_url"], 303)
-            flash(f"Done: {format_minor(body['amount'])} will be paid from your bank account "
-                  f"on {day(body['scheduled_for'])}.", "success")
+            flash(_("Done: %(amount)s will be paid from your bank account on %(day)s.",
+                    amount=format_minor(body["amount"]), day=day(body["scheduled_for"])),
+                  "success")
             return redirect(url_for("customer.order", order_id=order_id), 303)
     return render_order(order_id, pay_form=form, status=422)
 
@@ -62,9 +65,10 @@ def pay(order_id: int):
 def payment_return():
     payment = _confirm(request.args.get("session_id", ""))
     if payment["status"] == "succeeded":
-        flash(f"Thank you: {format_minor(payment['settled_amount_minor'])} is paid.", "success")
+        flash(_("Thank you: %(amount)s is paid.",
+                amount=format_minor(payment["settled_amount_minor"])), "success")
     else:
-        flash("We haven't received the payment yet. If you paid, it will show here shortly.",
+        flash(_("We haven't received the payment yet. If you paid, it will show here shortly."),
               "info")
     return _back_to_order(payment)
 
@@ -75,9 +79,10 @@ def payment_cancelled():
         request.args.get("order", type=int), request.args.get("key", ""))
     payment = _confirm(session_id)
     if payment["status"] == "succeeded":  # paid in another tab before cancelling in this one
-        flash(f"Thank you: {format_minor(payment['settled_amount_minor'])} is paid.", "success")
+        flash(_("Thank you: %(amount)s is paid.",
+                amount=format_minor(payment["settled_amount_minor"])), "success")
     else:
-        flash("The card payment was cancelled. Nothing was charged.", "info")
+        flash(_("The card payment was cancelled. Nothing was charged."), "info")
     return _back_to_order(payment)
 
 
@@ -123,12 +128,14 @@ def payout_details(token: str):
         except Invalid as exc:
             for name, message in exc.fields.items():
                 target = form._fields.get(name, form.choice)
-                target.errors = [*target.errors, message]
+                target.errors = [*target.errors, translate(message)]
         except Conflict as exc:
-            flash(exc.message, "error")
+            flash(translate(exc.message), "error")
         else:
-            flash(Markup('Thank you. Your refund is on its way to <span class="nowrap">{}</span>.'
-                         ' Nothing more for you to do.').format(destination.masked), "success")
+            # The translated sentence is escaped; only the span around the destination is HTML.
+            where = Markup('<span class="nowrap">{}</span>').format(translate(destination.masked))
+            flash(escape(_("Thank you. Your refund is on its way to %(destination)s. Nothing "
+                           "more for you to do.")) % {"destination": where}, "success")
             return redirect(url_for("customer.payout_details", token=token), 303)
     status = 422 if form.errors else 200
     return render_template("customer/payout_details.html", form=form, order=order,

@@ -6,10 +6,12 @@ import re
 import uuid
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
-from .. import auth, links
+from .. import auth, i18n, links
 from ..database_session import get_db
+from ..domain_messages import translate
 from ..errors import Conflict, Invalid, NotFound, Unauthorized
 from ..money import format_decimal
 from ..services import customers, orders, payments, refunds, returns
@@ -43,7 +45,7 @@ def find_order():
             found = customers.find_order(get_db(), form.order_number.data, form.email.data,
                                          _client())
         except NotFound as exc:
-            form.form_errors.append(exc.message)
+            form.form_errors.append(translate(exc.message))
         else:
             auth.remember_order(found["id"])
             return redirect(url_for(".order", order_id=found["id"]))
@@ -58,7 +60,7 @@ def sign_in():
         try:
             customer_id = customers.sign_in(get_db(), form.email.data, form.password.data)
         except Unauthorized as exc:
-            form.form_errors.append(exc.message)
+            form.form_errors.append(translate(exc.message))
         else:
             customer = customers.get_customer(get_db(), customer_id)
             login_user(auth.Principal("customer", customer_id, customer["email"],
@@ -72,8 +74,11 @@ def sign_in():
 def sign_out():
     # CSRFProtect has already checked the token of this and every other POST.
     logout_user()
+    language = session.get(i18n.SESSION_KEY)
     session.clear()
-    flash("You are signed out.", "info")
+    if language:  # signing out forgets who you are, not the language you read
+        session[i18n.SESSION_KEY] = language
+    flash(_("You are signed out."), "info")
     return redirect(url_for(".find_order"))
 
 
@@ -133,7 +138,7 @@ def report_return(order_id: int):
             existing_return_id = exc.details.get("existing_return_id")
             _errors_to_form(form, exc, line_ids)
         else:
-            flash("Your return is registered. Here is how to send it back.", "success")
+            flash(_("Your return is registered. Here is how to send it back."), "success")
             return redirect(url_for(".return_page", return_id=ret["id"]))
     instructions = returns.instructions_for_order(db, details)
     status = 422 if form.errors or form.form_errors else 200
@@ -154,11 +159,11 @@ def _errors_to_form(form, exc: Invalid, line_ids: list[int]) -> None:
         match = _ITEM_FIELD.fullmatch(field)
         if match and int(match[1]) < len(line_ids):
             target = form[f"{_FORM_PREFIX.get(match[2], 'qty')}_{line_ids[int(match[1])]}"]
-            target.errors = [*target.errors, message]
+            target.errors = [*target.errors, translate(message)]
         else:
-            form.form_errors.append(message)
+            form.form_errors.append(translate(message))
     if not exc.fields:
-        form.form_errors.append(exc.message)
+        form.form_errors.append(translate(exc.message))
 
 
 @bp.get("/returns/<id:return_id>")
@@ -180,12 +185,13 @@ def return_sent(return_id: int):
         try:
             returns.mark_sent(db, viewer, return_id, form.tracking_number.data)
         except Invalid as exc:
-            form.tracking_number.errors = [exc.fields.get("tracking_number", exc.message)]
+            form.tracking_number.errors = [translate(exc.fields.get("tracking_number",
+                                                                   exc.message))]
         except Conflict as exc:
-            flash(exc.message, "error")
+            flash(translate(exc.message), "error")
             return redirect(url_for(".return_page", return_id=return_id))
         else:
-            flash("Thanks, we've noted that your return is on its way.", "success")
+            flash(_("Thanks, we've noted that your return is on its way."), "success")
             return redirect(url_for(".return_page", return_id=return_id))
     ret = returns.return_details(db, viewer, return_id)
     return render_template(
@@ -199,8 +205,8 @@ def return_cancel(return_id: int):
     try:
         returns.cancel_return(get_db(), auth.customer_viewer(), return_id)
     except Conflict as exc:
-        flash(exc.message, "error")
+        flash(translate(exc.message), "error")
     else:
-        flash("Your return is cancelled. You keep the items, and their amount is due again.",
+        flash(_("Your return is cancelled. You keep the items, and their amount is due again."),
               "info")
     return redirect(url_for(".return_page", return_id=return_id))

@@ -103,3 +103,9 @@ def get_customer(db: Database, customer_id: int) -> dict | None:
     rows = list(db.query("SELECT id, email, name, language FROM customer WHERE id = ?",
                          [customer_id]))
     return rows[0] if rows else None
+
+
+def set_language(db: Database, customer_id: int, language: str) -> None:
+    """The customer's chosen language ('sv' or 'en'): the one their emails are written in."""
+    with write_transaction(db):
+        db.execute("UPDATE customer SET language = ? WHERE id = ?", [language, customer_id])

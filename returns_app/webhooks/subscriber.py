@@ -1,0 +1,81 @@
+"""Events a merchant's system wants to hear about become one outbox row each, written in the
+transaction that made them happen (events.publish calls `on_event` inside it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .. import outbox
+from ..db import Database
+from ..events import Event
+
+OUTBOX_KIND = "webhook"
+TEST_ACTION = "webhook.test"
+
+
+def _return_data(db: Database, merchant_id: int, return_id: int) -> dict:
+    from ..services import returns
+
+    return returns.as_api(returns.return_for_merchant(db, merchant_id, return_id))
+
+
+def _refund_data(db: Database, merchant_id: int, refund_id: int) -> dict:
+    from ..services import refunds
+
+    return refunds.as_api(refunds.get_refund(db, refund_id))
+
+
+def _test_data(db: Database, merchant_id: int, _subject_id: int) -> dict:
+    return {"merchant_id": merchant_id,
+            "message": "A test event sent from the webhook settings page."}
+
+
+# subject kind -> its merchant and that merchant's webhook URL
+_MERCHANT_OF = {
+    "return": "SELECT merchant.id, merchant.webhook_url FROM returns"
+              " JOIN orders ON orders.id = returns.order_id"
+              " JOIN merchant ON merchant.id = orders.merchant_id WHERE returns.id = ?",
+    "refund": "SELECT merchant.id, merchant.webhook_url FROM refund"
+              " JOIN orders ON orders.id = refund.order_id"
+              " JOIN merchant ON merchant.id = orders.merchant_id WHERE refund.id = ?",
+    "merchant": "SELECT id, webhook_url FROM merchant WHERE id = ?",
+}
+DataBuilder = Callable[[Database, int, int], dict]
+# action -> (subject kind, the event's data as the merchant's API shows the subject)
+EVENT_TYPES: dict[str, tuple[str, DataBuilder]] = {
+    "return.reported": ("return", _return_data),
+    "return.sent": ("return", _return_data),
+    "refund.succeeded": ("refund", _refund_data),
+    TEST_ACTION: ("merchant", _test_data),
+}
+
+
+def on_event(db: Database, event: Event) -> None:
+    """Inside the caller's transaction. The event id is the idempotency key: webhook_message and
+    a unique index on the outbox hold one row per event, whatever calls this twice."""
+    handled = EVENT_TYPES.get(event.action)
+    if handled is None or handled[0] != event.subject_kind:
+        return
+    subject_kind, build = handled
+    row = db.execute(_MERCHANT_OF[subject_kind], [event.subject_id]).fetchone()
+    if row is None or not row[1]:
+        return
+    merchant_id = row[0]
+    if db.execute("SELECT 1 FROM webhook_message WHERE event_id = ?", [event.id]).fetchone():
+        return
+    payload = {
+        "id": f"evt_{event.id}",
+        "type": event.action,
+        "created_at": event.at,
+        "data": build(db, merchant_id, event.subject_id),
+    }
+    outbox_id = outbox.enqueue(db, OUTBOX_KIND, event.id, payload)
+    db["webhook_message"].insert({
+        "merchant_id": merchant_id,
+        "event_id": event.id,
+        "outbox_id": outbox_id,
+        "event_type": event.action,
+        "subject_kind": subject_kind,
+        "subject_id": event.subject_id,
+        "created_at": event.at,
+    })

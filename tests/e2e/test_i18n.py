@@ -1,0 +1,90 @@
+"""Swedish pages in a real browser: chosen from the browser's language, switched without
+JavaScript, and accessible (axe, WCAG 2.2 AA) at 375 px. Uses an order of its own."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .conftest import DESKTOP, PHONE
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+@pytest.fixture
+def swedish_page(browser, server):
+    """A page in a browser that asks for Swedish, with JavaScript on for axe (pages don't
+    need it)."""
+    context = browser.new_context(viewport=PHONE, base_url=server, locale="sv-SE",
+                                  java_script_enabled=True)
+    context.set_default_timeout(5000)
+    yield context.new_page()
+    context.close()
+
+
+def test_the_switch_works_without_javascript(browser, server):
+    context = browser.new_context(viewport=PHONE, base_url=server, locale="sv-SE",
+                                  java_script_enabled=False)
+    context.set_default_timeout(5000)
+    page = context.new_page()
+    try:
+        page.goto("/signin")
+        expect(page.locator("html")).to_have_attribute("lang", "sv")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Logga in")
+        page.get_by_role("button", name="English").click()
+        expect(page).to_have_url(re.compile(r"/signin$"))
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+        page.goto("/")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Return something you bought")
+        page.get_by_role("button", name="Svenska").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Returnera något du har köpt")
+    finally:
+        context.close()
+
+
+def test_swedish_pages_pass_axe(swedish_page: Page, make_order, screenshots_dir):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
+    problems: list[str] = []
+    page = swedish_page
+
+    def audit(name: str) -> None:
+        for viewport in (PHONE, DESKTOP):
+            page.set_viewport_size(viewport)
+            for v in axe.run(page, options=options).response["violations"]:
+                targets = "; ".join(" ".join(map(str, n["target"])) for n in v["nodes"])
+                problems.append(f"{name} at {viewport['width']} px: {v['id']}: {v['help']} "
+                                f"({targets})")
+            page.screenshot(path=screenshots_dir / f"sv-{name}-{viewport['width']}.png",
+                            full_page=True)
+        page.set_viewport_size(PHONE)
+
+    order = make_order()
+    page.goto("/")
+    expect(page.locator("html")).to_have_attribute("lang", "sv")
+    audit("find-order")
+    page.get_by_role("button", name="Hitta min order").click()
+    expect(page.locator(".field-error")).to_have_count(2)
+    audit("find-order-errors")
+    page.get_by_label("Ordernummer").fill(order["order_number"])
+    page.get_by_label("E-postadress").fill(order["email"])
+    page.get_by_role("button", name="Hitta min order").click()
+    expect(page.get_by_role("heading", name="Så här ligger du till")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"\d{1,2} [a-zåäö]+ \d{4}")).first).to_be_visible()
+    audit("order")
+    page.get_by_role("link", name="Returnera varor").click()
+    page.get_by_role("button", name="Anmäl retur").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    audit("report-form-errors")
+    group = page.get_by_role("group", name=re.compile("Organic T-shirt"))
+    group.get_by_label("Hur många skickas tillbaka").fill("1")
+    group.get_by_label("Anledning").select_option(label="För liten")
+    page.get_by_role("button", name="Anmäl retur").click()
+    expect(page.get_by_role("heading", name=re.compile("Din retur till"))).to_be_visible()
+    audit("return")
+    assert not problems, "\n".join(problems)

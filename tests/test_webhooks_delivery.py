@@ -1,0 +1,250 @@
+"""The worker delivers webhooks to a real HTTP receiver on loopback: 2xx delivered; an error
+status, a hang, a redirect or a refused connection recorded and retried with backoff; given up
+after MAX_ATTEMPTS; every attempt recorded; no request made while holding the database."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from returns_app import clock, outbox, worker
+from returns_app.db import connect
+from returns_app.services import webhook_settings
+from returns_app.webhooks.delivery import URL_REMOVED
+from tests.builders import make_merchant, make_order, make_return
+from tests.sandbox_fixtures import free_port
+from tests.webhook_support import Receiver, hang, redirect, set_webhook, status
+
+READ_TIMEOUT = 0.5
+
+
+@pytest.fixture
+def app(app):
+    app.config["WEBHOOK_TIMEOUT"] = (1.0, READ_TIMEOUT)
+    return app
+
+
+@pytest.fixture
+def receiver():
+    with Receiver() as running:
+        yield running
+
+
+@pytest.fixture
+def shop(db, receiver):
+    merchant, _ = make_merchant(db, "Hooked Shop")
+    merchant["secret"] = set_webhook(db, merchant["id"], receiver.url + "/hooks")
+    return merchant
+
+
+def run_worker(app) -> dict[str, int]:
+    return worker.deliver_outbox(app, "test-worker")
+
+
+def later(hours: float = 2):
+    """Past any backoff (at most an hour)."""
+    return time_machine.travel(clock.now() + timedelta(hours=hours), tick=True)
+
+
+def attempts(db) -> list[dict]:
+    return list(db.query("SELECT * FROM webhook_delivery ORDER BY outbox_id, attempt"))
+
+
+def the_outbox_row(db) -> dict:
+    [row] = db.query("SELECT * FROM outbox WHERE kind = 'webhook'")
+    return row
+
+
+def receiver_accepts(secret: str, received, now: int) -> bool:
+    """What a merchant's server does, from the documentation alone."""
+    headers = received.headers
+    message = f"{headers['Webhook-Id']}.{headers['Webhook-Timestamp']}.".encode() + received.body
+    expected = "v1=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return (abs(now - int(headers["Webhook-Timestamp"])) <= 300
+            and hmac.compare_digest(expected, headers["Webhook-Signature"]))
+
+
+def test_a_2xx_answer_is_delivered_signed_and_recorded(app, db, shop, receiver):
+    ret = make_return(db, make_order(db, shop["id"]))
+    assert run_worker(app) == {"delivered": 1}
+    [received] = receiver.received
+    assert received.path == "/hooks"
+    assert received.headers["Content-Type"] == "application/json"
+    assert receiver_accepts(shop["secret"], received, int(clock.now().timestamp()))
+    body = json.loads(received.body)
+    assert body["type"] == "return.reported" and body["data"]["id"] == ret["id"]
+    assert received.headers["Webhook-Id"] == body["id"]
+    assert body == json.loads(the_outbox_row(db)["payload"])
+    [attempt] = attempts(db)
+    assert (attempt["attempt"], attempt["http_status"], attempt["error"]) == (1, 200, None)
+    assert attempt["url"] == receiver.url + "/hooks"
+    assert attempt["response_excerpt"] == "ok" and attempt["duration_ms"] >= 0
+    assert the_outbox_row(db)["status"] == "done"
+    assert run_worker(app) == {}  # delivered once
+
+
+def test_an_error_status_is_retried_with_backoff_with_the_same_id(app, db, shop, receiver):
+    make_return(db, make_order(db, shop["id"]))
+    receiver.answer(status(500, b"database down"))
+    before = clock.now()
+    assert run_worker(app) == {"retrying": 1}
+    row = the_outbox_row(db)
+    assert row["status"] == "pending" and row["last_error"] == "HTTP 500"
+    # 10 s × 2^1 × a jitter of 0.5–1: the first retry waits 10–20 s.
+    wait = clock.parse(row["available_at"]) - before
+    assert timedelta(seconds=9) <= wait <= timedelta(seconds=21)
+    assert run_worker(app) == {}  # not before its time
+    with later():
+        assert run_worker(app) == {"delivered": 1}
+        now = int(clock.now().timestamp())
+    first, second = receiver.received
+    assert first.body == second.body
+    assert first.headers["Webhook-Id"] == second.headers["Webhook-Id"]
+    assert receiver_accepts(shop["secret"], second, now)
+    assert [(a["attempt"], a["http_status"], a["response_excerpt"]) for a in attempts(db)] == [
+        (1, 500, "database down"), (2, 200, "ok")]
+
+
+def test_a_receiver_that_does_not_answer_times_out_and_is_retried(app, db, shop, receiver):
+    make_return(db, make_order(db, shop["id"]))
+    receiver.answer(hang(READ_TIMEOUT * 6))
+    assert run_worker(app) == {"retrying": 1}
+    [attempt] = attempts(db)
+    assert attempt["http_status"] is None
+    assert attempt["error"] == f"No answer within 1 s to connect, {READ_TIMEOUT:g} s to respond."
+    assert attempt["duration_ms"] < READ_TIMEOUT * 6 * 1000  # gave up instead of waiting
+    assert the_outbox_row(db)["last_error"] == attempt["error"]
+
+
+def test_a_redirect_is_not_followed(app, db, shop, receiver):
+    make_return(db, make_order(db, shop["id"]))
+    receiver.answer(redirect(receiver.url + "/elsewhere"))
+    assert run_worker(app) == {"retrying": 1}
+    assert [r.path for r in receiver.received] == ["/hooks"]
+    [attempt] = attempts(db)
+    assert (attempt["http_status"], attempt["error"]) == (302, None)
+    assert the_outbox_row(db)["last_error"] == "HTTP 302"
+
+
+def test_a_refused_connection_is_recorded_and_retried(app, db):
+    merchant, _ = make_merchant(db, "Offline Shop")
+    set_webhook(db, merchant["id"], f"http://127.0.0.1:{free_port()}/hooks")
+    make_return(db, make_order(db, merchant["id"]))
+    assert run_worker(app) == {"retrying": 1}
+    [attempt] = attempts(db)
+    assert attempt["http_status"] is None and attempt["error"].startswith("ConnectionError")
+
+
+def test_it_gives_up_after_max_attempts_and_a_redelivery_starts_again(app, db, shop, receiver):
+    make_return(db, make_order(db, shop["id"]))
+    receiver.answer(*[status(503, b"busy")] * outbox.MAX_ATTEMPTS)
+    outcomes = []
+    for hours in range(outbox.MAX_ATTEMPTS):
+        with time_machine.travel(clock.now() + timedelta(hours=2 * hours), tick=True):
+            outcomes.extend(run_worker(app))
+    assert outcomes == ["retrying"] * (outbox.MAX_ATTEMPTS - 1) + ["failed"]
+    assert the_outbox_row(db)["status"] == "failed"
+    assert [a["attempt"] for a in attempts(db)] == list(range(1, outbox.MAX_ATTEMPTS + 1))
+
+    [message] = db.query("SELECT id FROM webhook_message")
+    webhook_settings.redeliver(db, shop["id"], message["id"], "test")
+    assert the_outbox_row(db)["status"] == "pending"
+    assert run_worker(app) == {"delivered": 1}
+    assert attempts(db)[-1]["attempt"] == outbox.MAX_ATTEMPTS + 1
+    assert len({r.headers["Webhook-Id"] for r in receiver.received}) == 1
+
+
+def test_only_the_first_kilobyte_of_the_answer_is_kept(app, db, shop, receiver):
+    make_return(db, make_order(db, shop["id"]))
+    receiver.answer(status(200, ("å" * 600 + "x" * 5000).encode()))
+    assert run_worker(app) == {"delivered": 1}
+    [attempt] = attempts(db)
+    assert attempt["response_excerpt"] == "å" * 512
+
+
+def test_a_rotated_secret_signs_the_retries_of_earlier_events(app, db, shop, receiver):
+    make_return(db, make_order(db, shop["id"]))
+    receiver.answer(status(500))
+    assert run_worker(app) == {"retrying": 1}
+    new_secret = webhook_settings.rotate_secret(db, shop["id"], "test")
+    with later():
+        assert run_worker(app) == {"delivered": 1}
+        now = int(clock.now().timestamp())
+    retry = receiver.received[-1]
+    assert receiver_accepts(new_secret, retry, now)
+    assert not receiver_accepts(shop["secret"], retry, now)
+
+
+def test_a_removed_url_ends_the_delivery_without_a_request(app, db, shop, receiver):
+    make_return(db, make_order(db, shop["id"]))
+    webhook_settings.remove_url(db, shop["id"], "test")
+    assert run_worker(app) == {"failed": 1}
+    assert receiver.received == [] and attempts(db) == []
+    row = the_outbox_row(db)
+    assert (row["status"], row["last_error"]) == ("failed", URL_REMOVED)
+
+
+def test_the_database_is_free_while_the_request_is_in_flight(app, db, shop, receiver):
+    """Another writer gets the write lock at once while the receiver is being called: the worker
+    holds no transaction across the network call."""
+    make_return(db, make_order(db, shop["id"]))
+    got_lock = []
+
+    def write_meanwhile(_received):
+        other = connect(app.config["DATABASE"])
+        other.conn.execute("PRAGMA busy_timeout=0")
+        other.conn.execute("BEGIN IMMEDIATE")
+        other.conn.execute("ROLLBACK")
+        other.close()
+        got_lock.append(True)
+
+    receiver.on_request = write_meanwhile
+    assert run_worker(app) == {"delivered": 1}
+    assert got_lock == [True]
+
+
+def test_outside_development_a_loopback_address_is_never_called(app, db, shop, receiver):
+    make_return(db, make_order(db, shop["id"]))
+    app.testing = False
+    app.config["ENV_NAME"] = "production"
+    assert run_worker(app) == {"retrying": 1}
+    assert receiver.received == []
+    [attempt] = attempts(db)
+    assert "resolves to a non-public address" in attempt["error"]
+
+
+def test_neither_the_secret_nor_the_url_is_logged(app, db, shop, receiver, caplog):
+    make_return(db, make_order(db, shop["id"]))
+    receiver.answer(status(500))
+    with caplog.at_level(logging.INFO):  # what the worker process logs at
+        run_worker(app)
+        with later():
+            run_worker(app)
+    assert "evt_" in caplog.text  # the deliveries were logged ...
+    assert shop["secret"] not in caplog.text  # ... without the secret
+    assert receiver.url not in caplog.text  # ... or the URL
+
+
+def test_a_refund_paid_out_by_the_worker_reaches_the_merchant(app, db, shop, receiver, sandbox):
+    from returns_app.services import payments, refunds
+    from tests.builders import decide, link_bank_account
+
+    app.config["PROVIDER_URL"] = sandbox.url
+    order = make_order(db, shop["id"])
+    link_bank_account(db, order["customer_id"])
+    payments.record_transfer(db, order["id"], 149700, "OCR 1", "bank")
+    decide(db, shop["id"], make_return(db, order, {1: 1}), (0, 1, 0))
+    [refund] = refunds.refunds_of_order(db, order["id"])
+    for _ in range(3):  # the payout, then the webhooks it and the return caused
+        run_worker(app)
+    assert refunds.get_refund(db, refund["id"])["status"] == "succeeded"
+    bodies = [json.loads(r.body) for r in receiver.received]
+    assert [b["type"] for b in bodies] == ["return.reported", "refund.succeeded"]
+    assert bodies[1]["data"] == {**refunds.as_api(refunds.get_refund(db, refund["id"]))}
+    assert bodies[1]["data"]["amount"] == 79900
