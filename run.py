@@ -1,6 +1,6 @@
 """`python run.py [--port N]`: migrate, load demo data on first start, and run every process the
-app needs (the sandbox payment provider, the web app under gunicorn and the background worker),
-stopping them all on Ctrl-C."""
+app needs (the sandbox payment provider, the development mail catcher, the web app under gunicorn
+and the background worker), stopping them all on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -35,12 +35,17 @@ def free_port(host: str) -> int:
         return sock.getsockname()[1]
 
 
-def children(host: str, port: int, provider_port: int | None) -> dict[str, list[str]]:
+def children(host: str, port: int, provider_port: int | None,
+             mail_port: int | None = None) -> dict[str, list[str]]:
     sandbox = {} if provider_port is None else {
         "sandbox-provider": [sys.executable, "-m", "returns_app.sandbox_provider",
                              "--host", host, "--port", str(provider_port)],
     }
-    return sandbox | {
+    catcher = {} if mail_port is None else {
+        "mail-catcher": [sys.executable, "-m", "returns_app.mailcatcher",
+                         "--host", host, "--port", str(mail_port)],
+    }
+    return sandbox | catcher | {
         "web": [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"{host}:{port}",
                 "--access-logfile", "-", "returns_app:create_app()"],
         "worker": [sys.executable, "-m", "returns_app.worker"],
@@ -86,11 +91,22 @@ def main(argv: list[str] | None = None) -> int:
     if "RETURNS_PROVIDER_URL" not in os.environ:
         provider_port = free_port(args.host)
         os.environ["RETURNS_PROVIDER_URL"] = f"http://{args.host}:{provider_port}"
+    # In development emails go to a mail catcher beside the app, unless SMTP is configured.
+    mail_port = None
+    if os.environ.get("RETURNS_ENV", "development") == "development" and \
+            "RETURNS_SMTP_HOST" not in os.environ:
+        mail_port = free_port(args.host)
+        os.environ["RETURNS_SMTP_HOST"] = args.host
+        os.environ["RETURNS_SMTP_PORT"] = str(mail_port)
+    os.environ.setdefault("RETURNS_PUBLIC_URL", f"http://{args.host}:{args.port}")
     app = create_app()
     prepare(app)
     print(sign_in_help(f"http://{args.host}:{args.port}"), flush=True)
     print(f"  Payment provider: {os.environ['RETURNS_PROVIDER_URL']}", flush=True)
-    return supervise(children(args.host, args.port, provider_port))
+    if mail_port is not None:
+        print(f"  Emails: http://{args.host}:{args.port}/dev/mail (caught on port {mail_port},"
+              " never sent to anyone)", flush=True)
+    return supervise(children(args.host, args.port, provider_port, mail_port))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import config, database_session, filters, http_errors, i18n, security_headers
+from . import config, database_session, filters, http_errors, i18n, masking, security_headers
 from .converters import IdConverter
 from .extensions import babel, csrf, login_manager
 
@@ -20,6 +20,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     config.load(app, overrides)
+    masking.install_log_masking()
     app.url_map.converters["id"] = IdConverter
 
     csrf.init_app(app)
@@ -35,10 +36,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .cli import register as register_cli
     from .customer import bp as customer_bp
     from .merchant import bp as merchant_bp
+    from .notifications.dev_inbox import bp as dev_mail_bp
+    from .support import bp as support_bp
 
     app.register_blueprint(customer_bp)
     app.register_blueprint(merchant_bp)
+    app.register_blueprint(support_bp, url_prefix="/support")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(dev_mail_bp, url_prefix="/dev/mail")
     csrf.exempt(api_bp)  # bearer tokens, never cookies: nothing for a forged request to ride on
     register_cli(app)
     return app

@@ -42,6 +42,17 @@ def register(app: Flask) -> None:
         click.echo(f"Created support user {user['email']}.")
         click.echo(f"Password (shown once): {password}")
 
+    @app.cli.command("create-support-token")
+    @click.argument("email")
+    def create_support_token_command(email: str):
+        """Create a support API token for a support user and print it (shown this once)."""
+        migrate(get_db())
+        try:
+            token = support.create_token(get_db(), email)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"Support API token (store it now, it is not shown again): {token}")
+
     @app.cli.command("load-demo")
     def load_demo_command():
         """Load demo merchants, customers and orders into an empty database."""

@@ -36,6 +36,19 @@ def load(app: Flask, overrides: dict | None) -> None:
         # Swedish unless the customer chose otherwise or the browser asks for English (i18n.py).
         BABEL_DEFAULT_LOCALE="sv_SE",
         PROVIDER_URL=os.environ.get("RETURNS_PROVIDER_URL", "http://127.0.0.1:5001"),
+        # Emails: in development the catcher run.py starts; in production a relay near the app.
+        SMTP_HOST=os.environ.get("RETURNS_SMTP_HOST",
+                                 "127.0.0.1" if env == "development" else "localhost"),
+        SMTP_PORT=int(os.environ.get("RETURNS_SMTP_PORT",
+                                     "1025" if env == "development" else "25")),
+        SMTP_STARTTLS=os.environ.get("RETURNS_SMTP_STARTTLS", "") == "1",
+        SMTP_USERNAME=os.environ.get("RETURNS_SMTP_USERNAME", ""),
+        SMTP_PASSWORD=os.environ.get("RETURNS_SMTP_PASSWORD", ""),
+        SMTP_TIMEOUT=float(os.environ.get("RETURNS_SMTP_TIMEOUT", "10")),
+        MAIL_FROM=os.environ.get("RETURNS_MAIL_FROM",
+                                 "Returns assistant <returns@returns.example.se>"),
+        # Emails are written by the worker, outside any request: their links start here.
+        PUBLIC_URL=os.environ.get("RETURNS_PUBLIC_URL", "http://127.0.0.1:5000"),
     )
     if overrides:
         app.config.update(overrides)

@@ -9,6 +9,7 @@ import logging
 
 from . import outbox
 from .db import Database, write_transaction
+from .notifications.sending import deliver_email
 from .services import payments, refunds
 from .webhooks.delivery import deliver_webhook
 
@@ -19,7 +20,9 @@ def payout_key(refund: dict) -> str:
     """Derived from the refund and where it goes: a retry reuses it, a new destination (chosen
     after a decline) gets a new one."""
     where = hashlib.sha256((refund["destination_json"] or "").encode()).hexdigest()[:12]
-    return f"refund-{refund['id']}-{where}"
+    key = f"refund-{refund['id']}-{where}"
+    # Support retried a declined payout: a new key, or the provider would replay the decline.
+    return f"{key}-r{refund['payout_round']}" if refund.get("payout_round") else key
 
 
 def _currency(db: Database, order_id: int) -> str:
@@ -96,7 +99,8 @@ def deliver_debit(db: Database, provider, row: dict) -> str:
     return outcome
 
 
-HANDLERS = {"payout": deliver_payout, "debit": deliver_debit, "webhook": deliver_webhook}
+HANDLERS = {"payout": deliver_payout, "debit": deliver_debit, "webhook": deliver_webhook,
+            "email": deliver_email}
 
 
 def deliver(db: Database, provider, row: dict) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import clock
 from .db import Database, write_transaction
+from .demo_support import STUCK_ORDERS, SUPPORT_USERS, load_support_demo
 from .passwords import hash_password
 from .payout_details import parse_payout_details
 from .services import decisions, merchants, orders, payments, returns
@@ -89,6 +90,7 @@ def load_demo(db: Database) -> str | None:
     returns.report_return(db, Viewer(order_ids=frozenset({erik["id"]})), erik["id"], {"items": [
         {"line_id": erik["lines"][0]["id"], "quantity": 1, "reason": "too_large"}]})
     _refund_waiting_for_details(db, nordic)
+    load_support_demo(db, DEMO_PASSWORD)
     return "\n".join(["Demo merchants (API keys are shown only now):", *out])
 
 
@@ -130,4 +132,7 @@ def sign_in_help(base_url: str) -> str:
         f"  Or sign in at {base_url}/signin as {a['email']} or {e['email']}, "
         f"password {DEMO_PASSWORD}",
         f"  API document: {base_url}/api/v1/openapi.json",
+        f"  Support console: {base_url}/support/ as {SUPPORT_USERS[0]} (or {SUPPORT_USERS[1]},"
+        f" to approve a big manual payment), password {DEMO_PASSWORD}; stuck orders "
+        f"{', '.join(STUCK_ORDERS)}",
     ])

@@ -27,9 +27,10 @@ Subscriber = Callable[[Database, Event], None]
 
 def subscribers() -> tuple[Subscriber, ...]:
     """Imported late: the subscribers use the services, which publish through here."""
+    from .notifications.subscriber import on_event as queue_emails
     from .webhooks import subscriber as webhooks
 
-    return (webhooks.on_event,)
+    return (webhooks.on_event, queue_emails)
 
 
 def publish(db: Database, event: Event) -> None:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from .errors import NotFound
 
-PAYOUT_DETAILS = "payout-details"
-LIFETIMES = {PAYOUT_DETAILS: timedelta(days=30)}
+PAYOUT_DETAILS = "payout-details"  # subject: a refund
+ORDER = "order"  # subject: an order
+RETURN = "return"  # subject: a return
+PAY = "pay"  # subject: an order, opened at its pay form
+PREFERENCES = "preferences"  # subject: an order, whose customer's reminder choices it opens
+LIFETIME = timedelta(days=int(os.environ.get("RETURNS_LINK_DAYS", "30")))
+LIFETIMES = {purpose: LIFETIME for purpose in (PAYOUT_DETAILS, ORDER, RETURN, PAY, PREFERENCES)}
 
 
 class LinkExpired(Exception):

@@ -1,7 +1,8 @@
 """The background worker: `python -m returns_app.worker`. run.py starts it beside the web app.
 
-Each round: end returns not sent in time, deliver what the outbox holds (payouts, scheduled
-bank payments), and settle card checkouts whose customer never came back to us."""
+Each round: end returns not sent in time, weigh the day's reminders, deliver what the outbox
+holds (payouts, scheduled bank payments, emails), and settle card checkouts whose customer never
+came back to us."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from datetime import timedelta
 
 from . import clock, create_app, deliveries, outbox
 from .database_session import get_db
+from .notifications import reminders
 from .provider_access import provider
 from .services import payments, returns
 
@@ -60,10 +62,14 @@ def settle_open_checkouts(app) -> int:
 def run_once(app, owner: str | None = None) -> dict[str, int]:
     with app.app_context():
         expired = returns.expire_overdue(get_db())
+        reminded = reminders.scan(get_db())
     if expired:
         log.info("expired returns not sent in time: %s", expired)
+    if reminded:
+        log.info("reminders weighed: %s", dict(reminded))
     delivered = deliver_outbox(app, owner or worker_name())
     return {"expired_returns": len(expired), "checkouts_settled": settle_open_checkouts(app),
+            **{f"reminders_{k}": v for k, v in reminded.items()},
             **{f"delivered_{k}": v for k, v in delivered.items()}}
 
 

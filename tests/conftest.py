@@ -7,7 +7,8 @@ import pytest
 from returns_app import create_app
 from returns_app.db import connect, migrate
 
-pytest_plugins = ["tests.sandbox_fixtures"]  # the `sandbox` fixture: the real sandbox provider
+# `sandbox`: the real sandbox provider; `smtp`: a real SMTP server the app's emails go to
+pytest_plugins = ["tests.sandbox_fixtures", "tests.notification_helpers"]
 
 
 @pytest.fixture

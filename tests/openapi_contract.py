@@ -58,7 +58,8 @@ def check(document: dict, response, path: str, method: str):
 
 
 def support_token(db) -> str:
-    """A support staff API token, for GET /support/stuck-refunds. No table holds them in this
-    branch: whoever routes that endpoint makes this mint one the way the app does."""
-    raise NotImplementedError("tests/openapi_contract.py: support_token() can't mint a support "
-                              "API token yet")
+    """A support staff API token, for GET /support/stuck-refunds, minted as the CLI does."""
+    from returns_app.services import support
+
+    user, _ = support.create_support_user(db, "api-agent@example.se", actor="test")
+    return support.create_token(db, user["email"], actor="test")

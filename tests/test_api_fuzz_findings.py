@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from returns_app.services import support
 from tests.api_helpers import assert_error, bearer, count
 from tests.builders import make_merchant, make_order
 from tests.test_api_customer import token_for
@@ -34,3 +35,13 @@ def test_a_payment_method_that_is_no_method_is_refused_not_defaulted(client, db,
     error = assert_error(response, 422, "invalid")
     assert "method" in error["fields"]
     assert count(db, "payment") == 0
+
+
+@pytest.mark.parametrize("query", ["offset=null", "limit=abc", "limit=1.5", "offset=-1",
+                                   "limit=0", "limit=501"])
+def test_a_stuck_refunds_page_that_is_no_number_is_refused_not_defaulted(client, db, query):
+    """`?offset=null` used to be read as the default 0 and answered 200."""
+    user, _ = support.create_support_user(db, "agent@example.se", actor="test")
+    token = support.create_token(db, user["email"], actor="test")
+    response = client.get(f"/api/v1/support/stuck-refunds?{query}", headers=bearer(token))
+    assert_error(response, 422, "invalid")

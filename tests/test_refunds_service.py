@@ -162,7 +162,7 @@ def test_a_timed_out_payout_is_settled_by_asking_on_a_later_delivery(db, sandbox
         assert refund["status"] == "unknown" and refund["last_error"]
         [row] = payout_rows(db, ready["id"])
         assert row["status"] == "pending" and row["available_at"] > clock.now_iso()
-        assert outbox.claim(db, "worker-2") is None  # backing off
+        assert outbox.claim(db, "worker-2", ("payout",)) is None  # backing off
         wait_for_execution(sandbox, key)
         with time_machine.travel(clock.now() + timedelta(hours=1), tick=False):
             row = claim(db, "worker-2")
@@ -202,14 +202,14 @@ def test_a_payout_whose_worker_died_mid_delivery_is_paid_once(db, provider, sand
     if reached_provider:  # ...its call gets through, then it dies before writing the outcome
         provider.send_payout(key, JEAN, "SEK", f"refund-{ready['id']}",
                              json.loads(ready["destination_json"]))
-    assert outbox.claim(db, "worker-b") is None  # still A's lease
+    assert outbox.claim(db, "worker-b", ("payout",)) is None  # still A's lease
     with time_machine.travel(clock.now() + outbox.LEASE + timedelta(seconds=5), tick=False):
         again = claim(db, "worker-b")
     assert (again["id"], again["attempts"]) == (row["id"], 2)
     assert deliveries.deliver_payout(db, provider, again) == "succeeded"
     # A duplicate delivery of the same row (a second worker, a replay) changes nothing.
     assert deliveries.deliver_payout(db, provider, again) == "succeeded"
-    assert outbox.claim(db, "worker-c") is None
+    assert outbox.claim(db, "worker-c", ("payout",)) is None
     refund = refunds.get_refund(db, ready["id"])
     assert refund["status"] == "succeeded"
     ledger = assert_paid_at_most_once(sandbox)

@@ -132,7 +132,8 @@ def fast_forward_backoffs(db) -> None:
 
 def drained(db) -> bool:
     fast_forward_backoffs(db)
-    return db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0] == 0
+    return db.execute("SELECT count(*) FROM outbox WHERE kind = 'payout' AND status = 'pending'"
+                      ).fetchone()[0] == 0
 
 
 def assert_paid_out_exactly_once(db, sandbox, refund_ids: list[int]) -> dict:
@@ -189,7 +190,8 @@ def test_a_worker_killed_mid_payout_ten_times_pays_every_refund_once(tmp_path, s
                      interval=0.1)
         total = time.monotonic() - started
         ledger = assert_paid_out_exactly_once(db, sandbox, refund_ids)
-        attempts = [r["attempts"] for r in db.query("SELECT attempts FROM outbox")]
+        attempts = [r["attempts"] for r in db.query("SELECT attempts FROM outbox"
+                                                    " WHERE kind = 'payout'")]
         assert max(attempts) < 8, attempts
         assert "worker round failed" not in log.read_text(), log.read_text()[-3000:]
         print(f"\n{KILLS} kills in {killing:.1f}s (refunds hit: {kills}); drained after "
@@ -214,11 +216,12 @@ def test_each_provider_failure_through_the_worker_process(tmp_path, sandbox, mod
     db = connect(db_path)
     try:
         with running_worker(app_env(db_path, sandbox.url), log):
-            wait_for(lambda: db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'"
-                                        ).fetchone()[0] == 0, 30,
+            wait_for(lambda: db.execute("SELECT count(*) FROM outbox WHERE kind = 'payout'"
+                                        " AND status = 'pending'").fetchone()[0] == 0, 30,
                      f"the payouts to be delivered\n{log.read_text()[-3000:]}", interval=0.05)
         refunds = refunds_by_id(db)
-        outbox = {r["subject_id"]: r["status"] for r in db.query("SELECT * FROM outbox")}
+        outbox = {r["subject_id"]: r["status"]
+                  for r in db.query("SELECT * FROM outbox WHERE kind = 'payout'")}
         ledger = sandbox.ledger()
         if expected == "succeeded":
             assert_paid_out_exactly_once(db, sandbox, refund_ids)

@@ -189,12 +189,18 @@ RESPONSE_SCHEMAS = {
         "created_at": MOMENT,
     }),
     "StuckRefund": answer({
-        "refund_id": ID, "order_id": ID, "order_number": STR, "amount": MONEY,
+        "refund_id": {"type": ["integer", "null"], "minimum": 1,
+                      "description": "Null for a sent return the merchant hasn't registered: "
+                                     "no refund exists yet, but the customer waits for money."},
+        "order_id": ID, "order_number": STR, "amount": MONEY,
         "currency": {"type": "string", "enum": list(CURRENCIES)},
-        "status": {"type": "string", "enum": REFUND_STATUSES},
-        "reason": {"type": "string", "enum": STUCK_REASONS},
+        "status": {"type": ["string", "null"], "enum": [*REFUND_STATUSES, None],
+                   "description": "The refund's state; null when there is no refund yet."},
+        "reason": {"type": "string", "enum": STUCK_REASONS,
+                   "description": "The most urgent reason it is stuck."},
         "why": {"type": "string", "description": "Why it is stuck, as a sentence."},
-        "since": {**MOMENT, "description": "Since when it has been stuck (UTC, ISO-8601)."},
+        "since": {"type": "string", "format": "date-time",
+                  "description": "UTC, ISO-8601: when the wait this reason describes began."},
         "customer_email": STR,
     }),
 }
@@ -319,8 +325,15 @@ def _paths() -> dict:
             (200, ref("Refund")), 404, 409, 422, body=ref("PayoutDetails"),
             parameters=[path_id("refund_id")])},
         "/support/stuck-refunds": {"get": operation(
-            "listStuckRefunds", "Every stuck refund, why it is stuck and since when",
-            "supportToken", (200, array_of("stuck_refunds", "StuckRefund")), 403)},
+            "listStuckRefunds", "Every stuck refund, most urgent first, with why and since when",
+            "supportToken", (200, array_of("stuck_refunds", "StuckRefund")), 403, 422,
+            parameters=[
+                {"name": "q", "in": "query", "required": False, "schema": STR,
+                 "description": "Order number, customer email or refund id."},
+                {"name": "limit", "in": "query", "required": False,
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}},
+                {"name": "offset", "in": "query", "required": False,
+                 "schema": {"type": "integer", "minimum": 0, "default": 0}}])},
     }
 
 
@@ -330,14 +343,16 @@ def document() -> dict:
         "openapi": "3.1.0",
         "info": {"title": "Returns assistant API", "version": "1",
                  "description": "Amounts are integers in minor units (öre). Errors are "
-                                "{\"error\": {\"code\", \"message\"}}."},
+                                "{\"error\": {\"code\", \"message\"}}. Query parameters "
+                                "and body properties the API doesn't know are ignored."},
         "servers": [{"url": "/api/v1"}],
         "components": {
             "securitySchemes": {
                 "merchantKey": {**bearer, "description": "A merchant API key."},
                 "customerToken": {**bearer, "description": "A token from POST "
                                                            "/customer/session."},
-                "supportToken": {**bearer, "description": "A support staff API token."},
+                "supportToken": {**bearer, "description": "From `flask create-support-token "
+                                                          "<email>`."},
             },
             "schemas": SCHEMAS,
         },

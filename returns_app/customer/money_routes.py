@@ -18,6 +18,7 @@ from ..provider_client import ProviderUnavailable
 from ..services import payments, refunds
 from ..services.orders import get_order
 from . import bp
+from .email_link_routes import expired_link_page
 from .forms import PaymentForm, PayoutDetailsForm
 from .routes import render_order
 
@@ -115,7 +116,7 @@ def payout_details(token: str):
     try:
         refund_id = links.read_token(current_app.secret_key, links.PAYOUT_DETAILS, token)
     except links.LinkExpired:
-        return render_template("customer/link_expired.html"), 410
+        return expired_link_page(links.PAYOUT_DETAILS, token)
     refund = refunds.get_refund(db, refund_id)
     order = get_order(db, refund["order_id"])
     # Following the link proves access to this one order, like finding it by number + email.

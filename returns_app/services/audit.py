@@ -1,4 +1,7 @@
-"""Append-only audit trail. Written inside the caller's transaction, never on its own."""
+"""Append-only audit trail. Written inside the caller's transaction, never on its own.
+
+Account, IBAN, card and phone numbers are masked here, whoever writes the row: the audit trail
+and the events published from it never carry a full number."""
 
 from __future__ import annotations
 
@@ -7,11 +10,13 @@ import json
 from .. import clock
 from ..db import Database
 from ..events import Event, publish
+from ..masking import mask
 
 
 def record(db: Database, actor: str, action: str, subject_kind: str, subject_id: int,
            before: dict | None = None, after: dict | None = None, why: str = "") -> None:
     at = clock.now_iso()
+    before, after, why = mask(before), mask(after), mask(why)
     cursor = db.execute(
         "INSERT INTO audit_event (at, actor, action, subject_kind, subject_id, before_json,"
         " after_json, why) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

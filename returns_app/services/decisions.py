@@ -110,7 +110,7 @@ def _register(db: Database, merchant_id: int, return_id: int, items: list[dict],
                  after={"items": items, "credited": credited,
                         "rejected_value": rejected_value})
     refunds.settle_refund_owed(db, ret["order_id"], f"Return {return_id}: items accepted",
-                               actor)
+                               actor, return_id=return_id)
 
 
 def _return_of_merchant(db: Database, merchant_id: int, return_id: int) -> dict:

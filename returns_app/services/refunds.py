@@ -12,12 +12,13 @@ from ..payout_details import Destination
 from . import audit
 from .orders import Viewer, ledger_amounts, order_for_viewer
 
+# succeeded from needs_details or failed: support booked it as paid outside the system.
 REFUND_TRANSITIONS = {
-    "needs_details": frozenset({"ready"}),
+    "needs_details": frozenset({"ready", "succeeded"}),
     "ready": frozenset({"sending"}),
     "sending": frozenset({"succeeded", "failed", "unknown"}),
     "unknown": frozenset({"succeeded", "failed", "unknown", "sending"}),
-    "failed": frozenset({"ready"}),
+    "failed": frozenset({"ready", "succeeded"}),
     "succeeded": frozenset(),
 }
 
@@ -32,6 +33,11 @@ def _move(db: Database, refund_id: int, current: str, target: str, **columns) ->
         [target, clock.now_iso(), *columns.values(), refund_id, current])
     if cursor.rowcount != 1:
         raise Conflict("The refund changed meanwhile.")
+
+
+def move(db: Database, refund_id: int, current: str, target: str, **columns) -> None:
+    """Inside the caller's transaction: a checked compare-and-set (support's actions)."""
+    _move(db, refund_id, current, target, **columns)
 
 
 def _card_that_paid(db: Database, order: dict) -> dict | None:
@@ -59,7 +65,8 @@ def _linked_bank_account(db: Database, order: dict) -> dict | None:
     return None
 
 
-def settle_refund_owed(db: Database, order_id: int, reason: str, actor: str) -> dict | None:
+def settle_refund_owed(db: Database, order_id: int, reason: str, actor: str,
+                       return_id: int | None = None) -> dict | None:
     """Inside the caller's transaction: if the order now owes the customer money that no refund
     covers yet, create exactly one refund for it. The ledger entry is booked with it, so the
     same money can never be refunded twice."""
@@ -71,6 +78,7 @@ def settle_refund_owed(db: Database, order_id: int, reason: str, actor: str) -> 
     now = clock.now_iso()
     refund_id = db["refund"].insert({
         "order_id": order_id,
+        "return_id": return_id,  # whose legal refund deadline applies (support's queue)
         "amount_minor": owed,
         "status": "ready" if destination else "needs_details",
         "destination_kind": destination["kind"] if destination else None,
@@ -117,8 +125,9 @@ def refunds_of_order(db: Database, order_id: int) -> list[dict]:
 
 
 def set_destination(db: Database, refund_id: int, destination: Destination,
-                    actor: str) -> dict:
-    """The customer chose where the money goes: the refund is ready and its payout queued."""
+                    actor: str, why: str = "", note: dict | None = None) -> dict:
+    """The customer chose where the money goes (or told support, `note` saying how they agreed):
+    the refund is ready and its payout queued."""
     with write_transaction(db):
         refund = get_refund(db, refund_id)
         if refund["status"] not in ("needs_details", "failed"):
@@ -132,7 +141,8 @@ def set_destination(db: Database, refund_id: int, destination: Destination,
         audit.record(db, actor, "refund.destination_set", "refund", refund_id,
                      before={"status": refund["status"],
                              "destination": refund["destination_masked"]},
-                     after={"status": "ready", "destination": destination.masked})
+                     after={"status": "ready", "destination": destination.masked,
+                            **(note or {})}, why=why)
     return get_refund(db, refund_id)
 
 

@@ -1,13 +1,14 @@
-"""Support staff accounts."""
+"""Support staff: accounts, signing in to the console, and API tokens."""
 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from .. import clock
 from ..db import Database, write_transaction
-from ..errors import Conflict
-from ..passwords import hash_password
+from ..errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized
+from ..passwords import hash_password, hash_secret, new_secret, verify_password
 from ..validation import normalize_email
 from . import audit
 
@@ -26,3 +27,81 @@ def create_support_user(db: Database, email: str, actor: str = "cli") -> tuple[d
         audit.record(db, actor, "support_user.created", "support_user", user_id,
                      after={"email": email})
     return {"id": user_id, "email": email}, password
+
+
+SIGN_IN_WINDOW = timedelta(minutes=15)
+SIGN_IN_LIMIT_PER_EMAIL = 5
+SIGN_IN_LIMIT_PER_CLIENT = 20
+SIGN_IN_FAILED = "That email and password don't match a support account."
+TOKEN_PREFIX = "st_"  # noqa: S105  (a prefix, not a secret)
+
+
+def sign_in(db: Database, email: str, password: str, client: str) -> dict:
+    """The support user whose password this is, or Unauthorized; repeated guessing is refused.
+    Failures are counted in the database, so the limit holds across every server process."""
+    email = (email or "").strip().lower()
+    buckets = (f"support:{email}", f"support-client:{client}")
+    now = clock.now()
+    since = clock.iso(now - SIGN_IN_WINDOW)
+    with write_transaction(db):
+        if (_failures(db, buckets[0], since) >= SIGN_IN_LIMIT_PER_EMAIL
+                or _failures(db, buckets[1], since) >= SIGN_IN_LIMIT_PER_CLIENT):
+            raise RateLimited("Too many attempts. Wait 15 minutes and try again.",
+                              retry_after=int(SIGN_IN_WINDOW.total_seconds()))
+    row = db.execute("SELECT id, email, password_hash FROM support_user WHERE email = ?",
+                     [email]).fetchone()
+    # The slow hash runs outside the write lock: other processes aren't held up by it.
+    if verify_password(row[2] if row else None, password or ""):
+        return {"id": row[0], "email": row[1]}
+    with write_transaction(db):
+        for bucket in buckets:
+            db["lookup_attempt"].insert({"bucket": bucket, "at": clock.iso(now)})
+    raise Unauthorized(SIGN_IN_FAILED)
+
+
+def _failures(db: Database, bucket: str, since: str) -> int:
+    return db.execute("SELECT count(*) FROM lookup_attempt WHERE bucket = ? AND at > ?",
+                      [bucket, since]).fetchone()[0]
+
+
+def create_token(db: Database, email: str, actor: str = "cli") -> str:
+    """A bearer token for the support API, returned once; only its hash is stored."""
+    email = normalize_email(email)
+    token = new_secret(TOKEN_PREFIX)
+    with write_transaction(db):
+        row = db.execute("SELECT id FROM support_user WHERE email = ?", [email]).fetchone()
+        if row is None:
+            raise NotFound(f"There is no support user {email}.")
+        token_id = db["support_token"].insert({
+            "support_user_id": row[0], "token_hash": hash_secret(token),
+            "created_at": clock.now_iso(),
+        }).last_pk
+        audit.record(db, actor, "support_token.created", "support_user", row[0],
+                     after={"token_id": token_id})
+    return token
+
+
+def user_for_token(db: Database, token: str | None) -> dict:
+    """The support user a bearer token belongs to. A customer's or merchant's credential is
+    Forbidden (a real credential, the wrong role); anything else is Unauthorized."""
+    if not token:
+        raise Unauthorized("Send a support API token as 'Authorization: Bearer <token>'.")
+    token_hash = hash_secret(token)
+    row = db.execute(
+        "SELECT support_user.id, support_user.email FROM support_token JOIN support_user"
+        " ON support_user.id = support_user_id WHERE token_hash = ? AND revoked_at IS NULL",
+        [token_hash]).fetchone()
+    if row:
+        return {"id": row[0], "email": row[1]}
+    other_role = db.execute(
+        "SELECT 1 FROM customer_token WHERE token_hash = ? AND expires_at > ?"
+        " UNION ALL SELECT 1 FROM merchant_api_key WHERE key_hash = ? AND revoked_at IS NULL",
+        [token_hash, clock.now_iso(), token_hash]).fetchone()
+    if other_role:
+        raise Forbidden("Only support staff may use this endpoint.")
+    raise Unauthorized("That support token is not valid or has been revoked.")
+
+
+def get_user(db: Database, user_id: int) -> dict | None:
+    row = db.execute("SELECT id, email FROM support_user WHERE id = ?", [user_id]).fetchone()
+    return {"id": row[0], "email": row[1]} if row else None

@@ -1,0 +1,99 @@
+"""What a customer chooses from an email link: how reminders reach them, in which language;
+and a fresh link by email when an old one has expired."""
+
+from __future__ import annotations
+
+from .. import clock, links
+from ..db import Database, write_transaction
+from ..errors import Invalid, NotFound, RateLimited
+from ..services import audit
+from ..services.customers import LOOKUP_WINDOW
+from ..services.orders import get_order
+from ..validation import normalize_email
+from . import NEW_LINK
+from .queue import queue_customer_email
+from .reminders import CHANNELS
+
+LANGUAGES = ("sv", "en")
+# A new link is an email sent: few per link, and few per client, so the form can't spam anyone.
+NEW_LINK_LIMIT_PER_LINK = 3
+NEW_LINK_LIMIT_PER_CLIENT = 10
+RENEWABLE = (links.ORDER, links.RETURN, links.PAY, links.PREFERENCES, links.PAYOUT_DETAILS)
+
+
+def order_of_link(db: Database, purpose: str, subject_id: int) -> int:
+    """The order a link's subject belongs to: the one its bearer may see."""
+    table = {links.RETURN: "returns", links.PAYOUT_DETAILS: "refund"}.get(purpose)
+    if table is None:
+        row = db.execute("SELECT id FROM orders WHERE id = ?", [subject_id]).fetchone()
+    else:
+        row = db.execute(f"SELECT order_id FROM {table} WHERE id = ?", [subject_id]).fetchone()
+    if row is None:
+        raise NotFound("We couldn't find what this link was for.")
+    return row[0]
+
+
+def preferences_of_order(db: Database, order_id: int) -> dict:
+    order = get_order(db, order_id)
+    (channel,) = db.execute("SELECT reminder_channel FROM customer WHERE id = ?",
+                            [order["customer_id"]]).fetchone()
+    return {"order": order, "reminder_channel": channel, "language": order["customer_language"]}
+
+
+def save_preferences(db: Database, order_id: int, payload: dict) -> dict:
+    """Set the reminder channel and language of the customer of `order_id`."""
+    channel, language = payload.get("reminder_channel"), payload.get("language")
+    problems = {}
+    if channel not in CHANNELS:
+        problems["reminder_channel"] = "Choose how you want reminders: email, SMS or none."
+    if language not in LANGUAGES:
+        problems["language"] = "Choose Swedish or English."
+    if problems:
+        raise Invalid(fields=problems)
+    with write_transaction(db):
+        before = preferences_of_order(db, order_id)
+        customer_id = before["order"]["customer_id"]
+        db.execute("UPDATE customer SET reminder_channel = ?, language = ? WHERE id = ?",
+                   [channel, language, customer_id])
+        audit.record(db, f"customer:{customer_id}", "customer.preferences_changed", "customer",
+                     customer_id,
+                     before={"reminder_channel": before["reminder_channel"],
+                             "language": before["language"]},
+                     after={"reminder_channel": channel, "language": language})
+    return preferences_of_order(db, order_id)
+
+
+def _attempts(db: Database, bucket: str, since: str) -> int:
+    return db.execute("SELECT count(*) FROM lookup_attempt WHERE bucket = ? AND at > ?",
+                      [bucket, since]).fetchone()[0]
+
+
+def request_new_link(db: Database, purpose: str, subject_id: int, email: str,
+                     client: str) -> None:
+    """Email a fresh link for an expired one, if `email` is the order's. Says nothing either
+    way (the caller shows the same page), so it can't be used to test addresses."""
+    if purpose not in RENEWABLE:
+        raise NotFound("We couldn't find what this link was for.")
+    try:
+        email = normalize_email(email)
+    except Invalid:
+        email = (email or "").strip().lower()
+    now = clock.now()
+    since = clock.iso(now - LOOKUP_WINDOW)
+    buckets = (f"new-link:{purpose}:{subject_id}", f"new-link-client:{client}")
+    with write_transaction(db):
+        if (_attempts(db, buckets[0], since) >= NEW_LINK_LIMIT_PER_LINK
+                or _attempts(db, buckets[1], since) >= NEW_LINK_LIMIT_PER_CLIENT):
+            raise RateLimited("Too many requests for a new link. Wait 15 minutes and try "
+                              "again.", retry_after=int(LOOKUP_WINDOW.total_seconds()))
+        attempt_id = None
+        for bucket in buckets:
+            attempt_id = db["lookup_attempt"].insert({"bucket": bucket,
+                                                      "at": clock.iso(now)}).last_pk
+        try:
+            order = get_order(db, order_of_link(db, purpose, subject_id))
+        except NotFound:
+            return
+        if order["customer_email"].lower() == email:
+            queue_customer_email(db, NEW_LINK, f"{NEW_LINK}:{purpose}:{subject_id}:{attempt_id}",
+                                 order, facts={"purpose": purpose, "subject_id": subject_id})

@@ -1,0 +1,206 @@
+"""An email's subject, plain text and HTML, in the recipient's language, with signed links.
+
+Rendered by the worker at the first delivery attempt and kept, so a retry sends the very same
+message (same links, same Message-ID). Needs the Flask app: templates, url_for, Babel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from merchant_instructions.frontmatter import FrontMatterError, split
+
+from .. import links
+from ..db import Database
+from ..filters import day
+from ..money import format_minor
+from ..services import payments, refunds, returns
+from ..services.orders import Viewer, amounts, get_order
+from . import (
+    INVOICE_DUE_REMINDER,
+    MERCHANT_RETURN_WAITING,
+    NEW_LINK,
+    PAYMENT_RECEIPT,
+    PAYOUT_DETAILS_NEEDED,
+    REFUND_SENT,
+    RETURN_DECIDED,
+    RETURN_REPORTED,
+    SEND_RETURN_REMINDER,
+)
+
+LINK_ENDPOINTS = {
+    links.ORDER: "customer.email_order_link",
+    links.RETURN: "customer.email_return_link",
+    links.PAY: "customer.email_pay_link",
+    links.PREFERENCES: "customer.email_preferences",
+    links.PAYOUT_DETAILS: "customer.payout_details",
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def link(purpose: str, subject_id: int) -> str:
+    """A signed link for one purpose and subject, absolute: it is read in a mail client."""
+    token = links.make_token(current_app.secret_key, purpose, subject_id)
+    return url_for(LINK_ENDPOINTS[purpose], token=token, _external=True)
+
+
+def instructions_text(instructions: dict | None) -> str:
+    """The merchant's Markdown as written: already the best plain text of the instructions."""
+    if not instructions:
+        return ""
+    try:
+        return split(instructions["source"]).body.strip()
+    except FrontMatterError:  # only published (validated) versions are stored; be safe anyway
+        return ""
+
+
+def _return(db: Database, note: dict, return_id: int | None = None) -> dict:
+    viewer = Viewer(order_ids=frozenset({note["order_id"]}))
+    ret = returns.return_details(db, viewer, return_id or note["return_id"])
+    ret["instructions_text"] = instructions_text(ret["instructions"])
+    return ret
+
+
+def _return_reported(db: Database, note: dict, order: dict) -> dict:
+    ret = _return(db, note)
+    return {
+        "subject": _("Your return to %(merchant)s: send it by %(date)s",
+                     merchant=order["merchant_name"], date=day(ret["send_by"])),
+        "ret": ret, "return_url": link(links.RETURN, ret["id"]),
+    }
+
+
+def _return_decided(db: Database, note: dict, order: dict) -> dict:
+    facts = note["facts"]
+    decided = {item["return_item_id"]: item for item in facts["items"]}
+    names = dict(db.execute(
+        "SELECT return_item.id, order_line.name FROM return_item JOIN order_line"
+        " ON order_line.id = return_item.order_line_id WHERE return_item.return_id = ?",
+        [note["return_id"]]).fetchall())
+    items = [{"name": names.get(item_id, ""), **item} for item_id, item in decided.items()]
+    if facts["rejected_value"]:
+        subject = _("%(merchant)s did not accept all of your return: %(amount)s is due",
+                    merchant=order["merchant_name"],
+                    amount=format_minor(facts["payable_now"], order["currency"]))
+    else:
+        subject = _("%(merchant)s has accepted your return", merchant=order["merchant_name"])
+    return {
+        "subject": subject, "items": items, "facts": facts,
+        "accepted": [i for i in items if i["accepted"]],
+        "rejected": [i for i in items if i["rejected"]],
+        "pay_url": link(links.PAY, order["id"]) if facts["payable_now"] else None,
+        "order_url": link(links.ORDER, order["id"]),
+    }
+
+
+def _refund_sent(db: Database, note: dict, order: dict) -> dict:
+    refund = refunds.get_refund(db, note["refund_id"])
+    return {
+        "subject": _("Your refund of %(amount)s is on its way",
+                     amount=format_minor(refund["amount_minor"], order["currency"])),
+        "refund": refund, "order_url": link(links.ORDER, order["id"]),
+    }
+
+
+def _payout_details_needed(db: Database, note: dict, order: dict) -> dict:
+    refund = refunds.get_refund(db, note["refund_id"])
+    return {
+        "subject": _("Where should we send your refund of %(amount)s?",
+                     amount=format_minor(refund["amount_minor"], order["currency"])),
+        "refund": refund, "details_url": link(links.PAYOUT_DETAILS, refund["id"]),
+        "link_days": links.LIFETIME.days,
+    }
+
+
+def _payment_receipt(db: Database, note: dict, order: dict) -> dict:
+    payment = payments.get_payment(db, note["payment_id"])
+    paid = payment["settled_amount_minor"] or payment["amount_minor"]
+    return {
+        "subject": _("Receipt: %(amount)s paid to %(merchant)s",
+                     amount=format_minor(paid, order["currency"]),
+                     merchant=order["merchant_name"]),
+        "payment": payment, "paid": paid, "amounts": amounts(db, order["id"]),
+        "order_url": link(links.ORDER, order["id"]),
+    }
+
+
+def _merchant_return_waiting(db: Database, note: dict, order: dict) -> dict:
+    ret = _return(db, note)
+    name = db.execute("SELECT name FROM merchant_user WHERE id = ?",
+                      [note["merchant_user_id"]]).fetchone()[0]
+    return {
+        "subject": _("Return %(id)s for order %(number)s is waiting to be registered",
+                     id=ret["id"], number=order["order_number"]),
+        "ret": ret, "name": name,
+    }
+
+
+def _send_return_reminder(db: Database, note: dict, order: dict) -> dict:
+    facts = note["facts"]
+    waiting = [_return(db, note, return_id) for return_id in facts["return_ids"]]
+    return {
+        "subject": _("Reminder: send your return to %(merchant)s by %(date)s",
+                     merchant=order["merchant_name"], date=day(facts["send_by"])),
+        "returns": waiting, "send_by": facts["send_by"],
+        "return_urls": {r["id"]: link(links.RETURN, r["id"]) for r in waiting},
+    }
+
+
+def _invoice_due_reminder(db: Database, note: dict, order: dict) -> dict:
+    facts = note["facts"]
+    return {
+        "subject": _("Reminder: %(amount)s to %(merchant)s is due on %(date)s",
+                     amount=format_minor(facts["amount"], order["currency"]),
+                     merchant=order["merchant_name"], date=day(facts["due_date"])),
+        "facts": facts, "amounts": amounts(db, order["id"]),
+        "pay_url": link(links.PAY, order["id"]),
+    }
+
+
+def _new_link(db: Database, note: dict, order: dict) -> dict:
+    facts = note["facts"]
+    return {
+        "subject": _("Your new link for order %(number)s", number=order["order_number"]),
+        "new_url": link(facts["purpose"], facts["subject_id"]),
+        "link_days": links.LIFETIME.days,
+    }
+
+
+BUILDERS: dict[str, Callable[[Database, dict, dict], dict]] = {
+    RETURN_REPORTED: _return_reported,
+    RETURN_DECIDED: _return_decided,
+    REFUND_SENT: _refund_sent,
+    PAYOUT_DETAILS_NEEDED: _payout_details_needed,
+    PAYMENT_RECEIPT: _payment_receipt,
+    MERCHANT_RETURN_WAITING: _merchant_return_waiting,
+    SEND_RETURN_REMINDER: _send_return_reminder,
+    INVOICE_DUE_REMINDER: _invoice_due_reminder,
+    NEW_LINK: _new_link,
+}
+
+
+def render(db: Database, note: dict) -> Rendered:
+    app = current_app._get_current_object()
+    with app.test_request_context(base_url=app.config["PUBLIC_URL"]), \
+            force_locale(note["language"]):
+        order = get_order(db, note["order_id"])
+        context = BUILDERS[note["kind"]](db, note, order)
+        context.update(
+            note=note, order=order, language=note["language"],
+            preferences_url=link(links.PREFERENCES, order["id"]) if note["customer_id"]
+            else None)
+        return Rendered(
+            subject=context["subject"],
+            text=render_template(f"email/{note['kind']}.txt", **context),
+            html=render_template(f"email/{note['kind']}.html", **context),
+        )

@@ -1,0 +1,106 @@
+"""Which email an event causes. Runs inside the transaction that made the event happen, so the
+email is queued exactly when the change commits. It only decides and records facts: rendering
+(templates, signed links) happens in the worker, so no template can ever undo a customer's
+return or payment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..db import Database
+from ..events import Event
+from ..services.orders import amounts, get_order
+from . import (
+    MERCHANT_RETURN_WAITING,
+    PAYMENT_RECEIPT,
+    PAYOUT_DETAILS_NEEDED,
+    REFUND_SENT,
+    RETURN_DECIDED,
+    RETURN_REPORTED,
+)
+from .queue import queue_customer_email, queue_email
+
+MERCHANT_LANGUAGE = "sv"  # merchant users have no language of their own yet
+
+
+def _order_of(db: Database, table: str, row_id: int) -> dict:
+    (order_id,) = db.execute(f"SELECT order_id FROM {table} WHERE id = ?", [row_id]).fetchone()
+    return get_order(db, order_id)
+
+
+def _key(kind: str, event: Event) -> str:
+    return f"{kind}:{event.subject_id}:{event.id}"
+
+
+def return_reported(db: Database, event: Event) -> None:
+    order = _order_of(db, "returns", event.subject_id)
+    queue_customer_email(db, RETURN_REPORTED, _key(RETURN_REPORTED, event), order,
+                         return_id=event.subject_id)
+
+
+def return_registered(db: Database, event: Event) -> None:
+    """What the shop decided, and what is due now: the amount as it stands at the decision."""
+    order = _order_of(db, "returns", event.subject_id)
+    after = event.after or {}
+    facts = {
+        "items": after.get("items", []),
+        "credited": after.get("credited", 0),
+        "rejected_value": after.get("rejected_value", 0),
+        "payable_now": amounts(db, order["id"]).payable_now,
+        "due_date": order["due_date"],
+    }
+    queue_customer_email(db, RETURN_DECIDED, _key(RETURN_DECIDED, event), order,
+                         return_id=event.subject_id, facts=facts)
+
+
+def refund_succeeded(db: Database, event: Event) -> None:
+    order = _order_of(db, "refund", event.subject_id)
+    queue_customer_email(db, REFUND_SENT, _key(REFUND_SENT, event), order,
+                         refund_id=event.subject_id)
+
+
+def refund_created(db: Database, event: Event) -> None:
+    if (event.after or {}).get("status") == "needs_details":
+        payout_details_needed(db, event)
+
+
+def payout_details_needed(db: Database, event: Event) -> None:
+    order = _order_of(db, "refund", event.subject_id)
+    queue_customer_email(db, PAYOUT_DETAILS_NEEDED, _key(PAYOUT_DETAILS_NEEDED, event), order,
+                         refund_id=event.subject_id)
+
+
+def payment_succeeded(db: Database, event: Event) -> None:
+    order = _order_of(db, "payment", event.subject_id)
+    queue_customer_email(db, PAYMENT_RECEIPT, _key(PAYMENT_RECEIPT, event), order,
+                         payment_id=event.subject_id)
+
+
+def merchant_reminded(db: Database, event: Event) -> None:
+    """Support nudged the shop about a return waiting to be registered: every user of that
+    merchant hears of it."""
+    order = _order_of(db, "returns", event.subject_id)
+    for user_id, email in db.execute(
+            "SELECT id, email FROM merchant_user WHERE merchant_id = ? ORDER BY id",
+            [order["merchant_id"]]).fetchall():
+        queue_email(db, MERCHANT_RETURN_WAITING,
+                    f"{_key(MERCHANT_RETURN_WAITING, event)}:{user_id}", recipient=email,
+                    language=MERCHANT_LANGUAGE, merchant_user_id=user_id, order_id=order["id"],
+                    return_id=event.subject_id)
+
+
+HANDLERS: dict[str, Callable[[Database, Event], None]] = {
+    "return.reported": return_reported,
+    "return.registered": return_registered,
+    "refund.succeeded": refund_succeeded,
+    "refund.created": refund_created,
+    "refund.details_link_resent": payout_details_needed,
+    "payment.succeeded": payment_succeeded,
+    "return.merchant_reminded": merchant_reminded,
+}
+
+
+def on_event(db: Database, event: Event) -> None:
+    handler = HANDLERS.get(event.action)
+    if handler is not None:
+        handler(db, event)

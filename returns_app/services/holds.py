@@ -1,0 +1,16 @@
+"""Invoices support has put on hold: no reminder, late fee or collection until the date passes.
+
+Whoever sends reminders or fees (emails, collection) asks `invoice_on_hold` first."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..db import Database
+
+
+def invoice_on_hold(db: Database, order_id: int, today: date) -> bool:
+    """True while support keeps this order's invoice paused: through `on_hold_until`, inclusive
+    (Stockholm calendar days, like due dates)."""
+    row = db.execute("SELECT on_hold_until FROM orders WHERE id = ?", [order_id]).fetchone()
+    return bool(row and row[0] and today.isoformat() <= row[0])
