@@ -35,9 +35,11 @@ def build_world(app, db) -> dict:
         "parameters": {
             "order_id": order["id"], "return_id": ret["id"], "refund_id": refund["id"],
             "token": links.make_token(app.secret_key, links.PAYOUT_DETAILS, refund["id"]),
-            # No webhook is set up, so no message was sent: the route answers 404 after its
-            # sign-in and CSRF checks, which is what the crawls look at.
-            "message_id": 1,
+            # Objects this world has none of (no webhook set up, no approval asked): their
+            # routes answer 404 after the sign-in and CSRF checks, which the crawls look at.
+            "message_id": 1, "approval_id": 1,
+            "notification_id": db.execute(
+                "SELECT coalesce(max(id), 1) FROM notification").fetchone()[0],
         },
     }
 
