@@ -8,7 +8,7 @@ from flask import Flask
 from .database_session import get_db
 from .db import migrate
 from .errors import DomainError
-from .services import merchants, returns, support
+from .services import merchant_users, merchants, returns, support
 
 
 def register(app: Flask) -> None:
@@ -52,6 +52,19 @@ def register(app: Flask) -> None:
         except DomainError as exc:
             raise click.ClickException(exc.message) from exc
         click.echo(f"Support API token (store it now, it is not shown again): {token}")
+
+    @app.cli.command("create-merchant-user")
+    @click.argument("merchant_slug")
+    @click.argument("email")
+    def create_merchant_user_command(merchant_slug: str, email: str):
+        """Create a sign-in for a merchant's staff and print a one-time password."""
+        migrate(get_db())
+        try:
+            user, password = merchant_users.create_merchant_user(get_db(), merchant_slug, email)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"Created merchant user {user['email']} for {merchant_slug}.")
+        click.echo(f"Password (shown once): {password}")
 
     @app.cli.command("load-demo")
     def load_demo_command():

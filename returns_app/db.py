@@ -330,6 +330,45 @@ def m002_money(db: Database) -> None:
 
 
 @migration
+def m003_merchant_portal(db: Database) -> None:
+    """The merchant's inbox reads returns by merchant without touching orders.
+
+    SQLite can't add a NOT NULL foreign-key column to a table with rows, and rebuilding
+    `returns` would mean switching foreign keys off: so the column is backfilled here and kept
+    filled and right by triggers, whoever inserts (the app, a bulk load, a benchmark).
+    """
+    _execute_all(
+        db,
+        """
+        ALTER TABLE returns ADD COLUMN merchant_id INTEGER REFERENCES merchant(id);
+        UPDATE returns SET merchant_id =
+            (SELECT merchant_id FROM orders WHERE orders.id = returns.order_id);
+        CREATE TRIGGER returns_merchant_id_fill AFTER INSERT ON returns
+            WHEN NEW.merchant_id IS NULL
+            BEGIN UPDATE returns SET merchant_id =
+                (SELECT merchant_id FROM orders WHERE orders.id = NEW.order_id)
+                WHERE id = NEW.id; END;
+        CREATE TRIGGER returns_merchant_id_insert BEFORE INSERT ON returns
+            WHEN NEW.merchant_id IS NOT NULL AND NEW.merchant_id IS NOT
+                (SELECT merchant_id FROM orders WHERE orders.id = NEW.order_id)
+            BEGIN SELECT RAISE(ABORT, 'returns.merchant_id must be the order''s merchant'); END;
+        CREATE TRIGGER returns_merchant_id_update BEFORE UPDATE OF merchant_id, order_id
+            ON returns
+            WHEN NEW.merchant_id IS NOT
+                (SELECT merchant_id FROM orders WHERE orders.id = NEW.order_id)
+            BEGIN SELECT RAISE(ABORT, 'returns.merchant_id must be the order''s merchant'); END;
+        CREATE INDEX returns_merchant_status ON returns(merchant_id, status, reported_at);
+        CREATE INDEX returns_merchant_reported ON returns(merchant_id, reported_at);
+        CREATE INDEX returns_merchant_open_due ON returns(merchant_id, refund_due_by)
+            WHERE status IN ('reported', 'sent', 'received');
+        ALTER TABLE merchant_api_key ADD COLUMN last_used_at TEXT;
+        CREATE INDEX merchant_api_key_merchant ON merchant_api_key(merchant_id);
+        CREATE INDEX merchant_user_merchant ON merchant_user(merchant_id);
+        """,
+    )
+
+
+@migration
 def m004_webhooks(db: Database) -> None:
     """The merchant's signing secret sits beside its webhook URL (m001). HMAC needs the secret
     itself, so it is stored as it is, shown once and never logged. One webhook_message per event

@@ -12,7 +12,7 @@ from .db import Database, write_transaction
 from .demo_support import STUCK_ORDERS, SUPPORT_USERS, load_support_demo
 from .passwords import hash_password
 from .payout_details import parse_payout_details
-from .services import decisions, merchants, orders, payments, returns
+from .services import decisions, merchant_users, merchants, orders, payments, returns
 from .services.orders import Viewer
 
 SAMPLES = Path(__file__).resolve().parent.parent / "merchant_instructions" / "samples"
@@ -29,6 +29,11 @@ CUSTOMERS = {
     "erik": {"email": "erik.lind@example.se", "name": "Erik Lind", "uses_app": 1,
              "bank_account": {"clearing_number": "8327-9", "account_number": "1234567897"}},
 }
+
+
+def merchant_user_email(merchant_name: str) -> str:
+    """nordic-outfitters@example.se: the portal sign-in of each demo merchant's staff."""
+    return f"{merchants._slugify(merchant_name)}@example.se"
 
 
 def _order(db, merchant_id, who, reference, payment_method, delivered_days_ago, lines,
@@ -54,10 +59,14 @@ def load_demo(db: Database) -> str | None:
         return None
     out = []
     ids = {}
+    staff_password_hash = hash_password(DEMO_PASSWORD)
     for name, sample in DEMO_MERCHANTS:
         merchant, key = merchants.create_merchant(db, name, actor="demo")
         merchants.publish_instructions(db, merchant["id"], (SAMPLES / sample).read_text(),
                                        published_by="demo")
+        merchant_users.create_merchant_user(db, merchant["slug"], merchant_user_email(name),
+                                            name=f"{name} staff", actor="demo",
+                                            password_hash=staff_password_hash)
         ids[name] = merchant["id"]
         out.append(f"  {name:<18} API key: {key}")
 
@@ -130,6 +139,10 @@ def sign_in_help(base_url: str) -> str:
         f"{a['email']}",
         f"  A refund waiting for Anna to choose an account: order 371-526-804, {a['email']}",
         f"  Or sign in at {base_url}/signin as {a['email']} or {e['email']}, "
+        f"password {DEMO_PASSWORD}",
+        f"  Merchant portal: {base_url}/merchant/signin as "
+        f"{merchant_user_email(DEMO_MERCHANTS[0][0])} (or "
+        f"{', '.join(merchant_user_email(n) for n, _ in DEMO_MERCHANTS[1:])}), "
         f"password {DEMO_PASSWORD}",
         f"  API document: {base_url}/api/v1/openapi.json",
         f"  Support console: {base_url}/support/ as {SUPPORT_USERS[0]} (or {SUPPORT_USERS[1]},"

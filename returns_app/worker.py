@@ -29,12 +29,13 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def deliver_outbox(app, owner: str, limit: int = MAX_DELIVERIES_PER_ROUND) -> dict[str, int]:
+def deliver_outbox(app, owner: str, limit: int = MAX_DELIVERIES_PER_ROUND,
+                   kinds: tuple[str, ...] | None = None) -> dict[str, int]:
     done: dict[str, int] = {}
     with app.app_context():
         db = get_db()
         for _ in range(limit):
-            row = outbox.claim(db, owner)
+            row = outbox.claim(db, owner, kinds)
             if row is None:
                 break
             outcome = deliveries.deliver(db, provider(app), row)

@@ -7,8 +7,9 @@ import pytest
 from returns_app import create_app
 from returns_app.db import connect, migrate
 
-# `sandbox`: the real sandbox provider; `smtp`: a real SMTP server the app's emails go to
-pytest_plugins = ["tests.sandbox_fixtures", "tests.notification_helpers"]
+# `sandbox`: the real sandbox provider; `smtp`: a real SMTP server the app's emails go to;
+# `shop`, `staff`, ...: merchant portal users
+pytest_plugins = ["tests.sandbox_fixtures", "tests.notification_helpers", "tests.merchant_fixtures"]
 
 
 @pytest.fixture

@@ -45,3 +45,10 @@ def test_a_stuck_refunds_page_that_is_no_number_is_refused_not_defaulted(client,
     token = support.create_token(db, user["email"], actor="test")
     response = client.get(f"/api/v1/support/stuck-refunds?{query}", headers=bearer(token))
     assert_error(response, 422, "invalid")
+
+
+def test_an_empty_returns_status_filter_is_refused_not_read_as_all(client, db):
+    """`GET /returns?status=` used to list every return, as if no filter had been sent."""
+    _, key = make_merchant(db)
+    assert_error(client.get("/api/v1/returns?status=", headers=bearer(key)), 422, "invalid")
+    assert client.get("/api/v1/returns", headers=bearer(key)).status_code == 200

@@ -4,14 +4,14 @@ payment or for a return no longer waiting, and only by the channel the customer 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 import time_machine
 
 from returns_app import clock, worker
 from returns_app.notifications import reminders
-from returns_app.services import payments, returns
+from returns_app.services import payments, returns, support, support_actions
 from tests.builders import link_bank_account, make_merchant, make_order, make_return, viewer_for
 from tests.notification_helpers import deliver_emails
 
@@ -106,6 +106,20 @@ def test_no_reminder_after_payment(db, order):
     scan_at(db, "2026-03-11 09:00")
     assert reminders_of(db, "invoice_due_reminder") == []
     assert decisions(db) == [("invoice_due_reminder", "2026-03-11", "skipped:nothing_due")]
+
+
+@pytest.mark.parametrize("held_until, outcome", [
+    ("2026-03-11", "skipped:on_hold"),  # the hold's last day still counts
+    ("2026-03-10", "email"),  # it ended the day before
+])
+def test_no_reminder_while_support_keeps_the_invoice_on_hold(db, order, held_until, outcome):
+    agent, _ = support.create_support_user(db, "agent@example.se")
+    with at("2026-03-09 10:00"):
+        support_actions.hold_invoice(db, order["id"], date.fromisoformat(held_until),
+                                     agent["id"], "Customer disputes the delivery")
+    scan_at(db, "2026-03-11 09:00")
+    assert decisions(db) == [("invoice_due_reminder", "2026-03-11", outcome)]
+    assert len(reminders_of(db, "invoice_due_reminder")) == (outcome == "email")
 
 
 def test_no_reminder_when_a_bank_payment_is_already_scheduled(db, order):

@@ -86,7 +86,9 @@ def csrf_tokens(html: str) -> list[str]:
     for form in page.iter("form"):
         if (form.get("method") or "get").lower() != "post":
             continue
-        fields = [i.get("value") for i in form.iter("input") if i.get("name") == "csrf_token"]
+        # A prefixed form names it "<prefix>-csrf_token"; CSRFProtect reads any such field.
+        fields = [i.get("value") for i in form.iter("input")
+                  if (i.get("name") or "").endswith("csrf_token")]
         tokens.append(fields[0] if fields else None)
     return tokens
 

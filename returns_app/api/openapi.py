@@ -8,6 +8,7 @@ them: the API ignores properties it doesn't know.
 
 from __future__ import annotations
 
+from ..services.inbox import MAX_PAGE_SIZE
 from ..services.orders import CURRENCIES, PAYMENT_METHODS
 from ..services.returns import REASONS
 
@@ -252,6 +253,10 @@ REQUEST_SCHEMAS = {
     ]},
     "Registration": obj({"items": {"type": "array", "minItems": 1, "items": obj({
         "return_item_id": ID,
+        "received_quantity": {"type": ["integer", "null"], "minimum": 0, "maximum": 10000,
+                              "description": "How many more arrived, 0 when left out (kept "
+                                             "apart from the decision; deciding counts as "
+                                             "arrived too)."},
         "accepted_quantity": {"type": ["integer", "null"], "minimum": 0, "maximum": 10000,
                               "description": "0 when left out."},
         "rejected_quantity": {"type": ["integer", "null"], "minimum": 0, "maximum": 10000,
@@ -280,11 +285,21 @@ def _paths() -> dict:
             "createOrder", "Create an order as a checkout sends it", "merchantKey",
             (201, ref("Order")), 409, 422, body=ref("NewOrder"))},
         "/returns": {"get": operation(
-            "listReturns", "The merchant's returns, optionally of one status", "merchantKey",
-            (200, array_of("returns", "Return")), 400, 422, parameters=[{
-                "name": "status", "in": "query", "required": False,
-                "schema": {"type": "string", "enum": RETURN_FILTERS},
-                "description": "overdue: reported and past its send-by date."}])},
+            "listReturns", "The merchant's returns, newest first, a page at a time",
+            "merchantKey", (200, answer({
+                "returns": {"type": "array", "items": ref("Return")},
+                "next_cursor": {"type": ["string", "null"], "description": "Send it as cursor "
+                                                                           "for the next page; "
+                                                                           "null on the last."},
+            })), 422, parameters=[
+                {"name": "status", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": ["all", *RETURN_FILTERS]},
+                 "description": "overdue: reported and past its send-by date."},
+                {"name": "limit", "in": "query", "required": False,
+                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE,
+                            "default": MAX_PAGE_SIZE // 4}},
+                {"name": "cursor", "in": "query", "required": False, "schema": STR,
+                 "description": "next_cursor of the page before."}])},
         "/returns/{return_id}/registration": {"post": operation(
             "registerReturn", "Register received items: accepted and rejected quantities",
             "merchantKey", (200, ref("Return")), 404, 409, 422, body=ref("Registration"),
@@ -293,10 +308,11 @@ def _paths() -> dict:
             "publishInstructions", "Publish a new version of the return instructions",
             "merchantKey", (201, answer({"version": {**ID, "description": "The version "
                                                                           "number published."}})),
-            415, 422, body=ref("InstructionsDocument"), body_media_type="text/markdown",
-            parameters=[{"name": "Content-Language", "in": "header", "required": True,
+            422, body=ref("InstructionsDocument"), body_media_type="text/markdown",
+            parameters=[{"name": "Content-Language", "in": "header", "required": False,
                          "description": "The language the document is written in.",
-                         "schema": {"type": "string", "enum": ["sv", "en"]}}])},
+                         "schema": {"type": "string", "enum": ["sv", "en"],
+                                    "default": "sv"}}])},
         "/customer/session": {"post": operation(
             "createCustomerSession", "Start a customer session with order number and email",
             None, (201, answer({"token": STR})), 404, 429, body=ref("NewSession"))},

@@ -1,22 +1,26 @@
-"""Who may open the merchant portal: signed-in merchant staff, each only their own merchant."""
+"""Who may use the portal: signed-in merchant staff, each seeing only their own merchant."""
 
 from __future__ import annotations
 
 from functools import wraps
-from urllib.parse import urlencode
 
-from flask import abort, redirect, request
+from flask import redirect, request, url_for
 from flask_login import current_user
+
+from ..errors import Forbidden
 
 
 def merchant_required(view):
+    """Anonymous: to the sign-in page, back here after. Signed in as a customer or support
+    user: 403, since signing in again would end that other session."""
+
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
-            target = request.full_path.rstrip("?")
-            return redirect("/merchant/signin?" + urlencode({"next": target}))
+            return redirect(url_for("merchant.sign_in", next=request.full_path.rstrip("?")))
         if current_user.kind != "merchant_user":
-            abort(403)
+            raise Forbidden("This page is for merchant staff. Sign out, then sign in with your "
+                            "merchant account.")
         return view(*args, **kwargs)
 
     return wrapped
@@ -24,3 +28,16 @@ def merchant_required(view):
 
 def current_merchant_id() -> int:
     return current_user.merchant_id
+
+
+def current_actor() -> str:
+    """The audit trail's name for the signed-in staff member."""
+    return f"merchant_user:{current_user.id}"
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path inside the portal: never another site (an open redirect after sign-in)."""
+    if target and target.startswith("/merchant/") and not target.startswith("/merchant//") \
+            and "\\" not in target:
+        return target
+    return None

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from .. import clock
 from ..db import Database, write_transaction
+from ..services.holds import invoice_on_hold
 from ..services.orders import amounts, get_order
 from ..services.payments import allowed_now
 from . import INVOICE_DUE_REMINDER, SEND_RETURN_REMINDER
@@ -31,7 +32,9 @@ class Verdict:
 def may_remind_about_order(db: Database, order_id: int) -> Verdict:
     """May we remind this customer today to pay for this order? Every rule that can forbid
     chasing money is here and nowhere else, so the reminder scan and the last check before
-    sending agree (support's "invoice on hold" belongs here too)."""
+    sending agree."""
+    if invoice_on_hold(db, order_id, clock.local_date(clock.now())):
+        return Verdict(False, "on_hold")
     owed = amounts(db, order_id)
     if owed.payable_now <= 0:
         # Paid, refunded, or everything left is paused by an open return.

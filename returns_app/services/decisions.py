@@ -34,8 +34,13 @@ def _parse(payload) -> list[dict]:
                                        maximum=10_000, default=0),
             "reason": errors.text(item, "reason", f"items[{i}].reason", max_length=MAX_REASON,
                                   required=bool(item.get("rejected_quantity"))) or "",
+            # Arrival is kept apart from the decision: items may arrive today, be inspected
+            # and decided later. A decided item has arrived, so deciding counts too.
+            "received": errors.integer(item, "received_quantity",
+                                       f"items[{i}].received_quantity", maximum=10_000,
+                                       default=0),
         }
-        if not entry["accepted"] and not entry["rejected"]:
+        if not entry["accepted"] and not entry["rejected"] and not entry["received"]:
             errors.add(f"items[{i}].accepted_quantity",
                        "Accept or reject at least one of this item.")
         parsed.append(entry)
@@ -85,12 +90,14 @@ def _register(db: Database, merchant_id: int, return_id: int, items: list[dict],
         row = current[item["return_item_id"]]
         accepted = row["accepted_quantity"] + item["accepted"]
         rejected = row["rejected_quantity"] + item["rejected"]
+        decided = bool(item["accepted"] or item["rejected"])
         db.execute(
             "UPDATE return_item SET accepted_quantity = ?, rejected_quantity = ?,"
-            " received_quantity = max(received_quantity, ?), decision_reason = coalesce(?,"
-            " decision_reason), decided_at = ? WHERE id = ?",
-            [accepted, rejected, accepted + rejected, item["reason"] or None,
-             clock.iso(now), row["id"]])
+            " received_quantity = max(received_quantity + ?, ?), decision_reason = coalesce(?,"
+            " decision_reason), decided_at = CASE WHEN ? THEN ? ELSE decided_at END"
+            " WHERE id = ?",
+            [accepted, rejected, item["received"], accepted + rejected,
+             item["reason"] or None, decided, clock.iso(now), row["id"]])
         value = item["accepted"] * row["unit_price_minor"]
         if value:
             credited += value
@@ -156,6 +163,11 @@ def _check_quantities(items: list[dict], current: dict[int, dict]) -> None:
             errors.add(f"items[{i}].accepted_quantity",
                        f"Only {left} of this item {'is' if left == 1 else 'are'} still "
                        "undecided.")
+        to_arrive = row["quantity"] - row["received_quantity"]
+        if item["received"] > to_arrive:
+            errors.add(f"items[{i}].received_quantity",
+                       f"{row['received_quantity']} of the {row['quantity']} returned have "
+                       f"already arrived: at most {to_arrive} more can arrive.")
     errors.raise_if_any("Some quantities can't be registered.")
 
 

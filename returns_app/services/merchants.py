@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from fnmatch import fnmatchcase
 
 import merchant_instructions
@@ -16,6 +17,7 @@ from ..passwords import hash_secret, new_secret
 from . import audit
 
 API_KEY_PREFIX = "rk_"
+LAST_USED_PRECISION = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -64,20 +66,37 @@ def merchant_for_api_key(db: Database, key: str | None) -> dict:
     if not key:
         raise Unauthorized("Send the merchant API key as 'Authorization: Bearer <key>'.")
     rows = list(db.query(
-        "SELECT merchant.* FROM merchant_api_key JOIN merchant ON merchant.id = merchant_id"
+        "SELECT merchant.*, merchant_api_key.id AS api_key_id, last_used_at"
+        " FROM merchant_api_key JOIN merchant ON merchant.id = merchant_id"
         " WHERE key_hash = ? AND revoked_at IS NULL",
         [hash_secret(key)],
     ))
     if not rows:
         raise Unauthorized("That API key is not valid or has been revoked.")
-    return rows[0]
+    merchant = rows[0]
+    _note_use(db, merchant.pop("api_key_id"), merchant.pop("last_used_at"))
+    return merchant
+
+
+def _note_use(db: Database, key_id: int, last_used_at: str | None) -> None:
+    """"Last used" to the hour is enough to tell a forgotten key: one write an hour, not one
+    per request. A single UPDATE needs no read-then-write transaction."""
+    now = clock.now()
+    if last_used_at and clock.parse(last_used_at) > now - LAST_USED_PRECISION:
+        return
+    db.execute("UPDATE merchant_api_key SET last_used_at = ? WHERE id = ?",
+               [clock.iso(now), key_id])
 
 
 # --- return instructions --------------------------------------------------------------------
 
-def publish_instructions(db: Database, merchant_id: int, text: str | bytes,
-                         published_by: str) -> dict:
-    """Validate and store a new version. Returns the stored version row."""
+def parse_instructions(text: str | bytes, language: str | None = None
+                       ) -> merchant_instructions.Instructions:
+    """The document checked for publishing, or TooLarge / Invalid with each problem by line.
+
+    `language` is the one the merchant says they publish (portal choice, Content-Language):
+    the document's own `language:` line must agree, or a customer would get the wrong one.
+    """
     try:
         parsed = merchant_instructions.parse(text)
     except merchant_instructions.DocumentTooLarge as exc:
@@ -85,11 +104,38 @@ def publish_instructions(db: Database, merchant_id: int, text: str | bytes,
             f"The instructions document is larger than "
             f"{merchant_instructions.MAX_DOCUMENT_BYTES // 1024} KB.") from exc
     except merchant_instructions.InstructionsInvalid as exc:
-        raise Invalid(
-            "The instructions document has problems.",
-            problems=[{"line": p.line, "field": p.field, "message": p.message}
-                      for p in exc.problems],
-        ) from exc
+        raise _invalid(exc.problems) from exc
+    if language is not None and parsed.language != language:
+        raise _invalid([merchant_instructions.Problem(
+            _language_line(parsed.source), "language",
+            f"The document says language: {parsed.language}, but it is being published as "
+            f"the {LANGUAGE_NAMES.get(language, language)} version; change this line to "
+            f"language: {language}, or publish it as the "
+            f"{LANGUAGE_NAMES[parsed.language]} version.")])
+    return parsed
+
+
+LANGUAGE_NAMES = {"sv": "Swedish", "en": "English"}
+
+
+def _invalid(problems) -> Invalid:
+    return Invalid(
+        "The instructions document has problems.",
+        problems=[{"line": p.line, "field": p.field, "message": p.message} for p in problems],
+    )
+
+
+def _language_line(source: str) -> int:
+    for number, line in enumerate(source.replace("\r\n", "\n").split("\n"), start=1):
+        if re.match(r"\s*language\s*:", line):
+            return number
+    return 1
+
+
+def publish_instructions(db: Database, merchant_id: int, text: str | bytes,
+                         published_by: str, language: str | None = None) -> dict:
+    """Validate and store a new version. Returns the stored version row."""
+    parsed = parse_instructions(text, language)
     with write_transaction(db):
         latest = db.execute(
             "SELECT coalesce(max(version), 0) FROM instructions_version WHERE merchant_id = ?",
@@ -115,6 +161,51 @@ def publish_instructions(db: Database, merchant_id: int, text: str | bytes,
         audit.record(db, published_by, "instructions.published", "merchant", merchant_id,
                      after={"version": row["version"], "language": parsed.language})
     return instructions_by_id(db, version_id)
+
+
+def preview_instructions(db: Database, merchant_id: int, text: str | bytes,
+                         language: str | None = None) -> dict:
+    """What publishing would store, without storing it: shaped like `instructions_by_id`, so
+    the customer's templates render it as they will render the published version."""
+    parsed = parse_instructions(text, language)
+    latest = db.execute(
+        "SELECT coalesce(max(version), 0) FROM instructions_version WHERE merchant_id = ?",
+        [merchant_id]).fetchone()[0]
+    return {
+        "version": latest + 1,
+        "language": parsed.language,
+        "source": parsed.source,
+        "html": parsed.html,
+        "return_window_days": parsed.return_window_days,
+        "days_to_send": parsed.days_to_send,
+        "send_methods": list(parsed.send_methods),
+        "return_address_lines": list(parsed.return_address),
+        "non_returnable": [{"what": n.what, "skus": list(n.skus)} for n in parsed.non_returnable],
+    }
+
+
+def instructions_versions(db: Database, merchant_id: int) -> list[dict]:
+    """Every published version, newest first, marking the one customers see per language."""
+    rows = list(db.query(
+        "SELECT instructions_version.id, version, language, published_by, published_at,"
+        " merchant_user.email AS publisher_email FROM instructions_version"
+        " LEFT JOIN merchant_user ON instructions_version.published_by ="
+        " 'merchant_user:' || merchant_user.id"
+        " WHERE instructions_version.merchant_id = ? ORDER BY version DESC", [merchant_id]))
+    current = {}
+    for row in rows:
+        current.setdefault(row["language"], row["id"])
+    for row in rows:
+        row["is_current"] = current[row["language"]] == row["id"]
+    return rows
+
+
+def current_source(db: Database, merchant_id: int, language: str) -> str | None:
+    """The source of the newest version in exactly this language, to edit from."""
+    row = db.execute(
+        "SELECT source FROM instructions_version WHERE merchant_id = ? AND language = ?"
+        " ORDER BY version DESC LIMIT 1", [merchant_id, language]).fetchone()
+    return row[0] if row else None
 
 
 def instructions_by_id(db: Database, version_id: int | None) -> dict | None:

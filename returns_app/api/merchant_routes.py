@@ -1,0 +1,44 @@
+"""The merchant's API endpoints for returns and instructions (the portal calls the same
+service functions)."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from ..database_session import get_db
+from ..errors import Invalid
+from ..services import inbox, merchants
+from . import auth, bp
+
+
+@bp.get("/returns")
+def list_returns():
+    merchant = auth.merchant()
+    raw_limit = request.args.get("limit", str(inbox.MAX_PAGE_SIZE // 4))
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= inbox.MAX_PAGE_SIZE:
+        raise Invalid(fields={"limit": f"Must be a whole number from 1 to "
+                                        f"{inbox.MAX_PAGE_SIZE}."})
+    # Absent means all; an empty ?status= is a client bug, not a choice (the portal's form
+    # may send one, the API's callers may not).
+    status = request.args.get("status")
+    if status == "":
+        inbox.check_filter("not a status")
+    return jsonify(inbox.api_page(get_db(), merchant["id"], status,
+                                  request.args.get("cursor"), int(raw_limit)))
+
+
+@bp.put("/instructions")
+def publish_instructions():
+    merchant = auth.merchant()
+    if request.mimetype and not request.mimetype.startswith("text/"):
+        raise Invalid(fields={"Content-Type": "Send the document itself as text/markdown "
+                                              "(UTF-8 text), not as " + request.mimetype + "."})
+    # "sv-SE" and "en-GB" are Swedish and English; a list names its first language first.
+    header = request.headers.get("Content-Language") or "sv"
+    language = header.split(",")[0].strip().split("-")[0].lower()
+    if language not in ("sv", "en"):
+        raise Invalid(fields={"Content-Language": "Must be sv (Swedish, the default) or en."})
+    version = merchants.publish_instructions(get_db(), merchant["id"], request.get_data(),
+                                             f"merchant:{merchant['id']}:api",
+                                             language=language)
+    return jsonify({"version": version["version"]}), 201

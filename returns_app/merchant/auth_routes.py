@@ -1,0 +1,52 @@
+"""Staff sign in and out of the portal."""
+
+from __future__ import annotations
+
+from flask import flash, make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+
+from ..auth import Principal
+from ..database_session import get_db
+from ..errors import RateLimited, Unauthorized
+from ..services import merchant_users
+from . import bp
+from .access import safe_next
+from .forms import SignInForm
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+def sign_in():
+    form = SignInForm()
+    status, retry_after = 200, None
+    if form.validate_on_submit():
+        try:
+            user = merchant_users.sign_in(get_db(), form.email.data, form.password.data,
+                                          request.remote_addr or "unknown")
+        except Unauthorized as exc:
+            form.form_errors.append(exc.message)
+        except RateLimited as exc:
+            form.form_errors.append(exc.message)
+            status, retry_after = 429, exc.details["retry_after"]
+        else:
+            # A new session: nothing from before signing in (another person's, or a fixed
+            # one) survives into the signed-in one.
+            session.clear()
+            login_user(Principal("merchant_user", user.id, user.email, user.name,
+                                 merchant_id=user.merchant_id))
+            return redirect(safe_next(request.args.get("next"))
+                            or url_for(".returns_inbox"))
+    if status == 200 and (form.errors or form.form_errors):
+        status = 422
+    response = make_response(render_template("merchant/sign_in.html", form=form), status)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+@bp.post("/signout")
+def sign_out():
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for(".sign_in"))

@@ -1,0 +1,52 @@
+"""Parcels arriving at the merchant: several returns marked received at once from the inbox.
+
+Arrival moves no money (a decision does, in services/decisions): it only records that every item
+of the return is in, and the return moves to `received`.
+"""
+
+from __future__ import annotations
+
+from .. import clock, states
+from ..db import Database, write_transaction
+from ..errors import Conflict, Invalid, NotFound
+from . import audit
+from .decisions import _check_not_reported_again
+
+MAX_AT_ONCE = 100
+CAN_ARRIVE = ("reported", "sent", "expired")
+
+
+def mark_received(db: Database, merchant_id: int, return_ids: list[int], actor: str) -> dict:
+    """All or nothing for whose returns they are (another merchant's id: NotFound); returns that
+    can't be received (already received, resolved, cancelled) are skipped and named."""
+    ids = sorted(set(return_ids))
+    if not ids:
+        raise Invalid(fields={"return_ids": "Choose at least one return."})
+    if len(ids) > MAX_AT_ONCE:
+        raise Invalid(fields={"return_ids": f"Choose at most {MAX_AT_ONCE} returns at once."})
+    received, skipped = [], []
+    with write_transaction(db):
+        rows = {row["id"]: row for row in db.query(
+            f"SELECT id, status, order_id FROM returns WHERE merchant_id = ?"
+            f" AND id IN ({', '.join('?' for _ in ids)})", [merchant_id, *ids])}
+        if len(rows) != len(ids):
+            raise NotFound("No such return.")
+        now = clock.now_iso()
+        for return_id in ids:
+            ret = rows[return_id]
+            if ret["status"] not in CAN_ARRIVE:
+                skipped.append({"id": return_id, "why": f"it is already {ret['status']}"})
+                continue
+            if ret["status"] == "expired":
+                try:
+                    _check_not_reported_again(db, ret)
+                except Conflict as exc:
+                    skipped.append({"id": return_id, "why": exc.message})
+                    continue
+            db.execute("UPDATE return_item SET received_quantity = quantity WHERE return_id = ?",
+                       [return_id])
+            states.move(db, "returns", return_id, ret["status"], "received", received_at=now)
+            audit.record(db, actor, "return.received", "return", return_id,
+                         before={"status": ret["status"]}, after={"status": "received"})
+            received.append(return_id)
+    return {"received": received, "skipped": skipped}
