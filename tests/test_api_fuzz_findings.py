@@ -52,3 +52,15 @@ def test_an_empty_returns_status_filter_is_refused_not_read_as_all(client, db):
     _, key = make_merchant(db)
     assert_error(client.get("/api/v1/returns?status=", headers=bearer(key)), 422, "invalid")
     assert client.get("/api/v1/returns", headers=bearer(key)).status_code == 200
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01"])
+def test_a_moment_outside_the_calendar_in_utc_is_422_not_500(client, db, moment):
+    """Year 1 a minute east of UTC is no moment UTC can hold: it used to raise OverflowError."""
+    from tests.builders import checkout_payload
+
+    _, key = make_merchant(db)
+    response = client.post("/api/v1/orders", headers=bearer(key),
+                           json=checkout_payload(purchased_at=moment))
+    error = assert_error(response, 422, "invalid")
+    assert "purchased_at" in error["fields"]
