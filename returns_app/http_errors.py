@@ -68,9 +68,16 @@ def _domain_error(exc: errors.DomainError):
 def _http_error(exc: HTTPException):
     status = exc.code or 500
     if wants_json():
-        return api_error(status, HTTP_CODES.get(status, "error"), exc.description or exc.name)
-    message = exc.description if status not in (404, 500) else None
-    return render_template("error.html", status=status, message=message), status
+        response = api_error(status, HTTP_CODES.get(status, "error"), exc.description or exc.name)
+    else:
+        message = exc.description if status not in (404, 500) else None
+        response = make_response(
+            render_template("error.html", status=status, message=message), status)
+    # The exception's own headers, such as a 405's Allow (RFC 9110 requires it).
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _csrf_error(exc: CSRFError):

@@ -81,7 +81,8 @@ class FieldErrors:
             return None
         try:
             return clock.parse(value)
-        except (TypeError, ValueError):
+        # OverflowError: a moment that exists only in its own offset (0001-01-01T00:00+00:01).
+        except (TypeError, ValueError, OverflowError):
             self.add(field, "Must be an ISO-8601 date and time, e.g. 2026-11-20T10:00:00Z.")
             return None
 

@@ -18,7 +18,12 @@ def list_returns():
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= inbox.MAX_PAGE_SIZE:
         raise Invalid(fields={"limit": f"Must be a whole number from 1 to "
                                         f"{inbox.MAX_PAGE_SIZE}."})
-    return jsonify(inbox.api_page(get_db(), merchant["id"], request.args.get("status"),
+    # Absent means all; an empty ?status= is a client bug, not a choice (the portal's form
+    # may send one, the API's callers may not).
+    status = request.args.get("status")
+    if status == "":
+        inbox.check_filter("not a status")
+    return jsonify(inbox.api_page(get_db(), merchant["id"], status,
                                   request.args.get("cursor"), int(raw_limit)))
 
 

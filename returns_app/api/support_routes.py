@@ -17,12 +17,24 @@ from . import bp
 def support_stuck_refunds():
     access.api_user()
     db = get_db()
-    limit = request.args.get("limit", stuck.API_LIMIT, type=int)
-    offset = request.args.get("offset", 0, type=int)
-    if not 1 <= limit <= stuck.API_MAX_LIMIT or offset < 0:
+    limit = _whole_number("limit", stuck.API_LIMIT)
+    offset = _whole_number("offset", 0)
+    if limit is None or offset is None or not 1 <= limit <= stuck.API_MAX_LIMIT or offset < 0:
         raise Invalid(fields={"limit": f"limit is 1 to {stuck.API_MAX_LIMIT}, offset 0 or more."})
     query = request.args.get("q", "").strip()
     now = clock.now()
     page = stuck.stuck_queue(db, now, stuck.search(db, query) if query else None,
                              limit=limit, offset=offset)
     return jsonify({"stuck_refunds": [stuck.as_api(item, now) for item in page.items]})
+
+
+def _whole_number(name: str, default: int) -> int | None:
+    """The query parameter as an int, `default` when absent, None when it is no whole number
+    (`type=int` would silently take the default for `?offset=abc`)."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        return None

