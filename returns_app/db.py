@@ -543,3 +543,11 @@ def migrate(db: Database) -> list[str]:
             )
         done.append(fn.__name__)
     return done
+
+
+@migration
+def m007_hot_indexes(db: Database) -> None:
+    """Found by tests/test_hot_queries.py: the failed-lookup clean-up deleted by time alone, a
+    full scan of lookup_attempt on every failed order lookup and sign-in (and the table is at
+    its biggest exactly when someone is guessing)."""
+    db.execute("CREATE INDEX lookup_attempt_at ON lookup_attempt(at)")
