@@ -13,10 +13,14 @@ end
 
 function init(args)
   local file, threads = args[1], tonumber(args[2])
+  local count = 0
+  for _ in io.lines(file) do count = count + 1 end
+  -- Fewer requests than threads (a single URL): every thread replays all of them.
+  if count < threads then threads = 1 end
   queue = {}
   local n = 0
   for line in io.lines(file) do
-    if n % threads == id - 1 then
+    if n % threads == (id - 1) % threads then
       local method, path, cookie, auth, body =
         line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
       local headers = {}

@@ -94,7 +94,7 @@ class Result:
 def wrk(port: int, target_file: Path, seconds: float, threads: int, connections: int
         ) -> dict:
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{round(seconds)}s", "--timeout", "10s",
          "-s", str(HERE / "load.lua"), f"http://{HOST}:{port}", "--", str(target_file),
          str(threads)], capture_output=True, text=True, check=True).stdout
     match = re.search(r"BENCH_JSON (\{.*\})", out)
@@ -230,8 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--small", type=int, default=10_000,
                         help="the scale each endpoint is compared with (0: skip)")
-    parser.add_argument("--duration", type=float, default=10)
-    parser.add_argument("--warmup", type=float, default=3)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
