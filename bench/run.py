@@ -25,7 +25,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from returns_app.db import connect
+from returns_app.db import connect, migrate
 
 from . import generate, targets
 
@@ -128,6 +128,9 @@ def fresh_copy(source: Path, workdir: Path) -> Path:
     """Each run starts from the same data: POSTs use up their returnable lines."""
     copy = workdir / source.name
     shutil.copyfile(source, copy)
+    db = connect(copy)
+    migrate(db)  # a database built before the newest migration gets it, as production would
+    db.close()
     return copy
 
 
