@@ -228,3 +228,21 @@ def test_jobs_and_lookups(traced):
     returns.expire_overdue(conn)
     reminders.scan(conn)
     assert assert_indexed(conn, statements) > 8
+
+
+def test_the_inbox_counts_kept_by_triggers_match_a_count(traced):
+    """Every way a return is written (generated in bulk, reported, cancelled, registered,
+    merchant_id filled by m003's trigger) keeps return_status_count equal to a real count."""
+    app, conn, _ = traced
+    test_customer_pages_and_api(traced)  # reports a return through the page
+    with client_of(app) as client:
+        merchant_id, user_id = one(conn, "SELECT merchant_id, id FROM merchant_user LIMIT 1")
+        sign_in_as(client, f"merchant_user:{user_id}")
+        return_id = one(conn, "SELECT id FROM returns WHERE merchant_id = ? AND status ="
+                              " 'sent' LIMIT 1", [merchant_id])[0]
+        conn.execute("UPDATE returns SET status = 'received' WHERE id = ?", [return_id])
+    kept = {tuple(r) for r in conn.execute(
+        "SELECT merchant_id, status, count FROM return_status_count WHERE count > 0")}
+    counted = {tuple(r) for r in conn.execute(
+        "SELECT merchant_id, status, count(*) FROM returns GROUP BY merchant_id, status")}
+    assert kept == counted
