@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint bench clean chromium messages
+.PHONY: run test lint bench wrk clean chromium messages
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,20 @@ chromium:
 test: $(VENV)/.test-installed chromium
 	$(PY) -m ruff check .
 	$(PY) -m pytest
+
+# The load benchmark (README, "Serving it in production"): Debian's wrk drives it. It builds
+# bench/data/ on first use (a few minutes at 1,000,000 orders) and writes bench/results.md.
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; \
+		else \
+			echo "wrk is missing and can't be installed without root"; exit 1; \
+		fi; \
+	fi
+
+bench: $(VENV)/.installed wrk
+	$(PY) -m bench.run
 
 lint: $(VENV)/.test-installed
 	$(PY) -m ruff check .

@@ -543,3 +543,54 @@ def migrate(db: Database) -> list[str]:
             )
         done.append(fn.__name__)
     return done
+
+
+@migration
+def m007_hot_indexes(db: Database) -> None:
+    """Found by tests/test_hot_queries.py and the benchmark (bench/):
+
+    - the failed-lookup clean-up deleted by time alone: a full scan of lookup_attempt on every
+      failed order lookup and sign-in (the table is at its biggest when someone is guessing);
+    - the stuck queue's deadline rule needs the refunds not yet paid out, a few hundred among
+      tens of thousands: refund_status can't tell the planner that (its statistics average
+      over the statuses), so it scanned every refund or walked every return past the date;
+    - the merchant inbox's count per status counted every return of the merchant on every
+      page view (4 ms for the biggest shop, growing with its history): the counts are kept
+      by triggers instead, whoever inserts or moves a return (returns.merchant_id is filled
+      by m003's trigger after the insert, so the update trigger counts those).
+    """
+    _execute_all(
+        db,
+        """
+        CREATE INDEX lookup_attempt_at ON lookup_attempt(at);
+        CREATE INDEX refund_unfinished_return ON refund(return_id) WHERE status != 'succeeded';
+        CREATE TABLE return_status_count (
+            merchant_id INTEGER NOT NULL REFERENCES merchant(id),
+            status TEXT NOT NULL,
+            count INTEGER NOT NULL CHECK (count >= 0),
+            PRIMARY KEY (merchant_id, status)
+        ) WITHOUT ROWID;
+        INSERT INTO return_status_count (merchant_id, status, count)
+            SELECT merchant_id, status, count(*) FROM returns WHERE merchant_id IS NOT NULL
+            GROUP BY merchant_id, status
+        """,
+    )
+    # One statement each: their bodies hold the ";\n" that _execute_all splits on.
+    db.execute("""CREATE TRIGGER return_status_count_insert AFTER INSERT ON returns
+        WHEN NEW.merchant_id IS NOT NULL
+        BEGIN INSERT INTO return_status_count (merchant_id, status, count)
+            VALUES (NEW.merchant_id, NEW.status, 1)
+            ON CONFLICT (merchant_id, status) DO UPDATE SET count = count + 1; END""")
+    db.execute("""CREATE TRIGGER return_status_count_update AFTER UPDATE OF merchant_id, status
+        ON returns WHEN OLD.merchant_id IS NOT NEW.merchant_id OR OLD.status IS NOT NEW.status
+        BEGIN
+            UPDATE return_status_count SET count = count - 1
+                WHERE merchant_id = OLD.merchant_id AND status = OLD.status;
+            INSERT INTO return_status_count (merchant_id, status, count)
+                SELECT NEW.merchant_id, NEW.status, 1 WHERE NEW.merchant_id IS NOT NULL
+                ON CONFLICT (merchant_id, status) DO UPDATE SET count = count + 1;
+        END""")
+    db.execute("""CREATE TRIGGER return_status_count_delete AFTER DELETE ON returns
+        BEGIN UPDATE return_status_count SET count = count - 1
+            WHERE merchant_id = OLD.merchant_id AND status = OLD.status; END""")
+

@@ -224,4 +224,6 @@ def test_every_rule_is_an_indexed_query(db, finder):
     db.query = explain
     finder(db, T0)
     assert plans
-    assert not [p for p in plans if p.startswith("SCAN")], plans
+    # A partial index holds only the unfinished refunds: reading all of it is the point.
+    assert not [p for p in plans if p.startswith("SCAN")
+                and not p.endswith("INDEX refund_unfinished_return")], plans

@@ -147,17 +147,18 @@ def _thresholds(now: datetime) -> dict:
 
 def _refund_candidates(db: Database, now: datetime) -> list[dict]:
     t = _thresholds(now)
-    statuses = ", ".join(f"'{s}'" for s in NOT_SUCCEEDED)
-    # One index range per rule (refund_status, refund_unknown_since, refund_return): the
-    # union of their ids, then the rows by primary key.
+    # One index range per rule (refund_status, refund_unknown_since, refund_unfinished_return):
+    # the union of their ids, then the rows by primary key. The deadline rule starts from the
+    # few unfinished refunds (CROSS JOIN fixes the order, the `!=` matches the partial index):
+    # left to itself, the planner walked every return past the date, 400 ms at 1M orders.
     return list(db.query(
         _REFUND_COLUMNS + " WHERE refund.id IN ("
         " SELECT id FROM refund WHERE status = 'needs_details' AND status_changed_at < :nd"
         " UNION SELECT id FROM refund WHERE status = 'failed'"
         " UNION SELECT id FROM refund WHERE unknown_since < :unknown"
         " UNION SELECT id FROM refund WHERE status = 'sending' AND status_changed_at < :unknown"
-        " UNION SELECT refund.id FROM refund JOIN returns ON returns.id = refund.return_id"
-        f" WHERE refund.status IN ({statuses}) AND returns.refund_due_by <= :near)",
+        " UNION SELECT refund.id FROM refund CROSS JOIN returns ON returns.id = refund.return_id"
+        " WHERE refund.status != 'succeeded' AND returns.refund_due_by <= :near)",
         {"nd": t["needs_details"], "unknown": t["unknown"], "near": t["near"]}))
 
 

@@ -1,0 +1,1 @@
+"""The load benchmark: a realistic database generator (generate.py) and the runner (run.py)."""

@@ -1,0 +1,277 @@
+"""The load benchmark, one command: `python -m bench.run` (or `make bench`).
+
+Builds (or reuses) databases of 10,000 and 1,000,000 orders under bench/data/, serves the app
+from a fresh copy of each with gunicorn and the production settings the README documents, and
+loads six endpoints with wrk from loopback; in the same run it serves a bare Flask app under the
+same gunicorn settings. Prints requests per second and p50/p99 latency per endpoint, each as a
+ratio to the bare app and (at 1,000,000 orders) to its own figure at 10,000 orders; writes
+bench/results.md and bench/results.json; exits 1 if a target is missed or more than a tiny
+fraction of the requests failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from returns_app.db import connect, migrate
+
+from . import generate, targets
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DATA = HERE / "data"
+HOST = "127.0.0.1"
+MAX_FAILED_SHARE = 0.001
+# The targets (bench/README section of the project README).
+AT_LEAST_BARE = {"order_page": 0.5, "api_order": 0.5, "report_return": 0.25}
+P99_AT_MOST_MS = {"merchant_inbox": 50.0, "support_queue": 50.0}
+AT_LEAST_SMALL = 0.9
+
+
+def gunicorn_command(app: str, port: int, workers: int) -> list[str]:
+    """The production serving command (README, "Serving it in production"), on `port`."""
+    return [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+            "--bind", f"{HOST}:{port}", "--backlog", "2048", app]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, app: str, workers: int, env: dict):
+        self.port = free_port()
+        self.proc = subprocess.Popen(gunicorn_command(app, self.port, workers), cwd=ROOT,
+                                     env={**os.environ, **env},
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def wait_ready(self, path: str) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: {self.proc.stderr.read().decode()}")
+            try:
+                with socket.create_connection((HOST, self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start in 60 s")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@dataclass
+class Result:
+    endpoint: str
+    key: str
+    orders: int
+    requests: int
+    failed: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+
+
+def wrk(port: int, target_file: Path, seconds: float, threads: int, connections: int
+        ) -> dict:
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{round(seconds)}s", "--timeout", "10s",
+         "-s", str(HERE / "load.lua"), f"http://{HOST}:{port}", "--", str(target_file),
+         str(threads)], capture_output=True, text=True, check=True).stdout
+    match = re.search(r"BENCH_JSON (\{.*\})", out)
+    if not match:
+        raise RuntimeError(f"wrk printed no result:\n{out}")
+    return json.loads(match[1])
+
+
+def measure(endpoint: targets.Endpoint, orders: int, port: int, args, workdir: Path) -> Result:
+    path = endpoint.write(workdir)
+    if not endpoint.writes:
+        wrk(port, path, args.warmup, args.threads, args.connections)
+    stats = wrk(port, path, args.duration, args.threads, args.connections)
+    failed = sum(stats[k] for k in ("connect_errors", "read_errors", "write_errors",
+                                    "status_errors", "timeouts"))
+    return Result(endpoint.name, endpoint.key, orders, stats["requests"], failed,
+                  stats["requests"] / (stats["duration_us"] / 1e6),
+                  stats["p50_us"] / 1000, stats["p99_us"] / 1000)
+
+
+def database(orders: int, rebuild: bool) -> Path:
+    path = DATA / f"orders-{orders}.sqlite3"
+    if rebuild or not path.exists():
+        print(f"Building {path.name} ...", flush=True)
+        counts = generate.build(path, orders, log=lambda line: print(line, flush=True))
+        print(f"  built in {counts['seconds']} s", flush=True)
+    return path
+
+
+def fresh_copy(source: Path, workdir: Path) -> Path:
+    """Each run starts from the same data: POSTs use up their returnable lines."""
+    copy = workdir / source.name
+    shutil.copyfile(source, copy)
+    db = connect(copy)
+    # A database built before the newest migration gets it, as production would; and the
+    # statistics for its new indexes, as the generator gives every index.
+    if migrate(db):
+        db.execute("ANALYZE")
+    db.close()
+    return copy
+
+
+def run_scale(orders: int, args, workdir: Path) -> list[Result]:
+    source = database(orders, args.rebuild)
+    path = fresh_copy(source, workdir)
+    env = {"RETURNS_ENV": "production", "RETURNS_SECRET_KEY": "bench-" + "x" * 32,
+           "RETURNS_DATABASE": str(path), "RETURNS_SMTP_HOST": "127.0.0.1"}
+    server = Server("returns_app:create_app()", args.workers, env)
+    results = []
+    try:
+        server.wait_ready("/")
+        rng = random.Random(orders)
+        db = connect(path)
+        print(f"\n{orders:,} orders: signing in and picking targets ...", flush=True)
+        order_page, return_page = targets.customer_pages(db, HOST, server.port, rng)
+        endpoints = [order_page,
+                     targets.api_order(db, HOST, server.port, rng, args.spread),
+                     return_page,
+                     targets.merchant_inbox(db, HOST, server.port)]
+        post = targets.report_return(db, HOST, server.port, rng, args.post_targets)
+        db.close()
+        for endpoint in [*endpoints, None, post]:
+            # The console's session ends after 15 idle minutes: sign in right before.
+            endpoint = endpoint or targets.support_queue(HOST, server.port)
+            result = measure(endpoint, orders, server.port, args, workdir)
+            if endpoint.writes and result.requests > len(endpoint.lines):
+                print(f"  {endpoint.name}: only {len(endpoint.lines)} targets for "
+                      f"{result.requests} requests: the rest were refused", flush=True)
+            print(f"  {result.endpoint:<34} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.1f}"
+                  f" ms  p99 {result.p99_ms:6.1f} ms  failed {result.failed}", flush=True)
+            results.append(result)
+    finally:
+        server.stop()
+    return results
+
+
+def run_bare(args, workdir: Path) -> Result:
+    server = Server("bench.bare_app:app", args.workers, {})
+    try:
+        server.wait_ready("/")
+        endpoint = targets.Endpoint("bare Flask app", "bare")
+        endpoint.add("GET", "/")
+        result = measure(endpoint, 0, server.port, args, workdir)
+    finally:
+        server.stop()
+    print(f"  {result.endpoint:<34} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.1f} ms"
+          f"  p99 {result.p99_ms:6.1f} ms", flush=True)
+    return result
+
+
+def check(bare: Result, by_scale: dict[int, dict[str, Result]], large: int, small: int
+          ) -> tuple[list[dict], list[str]]:
+    """The table's rows and every missed target."""
+    rows, missed = [], []
+    for key, result in by_scale[large].items():
+        ratio = result.rps / bare.rps
+        base = by_scale.get(small, {}).get(key)
+        scale = result.rps / base.rps if base else None
+        rows.append({"endpoint": result.endpoint, "key": key, "rps": result.rps,
+                     "p50_ms": result.p50_ms, "p99_ms": result.p99_ms, "vs_bare": ratio,
+                     "vs_small": scale, "small_rps": base.rps if base else None,
+                     "failed": result.failed, "requests": result.requests})
+        if key in AT_LEAST_BARE and ratio < AT_LEAST_BARE[key]:
+            missed.append(f"{result.endpoint}: {ratio:.2f} of the bare app, target "
+                          f"{AT_LEAST_BARE[key]}")
+        if key in P99_AT_MOST_MS and result.p99_ms > P99_AT_MOST_MS[key]:
+            missed.append(f"{result.endpoint}: p99 {result.p99_ms:.1f} ms, target "
+                          f"{P99_AT_MOST_MS[key]:.0f} ms")
+        if scale is not None and scale < AT_LEAST_SMALL:
+            missed.append(f"{result.endpoint}: {scale:.2f} of its throughput at {small:,} "
+                          f"orders, target {AT_LEAST_SMALL}")
+    for results in by_scale.values():
+        for result in results.values():
+            if result.failed > MAX_FAILED_SHARE * max(result.requests, 1):
+                missed.append(f"{result.endpoint} at {result.orders:,} orders: "
+                              f"{result.failed} of {result.requests} requests failed")
+    return rows, missed
+
+
+def _ratio(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def table(bare: Result, rows: list[dict], large: int, small: int, args) -> str:
+    head = (f"| endpoint | req/s | p50 ms | p99 ms | × bare | × at {small:,} |\n"
+            "| --- | ---: | ---: | ---: | ---: | ---: |\n")
+    body = "".join(
+        f"| {r['endpoint']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} |"
+        f" {r['vs_bare']:.2f} | {_ratio(r['vs_small'])} |\n" for r in rows)
+    bare_row = (f"| bare Flask app | {bare.rps:,.0f} | {bare.p50_ms:.1f} | {bare.p99_ms:.1f} |"
+                " 1.00 | |\n")
+    return (f"At {large:,} orders; gunicorn {args.workers} sync workers; wrk {args.threads}"
+            f" threads, {args.connections} connections, {args.duration:g} s per endpoint on"
+            f" {os.cpu_count()} cores.\n\n" + head + body + bare_row)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    parser.add_argument("--small", type=int, default=10_000,
+                        help="the scale each endpoint is compared with (0: skip)")
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    parser.add_argument("--spread", type=int, default=500,
+                        help="orders the API GET is spread over")
+    parser.add_argument("--post-targets", type=int, default=8000)
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--out", type=Path, default=HERE / "results.md")
+    args = parser.parse_args(argv)
+    if not shutil.which("wrk"):
+        print("wrk is missing: `make bench` installs it (Debian package wrk).")
+        return 2
+    with tempfile.TemporaryDirectory(dir=DATA if DATA.exists() else None) as tmp:
+        workdir = Path(tmp)
+        print("Bare Flask app:", flush=True)
+        bare = run_bare(args, workdir)
+        by_scale = {}
+        for orders in dict.fromkeys(o for o in (args.small, args.orders) if o):
+            by_scale[orders] = {r.key: r for r in run_scale(orders, args, workdir)}
+    rows, missed = check(bare, by_scale, args.orders, args.small)
+    text = table(bare, rows, args.orders, args.small, args)
+    print("\n" + text)
+    args.out.write_text("# Benchmark results\n\n" + text + "\n" + (
+        "Missed targets:\n\n" + "".join(f"- {m}\n" for m in missed) if missed
+        else "Every target holds.\n"))
+    args.out.with_suffix(".json").write_text(json.dumps({
+        "bare": asdict(bare), "rows": rows, "missed": missed,
+        "settings": {k: str(v) for k, v in vars(args).items()},
+        "all": {str(k): [asdict(r) for r in v.values()] for k, v in by_scale.items()},
+    }, indent=2))
+    for line in missed:
+        print(f"MISSED: {line}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
