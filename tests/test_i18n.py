@@ -225,6 +225,20 @@ def test_dates_in_the_pages_language(app, locale, shown):
         assert day(datetime.fromisoformat("2026-11-22T23:30:00+00:00")) == shown
 
 
+@pytest.mark.parametrize("locale, portal, console, webhook", [
+    ("sv_SE", "12 maj 2026, 14:03", "12 maj 2026, 14:03", "12 maj 2026, 14:03:09"),
+    ("en_GB", "12 May 2026, 14:03", "12 May 2026, 14:03", "12 May 2026, 14:03:09")])
+def test_staff_moments_in_the_pages_language(app, locale, portal, console, webhook):
+    from returns_app.merchant.template_helpers import local_time
+    from returns_app.merchant.webhook_routes import webhook_time
+    from returns_app.support.routes import when
+
+    moment = "2026-05-12T12:03:09+00:00"  # 14:03 in Stockholm (summer time)
+    with app.test_request_context(), force_locale(locale):
+        assert (local_time(moment), when(moment), webhook_time(moment)) == \
+            (portal, console, webhook)
+
+
 def test_dates_follow_the_switch_on_a_page(client, found):
     switch(client, "sv")
     sv_page = text(client.get(f"/orders/{found['id']}"))

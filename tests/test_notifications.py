@@ -13,7 +13,7 @@ from returns_app import clock, links
 from returns_app.db import write_transaction
 from returns_app.notifications import queue
 from returns_app.passwords import hash_password
-from returns_app.services import audit, payments, refunds
+from returns_app.services import audit, customers, payments, refunds
 from tests.builders import decide, make_merchant, make_order, make_return
 from tests.notification_helpers import body, deliver_emails, links_in, path_of
 
@@ -25,9 +25,17 @@ def merchant(db):
     return make_merchant(db)[0]
 
 
+def english_order(db, merchant_id: int, **overrides) -> dict:
+    """An order whose customer chose English: most tests below read the emails in English;
+    the Swedish ones, the default, are at the end."""
+    order = make_order(db, merchant_id, **overrides)
+    customers.set_language(db, order["customer_id"], "en")
+    return order
+
+
 @pytest.fixture
 def order(db, merchant):
-    return make_order(db, merchant["id"])
+    return english_order(db, merchant["id"])
 
 
 def notes(db, kind: str | None = None) -> list[dict]:
@@ -98,7 +106,7 @@ def test_the_same_key_is_queued_once(db, order):
 def test_return_reported_has_the_instructions_send_by_date_and_a_link(app, db, client, smtp,
                                                                       merchant):
     with time_machine.travel(clock.parse("2026-03-02T09:00:00+00:00"), tick=False):
-        order = make_order(db, merchant["id"])
+        order = english_order(db, merchant["id"])
         ret = make_return(db, order)
         message = one_message(app, db, smtp, "return_reported")
         assert ret["send_by"] == "2026-03-16"
@@ -219,20 +227,33 @@ def test_support_reminding_the_merchant_emails_each_of_its_users(app, db, smtp, 
     with write_transaction(db):
         audit.record(db, "support_user:1", "return.merchant_reminded", "return", ret["id"])
     deliver_emails(app, db)
-    waiting = [m for m in smtp.messages if "waiting to be registered" in m["Subject"]]
+    ids = {n["message_id"] for n in notes(db, "merchant_return_waiting")}
+    waiting = [m for m in smtp.messages if m["Message-ID"] in ids]
     assert sorted(m["To"] for m in waiting) == ["chef@shop.se", "lager@shop.se"]
+    # Merchant users have no language of their own yet: their emails are in Swedish.
+    assert waiting[0]["Subject"] == \
+        f"Retur {ret['id']} för order {order['order_number']} väntar på att registreras"
     text = body(waiting[0])
+    assert "godkänn eller avvisa varje vara, i handlarportalen" in text
     assert f"/api/v1/returns/{ret['id']}/registration" in text
     assert "1 × Shirt (SHIRT-M)" in text
     assert "/links/" not in text  # nothing of the customer's is opened by the shop's email
 
 
-def test_an_email_is_in_the_customers_language_setting(app, db, smtp, order):
-    db.execute("UPDATE customer SET language = 'en' WHERE id = ?", [order["customer_id"]])
-    make_return(db, order)
-    message = one_message(app, db, smtp, "return_reported")
-    assert message["Content-Language"] == "en"
-    assert '<html lang="en">' in body(message, "html")
+def test_an_email_is_in_the_customers_language_setting(app, db, smtp, merchant):
+    swedish = make_order(db, merchant["id"])
+    english = english_order(db, merchant["id"],
+                            customer={"email": "customer@example.com", "name": "Chris"})
+    for order in (swedish, english):
+        make_return(db, order)
+    deliver_emails(app, db)
+    by_order = {n["order_id"]: n["message_id"] for n in notes(db, "return_reported")}
+    for order, language, subject in ((swedish, "sv", "Din retur till Test Shop"),
+                                     (english, "en", "Your return to Test Shop")):
+        [message] = [m for m in smtp.messages if m["Message-ID"] == by_order[order["id"]]]
+        assert message["Content-Language"] == language
+        assert f'<html lang="{language}">' in body(message, "html")
+        assert message["Subject"].startswith(subject)
 
 
 # --- links --------------------------------------------------------------------------------------
@@ -383,3 +404,79 @@ def test_dev_inbox_links_stop_before_the_punctuation_that_ends_a_sentence():
     html = str(linkify("Read (https://shop.se/terms). Or <b> http://a.se/x?y=1"))
     assert '<a href="https://shop.se/terms">https://shop.se/terms</a>).' in html
     assert '<a href="http://a.se/x?y=1">' in html and "&lt;b&gt;" in html
+
+
+# --- in Swedish, the customers' default ---------------------------------------------------------
+
+@pytest.fixture
+def swedish_order(db, merchant):
+    return make_order(db, merchant["id"])
+
+
+def test_return_reported_in_swedish(app, db, smtp, merchant):
+    with time_machine.travel(clock.parse("2026-03-02T09:00:00+00:00"), tick=False):
+        order = make_order(db, merchant["id"])
+        make_return(db, order, {0: 2, 1: 1})
+        message = one_message(app, db, smtp, "return_reported")
+    assert message["Content-Language"] == "sv"
+    assert message["Subject"] == "Din retur till Test Shop: skicka den senast 16 mars 2026"
+    text, html = body(message), body(message, "html")
+    assert text.startswith("Hej Kim Kund!\n")
+    assert f"Din retur till Test Shop (order {order['order_number']}) är registrerad." in text
+    # Two shirts and the jeans: 2 × 299 + 799 kr, with a thousands separator.
+    assert ("Skicka den senast 16 mars 2026. Tills butiken har hanterat returen betalar du "
+            "ingenting för de här varorna: 1\xa0397,00\xa0kr är pausat") in text
+    assert "Returadress:\n  Test Shop AB" in text
+    assert "Din retur till Test Shop är registrerad" in html
+
+
+def test_a_decision_in_swedish(app, db, smtp, merchant):
+    with time_machine.travel(clock.parse("2026-03-02T09:00:00+00:00"), tick=False):
+        order = make_order(db, merchant["id"])
+        ret = make_return(db, order, {0: 2})
+    with time_machine.travel(clock.parse("2026-03-04T09:00:00+00:00"), tick=False):
+        decide(db, merchant["id"], ret, (0, 1, 1), reason="Sliten och tvättad")
+        message = one_message(app, db, smtp, "return_decided")
+    assert message["Subject"] == \
+        "Test Shop godkände inte hela din retur: 1\xa0198,00\xa0kr ska betalas"
+    text = body(message)
+    assert "- Godkänt: 1 × Shirt\n" in text
+    assert "- Inte godkänt: 1 × Shirt (butiken skriver: ”Sliten och tvättad”)" in text
+    assert "Du är inte längre skyldig 299,00\xa0kr för de godkända varorna." in text
+    assert "Att betala nu: 1\xa0198,00\xa0kr, senast 18 mars 2026." in text  # 14 new days
+    assert "Betala eller se din order:" in text
+
+
+def test_refund_sent_in_swedish(app, db, smtp, swedish_order, merchant):
+    refund = paid_and_returned(db, swedish_order, merchant)
+    with write_transaction(db):
+        db.execute("UPDATE refund SET status = 'ready', destination_masked = 'Swish 070-••• •• 67'"
+                   " WHERE id = ?", [refund["id"]])
+        refunds.start_sending(db, refund["id"])
+        refunds.record_outcome(db, refund["id"], "succeeded", "po_1", "ok")
+    message = one_message(app, db, smtp, "refund_sent")
+    assert message["Subject"] == "Din återbetalning på 299,00\xa0kr är på väg"
+    assert (f"Vi har skickat din återbetalning på 299,00\xa0kr för order "
+            f"{swedish_order['order_number']} från Test Shop till Swish 070-••• •• 67. "
+            "Den brukar synas på ditt konto inom 1–2 bankdagar.") in body(message)
+
+
+def test_payout_details_needed_in_swedish(app, db, smtp, swedish_order, merchant):
+    paid_and_returned(db, swedish_order, merchant)
+    message = one_message(app, db, smtp, "payout_details_needed")
+    assert message["Subject"] == "Vart ska vi skicka din återbetalning på 299,00\xa0kr?"
+    text = body(message)
+    assert ("vi har inget kort eller bankkonto att skicka den till. Välj ett svenskt bankkonto, "
+            "ett IBAN eller Swish, så skickas den samma dag:") in text
+    assert "Länken fungerar i 30 dagar och du behöver inget lösenord." in text
+    assert "Frågor? Svara på det här mejlet" in text
+
+
+def test_payment_receipt_in_swedish(app, db, smtp, swedish_order):
+    with time_machine.travel(clock.parse("2026-03-05T09:00:00+00:00"), tick=False):
+        payments.record_transfer(db, swedish_order["id"], 123450, "OCR 43", "test")
+        message = one_message(app, db, smtp, "payment_receipt")
+    assert message["Subject"] == "Kvitto: 1\xa0234,50\xa0kr betalt till Test Shop"
+    text = body(message)
+    assert "Betalt: 5 mars 2026\nSå betalade du: med banköverföring\n" in text
+    assert "Kvar att betala nu: 262,50\xa0kr" in text  # 1 497 kr in all

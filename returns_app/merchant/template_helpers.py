@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from babel.dates import format_datetime
+from flask_babel import get_locale
 from flask_login import current_user
 
 from .. import clock
@@ -21,8 +22,9 @@ def _portal_merchant() -> dict:
 
 @bp.app_template_filter("local_time")
 def local_time(value: str | None) -> str:
-    """'2026-05-12T12:03:00+00:00' -> '12 May 2026, 14:03' (Europe/Stockholm)."""
+    """'2026-05-12T12:03:00+00:00' -> '12 May 2026, 14:03' (Europe/Stockholm), in the page's
+    language ('12 maj 2026, 14:03')."""
     if not value:
         return ""
     return format_datetime(clock.parse(value), "d MMM y, HH:mm", tzinfo=clock.LOCAL_ZONE,
-                           locale="en_GB")
+                           locale=get_locale())

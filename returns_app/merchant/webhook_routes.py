@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from babel.dates import format_datetime
 from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -25,7 +26,7 @@ def webhook_time(value: str | None) -> str:
     if not value:
         return ""
     return format_datetime(clock.parse(value), "d MMM yyyy, HH:mm:ss", tzinfo=clock.LOCAL_ZONE,
-                           locale="en_GB")
+                           locale=get_locale())
 
 
 def _actor() -> str:

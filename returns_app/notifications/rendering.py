@@ -17,6 +17,7 @@ from merchant_instructions.frontmatter import FrontMatterError, split
 from .. import links
 from ..db import Database
 from ..filters import day
+from ..i18n import FORMAT_LOCALES
 from ..money import format_minor
 from ..services import payments, refunds, returns
 from ..services.orders import Viewer, amounts, get_order
@@ -191,8 +192,10 @@ BUILDERS: dict[str, Callable[[Database, dict, dict], dict]] = {
 
 def render(db: Database, note: dict) -> Rendered:
     app = current_app._get_current_object()
+    # The language's formatting locale, as pages use: English dates as in Britain (16 March
+    # 2026), not the US order that a bare "en" gives.
     with app.test_request_context(base_url=app.config["PUBLIC_URL"]), \
-            force_locale(note["language"]):
+            force_locale(FORMAT_LOCALES.get(note["language"], note["language"])):
         order = get_order(db, note["order_id"])
         context = BUILDERS[note["kind"]](db, note, order)
         context.update(

@@ -8,6 +8,7 @@ from datetime import date
 
 from babel.dates import format_datetime
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_user
 
@@ -48,7 +49,7 @@ def when(iso: str | None) -> str:
     if not iso:
         return ""
     return format_datetime(clock.parse(iso), "d MMM yyyy, HH:mm", tzinfo=clock.LOCAL_ZONE,
-                           locale="en_GB")
+                           locale=get_locale())
 
 
 def days_since(iso: str) -> int:

@@ -88,9 +88,9 @@ def open_sent_email(page: Page, recipient: str, subject: str) -> None:
 def test_a_reported_return_is_emailed_and_its_link_opens_it(new_page, reported):
     order, ret = reported()
     inbox = new_page(PHONE)
-    open_sent_email(inbox, order["email"], "Your return to Nordic Outfitters")
+    open_sent_email(inbox, order["email"], "Din retur till Nordic Outfitters")
     expect(inbox.get_by_role("heading", level=1)).to_contain_text(
-        "Your return to Nordic Outfitters: send it by")
+        "Din retur till Nordic Outfitters: skicka den senast")
     body = inbox.locator(".mail-body")
     expect(body).to_contain_text("Straight jeans, blue, W32")
     expect(body).to_contain_text("Nordic Outfitters AB")  # the return address
@@ -135,7 +135,7 @@ def test_email_pages_pass_axe_at_both_widths(new_page, reported, link_server, sc
 
     order, ret = reported()
     page = new_page(PHONE, js=True)  # axe runs in the page; the pages themselves don't use JS
-    open_sent_email(page, order["email"], "Your return to Nordic Outfitters")
+    open_sent_email(page, order["email"], "Din retur till Nordic Outfitters")
     audit(page, "dev-mail-message")
     preferences = page.locator(".mail-body").get_by_role("link").filter(
         has_text="/preferences/").get_attribute("href")

@@ -88,3 +88,78 @@ def test_swedish_pages_pass_axe(swedish_page: Page, make_order, screenshots_dir)
     expect(page.get_by_role("heading", name=re.compile("Din retur till"))).to_be_visible()
     audit("return")
     assert not problems, "\n".join(problems)
+
+
+def test_staff_pages_in_swedish_pass_axe_and_fit_a_phone(browser, server, screenshots_dir):
+    """The merchant portal and the support console read Swedish to a Swedish browser: every
+    page passes axe at 375 and 1280 px, and no Swedish word, longer than the English, pushes a
+    page wider than the phone. Looks only: the demo data stays as it was."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from .test_customer_flow import PASSWORD
+
+    axe = Axe()
+    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
+    problems: list[str] = []
+
+    def audit(page: Page, name: str) -> None:
+        for viewport in (PHONE, DESKTOP):
+            page.set_viewport_size(viewport)
+            where = f"{name} at {viewport['width']} px ({page.url})"
+            for v in axe.run(page, options=options).response["violations"]:
+                targets = "; ".join(" ".join(map(str, n["target"])) for n in v["nodes"])
+                problems.append(f"{where}: {v['id']}: {v['help']} ({targets})")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > viewport["width"]:
+                problems.append(f"{where}: {width} px wide")
+            page.screenshot(path=screenshots_dir / f"sv-{name}-{viewport['width']}.png",
+                            full_page=True)
+        page.set_viewport_size(PHONE)
+
+    def swedish_staff_page(path: str, email: str) -> Page:
+        context = browser.new_context(viewport=PHONE, base_url=server, locale="sv-SE",
+                                      java_script_enabled=True)
+        context.set_default_timeout(5000)
+        page = context.new_page()
+        page.goto(path)
+        page.get_by_label("E-postadress").fill(email)
+        page.get_by_label("Lösenord").fill(PASSWORD)
+        page.get_by_role("button", name="Logga in").click()
+        return page
+
+    merchant = swedish_staff_page("/merchant/returns", "hemma-design@example.se")
+    try:
+        expect(merchant.get_by_role("heading", level=1)).to_have_text("Returer")
+        audit(merchant, "merchant-returns")
+        merchant.locator("main a[href^='/merchant/returns/']").first.click()
+        expect(merchant.get_by_role("heading", name="Historik")).to_be_visible()
+        audit(merchant, "merchant-return")
+        nav = merchant.get_by_role("navigation", name="Handlarportalen")
+        for link, heading, name in (("Instruktioner", "Returinstruktioner", "instructions"),
+                                    ("API-nycklar", "API-nycklar", "api-keys"),
+                                    ("Webhooks", "Webhooks", "webhooks")):
+            nav.get_by_role("link", name=link).click()
+            expect(merchant.get_by_role("heading", level=1)).to_have_text(heading)
+            audit(merchant, f"merchant-{name}")
+    finally:
+        merchant.context.close()
+
+    agent = swedish_staff_page("/support/", "support@example.se")
+    try:
+        expect(agent.get_by_role("heading", level=1)).to_contain_text("Fastnade återbetalningar")
+        audit(agent, "support-queue")
+        stuck = agent.locator(".stuck-item").filter(has_text="Order 581-200-303")
+        stuck.get_by_role("link", name="Fråga betalleverantören igen").click()
+        expect(agent.get_by_role("heading", name="Återbetalningen")).to_be_visible()
+        audit(agent, "support-refund")
+        agent.goto("/support/")
+        stuck = agent.locator(".stuck-item").filter(has_text="Order 581-200-304")
+        stuck.get_by_role("link", name=re.compile(r"^Order ")).click()
+        expect(agent.get_by_role("heading", name="Håll fakturan pausad")).to_be_visible()
+        audit(agent, "support-order")
+        agent.goto("/support/dashboard")
+        expect(agent.get_by_role("heading", level=1)).to_have_text("Översikt")
+        audit(agent, "support-dashboard")
+    finally:
+        agent.context.close()
+    assert not problems, "\n".join(problems)

@@ -84,6 +84,7 @@ def staff_page(browser, portal):
 def deliver(app) -> dict:
     from returns_app import worker
 
+    # Only webhooks: the emails the same events queue share the outbox (and have no catcher here).
     return worker.deliver_outbox(app, "e2e-worker", kinds=("webhook",))
 
 
