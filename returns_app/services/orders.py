@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .. import clock
-from ..db import Database, write_transaction
+from ..db import Database, select, write_transaction
 from ..errors import Conflict, NotFound
 from ..money import Amounts, ItemValue, LineValue, compute_amounts
 from ..states import ENDED_WITHOUT_RETURN, OPEN_RETURN_STATUSES
@@ -173,13 +173,12 @@ def _customer_for(db, email: str, name: str, now) -> int:
 # --- reading ----------------------------------------------------------------------------------
 
 def get_order(db: Database, order_id: int) -> dict:
-    rows = list(db.query(
+    rows = select(db,
         "SELECT orders.*, merchant.name AS merchant_name, customer.email AS customer_email,"
         " customer.name AS customer_name, customer.language AS customer_language"
         " FROM orders JOIN merchant ON merchant.id = orders.merchant_id"
         " JOIN customer ON customer.id = orders.customer_id WHERE orders.id = ?",
-        [order_id],
-    ))
+        [order_id])
     if not rows:
         raise NotFound("No such order.")
     return rows[0]
@@ -197,7 +196,7 @@ def order_for_viewer(db: Database, viewer: Viewer, order_id: int) -> dict:
 
 
 def lines_with_returnable(db: Database, order_id: int) -> list[dict]:
-    lines = list(db.query(
+    lines = select(db,
         "SELECT order_line.*, coalesce((SELECT sum(return_item.quantity) FROM return_item"
         " JOIN returns ON returns.id = return_item.return_id"
         " WHERE return_item.order_line_id = order_line.id"
@@ -206,8 +205,7 @@ def lines_with_returnable(db: Database, order_id: int) -> list[dict]:
         " WHERE order_line_id = order_line.id"
         f" AND returns.status NOT IN ({_placeholders(ENDED_WITHOUT_RETURN)})) AS latest_return_id"
         " FROM order_line WHERE order_id = ? ORDER BY position",
-        [*sorted(ENDED_WITHOUT_RETURN), *sorted(ENDED_WITHOUT_RETURN), order_id],
-    ))
+        [*sorted(ENDED_WITHOUT_RETURN), *sorted(ENDED_WITHOUT_RETURN), order_id])
     for line in lines:
         left = line["quantity"] - line["in_returns"]
         line["returnable_quantity"] = left if line["returnable"] else 0
@@ -222,12 +220,12 @@ def _placeholders(values) -> str:
 def ledger_amounts(db: Database, order_id: int) -> Amounts:
     """The money rules over the ledger, where a refund counts from the moment it is created:
     what decides whether a new refund is owed, so the same money is never refunded twice."""
-    lines = [LineValue(r["quantity"], r["unit_price_minor"]) for r in db.query(
+    lines = [LineValue(r["quantity"], r["unit_price_minor"]) for r in select(db,
         "SELECT quantity, unit_price_minor FROM order_line WHERE order_id = ?", [order_id])]
     items = [
         ItemValue(r["quantity"], r["unit_price_minor"], r["accepted_quantity"],
                   r["rejected_quantity"], r["status"] in OPEN_RETURN_STATUSES)
-        for r in db.query(
+        for r in select(db,
             "SELECT return_item.quantity, accepted_quantity, rejected_quantity,"
             " unit_price_minor, returns.status FROM return_item"
             " JOIN returns ON returns.id = return_item.return_id"
@@ -255,29 +253,29 @@ def order_details(db: Database, order_id: int) -> dict:
     order = get_order(db, order_id)
     order["lines"] = lines_with_returnable(db, order_id)
     order["amounts"] = amounts(db, order_id)
-    order["returns"] = list(db.query(
+    order["returns"] = select(db,
         "SELECT id, status, reported_at, send_by, (SELECT group_concat(return_item.quantity"
         " || ' × ' || order_line.name, ', ') FROM return_item JOIN order_line"
         " ON order_line.id = order_line_id WHERE return_id = returns.id) AS summary"
-        " FROM returns WHERE order_id = ? ORDER BY reported_at DESC, id DESC", [order_id]))
+        " FROM returns WHERE order_id = ? ORDER BY reported_at DESC, id DESC", [order_id])
     return order
 
 
 def rejected_items(db: Database, order_id: int) -> list[dict]:
     """Items the merchant did not accept: the customer is told why, and what is due again."""
-    return list(db.query(
+    return select(db,
         "SELECT order_line.name, return_item.rejected_quantity, return_item.decision_reason,"
         " return_item.rejected_quantity * order_line.unit_price_minor AS value,"
         " return_item.return_id FROM return_item JOIN order_line ON order_line.id ="
         " return_item.order_line_id JOIN returns ON returns.id = return_item.return_id"
-        " WHERE returns.order_id = ? AND return_item.rejected_quantity > 0", [order_id]))
+        " WHERE returns.order_id = ? AND return_item.rejected_quantity > 0", [order_id])
 
 
 def orders_of_customer(db: Database, customer_id: int) -> list[dict]:
-    orders = list(db.query(
+    orders = select(db,
         "SELECT orders.id, order_number, purchased_at, currency, merchant.name AS merchant_name"
         " FROM orders JOIN merchant ON merchant.id = merchant_id WHERE customer_id = ?"
-        " ORDER BY purchased_at DESC", [customer_id]))
+        " ORDER BY purchased_at DESC", [customer_id])
     for order in orders:
         order["amounts"] = amounts(db, order["id"])
     return orders

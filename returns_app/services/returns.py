@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .. import clock, states
-from ..db import Database, write_transaction
+from ..db import Database, select, select_one, write_transaction
 from ..errors import Invalid, NotFound
 from ..validation import FieldErrors
 from . import audit, merchants
@@ -156,7 +156,7 @@ def _return_for_viewer(db, viewer: Viewer, return_id: int) -> dict:
         order_for_viewer(db, viewer, row[0])
     except NotFound:
         raise NotFound("We couldn't find that return.") from None
-    return dict(db["returns"].get(return_id))
+    return select_one(db, "SELECT * FROM returns WHERE id = ?", [return_id])
 
 
 def mark_sent(db: Database, viewer: Viewer, return_id: int,
@@ -211,9 +211,9 @@ def return_details(db: Database, viewer: Viewer, return_id: int) -> dict:
 
 
 def return_for_merchant(db: Database, merchant_id: int, return_id: int) -> dict:
-    rows = list(db.query(
+    rows = select(db,
         "SELECT returns.* FROM returns JOIN orders ON orders.id = returns.order_id"
-        " WHERE returns.id = ? AND orders.merchant_id = ?", [return_id, merchant_id]))
+        " WHERE returns.id = ? AND orders.merchant_id = ?", [return_id, merchant_id])
     if not rows:
         raise NotFound("No such return.")
     return _with_details(db, rows[0])
@@ -222,10 +222,10 @@ def return_for_merchant(db: Database, merchant_id: int, return_id: int) -> dict:
 def _with_details(db: Database, ret: dict) -> dict:
     order = get_order(db, ret["order_id"])
     ret["order"] = order
-    ret["items"] = list(db.query(
+    ret["items"] = select(db,
         "SELECT return_item.*, order_line.sku, order_line.name, order_line.unit_price_minor"
         " FROM return_item JOIN order_line ON order_line.id = order_line_id"
-        " WHERE return_id = ? ORDER BY order_line.position", [ret["id"]]))
+        " WHERE return_id = ? ORDER BY order_line.position", [ret["id"]])
     ret["value"] = sum(i["quantity"] * i["unit_price_minor"] for i in ret["items"])
     ret["instructions"] = merchants.instructions_by_id(db, ret["instructions_version_id"])
     ret["timeline"] = timeline(ret)
