@@ -13,7 +13,7 @@ from datetime import time as day_time
 from .. import clock, outbox
 from ..db import Database, select, write_transaction
 from ..errors import Conflict, Invalid, NotFound
-from ..money import format_minor
+from ..money import Amounts, format_minor
 from ..validation import FieldErrors
 from . import audit, idempotency, refunds
 from .orders import Viewer, amounts, order_for_viewer
@@ -31,12 +31,13 @@ class ReturnUrls:
     cancelled: str
 
 
-def allowed_now(db: Database, order_id: int) -> int:
-    """What may still be paid now: the kept items' amount less payments already under way."""
+def allowed_now(db: Database, order_id: int, known: Amounts | None = None) -> int:
+    """What may still be paid now: the kept items' amount less payments already under way.
+    `known` is the order's amounts when the caller has just computed them."""
     under_way = db.execute(
         "SELECT coalesce(sum(amount_minor), 0) FROM payment WHERE order_id = ? AND status IN"
         " ('pending', 'scheduled')", [order_id]).fetchone()[0]
-    return max(0, amounts(db, order_id).payable_now - under_way)
+    return max(0, (known or amounts(db, order_id)).payable_now - under_way)
 
 
 def has_linked_bank_account(db: Database, customer_id: int) -> bool:
