@@ -72,6 +72,7 @@ def test_pages_are_slices_of_the_whole_queue(generated):
              for offset in range(0, len(expected), 7)]
     assert [_key(i) for page in pages for i in page.items] == expected
     assert stuck.stuck_queue(generated, moment, limit=7, offset=len(expected)).items == []
+    assert stuck.stuck_queue(generated, moment, limit=7, offset=2**70).items == []
 
 
 def test_a_search_keeps_only_the_items_it_names(generated):

@@ -304,6 +304,10 @@ def search(db: Database, text: str) -> Search:
 
 # --- one page of it -----------------------------------------------------------------------------
 
+# SQLite's integers are 64-bit: an offset past every item asks for nothing, however large.
+_SQL_MAX = 2**63 - 1
+
+
 def stuck_queue(db: Database, now: datetime, query: Search | None = None,
                 limit: int = 50, offset: int = 0) -> StuckPage:
     counts = dict.fromkeys(REASONS, 0)
@@ -315,7 +319,7 @@ def stuck_queue(db: Database, now: datetime, query: Search | None = None,
                 db, "SELECT kind, coalesce(refund_id, return_id) FROM ranked{where}"
                 " ORDER BY priority, coalesce(deadline, ''), since, kind,"
                 " coalesce(refund_id, return_id) LIMIT :limit OFFSET :offset",
-                now, query, limit=limit, offset=max(0, offset)):
+                now, query, limit=min(limit, _SQL_MAX), offset=min(max(0, offset), _SQL_MAX)):
             shown.append(_item(db, kind, item_id, now))
     for item in shown:
         item.details = _details(db, item)
