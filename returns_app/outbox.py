@@ -10,7 +10,7 @@ import random
 from datetime import timedelta
 
 from . import clock
-from .db import Database, write_transaction
+from .db import Database, select, write_transaction
 
 # How long a claimed row stays with its worker. Longer than any delivery (the provider client's
 # timeouts and retries); the crash tests shorten it through the environment.
@@ -36,10 +36,10 @@ def claim(db: Database, owner: str, kinds: tuple[str, ...] | None = None) -> dic
     now = clock.now_iso()
     kind_filter = f" AND kind IN ({', '.join('?' for _ in kinds)})" if kinds else ""
     with write_transaction(db):
-        rows = list(db.query(
+        rows = select(db,
             "SELECT * FROM outbox WHERE status = 'pending' AND available_at <= ?"
             " AND (lease_expires_at IS NULL OR lease_expires_at < ?)" + kind_filter +
-            " ORDER BY available_at, id LIMIT 1", [now, now, *(kinds or ())]))
+            " ORDER BY available_at, id LIMIT 1", [now, now, *(kinds or ())])
         if not rows:
             return None
         row = rows[0]

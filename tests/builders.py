@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from pathlib import Path
 
@@ -40,10 +41,14 @@ def make_merchant(db, name: str = "Test Shop", instructions: str | None = INSTRU
     return merchant, key
 
 
+# Unique even with the clock frozen: id() of a dict is reused once the dict is freed.
+_REFERENCES = itertools.count(1)
+
+
 def checkout_payload(**overrides) -> dict:
     now = clock.now()
     payload = {
-        "merchant_reference": f"REF-{now.timestamp()}-{id(overrides)}",
+        "merchant_reference": f"REF-{now.timestamp()}-{next(_REFERENCES)}",
         "customer": {"email": "kund@example.se", "name": "Kim Kund"},
         "currency": "SEK",
         "payment_method": "invoice",

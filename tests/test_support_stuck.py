@@ -3,6 +3,7 @@ with time frozen where the data is made and the queue asked at exact moments."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -210,20 +211,22 @@ def test_search_by_order_number_email_and_refund_id(db, merchant):
     assert found("nobody@example.se") == []
 
 
-@pytest.mark.parametrize("finder", [stuck._refund_candidates, stuck._return_candidates])
+@pytest.mark.parametrize("finder", [
+    stuck._refund_candidates, stuck._return_candidates,
+    lambda db, now: stuck.stuck_queue(db, now, stuck.search(db, "kund@example.se"))])
 def test_every_rule_is_an_indexed_query(db, finder):
     """No full scan of refunds or returns: each rule searches an index (the queue is
     benchmarked at a million orders)."""
-    plans = []
-    original = db.query
-
-    def explain(sql, params):
-        plans.extend(row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql, params))
-        return original(sql, params)
-
-    db.query = explain
-    finder(db, T0)
+    statements = []
+    db.conn.set_trace_callback(statements.append)
+    try:
+        finder(db, T0)
+    finally:
+        db.conn.set_trace_callback(None)
+    plans = [row[3] for sql in statements if sql.lstrip().upper().startswith(("SELECT", "WITH"))
+             for row in db.execute("EXPLAIN QUERY PLAN " + sql)]
     assert plans
     # A partial index holds only the unfinished refunds: reading all of it is the point.
-    assert not [p for p in plans if p.startswith("SCAN")
+    # Scanning a subquery's or a CTE's own rows is fine: they are the few candidates.
+    assert not [p for p in plans if re.match(r"SCAN (refund|returns|orders|ledger_entry)\b", p)
                 and not p.endswith("INDEX refund_unfinished_return")], plans

@@ -54,8 +54,8 @@ def create_session():
 def get_order(order_id: int):
     viewer = auth.customer()
     db = get_db()
-    orders.order_for_viewer(db, viewer, order_id)
-    return jsonify(orders.as_api(orders.order_details(db, order_id)))
+    order = orders.order_for_viewer(db, viewer, order_id)
+    return jsonify(orders.as_api(orders.order_details(db, order_id, order)))
 
 
 @bp.post("/orders/<id:order_id>/returns")

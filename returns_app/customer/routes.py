@@ -103,9 +103,9 @@ def order(order_id: int):
 def render_order(order_id: int, pay_form: PaymentForm | None = None, status: int = 200):
     db = get_db()
     found = orders.order_for_viewer(db, auth.customer_viewer(), order_id)
-    details = orders.order_details(db, found["id"])
+    details = orders.order_details(db, found["id"], found)
     instructions = returns.instructions_for_order(db, details)
-    allowed = payments.allowed_now(db, order_id)
+    allowed = payments.allowed_now(db, order_id, details["amounts"])
     if pay_form is None:
         pay_form = PaymentForm(formdata=None, amount=format_decimal(allowed),
                                idempotency_key=uuid.uuid4().hex)
@@ -126,8 +126,7 @@ def render_order(order_id: int, pay_form: PaymentForm | None = None, status: int
 def report_return(order_id: int):
     db = get_db()
     viewer = auth.customer_viewer()
-    orders.order_for_viewer(db, viewer, order_id)
-    details = orders.order_details(db, order_id)
+    details = orders.order_details(db, order_id, orders.order_for_viewer(db, viewer, order_id))
     form = report_return_form(details["lines"])
     existing_return_id = None
     if form.validate_on_submit():

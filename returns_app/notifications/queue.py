@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from .. import clock, outbox
-from ..db import Database
+from ..db import Database, select
 from ..errors import NotFound
 
 OUTBOX_KIND = "email"
@@ -40,7 +40,7 @@ def queue_customer_email(db: Database, kind: str, key: str, order: dict, **refs)
 
 
 def get_notification(db: Database, notification_id: int) -> dict:
-    rows = list(db.query("SELECT * FROM notification WHERE id = ?", [notification_id]))
+    rows = select(db, "SELECT * FROM notification WHERE id = ?", [notification_id])
     if not rows:
         raise NotFound("No such email.")
     row = rows[0]
@@ -50,11 +50,11 @@ def get_notification(db: Database, notification_id: int) -> dict:
 
 def recent(db: Database, before_id: int | None = None, limit: int = PAGE_SIZE) -> list[dict]:
     """Newest first, a page at a time (keyset on the primary key: no OFFSET to walk)."""
-    return list(db.query(
+    return select(db,
         "SELECT id, kind, recipient, subject, status, created_at, sent_at FROM notification"
-        " WHERE id < ? ORDER BY id DESC LIMIT ?", [before_id or 2**62, limit]))
+        " WHERE id < ? ORDER BY id DESC LIMIT ?", [before_id or 2**62, limit])
 
 
 def of_order(db: Database, order_id: int) -> list[dict]:
-    return list(db.query("SELECT * FROM notification WHERE order_id = ? ORDER BY id",
-                         [order_id]))
+    return select(db, "SELECT * FROM notification WHERE order_id = ? ORDER BY id",
+                         [order_id])

@@ -4,7 +4,7 @@ listed, revoked. Checking a key on a request is merchants.merchant_for_api_key."
 from __future__ import annotations
 
 from .. import clock
-from ..db import Database, write_transaction
+from ..db import Database, select, write_transaction
 from ..errors import Conflict, Invalid, NotFound
 from . import audit
 from .merchants import NewApiKey, _insert_api_key
@@ -27,15 +27,15 @@ def create_api_key(db: Database, merchant_id: int, label: str, actor: str) -> Ne
 
 def api_keys(db: Database, merchant_id: int) -> list[dict]:
     """Active keys first, newest first; the hash never leaves this module."""
-    return list(db.query(
+    return select(db,
         "SELECT id, label, prefix, created_at, last_used_at, revoked_at FROM merchant_api_key"
-        " WHERE merchant_id = ? ORDER BY revoked_at IS NOT NULL, id DESC", [merchant_id]))
+        " WHERE merchant_id = ? ORDER BY revoked_at IS NOT NULL, id DESC", [merchant_id])
 
 
 def api_key(db: Database, merchant_id: int, key_id: int) -> dict:
-    rows = list(db.query(
+    rows = select(db,
         "SELECT id, label, prefix, created_at, last_used_at, revoked_at FROM merchant_api_key"
-        " WHERE id = ? AND merchant_id = ?", [key_id, merchant_id]))
+        " WHERE id = ? AND merchant_id = ?", [key_id, merchant_id])
     if not rows:
         raise NotFound("No such API key.")
     return rows[0]

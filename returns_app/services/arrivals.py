@@ -7,7 +7,7 @@ of the return is in, and the return moves to `received`.
 from __future__ import annotations
 
 from .. import clock, states
-from ..db import Database, write_transaction
+from ..db import Database, select, write_transaction
 from ..errors import Conflict, Invalid, NotFound
 from . import audit
 from .decisions import _check_not_reported_again
@@ -26,7 +26,7 @@ def mark_received(db: Database, merchant_id: int, return_ids: list[int], actor: 
         raise Invalid(fields={"return_ids": f"Choose at most {MAX_AT_ONCE} returns at once."})
     received, skipped = [], []
     with write_transaction(db):
-        rows = {row["id"]: row for row in db.query(
+        rows = {row["id"]: row for row in select(db,
             f"SELECT id, status, order_id FROM returns WHERE merchant_id = ?"
             f" AND id IN ({', '.join('?' for _ in ids)})", [merchant_id, *ids])}
         if len(rows) != len(ids):

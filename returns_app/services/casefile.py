@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from ..db import Database
+from ..db import Database, select
 from ..errors import NotFound
 from ..masking import mask
 from ..money import format_decimal
@@ -22,9 +22,9 @@ def history(db: Database, subjects: list[tuple[str, int]]) -> list[dict]:
     if not subjects:
         return []
     where = " OR ".join("(subject_kind = ? AND subject_id = ?)" for _ in subjects)
-    rows = list(db.query(
+    rows = select(db,
         f"SELECT * FROM audit_event WHERE {where} ORDER BY id LIMIT {HISTORY_LIMIT}",
-        [value for subject in subjects for value in subject]))
+        [value for subject in subjects for value in subject])
     support_ids = {int(r["actor"].split(":")[1]) for r in rows
                    if r["actor"].startswith("support_user:") and r["actor"][13:].isdigit()}
     emails = dict(db.execute(
@@ -72,9 +72,9 @@ def refund_case(db: Database, refund_id: int, now: datetime) -> dict:
         "ret": _return_row(db, refund["return_id"]) if refund["return_id"] else None,
         "reasons": stuck.reasons_for_refund(db, refund_id, now),
         "approvals": support_actions.pending_approvals(db, refund_id),
-        "deliveries": list(db.query(
+        "deliveries": select(db,
             "SELECT id, status, attempts, available_at, last_error, created_at, done_at"
-            " FROM outbox WHERE kind = 'payout' AND subject_id = ? ORDER BY id", [refund_id])),
+            " FROM outbox WHERE kind = 'payout' AND subject_id = ? ORDER BY id", [refund_id]),
         "history": history(db, [("refund", refund_id)]),
     }
 
@@ -84,14 +84,14 @@ def order_case(db: Database, order_id: int, now: datetime) -> dict:
     return {
         "order": details,
         "refunds": refunds.refunds_of_order(db, order_id),
-        "payments": list(db.query("SELECT * FROM payment WHERE order_id = ? ORDER BY id",
-                                  [order_id])),
+        "payments": select(db, "SELECT * FROM payment WHERE order_id = ? ORDER BY id",
+                                  [order_id]),
         "history": history(db, _subjects_of_order(db, order_id)),
     }
 
 
 def _return_row(db: Database, return_id: int) -> dict:
-    rows = list(db.query("SELECT * FROM returns WHERE id = ?", [return_id]))
+    rows = select(db, "SELECT * FROM returns WHERE id = ?", [return_id])
     if not rows:
         raise NotFound("No such return.")
     return rows[0]
@@ -99,15 +99,15 @@ def _return_row(db: Database, return_id: int) -> dict:
 
 def return_case(db: Database, return_id: int, now: datetime) -> dict:
     ret = _return_row(db, return_id)
-    ret["return_items"] = list(db.query(
+    ret["return_items"] = select(db,
         "SELECT return_item.*, order_line.name, order_line.unit_price_minor FROM return_item"
         " JOIN order_line ON order_line.id = order_line_id WHERE return_id = ? ORDER BY"
-        " return_item.id", [return_id]))
+        " return_item.id", [return_id])
     return {
         "ret": ret,
         "order": orders.get_order(db, ret["order_id"]),
-        "refunds": list(db.query("SELECT * FROM refund WHERE return_id = ? ORDER BY id",
-                                 [return_id])),
+        "refunds": select(db, "SELECT * FROM refund WHERE return_id = ? ORDER BY id",
+                                 [return_id]),
         "reasons": stuck.reasons_for_return(db, return_id, now),
         "history": history(db, [("return", return_id)]),
     }
@@ -131,14 +131,14 @@ def orders_found(db: Database, found: stuck.Search, limit: int = 50) -> list[dic
             list(found.refund_ids)))
     if not order_ids:
         return []
-    rows = list(db.query(
+    rows = select(db,
         "SELECT orders.id, order_number, purchased_at, currency, payment_method,"
         " merchant.name AS merchant_name, customer.email AS customer_email,"
         " customer.name AS customer_name FROM orders"
         " JOIN merchant ON merchant.id = orders.merchant_id"
         " JOIN customer ON customer.id = orders.customer_id"
         f" WHERE orders.id IN ({', '.join('?' * len(order_ids))})"
-        f" ORDER BY purchased_at DESC LIMIT {int(limit)}", sorted(order_ids)))
+        f" ORDER BY purchased_at DESC LIMIT {int(limit)}", sorted(order_ids))
     for row in rows:
         row["refunds"] = refunds.refunds_of_order(db, row["id"])
     return rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from .. import clock
-from ..db import Database, write_transaction
+from ..db import Database, select, write_transaction
 from ..errors import Invalid, NotFound, RateLimited, Unauthorized
 from ..passwords import hash_secret, new_secret, verify_password
 from ..validation import normalize_email
@@ -45,10 +45,10 @@ def find_order(db: Database, order_number: str, email: str, client: str) -> dict
                 or _failures(db, buckets[1], since) >= LOOKUP_LIMIT_PER_CLIENT):
             raise RateLimited("Too many attempts. Wait 15 minutes and try again.",
                               retry_after=int(LOOKUP_WINDOW.total_seconds()))
-        rows = list(db.query(
+        rows = select(db,
             "SELECT orders.id, orders.customer_id FROM orders"
             " JOIN customer ON customer.id = orders.customer_id"
-            " WHERE order_number = ? AND customer.email = ?", [number, email]))
+            " WHERE order_number = ? AND customer.email = ?", [number, email])
         if not rows:
             for bucket in buckets:
                 db["lookup_attempt"].insert({"bucket": bucket, "at": clock.iso(now)})
@@ -100,8 +100,8 @@ def sign_in(db: Database, email: str, password: str) -> int:
 
 
 def get_customer(db: Database, customer_id: int) -> dict | None:
-    rows = list(db.query("SELECT id, email, name, language FROM customer WHERE id = ?",
-                         [customer_id]))
+    rows = select(db, "SELECT id, email, name, language FROM customer WHERE id = ?",
+                         [customer_id])
     return rows[0] if rows else None
 
 

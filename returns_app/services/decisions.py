@@ -4,7 +4,7 @@ refund starts if the customer paid more than they now owe), rejected items are p
 from __future__ import annotations
 
 from .. import clock, states
-from ..db import Database, write_transaction
+from ..db import Database, select, write_transaction
 from ..errors import Conflict, NotFound
 from ..validation import FieldErrors
 from . import audit, idempotency, refunds, returns
@@ -79,7 +79,7 @@ def _register(db: Database, merchant_id: int, return_id: int, items: list[dict],
         raise Conflict(f"This return is {ret['status']}; nothing more can be registered.")
     if ret["status"] == "expired":
         _check_not_reported_again(db, ret)
-    current = {row["id"]: row for row in db.query(
+    current = {row["id"]: row for row in select(db,
         "SELECT return_item.*, order_line.unit_price_minor, order_line.name"
         " FROM return_item JOIN order_line ON order_line.id = order_line_id"
         " WHERE return_id = ?", [return_id])}
@@ -121,9 +121,9 @@ def _register(db: Database, merchant_id: int, return_id: int, items: list[dict],
 
 
 def _return_of_merchant(db: Database, merchant_id: int, return_id: int) -> dict:
-    rows = list(db.query(
+    rows = select(db,
         "SELECT returns.* FROM returns JOIN orders ON orders.id = returns.order_id"
-        " WHERE returns.id = ? AND orders.merchant_id = ?", [return_id, merchant_id]))
+        " WHERE returns.id = ? AND orders.merchant_id = ?", [return_id, merchant_id])
     if not rows:
         raise NotFound("No such return.")
     return rows[0]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from .. import clock
-from ..db import Database
+from ..db import Database, select
 from ..errors import Conflict, Invalid, Malformed
 
 MAX_KEY_LENGTH = 255
@@ -42,8 +42,8 @@ def claim(db: Database, scope: str, key: str, body) -> Response | None:
     """Inside the caller's write transaction: the stored response if this key already finished,
     else mark it in flight (None). Refuses a key reused with another body, or one in flight."""
     digest = fingerprint(body)
-    rows = list(db.query("SELECT * FROM idempotency_record WHERE scope = ? AND key = ?",
-                         [scope, key]))
+    rows = select(db, "SELECT * FROM idempotency_record WHERE scope = ? AND key = ?",
+                         [scope, key])
     now = clock.now()
     if rows:
         row = rows[0]

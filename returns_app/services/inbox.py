@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from .. import clock
-from ..db import Database
+from ..db import Database, select
 from ..errors import Invalid, NotFound
 from . import returns
 from .orders import normalize_order_number
@@ -88,7 +88,7 @@ def list_returns(db: Database, merchant_id: int, status: str | None = "all",
     if cursor:
         where += " AND (returns.reported_at, returns.id) < (?, ?)"
         params += list(decode_cursor(cursor))
-    rows = list(db.query(
+    rows = select(db,
         "SELECT returns.id, returns.status, returns.order_id, returns.reported_at,"
         " returns.sent_at, returns.received_at, returns.resolved_at, returns.send_by,"
         " returns.refund_due_by, returns.tracking_number, orders.order_number,"
@@ -102,7 +102,7 @@ def list_returns(db: Database, merchant_id: int, status: str | None = "all",
         " FROM returns JOIN orders ON orders.id = returns.order_id"
         " JOIN customer ON customer.id = orders.customer_id"
         f" WHERE {where} ORDER BY returns.reported_at DESC, returns.id DESC LIMIT ?",
-        [*params, limit + 1]))
+        [*params, limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     today = clock.today().isoformat()
@@ -159,12 +159,12 @@ def history(db: Database, merchant_id: int, return_id: int) -> list[dict]:
     if not db.execute("SELECT 1 FROM returns WHERE id = ? AND merchant_id = ?",
                       [return_id, merchant_id]).fetchone():
         raise NotFound("No such return.")
-    rows = list(db.query(
+    rows = select(db,
         "SELECT at, actor, action, before_json, after_json, why,"
         " merchant_user.email AS actor_email FROM audit_event"
         " LEFT JOIN merchant_user ON audit_event.actor = 'merchant_user:' || merchant_user.id"
         " WHERE subject_kind = 'return' AND subject_id = ? ORDER BY audit_event.id",
-        [return_id]))
+        [return_id])
     for row in rows:
         row["before"] = json.loads(row.pop("before_json") or "null")
         row["after"] = json.loads(row.pop("after_json") or "null")

@@ -11,7 +11,7 @@ from fnmatch import fnmatchcase
 import merchant_instructions
 
 from .. import clock
-from ..db import Database, write_transaction
+from ..db import Database, select, select_one, write_transaction
 from ..errors import Conflict, Invalid, TooLarge, Unauthorized
 from ..passwords import hash_secret, new_secret
 from . import audit
@@ -65,12 +65,11 @@ def get_merchant(db: Database, merchant_id: int) -> dict:
 def merchant_for_api_key(db: Database, key: str | None) -> dict:
     if not key:
         raise Unauthorized("Send the merchant API key as 'Authorization: Bearer <key>'.")
-    rows = list(db.query(
+    rows = select(db,
         "SELECT merchant.*, merchant_api_key.id AS api_key_id, last_used_at"
         " FROM merchant_api_key JOIN merchant ON merchant.id = merchant_id"
         " WHERE key_hash = ? AND revoked_at IS NULL",
-        [hash_secret(key)],
-    ))
+        [hash_secret(key)])
     if not rows:
         raise Unauthorized("That API key is not valid or has been revoked.")
     merchant = rows[0]
@@ -186,12 +185,12 @@ def preview_instructions(db: Database, merchant_id: int, text: str | bytes,
 
 def instructions_versions(db: Database, merchant_id: int) -> list[dict]:
     """Every published version, newest first, marking the one customers see per language."""
-    rows = list(db.query(
+    rows = select(db,
         "SELECT instructions_version.id, version, language, published_by, published_at,"
         " merchant_user.email AS publisher_email FROM instructions_version"
         " LEFT JOIN merchant_user ON instructions_version.published_by ="
         " 'merchant_user:' || merchant_user.id"
-        " WHERE instructions_version.merchant_id = ? ORDER BY version DESC", [merchant_id]))
+        " WHERE instructions_version.merchant_id = ? ORDER BY version DESC", [merchant_id])
     current = {}
     for row in rows:
         current.setdefault(row["language"], row["id"])
@@ -211,17 +210,16 @@ def current_source(db: Database, merchant_id: int, language: str) -> str | None:
 def instructions_by_id(db: Database, version_id: int | None) -> dict | None:
     if version_id is None:
         return None
-    row = db["instructions_version"].get(version_id)
-    return _decode(dict(row))
+    return _decode(select_one(db, "SELECT * FROM instructions_version WHERE id = ?",
+                              [version_id]))
 
 
 def current_instructions(db: Database, merchant_id: int,
                          language: str | None) -> dict | None:
     """The newest version in the customer's language, else the newest in the other one."""
-    versions = list(db.query(
+    versions = select(db,
         "SELECT id, language, version FROM instructions_version WHERE merchant_id = ?",
-        [merchant_id],
-    ))
+        [merchant_id])
     chosen = merchant_instructions.select(versions, language)
     return instructions_by_id(db, chosen["id"]) if chosen else None
 

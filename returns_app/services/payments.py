@@ -11,9 +11,9 @@ from datetime import datetime
 from datetime import time as day_time
 
 from .. import clock, outbox
-from ..db import Database, write_transaction
+from ..db import Database, select, write_transaction
 from ..errors import Conflict, Invalid, NotFound
-from ..money import format_minor
+from ..money import Amounts, format_minor
 from ..validation import FieldErrors
 from . import audit, idempotency, refunds
 from .orders import Viewer, amounts, order_for_viewer
@@ -31,12 +31,13 @@ class ReturnUrls:
     cancelled: str
 
 
-def allowed_now(db: Database, order_id: int) -> int:
-    """What may still be paid now: the kept items' amount less payments already under way."""
+def allowed_now(db: Database, order_id: int, known: Amounts | None = None) -> int:
+    """What may still be paid now: the kept items' amount less payments already under way.
+    `known` is the order's amounts when the caller has just computed them."""
     under_way = db.execute(
         "SELECT coalesce(sum(amount_minor), 0) FROM payment WHERE order_id = ? AND status IN"
         " ('pending', 'scheduled')", [order_id]).fetchone()[0]
-    return max(0, amounts(db, order_id).payable_now - under_way)
+    return max(0, (known or amounts(db, order_id)).payable_now - under_way)
 
 
 def has_linked_bank_account(db: Database, customer_id: int) -> bool:
@@ -164,8 +165,8 @@ def record_transfer(db: Database, order_id: int, amount: int, reference: str,
     """An invoice paid by hand (bank giro with the OCR reference): the money is already here.
     The reference is the idempotency key, so a statement read twice books it once."""
     with write_transaction(db):
-        existing = list(db.query("SELECT * FROM payment WHERE order_id = ? AND"
-                                 " idempotency_key = ?", [order_id, f"transfer:{reference}"]))
+        existing = select(db, "SELECT * FROM payment WHERE order_id = ? AND"
+                                 " idempotency_key = ?", [order_id, f"transfer:{reference}"])
         if existing:
             return existing[0]
         payment_id = db["payment"].insert({
@@ -178,15 +179,15 @@ def record_transfer(db: Database, order_id: int, amount: int, reference: str,
 
 
 def get_payment(db: Database, payment_id: int) -> dict:
-    rows = list(db.query("SELECT * FROM payment WHERE id = ?", [payment_id]))
+    rows = select(db, "SELECT * FROM payment WHERE id = ?", [payment_id])
     if not rows:
         raise NotFound("No such payment.")
     return rows[0]
 
 
 def payment_by_checkout(db: Database, session_id: str) -> dict:
-    rows = list(db.query("SELECT * FROM payment WHERE provider_ref = ? AND method = 'card'",
-                         [session_id]))
+    rows = select(db, "SELECT * FROM payment WHERE provider_ref = ? AND method = 'card'",
+                         [session_id])
     if not rows:
         raise NotFound("We couldn't find that payment.")
     return rows[0]
@@ -270,7 +271,7 @@ def record_debit(db: Database, payment_id: int, amount: int, outcome: str, debit
 
 
 def payments_of_order(db: Database, order_id: int) -> list[dict]:
-    return list(db.query("SELECT * FROM payment WHERE order_id = ? ORDER BY id", [order_id]))
+    return select(db, "SELECT * FROM payment WHERE order_id = ? ORDER BY id", [order_id])
 
 
 def as_api(payment: dict) -> dict:

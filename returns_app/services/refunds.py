@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from .. import clock, outbox
-from ..db import Database, write_transaction
+from ..db import Database, select, write_transaction
 from ..errors import Conflict, NotFound
 from ..payout_details import Destination
 from . import audit
@@ -41,10 +41,10 @@ def move(db: Database, refund_id: int, current: str, target: str, **columns) -> 
 
 
 def _card_that_paid(db: Database, order: dict) -> dict | None:
-    rows = list(db.query(
+    rows = select(db,
         "SELECT provider_payment_id, card_last4 FROM payment WHERE order_id = ? AND method ="
         " 'card' AND status = 'succeeded' AND provider_payment_id IS NOT NULL"
-        " ORDER BY id DESC LIMIT 1", [order["id"]]))
+        " ORDER BY id DESC LIMIT 1", [order["id"]])
     if rows:
         return {"kind": "card", "provider": {"type": "card", "payment_id":
                                              rows[0]["provider_payment_id"]},
@@ -121,7 +121,7 @@ def refund_for_viewer(db: Database, viewer: Viewer, refund_id: int) -> dict:
 
 
 def refunds_of_order(db: Database, order_id: int) -> list[dict]:
-    return list(db.query("SELECT * FROM refund WHERE order_id = ? ORDER BY id", [order_id]))
+    return select(db, "SELECT * FROM refund WHERE order_id = ? ORDER BY id", [order_id])
 
 
 def set_destination(db: Database, refund_id: int, destination: Destination,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .. import clock, states
-from ..db import Database, write_transaction
+from ..db import Database, select, select_one, write_transaction
 from ..errors import Invalid, NotFound
 from ..validation import FieldErrors
 from . import audit, merchants
@@ -145,18 +145,21 @@ def report_return(db: Database, viewer: Viewer, order_id: int, payload) -> dict:
             })
         audit.record(db, viewer.actor, "return.reported", "return", return_id,
                      after={"order_id": order_id, "items": items})
-    return return_details(db, viewer, return_id)
+    # The viewer may see the order (checked above), so the new return is theirs too.
+    return _with_details(db, select_one(db, "SELECT * FROM returns WHERE id = ?", [return_id]),
+                         order)
 
 
-def _return_for_viewer(db, viewer: Viewer, return_id: int) -> dict:
-    row = db.execute("SELECT order_id FROM returns WHERE id = ?", [return_id]).fetchone()
-    if row is None:
+def _return_for_viewer(db, viewer: Viewer, return_id: int) -> tuple[dict, dict]:
+    """The return and its order (read once), if the viewer may see the order."""
+    ret = select_one(db, "SELECT * FROM returns WHERE id = ?", [return_id])
+    if ret is None:
         raise NotFound("We couldn't find that return.")
     try:
-        order_for_viewer(db, viewer, row[0])
+        order = order_for_viewer(db, viewer, ret["order_id"])
     except NotFound:
         raise NotFound("We couldn't find that return.") from None
-    return dict(db["returns"].get(return_id))
+    return ret, order
 
 
 def mark_sent(db: Database, viewer: Viewer, return_id: int,
@@ -207,25 +210,24 @@ def expire_overdue(db: Database) -> list[int]:
 
 
 def return_details(db: Database, viewer: Viewer, return_id: int) -> dict:
-    return _with_details(db, _return_for_viewer(db, viewer, return_id))
+    return _with_details(db, *_return_for_viewer(db, viewer, return_id))
 
 
 def return_for_merchant(db: Database, merchant_id: int, return_id: int) -> dict:
-    rows = list(db.query(
+    rows = select(db,
         "SELECT returns.* FROM returns JOIN orders ON orders.id = returns.order_id"
-        " WHERE returns.id = ? AND orders.merchant_id = ?", [return_id, merchant_id]))
+        " WHERE returns.id = ? AND orders.merchant_id = ?", [return_id, merchant_id])
     if not rows:
         raise NotFound("No such return.")
     return _with_details(db, rows[0])
 
 
-def _with_details(db: Database, ret: dict) -> dict:
-    order = get_order(db, ret["order_id"])
-    ret["order"] = order
-    ret["items"] = list(db.query(
+def _with_details(db: Database, ret: dict, order: dict | None = None) -> dict:
+    ret["order"] = order if order is not None else get_order(db, ret["order_id"])
+    ret["items"] = select(db,
         "SELECT return_item.*, order_line.sku, order_line.name, order_line.unit_price_minor"
         " FROM return_item JOIN order_line ON order_line.id = order_line_id"
-        " WHERE return_id = ? ORDER BY order_line.position", [ret["id"]]))
+        " WHERE return_id = ? ORDER BY order_line.position", [ret["id"]])
     ret["value"] = sum(i["quantity"] * i["unit_price_minor"] for i in ret["items"])
     ret["instructions"] = merchants.instructions_by_id(db, ret["instructions_version_id"])
     ret["timeline"] = timeline(ret)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from .. import clock, outbox
-from ..db import Database, write_transaction
+from ..db import Database, select, write_transaction
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..payout_details import Destination
 from . import audit, refunds
@@ -79,9 +79,9 @@ def _not_retryable(status: str) -> str:
 def _ask_again(db: Database, refund_id: int, now: str) -> None:
     """An unknown payout: bring a waiting delivery forward, or queue a new one if none waits.
     A delivery in progress right now is left to finish."""
-    rows = list(db.query(
+    rows = select(db,
         "SELECT id, lease_expires_at FROM outbox WHERE kind = 'payout' AND subject_id = ?"
-        " AND status = 'pending'", [refund_id]))
+        " AND status = 'pending'", [refund_id])
     if any(r["lease_expires_at"] and r["lease_expires_at"] >= now for r in rows):
         raise Conflict("The worker is asking the provider about this payout right now. "
                        "Reload in a minute.")
@@ -199,7 +199,7 @@ def decline_manual_payment(db: Database, approval_id: int, user_id: int, why: st
 
 
 def _pending_approval(db: Database, approval_id: int, user_id: int) -> dict:
-    rows = list(db.query("SELECT * FROM support_approval WHERE id = ?", [approval_id]))
+    rows = select(db, "SELECT * FROM support_approval WHERE id = ?", [approval_id])
     if not rows:
         raise NotFound("No such approval request.")
     approval = rows[0]
@@ -221,14 +221,14 @@ def _decide(db: Database, approval: dict, status: str, user_id: int, why: str) -
 
 def pending_approvals(db: Database, refund_id: int | None = None) -> list[dict]:
     where = " AND support_approval.refund_id = ?" if refund_id is not None else ""
-    return list(db.query(
+    return select(db,
         "SELECT support_approval.*, support_user.email AS requested_by_email,"
         " orders.order_number, orders.currency FROM support_approval"
         " JOIN support_user ON support_user.id = requested_by"
         " JOIN refund ON refund.id = support_approval.refund_id"
         " JOIN orders ON orders.id = refund.order_id"
         " WHERE support_approval.status = 'pending'" + where +
-        " ORDER BY requested_at LIMIT 100", [refund_id] if refund_id is not None else []))
+        " ORDER BY requested_at LIMIT 100", [refund_id] if refund_id is not None else [])
 
 
 # --- returns and invoices -------------------------------------------------------------------------
@@ -237,9 +237,9 @@ def remind_merchant(db: Database, return_id: int, user_id: int, why: str) -> dic
     """Record the reminder; the merchant's users are emailed on `return.merchant_reminded`."""
     why = _note(why)
     with write_transaction(db):
-        rows = list(db.query("SELECT returns.*, orders.merchant_id FROM returns JOIN orders"
+        rows = select(db, "SELECT returns.*, orders.merchant_id FROM returns JOIN orders"
                              " ON orders.id = returns.order_id WHERE returns.id = ?",
-                             [return_id]))
+                             [return_id])
         if not rows:
             raise NotFound("No such return.")
         ret = rows[0]

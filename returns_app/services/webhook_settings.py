@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import clock, outbox
-from ..db import Database, write_transaction
+from ..db import Database, select, write_transaction
 from ..errors import Conflict, NotFound
 from ..webhooks import signing, urls
 from ..webhooks.subscriber import TEST_ACTION
@@ -94,19 +94,19 @@ class DeliveryPage:
 def deliveries(db: Database, merchant_id: int, before: int | None = None,
                limit: int = PAGE_SIZE) -> DeliveryPage:
     """Newest first, a page at a time, keyset-paginated on (merchant_id, id)."""
-    rows = list(db.query(
+    rows = select(db,
         "SELECT webhook_message.id, event_id, event_type, subject_kind,"
         " webhook_message.subject_id, webhook_message.created_at, outbox_id,"
         " outbox.status AS outbox_status, outbox.available_at, outbox.last_error"
         " FROM webhook_message JOIN outbox ON outbox.id = outbox_id"
         " WHERE merchant_id = ? AND webhook_message.id < ?"
         " ORDER BY webhook_message.id DESC LIMIT ?",
-        [merchant_id, before or 2**62, limit + 1]))
+        [merchant_id, before or 2**62, limit + 1])
     page, more = rows[:limit], len(rows) > limit
     attempts: dict[int, list[dict]] = {row["outbox_id"]: [] for row in page}
     if page:
         marks = ", ".join("?" for _ in page)
-        for attempt in db.query(
+        for attempt in select(db,
                 f"SELECT * FROM webhook_delivery WHERE outbox_id IN ({marks})"
                 " ORDER BY outbox_id, attempt", [row["outbox_id"] for row in page]):
             attempts[attempt["outbox_id"]].append(attempt)
