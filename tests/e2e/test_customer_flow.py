@@ -18,12 +18,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
+from .accessibility import AxeAudit
 from .conftest import DESKTOP, PHONE
 
 ANNA = "anna.svensson@example.se"
 ERIK = "erik.lind@example.se"
 PASSWORD = "returns-demo"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 DAY = r"\d{1,2} [A-Z][a-z]+ \d{4}"
 
 
@@ -279,26 +279,8 @@ def test_another_customers_order_and_return_are_not_found(new_page):
 def test_every_customer_page_passes_axe_at_both_widths(new_page, make_order, screenshots_dir):
     """axe-core (WCAG 2.2 AA tags) on each page in each state, at 375 and 1280 px; a full-page
     screenshot of each goes to screenshots/ for a person to look at."""
-    from axe_playwright_python.sync_playwright import Axe
 
-    axe = Axe()
-    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
-    problems: list[str] = []
-    audited: list[str] = []
-
-    def audit(page: Page, name: str) -> None:
-        for viewport in (PHONE, DESKTOP):
-            page.set_viewport_size(viewport)
-            where = f"{name} at {viewport['width']} px ({page.url})"
-            for v in axe.run(page, options=options).response["violations"]:
-                nodes = "\n".join(
-                    f"      {' '.join(map(str, n['target']))}: "
-                    f"{(n.get('failureSummary') or '').splitlines()[-1].strip()}"
-                    for n in v["nodes"])
-                problems.append(f"{where}: {v['id']} ({v['impact']}): {v['help']}\n{nodes}")
-            page.screenshot(path=screenshots_dir / f"{name}-{viewport['width']}.png",
-                            full_page=True)
-        audited.append(name)
+    audit = AxeAudit(screenshots_dir)
 
     order = make_order()
     tees = "Organic T-shirt, white, M"
@@ -375,5 +357,4 @@ def test_every_customer_page_passes_axe_at_both_widths(new_page, make_order, scr
     signed_in.get_by_role("link", name="Hemma Design").click()
     audit(signed_in, "order-card-paid")
 
-    assert len(audited) == 18
-    assert not problems, f"{len(problems)} axe violation(s):\n" + "\n".join(problems)
+    audit.assert_clean(18)

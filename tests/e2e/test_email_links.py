@@ -19,8 +19,8 @@ import pytest
 import time_machine
 from playwright.sync_api import Page, expect
 
-from .conftest import DESKTOP, PHONE
-from .test_customer_flow import AXE_TAGS
+from .accessibility import AxeAudit
+from .conftest import PHONE
 
 EMAIL_SENT_WITHIN = 45.0  # seconds: a worker round is 2 s; the first try may find no catcher yet
 
@@ -109,29 +109,10 @@ def test_a_reported_return_is_emailed_and_its_link_opens_it(new_page, reported):
 
 
 def test_email_pages_pass_axe_at_both_widths(new_page, reported, link_server, screenshots_dir):
-    from axe_playwright_python.sync_playwright import Axe
 
     from returns_app import clock, links
 
-    axe = Axe()
-    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
-    problems: list[str] = []
-    audited: list[str] = []
-
-    def audit(page: Page, name: str) -> None:
-        for viewport in (PHONE, DESKTOP):
-            page.set_viewport_size(viewport)
-            where = f"{name} at {viewport['width']} px ({page.url})"
-            for v in axe.run(page, options=options).response["violations"]:
-                nodes = "\n".join(
-                    f"      {' '.join(map(str, n['target']))}: "
-                    f"{(n.get('failureSummary') or '').splitlines()[-1].strip()}"
-                    for n in v["nodes"])
-                problems.append(f"{where}: {v['id']} ({v['impact']}): {v['help']}\n{nodes}")
-            page.screenshot(path=screenshots_dir / f"{name}-{viewport['width']}.png",
-                            full_page=True)
-        page.set_viewport_size(PHONE)
-        audited.append(name)
+    audit = AxeAudit(screenshots_dir)
 
     order, ret = reported()
     page = new_page(PHONE, js=True)  # axe runs in the page; the pages themselves don't use JS
@@ -174,5 +155,4 @@ def test_email_pages_pass_axe_at_both_widths(new_page, reported, link_server, sc
     expect(expired.get_by_role("heading", level=1)).to_have_text("Check your email")
     audit(expired, "link-sent")
 
-    assert len(audited) == 7
-    assert not problems, f"{len(problems)} axe violation(s):\n" + "\n".join(problems)
+    audit.assert_clean(7)

@@ -8,9 +8,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from .accessibility import AXE_TAGS
 from .conftest import DESKTOP, PHONE
-
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 @pytest.fixture

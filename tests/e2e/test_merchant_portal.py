@@ -10,38 +10,23 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
+from .accessibility import AxeAudit
 from .conftest import DESKTOP, PHONE
-from .test_customer_flow import AXE_TAGS, PASSWORD
+from .test_customer_flow import PASSWORD
 
 STAFF = "hemma-design@example.se"
 
 
 def test_a_merchant_works_through_the_portal(new_page, make_order, server_database,
                                              screenshots_dir):
-    from axe_playwright_python.sync_playwright import Axe
 
     from returns_app.db import connect
     from returns_app.services import returns
     from returns_app.services.orders import Viewer
 
-    axe = Axe()
-    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
-    problems: list[str] = []
-    audited: list[str] = []
-
-    def audit(page: Page, name: str) -> None:
-        for viewport in (PHONE, DESKTOP):
-            page.set_viewport_size(viewport)
-            where = f"{name} at {viewport['width']} px ({page.url})"
-            for v in axe.run(page, options=options).response["violations"]:
-                nodes = "\n".join(f"      {' '.join(map(str, n['target']))}"
-                                  for n in v["nodes"])
-                problems.append(f"{where}: {v['id']} ({v['impact']}): {v['help']}\n{nodes}")
-            page.screenshot(path=screenshots_dir / f"merchant-{name}-{viewport['width']}.png",
-                            full_page=True)
-        audited.append(name)
+    audit = AxeAudit(screenshots_dir, prefix="merchant-")
 
     # A return of our own at Hemma Design: jeans and two T-shirts.
     order = make_order("Hemma Design")
@@ -92,6 +77,7 @@ def test_a_merchant_works_through_the_portal(new_page, make_order, server_databa
     expect(page.get_by_role("heading", level=1)).to_contain_text("Preview: version")
     expect(page.locator(".preview-phone .merchant-content")).to_contain_text("Questions?")
     expect(page.locator(".preview-desktop .merchant-content")).to_contain_text("Questions?")
+    page.set_viewport_size(DESKTOP)  # side by side, each box at its own device's width
     phone_box = page.locator(".preview-phone .preview-screen").bounding_box()
     assert phone_box and 360 <= phone_box["width"] <= 380
     audit(page, "instructions-preview")
@@ -146,5 +132,4 @@ def test_a_merchant_works_through_the_portal(new_page, make_order, server_databa
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/merchant/signin$"))
 
-    assert len(audited) == 13
-    assert not problems, f"{len(problems)} axe violation(s):\n" + "\n".join(problems)
+    audit.assert_clean(13)

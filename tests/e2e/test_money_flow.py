@@ -23,8 +23,9 @@ import pytest
 import time_machine
 from playwright.sync_api import Page, expect
 
-from .conftest import DESKTOP, PHONE
-from .test_customer_flow import ANNA, AXE_TAGS, choose, find_order, money_row, ore
+from .accessibility import AxeAudit
+from .conftest import PHONE
+from .test_customer_flow import ANNA, choose, find_order, money_row, ore
 
 REFUND_SENT_WITHIN = 30.0  # seconds: the worker runs a round every 2 s
 TEST_CARD = "4242 4242 4242 4242"
@@ -218,29 +219,10 @@ def test_money_pages_pass_axe_at_both_widths(new_page, make_order, refund_waitin
                                              server_db, screenshots_dir):
     """axe-core (the same WCAG tags as the customer pages' audit) at 375 and 1280 px on each
     money page, with a full-page screenshot of each in screenshots/."""
-    from axe_playwright_python.sync_playwright import Axe
 
     from returns_app import links
 
-    axe = Axe()
-    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
-    problems: list[str] = []
-    audited: list[str] = []
-
-    def audit(page: Page, name: str) -> None:
-        for viewport in (PHONE, DESKTOP):
-            page.set_viewport_size(viewport)
-            where = f"{name} at {viewport['width']} px ({page.url})"
-            for v in axe.run(page, options=options).response["violations"]:
-                nodes = "\n".join(
-                    f"      {' '.join(map(str, n['target']))}: "
-                    f"{(n.get('failureSummary') or '').splitlines()[-1].strip()}"
-                    for n in v["nodes"])
-                problems.append(f"{where}: {v['id']} ({v['impact']}): {v['help']}\n{nodes}")
-            page.screenshot(path=screenshots_dir / f"{name}-{viewport['width']}.png",
-                            full_page=True)
-        page.set_viewport_size(PHONE)
-        audited.append(name)
+    audit = AxeAudit(screenshots_dir)
 
     # The pay form, refused: a typed amount that isn't one.
     order = make_order()
@@ -328,5 +310,4 @@ def test_money_pages_pass_axe_at_both_widths(new_page, make_order, refund_waitin
     expect(expired.get_by_role("link", name="Find your order")).to_be_visible()
     audit(expired, "link-expired")
 
-    assert len(audited) == 13
-    assert not problems, f"{len(problems)} axe violation(s):\n" + "\n".join(problems)
+    audit.assert_clean(13)

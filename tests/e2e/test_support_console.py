@@ -13,8 +13,9 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from .accessibility import AxeAudit
 from .conftest import DESKTOP, PHONE
-from .test_customer_flow import AXE_TAGS, PASSWORD
+from .test_customer_flow import PASSWORD
 
 AGENT = "support@example.se"
 
@@ -56,22 +57,8 @@ def test_an_agent_sees_every_kind_of_stuck_refund_and_sends_a_link(new_page):
 
 
 def test_every_console_page_passes_axe_at_both_widths(new_page, screenshots_dir):
-    from axe_playwright_python.sync_playwright import Axe
 
-    axe = Axe()
-    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
-    problems: list[str] = []
-
-    def audit(page: Page, name: str) -> None:
-        for viewport in (PHONE, DESKTOP):
-            page.set_viewport_size(viewport)
-            where = f"{name} at {viewport['width']} px ({page.url})"
-            for v in axe.run(page, options=options).response["violations"]:
-                nodes = "\n".join(f"      {' '.join(map(str, n['target']))}"
-                                  for n in v["nodes"])
-                problems.append(f"{where}: {v['id']} ({v['impact']}): {v['help']}\n{nodes}")
-            page.screenshot(path=screenshots_dir / f"support-{name}-{viewport['width']}.png",
-                            full_page=True)
+    audit = AxeAudit(screenshots_dir, prefix="support-")
 
     page = new_page(DESKTOP, js=True)  # axe runs in the page; the console itself needs no JS
     page.goto("/support/signin")
@@ -109,7 +96,7 @@ def test_every_console_page_passes_axe_at_both_widths(new_page, screenshots_dir)
     expect(page.locator(".result-list").get_by_text("Order 581-200-301")).to_be_visible()
     audit(page, "search")
 
-    assert not problems, f"{len(problems)} axe violation(s):\n" + "\n".join(problems)
+    audit.assert_clean()
 
 
 def test_customers_are_kept_out(new_page):

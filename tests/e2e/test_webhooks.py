@@ -19,8 +19,8 @@ from playwright.sync_api import Page, expect
 
 from tests.webhook_support import Receiver, make_merchant_user, status
 
-from .conftest import DESKTOP, PHONE
-from .test_customer_flow import AXE_TAGS
+from .accessibility import AxeAudit
+from .conftest import PHONE
 
 PAGE = "/merchant/webhooks"
 STAFF_PASSWORD = "portal-e2e-password"  # noqa: S105  (test data)
@@ -163,30 +163,9 @@ def test_set_a_url_copy_the_secret_and_see_deliveries_without_javascript(staff_p
 
 def test_the_webhook_pages_pass_axe_at_both_widths(staff_page, portal, receiver,
                                                    screenshots_dir):
-    from axe_playwright_python.sync_playwright import Axe
 
     _base, app, db, merchant_id, _user = portal
-    axe = Axe()
-    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
-    problems: list[str] = []
-    audited: list[str] = []
-
-    def audit(page: Page, name: str) -> None:
-        for viewport in (PHONE, DESKTOP):
-            page.set_viewport_size(viewport)
-            where = f"{name} at {viewport['width']} px ({page.url})"
-            if page.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
-                problems.append(f"{where}: wider than the screen (scrolls sideways)")
-            for v in axe.run(page, options=options).response["violations"]:
-                nodes = "\n".join(
-                    f"      {' '.join(map(str, n['target']))}: "
-                    f"{(n.get('failureSummary') or '').splitlines()[-1].strip()}"
-                    for n in v["nodes"])
-                problems.append(f"{where}: {v['id']} ({v['impact']}): {v['help']}\n{nodes}")
-            page.screenshot(path=screenshots_dir / f"{name}-{viewport['width']}.png",
-                            full_page=True)
-        page.set_viewport_size(PHONE)
-        audited.append(name)
+    audit = AxeAudit(screenshots_dir)
 
     page = staff_page(PHONE, js=True)  # axe runs in the page; the pages themselves don't use JS
     page.goto(PAGE)
@@ -219,8 +198,7 @@ def test_the_webhook_pages_pass_axe_at_both_widths(staff_page, portal, receiver,
     page.get_by_role("button", name="Rotate signing secret").click()
     audit(page, "webhooks-secret-rotated")
 
-    assert len(audited) == 6
-    assert not problems, f"{len(problems)} axe violation(s):\n" + "\n".join(problems)
+    audit.assert_clean(6)
 
 
 def _merchant_sign_in_exists() -> bool:
