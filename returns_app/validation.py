@@ -99,3 +99,12 @@ def normalize_email(value: str) -> str:
     except EmailNotValidError:
         raise Invalid(fields={"email": "Enter a valid email address."}) from None
     return result.normalized.lower()
+
+
+def email_for_lookup(value: str | None) -> str:
+    """An address to compare with stored ones: normalized when valid, else as typed (lowercased),
+    so a mistyped address simply matches nothing instead of failing differently."""
+    try:
+        return normalize_email(value or "")
+    except Invalid:
+        return (value or "").strip().lower()

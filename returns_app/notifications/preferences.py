@@ -6,10 +6,10 @@ from __future__ import annotations
 from .. import clock, links
 from ..db import Database, write_transaction
 from ..errors import Invalid, NotFound, RateLimited
-from ..services import audit
+from ..services import attempts, audit
 from ..services.customers import LOOKUP_WINDOW
 from ..services.orders import get_order
-from ..validation import normalize_email
+from ..validation import email_for_lookup
 from . import NEW_LINK
 from .queue import queue_customer_email
 from .reminders import CHANNELS
@@ -63,33 +63,22 @@ def save_preferences(db: Database, order_id: int, payload: dict) -> dict:
     return preferences_of_order(db, order_id)
 
 
-def _attempts(db: Database, bucket: str, since: str) -> int:
-    return db.execute("SELECT count(*) FROM lookup_attempt WHERE bucket = ? AND at > ?",
-                      [bucket, since]).fetchone()[0]
-
-
 def request_new_link(db: Database, purpose: str, subject_id: int, email: str,
                      client: str) -> None:
     """Email a fresh link for an expired one, if `email` is the order's. Says nothing either
     way (the caller shows the same page), so it can't be used to test addresses."""
     if purpose not in RENEWABLE:
         raise NotFound("We couldn't find what this link was for.")
-    try:
-        email = normalize_email(email)
-    except Invalid:
-        email = (email or "").strip().lower()
+    email = email_for_lookup(email)
     now = clock.now()
-    since = clock.iso(now - LOOKUP_WINDOW)
-    buckets = (f"new-link:{purpose}:{subject_id}", f"new-link-client:{client}")
+    limits = ((f"new-link:{purpose}:{subject_id}", NEW_LINK_LIMIT_PER_LINK),
+              (f"new-link-client:{client}", NEW_LINK_LIMIT_PER_CLIENT))
     with write_transaction(db):
-        if (_attempts(db, buckets[0], since) >= NEW_LINK_LIMIT_PER_LINK
-                or _attempts(db, buckets[1], since) >= NEW_LINK_LIMIT_PER_CLIENT):
+        if attempts.over_limit(db, limits, LOOKUP_WINDOW, now):
             raise RateLimited("Too many requests for a new link. Wait 15 minutes and try "
                               "again.", retry_after=int(LOOKUP_WINDOW.total_seconds()))
-        attempt_id = None
-        for bucket in buckets:
-            attempt_id = db["lookup_attempt"].insert({"bucket": bucket,
-                                                      "at": clock.iso(now)}).last_pk
+        attempt_id = attempts.record(db, (bucket for bucket, _limit in limits),
+                                     LOOKUP_WINDOW, now)[-1]
         try:
             order = get_order(db, order_of_link(db, purpose, subject_id))
         except NotFound:

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from .. import clock
 from ..db import Database, select, write_transaction
-from ..errors import Invalid, NotFound, RateLimited, Unauthorized
+from ..errors import NotFound, RateLimited, Unauthorized
 from ..passwords import hash_secret, new_secret, verify_password
-from ..validation import normalize_email
+from ..validation import email_for_lookup
+from . import attempts
 from .orders import Viewer, normalize_order_number
 
 LOOKUP_WINDOW = timedelta(minutes=15)
@@ -21,28 +22,18 @@ NOT_FOUND_MESSAGE = (
 )
 
 
-def _failures(db, bucket: str, since: str) -> int:
-    return db.execute(
-        "SELECT count(*) FROM lookup_attempt WHERE bucket = ? AND at > ?", [bucket, since]
-    ).fetchone()[0]
-
-
 def find_order(db: Database, order_number: str, email: str, client: str) -> dict:
     """The order that matches both, or one generic NotFound; repeated guessing is refused.
 
     Attempts are counted in the database so the limit holds across every server process.
     """
     number = normalize_order_number(order_number)
-    try:
-        email = normalize_email(email)
-    except Invalid:
-        email = (email or "").strip().lower()
-    buckets = (f"order:{number}", f"client:{client}")
+    email = email_for_lookup(email)
+    limits = ((f"order:{number}", LOOKUP_LIMIT_PER_ORDER),
+              (f"client:{client}", LOOKUP_LIMIT_PER_CLIENT))
     now = clock.now()
-    since = clock.iso(now - LOOKUP_WINDOW)
     with write_transaction(db):
-        if (_failures(db, buckets[0], since) >= LOOKUP_LIMIT_PER_ORDER
-                or _failures(db, buckets[1], since) >= LOOKUP_LIMIT_PER_CLIENT):
+        if attempts.over_limit(db, limits, LOOKUP_WINDOW, now):
             raise RateLimited("Too many attempts. Wait 15 minutes and try again.",
                               retry_after=int(LOOKUP_WINDOW.total_seconds()))
         rows = select(db,
@@ -50,10 +41,7 @@ def find_order(db: Database, order_number: str, email: str, client: str) -> dict
             " JOIN customer ON customer.id = orders.customer_id"
             " WHERE order_number = ? AND customer.email = ?", [number, email])
         if not rows:
-            for bucket in buckets:
-                db["lookup_attempt"].insert({"bucket": bucket, "at": clock.iso(now)})
-            db.execute("DELETE FROM lookup_attempt WHERE at < ?",
-                       [clock.iso(now - 2 * LOOKUP_WINDOW)])
+            attempts.record(db, (bucket for bucket, _limit in limits), LOOKUP_WINDOW, now)
     if not rows:
         raise NotFound(NOT_FOUND_MESSAGE)
     return rows[0]

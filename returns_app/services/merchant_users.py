@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 
 from .. import clock
 from ..db import Database, write_transaction
-from ..errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
+from ..errors import Conflict, NotFound, RateLimited, Unauthorized
 from ..passwords import hash_password, verify_password
-from ..validation import normalize_email
-from . import audit
+from ..validation import email_for_lookup, normalize_email
+from . import attempts, audit
 
 SIGN_IN_WINDOW = timedelta(minutes=15)
 SIGN_IN_LIMIT_PER_ACCOUNT = 5  # a person mistypes a few times; a guesser needs thousands
@@ -84,10 +84,7 @@ def _refuse(until: datetime, now: datetime) -> RateLimited:
 def sign_in(db: Database, email: str, password: str, client: str) -> SignedIn:
     """The staff account for this email and password; refused (RateLimited) after too many
     failures for the account or from the client address, even with the right password."""
-    try:
-        email = normalize_email(email)
-    except Invalid:
-        email = (email or "").strip().lower()
+    email = email_for_lookup(email)
     now = clock.now()
     buckets = _buckets(email, client)
     with write_transaction(db):
@@ -97,10 +94,8 @@ def sign_in(db: Database, email: str, password: str, client: str) -> SignedIn:
             raise _refuse(max(blocked), now)
         # Counted as a failure before the password is checked, so that parallel guesses see
         # each other: the check itself runs outside the lock (scrypt is slow by design).
-        attempt_ids = [db["lookup_attempt"].insert({"bucket": bucket, "at": clock.iso(now)}
-                                                   ).last_pk for bucket, _limit in buckets]
-        db.execute("DELETE FROM lookup_attempt WHERE at < ?",
-                   [clock.iso(now - 2 * SIGN_IN_WINDOW)])
+        attempt_ids = attempts.record(db, (bucket for bucket, _limit in buckets),
+                                      SIGN_IN_WINDOW, now)
         row = db.execute("SELECT id, merchant_id, email, name, password_hash FROM merchant_user"
                          " WHERE email = ?", [email]).fetchone()
     # verify_password does the same work whether or not the account exists.

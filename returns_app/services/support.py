@@ -10,7 +10,7 @@ from ..db import Database, write_transaction
 from ..errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized
 from ..passwords import hash_password, hash_secret, new_secret, verify_password
 from ..validation import normalize_email
-from . import audit
+from . import attempts, audit
 
 
 def create_support_user(db: Database, email: str, actor: str = "cli") -> tuple[dict, str]:
@@ -40,12 +40,11 @@ def sign_in(db: Database, email: str, password: str, client: str) -> dict:
     """The support user whose password this is, or Unauthorized; repeated guessing is refused.
     Failures are counted in the database, so the limit holds across every server process."""
     email = (email or "").strip().lower()
-    buckets = (f"support:{email}", f"support-client:{client}")
+    limits = ((f"support:{email}", SIGN_IN_LIMIT_PER_EMAIL),
+              (f"support-client:{client}", SIGN_IN_LIMIT_PER_CLIENT))
     now = clock.now()
-    since = clock.iso(now - SIGN_IN_WINDOW)
     with write_transaction(db):
-        if (_failures(db, buckets[0], since) >= SIGN_IN_LIMIT_PER_EMAIL
-                or _failures(db, buckets[1], since) >= SIGN_IN_LIMIT_PER_CLIENT):
+        if attempts.over_limit(db, limits, SIGN_IN_WINDOW, now):
             raise RateLimited("Too many attempts. Wait 15 minutes and try again.",
                               retry_after=int(SIGN_IN_WINDOW.total_seconds()))
     row = db.execute("SELECT id, email, password_hash FROM support_user WHERE email = ?",
@@ -54,14 +53,8 @@ def sign_in(db: Database, email: str, password: str, client: str) -> dict:
     if verify_password(row[2] if row else None, password or ""):
         return {"id": row[0], "email": row[1]}
     with write_transaction(db):
-        for bucket in buckets:
-            db["lookup_attempt"].insert({"bucket": bucket, "at": clock.iso(now)})
+        attempts.record(db, (bucket for bucket, _limit in limits), SIGN_IN_WINDOW, now)
     raise Unauthorized(SIGN_IN_FAILED)
-
-
-def _failures(db: Database, bucket: str, since: str) -> int:
-    return db.execute("SELECT count(*) FROM lookup_attempt WHERE bucket = ? AND at > ?",
-                      [bucket, since]).fetchone()[0]
 
 
 def create_token(db: Database, email: str, actor: str = "cli") -> str:
