@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, g, has_request_context, redirect, request, session, url_for
 from flask_babel import get_locale, get_translations, refresh
+from jinja2 import pass_context
 
 from . import auth
 from .database_session import get_db
@@ -82,14 +83,18 @@ def switch_language():
 
 def _template_globals() -> dict:
     return {"languages": LANGUAGES, "current_language": current_language,
-            "language_back_here": back_here}
+            "language_back_here": back_here, CATALOG: _page_translations()}
+
+
+# The catalog a render started with, in its template context: a page has dozens of strings and
+# finding the catalog through Flask-Babel costs more than translating one. Macros imported
+# without the context find it the long way.
+CATALOG = "_page_catalog"
 
 
 def _page_translations():
-    """The catalog of the current locale, looked up once per locale and app context: Flask-Babel
-    looks it up afresh for every string, and a page has hundreds of them (a third of the
-    merchant inbox's time went there). Keyed by the locale, so `force_locale` and `refresh`
-    still switch it."""
+    """The catalog of the current locale, looked up once per locale and app context. Keyed by
+    the locale, so `force_locale` and `refresh` still switch it."""
     locale = get_locale()
     cached = g.get("_page_translations")
     if cached is None or cached[0] is not locale:
@@ -97,12 +102,33 @@ def _page_translations():
     return cached[1]
 
 
+def _catalog(context):
+    return context.get(CATALOG) or _page_translations()
+
+
+@pass_context
+def _gettext(context, string):
+    return _catalog(context).ugettext(string)
+
+
+@pass_context
+def _ngettext(context, singular, plural, n):
+    return _catalog(context).ungettext(singular, plural, n)
+
+
+@pass_context
+def _pgettext(context, ctx, string):
+    return _catalog(context).upgettext(ctx, string)
+
+
+@pass_context
+def _npgettext(context, ctx, singular, plural, n):
+    return _catalog(context).unpgettext(ctx, singular, plural, n)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(
-        gettext=lambda s: _page_translations().ugettext(s),
-        ngettext=lambda s, p, n: _page_translations().ungettext(s, p, n),
-        pgettext=lambda c, s: _page_translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _page_translations().unpgettext(c, s, p, n),
+        gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, npgettext=_npgettext,
         newstyle=True)
     app.register_blueprint(bp)
     app.context_processor(_template_globals)

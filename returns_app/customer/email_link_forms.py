@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, RadioField, SelectChoice
 from wtforms.validators import AnyOf, Email, InputRequired, Length
 
+from ..form_base import Form
 from ..notifications.preferences import RENEWABLE
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(Form):
     reminder_channel = RadioField(
         _l("Reminders before a due date"),
         choices=[SelectChoice("email", _l("By email")),
@@ -25,7 +25,7 @@ class PreferencesForm(FlaskForm):
     )
 
 
-class NewLinkForm(FlaskForm):
+class NewLinkForm(Form):
     token = HiddenField(validators=[InputRequired()])
     purpose = HiddenField(validators=[AnyOf(RENEWABLE)])
     email = EmailField(

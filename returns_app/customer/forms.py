@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
     HiddenField,
@@ -14,6 +13,8 @@ from wtforms import (
     StringField,
 )
 from wtforms.validators import AnyOf, Email, InputRequired, Length, NumberRange, Optional
+
+from ..form_base import Form
 
 REASON_LABELS = {
     "changed_mind": _l("Changed my mind"),
@@ -27,7 +28,7 @@ REASON_LABELS = {
 }
 
 
-class FindOrderForm(FlaskForm):
+class FindOrderForm(Form):
     order_number = StringField(
         _l("Order number"),
         validators=[InputRequired(_l("Enter the order number from your confirmation email.")),
@@ -42,24 +43,24 @@ class FindOrderForm(FlaskForm):
     )
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     email = EmailField(_l("Email address"), validators=[
         InputRequired(_l("Enter your email address.")), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[InputRequired(_l("Enter your password."))])
 
 
-class ShipmentForm(FlaskForm):
+class ShipmentForm(Form):
     tracking_number = StringField(
         _l("Tracking number (optional)"), validators=[Optional(), Length(max=64)],
         description=_l("From your receipt at the post office or drop-off point."),
     )
 
 
-class CancelReturnForm(FlaskForm):
+class CancelReturnForm(Form):
     """No fields: the button still carries a CSRF token."""
 
 
-class ReportReturnForm(FlaskForm):
+class ReportReturnForm(Form):
     """Fields are added per order line by `report_return_form`."""
 
     line_ids: list[int] = []
@@ -123,7 +124,7 @@ def chosen_items(form: ReportReturnForm) -> tuple[list[dict], list[int]]:
     return items, line_ids
 
 
-class PaymentForm(FlaskForm):
+class PaymentForm(Form):
     """Amount in kronor as people type it; the buttons carry the method."""
 
     amount = StringField(_l("Amount to pay (kr)"), validators=[
@@ -132,7 +133,7 @@ class PaymentForm(FlaskForm):
     idempotency_key = HiddenField()
 
 
-class PayoutDetailsForm(FlaskForm):
+class PayoutDetailsForm(Form):
     """One page, three small forms (one per option), each naming its choice: no JavaScript
     needed, and Enter in a field submits that field's own option."""
 

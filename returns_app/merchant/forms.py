@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from wtforms import (
     EmailField,
@@ -20,13 +19,14 @@ from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Option
 
 from merchant_instructions import MAX_DOCUMENT_BYTES
 
+from ..form_base import Form
 from ..services.api_keys import MAX_LABEL
 from ..services.decisions import MAX_REASON
 
 LANGUAGE_CHOICES = [SelectChoice("sv", _l("Swedish")), SelectChoice("en", _l("English"))]
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     email = EmailField(_l("Email address"), validators=[
         InputRequired(_l("Enter the email address of your merchant account.")),
         Length(max=254)])
@@ -34,7 +34,7 @@ class SignInForm(FlaskForm):
         InputRequired(_l("Enter your password."))])
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     """The inbox's GET filter: nothing changes, so no CSRF token in the URL."""
 
     class Meta:
@@ -44,14 +44,14 @@ class SearchForm(FlaskForm):
                                                                       Length(max=60)])
 
 
-class MarkReceivedForm(FlaskForm):
+class MarkReceivedForm(Form):
     return_ids = SelectMultipleField(coerce=int, validate_choice=False, validators=[
         InputRequired(_l("Tick the returns whose parcels have arrived."))])
     # Where the list was (filter, search, page), to go back there after.
     back = HiddenField()
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(Form):
     """Fields per undecided item are added by `registration_form`."""
 
     item_ids: list[int] = []
@@ -117,7 +117,7 @@ def registration_form(items: list[dict], **kwargs) -> RegistrationForm:
     return Form(**kwargs)
 
 
-class _Prefixed(FlaskForm):
+class _Prefixed(Form):
     """Two forms share the instructions page: prefixes keep their field ids apart."""
 
     form_prefix = ""
@@ -148,7 +148,7 @@ class UploadInstructionsForm(_Prefixed):
     ], description=_l("A .md file, UTF-8 text, at most 256 KB."))
 
 
-class PublishInstructionsForm(FlaskForm):
+class PublishInstructionsForm(Form):
     """The preview's two buttons; the checked source rides along in a hidden field (no
     server-side draft to expire or clean up)."""
 
@@ -156,11 +156,11 @@ class PublishInstructionsForm(FlaskForm):
     source = HiddenField(validators=[InputRequired()])
 
 
-class CreateApiKeyForm(FlaskForm):
+class CreateApiKeyForm(Form):
     label = StringField(_l("Name of the key"), validators=[
         InputRequired(_l("Give the key a name, such as the system that uses it.")),
         Length(max=MAX_LABEL)], description=_l("For example: Webshop, Warehouse system."))
 
 
-class RevokeApiKeyForm(FlaskForm):
+class RevokeApiKeyForm(Form):
     """No fields: the button still carries a CSRF token."""

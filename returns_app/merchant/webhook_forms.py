@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import URLField
 from wtforms.validators import InputRequired, Length
 
+from ..form_base import Form
 from ..webhooks.urls import MAX_URL_LENGTH
 
 
-class WebhookUrlForm(FlaskForm):
+class WebhookUrlForm(Form):
     url = URLField(
         _l("Webhook URL"),
         validators=[InputRequired(_l("Enter the URL that should receive the events.")),

@@ -4,9 +4,10 @@ created with its own prefix, so several can share a page without clashing ids.""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, PasswordField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
+
+from ..form_base import Form
 
 MAX_NOTE = 500
 
@@ -21,18 +22,18 @@ def why_field(label=None, description=None):
     )
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     email = EmailField(_l("Email address"), validators=[
         InputRequired(_l("Enter your email address.")), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[
         InputRequired(_l("Enter your password."))])
 
 
-class SignOutForm(FlaskForm):
+class SignOutForm(Form):
     """No fields: the button still carries a CSRF token."""
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     class Meta:
         csrf = False  # a GET that changes nothing
 
@@ -40,15 +41,15 @@ class SearchForm(FlaskForm):
                     validators=[Optional(), Length(max=254)])
 
 
-class RetryForm(FlaskForm):
+class RetryForm(Form):
     why = why_field()
 
 
-class DetailsLinkForm(FlaskForm):
+class DetailsLinkForm(Form):
     why = why_field()
 
 
-class DestinationForm(FlaskForm):
+class DestinationForm(Form):
     clearing_number = StringField(_l("Clearing number"), validators=[Length(max=64)])
     account_number = StringField(_l("Account number"), validators=[Length(max=64)])
     iban = StringField(_l("IBAN"), validators=[Length(max=64)])
@@ -65,7 +66,7 @@ class DestinationForm(FlaskForm):
                 ("clearing_number", "account_number", "iban", "swish_number")}
 
 
-class MarkPaidForm(FlaskForm):
+class MarkPaidForm(Form):
     reference = StringField(
         _l("Payment reference"),
         validators=[InputRequired(_l("Give the payment's reference.")), Length(max=100)],
@@ -73,23 +74,23 @@ class MarkPaidForm(FlaskForm):
     why = why_field()
 
 
-class ApprovalForm(FlaskForm):
+class ApprovalForm(Form):
     why = why_field()
     approve = SubmitField(_l("Approve and book as paid"))
     decline = SubmitField(_l("Decline"))
 
 
-class RemindMerchantForm(FlaskForm):
+class RemindMerchantForm(Form):
     why = why_field()
 
 
-class HoldInvoiceForm(FlaskForm):
+class HoldInvoiceForm(Form):
     until = DateField(_l("Keep paused until"),
                       validators=[InputRequired(_l("Choose a date, like 2025-03-31."))])
     why = why_field()
 
 
-class DueDateForm(FlaskForm):
+class DueDateForm(Form):
     due_date = DateField(_l("New due date"),
                          validators=[InputRequired(_l("Choose a date, like 2025-03-31."))])
     why = why_field()
