@@ -6,7 +6,16 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import config, database_session, filters, http_errors, i18n, masking, security_headers
+from . import (
+    config,
+    database_session,
+    filters,
+    http_errors,
+    i18n,
+    masking,
+    page_cache,
+    security_headers,
+)
 from .converters import IdConverter
 from .extensions import babel, csrf, login_manager
 
@@ -28,6 +37,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
     database_session.init_app(app)
+    page_cache.init_app(app)
     filters.init_app(app)
     http_errors.init_app(app)
     security_headers.init_app(app)

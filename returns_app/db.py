@@ -69,6 +69,18 @@ def select(db: Database, sql: str, params=()) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def insert(db: Database, table: str, row: dict) -> int:
+    """Insert one row; its id.
+
+    Not ``db[table].insert``: it asks sqlite_master whether the table is a view, twice per
+    row, and a reported return writes four rows while holding the write lock.
+    """
+    columns = ", ".join(row)
+    marks = ", ".join("?" * len(row))
+    return db.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+                           list(row.values())).lastrowid
+
+
 def select_one(db: Database, sql: str, params=()) -> dict | None:
     """The first row of a read as a dict, or None when there is none."""
     found = select(db, sql, params)
@@ -611,3 +623,33 @@ def m007_hot_indexes(db: Database) -> None:
         BEGIN UPDATE return_status_count SET count = count - 1
             WHERE merchant_id = OLD.merchant_id AND status = OLD.status; END""")
 
+
+
+# What a customer's order page and the API's order show, beyond the order's own row: each change
+# to these bumps the order's version (page_cache.py keys rendered pages by it). The expression
+# finds the order a row belongs to; {row} is NEW or OLD.
+ORDER_VERSIONED = {
+    "order_line": "{row}.order_id",
+    "returns": "{row}.order_id",
+    "return_item": "(SELECT order_id FROM returns WHERE id = {row}.return_id)",
+    "refund": "{row}.order_id",
+    "payment": "{row}.order_id",
+    "ledger_entry": "{row}.order_id",
+}
+
+
+@migration
+def m008_order_versions(db: Database) -> None:
+    """A version per order, bumped by triggers whoever changes what its pages show, so a page
+    rendered once can be served again until something it shows has changed."""
+    db.execute("""CREATE TABLE order_version (
+        order_id INTEGER PRIMARY KEY REFERENCES orders(id),
+        version INTEGER NOT NULL
+    )""")
+    for table, order_of in ORDER_VERSIONED.items():
+        for action, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+            db.execute(f"""CREATE TRIGGER {table}_{action.lower()}_order_version
+                AFTER {action} ON {table} BEGIN
+                INSERT INTO order_version (order_id, version)
+                    SELECT id, 1 FROM (SELECT {order_of.format(row=row)} AS id) WHERE id NOT NULL
+                    ON CONFLICT (order_id) DO UPDATE SET version = version + 1; END""")

@@ -10,7 +10,7 @@ import random
 from datetime import timedelta
 
 from . import clock
-from .db import Database, select, write_transaction
+from .db import Database, insert, select, write_transaction
 
 # How long a claimed row stays with its worker. Longer than any delivery (the provider client's
 # timeouts and retries); the crash tests shorten it through the environment.
@@ -22,13 +22,13 @@ def enqueue(db: Database, kind: str, subject_id: int, payload: dict | None = Non
             available_at=None) -> int:
     """Call inside the transaction that makes the delivery necessary."""
     now = clock.now()
-    return db["outbox"].insert({
+    return insert(db, "outbox", {
         "kind": kind,
         "subject_id": subject_id,
         "payload": json.dumps(payload or {}),
         "available_at": clock.iso(available_at or now),
         "created_at": clock.iso(now),
-    }).last_pk
+    })
 
 
 def claim(db: Database, owner: str, kinds: tuple[str, ...] | None = None) -> dict | None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 
+from .. import page_cache
 from ..customer.money_routes import return_urls
 from ..database_session import get_db
 from ..errors import Invalid, Malformed
@@ -55,7 +56,9 @@ def get_order(order_id: int):
     viewer = auth.customer()
     db = get_db()
     order = orders.order_for_viewer(db, viewer, order_id)
-    return jsonify(orders.as_api(orders.order_details(db, order_id, order)))
+    body = page_cache.answer(db, "api.order", order, lambda: current_app.json.response(
+        orders.as_api(orders.order_details(db, order_id, order))).get_data())
+    return current_app.response_class(body, mimetype=current_app.json.mimetype)
 
 
 @bp.post("/orders/<id:order_id>/returns")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
-from .. import auth, i18n, links
+from .. import auth, i18n, links, page_cache
 from ..database_session import get_db
 from ..domain_messages import translate
 from ..errors import Conflict, Invalid, NotFound, Unauthorized
@@ -97,29 +96,39 @@ def orders_list():
 
 @bp.get("/orders/<id:order_id>")
 def order(order_id: int):
-    return render_order(order_id)
-
-
-def render_order(order_id: int, pay_form: PaymentForm | None = None, status: int = 200):
     db = get_db()
     found = orders.order_for_viewer(db, auth.customer_viewer(), order_id)
+    return page_cache.page(db, "customer.order", found,
+                           lambda key: _order_page(db, found, PaymentForm(
+                               formdata=None, idempotency_key=key)))
+
+
+def render_order(order_id: int, pay_form: PaymentForm, status: int):
+    """The order page again with the payment form as posted (its errors next to its fields)."""
+    db = get_db()
+    found = orders.order_for_viewer(db, auth.customer_viewer(), order_id)
+    return _order_page(db, found, pay_form)[0], status
+
+
+def _order_page(db, found: dict, pay_form: PaymentForm) -> tuple[str, bool]:
+    """The page, and whether it may be kept (not while it holds a payout-details link)."""
     details = orders.order_details(db, found["id"], found)
     instructions = returns.instructions_for_order(db, details)
-    allowed = payments.allowed_now(db, order_id, details["amounts"])
-    if pay_form is None:
-        pay_form = PaymentForm(formdata=None, amount=format_decimal(allowed),
-                               idempotency_key=uuid.uuid4().hex)
-    order_refunds = refunds.refunds_of_order(db, order_id)
+    allowed = payments.allowed_now(db, found["id"], details["amounts"])
+    if pay_form.amount.data is None:
+        pay_form.amount.data = format_decimal(allowed)
+    order_refunds = refunds.refunds_of_order(db, found["id"])
+    details_links = {r["id"]: payout_details_url(r["id"]) for r in order_refunds
+                     if r["status"] in ("needs_details", "failed")}
     return render_template(
         "customer/order.html", order=details,
         window=returns.return_window(details, instructions),
         pay_form=pay_form, allowed_now=allowed,
         bank_linked=payments.has_linked_bank_account(db, details["customer_id"]),
-        payments=payments.payments_of_order(db, order_id),
-        refunds=order_refunds, rejected=orders.rejected_items(db, order_id),
-        details_links={r["id"]: payout_details_url(r["id"]) for r in order_refunds
-                       if r["status"] in ("needs_details", "failed")},
-    ), status
+        payments=payments.payments_of_order(db, found["id"]),
+        refunds=order_refunds, rejected=orders.rejected_items(db, found["id"]),
+        details_links=details_links,
+    ), not details_links
 
 
 @bp.route("/orders/<id:order_id>/returns/new", methods=["GET", "POST"])

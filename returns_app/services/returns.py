@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .. import clock, states
-from ..db import Database, select, select_one, write_transaction
+from ..db import Database, insert, select, select_one, write_transaction
 from ..errors import Invalid, NotFound
 from ..validation import FieldErrors
 from . import audit, merchants
@@ -127,16 +127,16 @@ def report_return(db: Database, viewer: Viewer, order_id: int, payload) -> dict:
         _check_against_order(db, order, items, window, order["merchant_name"])
         now = clock.now()
         days_to_send = instructions["days_to_send"] if instructions else DEFAULT_DAYS_TO_SEND
-        return_id = db["returns"].insert({
+        return_id = insert(db, "returns", {
             "order_id": order_id,
             "status": "reported",
             "instructions_version_id": instructions["id"] if instructions else None,
             "reported_at": clock.iso(now),
             "send_by": clock.days_after(now, days_to_send).isoformat(),
             "refund_due_by": clock.days_after(now, REFUND_DUE_DAYS).isoformat(),
-        }).last_pk
+        })
         for item in items:
-            db["return_item"].insert({
+            insert(db, "return_item", {
                 "return_id": return_id,
                 "order_line_id": item["line_id"],
                 "quantity": item["quantity"],

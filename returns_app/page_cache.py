@@ -1,0 +1,127 @@
+"""A customer's order page and the API's order, kept per worker process and served again until
+something they show has changed.
+
+An entry's key holds everything the answer shows: the order's own row (with its merchant's and
+customer's names), the order's version (db.ORDER_VERSIONED's triggers bump it on every change to
+its lines, returns, refunds, payments and ledger), the merchant's newest instructions, whether
+the customer has a bank account linked, the day (return windows close, due dates pass), and for
+a page also the language, the URL and what the header shows. Who may see the order is checked
+before the cache is asked, on every request.
+
+What must differ between two views of one page is rendered as a placeholder and filled in on the
+way out: the CSRF token (it belongs to the session) and the payment form's idempotency key (each
+view offers a new payment; two views sharing a key would turn the second payment into a replay
+of the first). A page showing a flash message or a payout-details link (signed with its own
+expiry) is rendered afresh every time.
+
+With PAGE_CACHE_VERIFY (on in the tests) every hit is rendered again and compared: a change the
+version misses fails the test that made it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cachetools import LRUCache
+from flask import Flask, current_app, g, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from . import clock
+from .db import Database
+
+# Unguessable, so no text a merchant or customer typed can turn into one.
+CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
+KEY_PLACEHOLDER = f"key-{secrets.token_hex(16)}"
+_EXTENSION = "returns_app.page_cache"
+_STAMP = (
+    "SELECT coalesce((SELECT version FROM order_version WHERE order_id = :order), 0),"
+    " (SELECT max(id) FROM instructions_version WHERE merchant_id = :merchant),"
+    " (SELECT bank_account_json IS NOT NULL FROM customer WHERE id = :customer)"
+)
+
+
+class StalePage(AssertionError):
+    """A kept page differs from a fresh render: something it shows changed without a version
+    bump (a table missing from db.ORDER_VERSIONED, or something new in the key)."""
+
+
+@dataclass
+class _Store:
+    entries: LRUCache
+    lock: threading.Lock
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("PAGE_CACHE_SIZE", 4096)
+    app.config.setdefault("PAGE_CACHE_VERIFY", bool(app.config.get("TESTING")))
+    app.extensions[_EXTENSION] = _Store(LRUCache(app.config["PAGE_CACHE_SIZE"]),
+                                        threading.Lock())
+
+
+def order_stamp(db: Database, order: dict) -> tuple:
+    """Everything about an order its answers show, as one hashable value."""
+    extra = db.execute(_STAMP, {"order": order["id"], "merchant": order["merchant_id"],
+                                "customer": order["customer_id"]}).fetchone()
+    return (*order.values(), *extra, clock.today().isoformat())
+
+
+def page(db: Database, name: str, order: dict, render: Callable[[str], tuple[str, bool]]
+         ) -> str:
+    """An order's page. `render(idempotency_key)` renders it and says whether it may be kept
+    (False when it holds something that expires)."""
+    if "_flashes" in session:
+        return _fill(render(uuid.uuid4().hex)[0])
+    key = (name, request.full_path, _header(), str(get_locale()), *order_stamp(db, order))
+    return _fill(_kept(key, lambda: _with_placeholders(render)))
+
+
+def answer(db: Database, name: str, order: dict, render: Callable[[], bytes]) -> bytes:
+    """An API answer about an order (no session, no language: the same for every caller who
+    may see the order)."""
+    return _kept((name, *order_stamp(db, order)), lambda: (render(), True))
+
+
+def _kept(key: tuple, render: Callable[[], tuple]):
+    store: _Store = current_app.extensions[_EXTENSION]
+    with store.lock:
+        body = store.entries.get(key)
+    if body is None:
+        body, keep = render()
+        if keep:
+            with store.lock:
+                store.entries[key] = body
+    elif current_app.config["PAGE_CACHE_VERIFY"] and (fresh := render()[0]) != body:
+        raise StalePage(f"kept {key[0]} differs from a fresh render:\n{body}\n---\n{fresh}")
+    return body
+
+
+def _header() -> str:
+    """What the page header shows about who is looking."""
+    if current_user.is_authenticated:
+        return "signed-in"
+    return "remembered" if session.get("order_ids") else "anonymous"
+
+
+def _with_placeholders(render: Callable[[str], tuple[str, bool]]) -> tuple[str, bool]:
+    # Flask-WTF signs the session's token once per request and keeps it on `g`: one kept there
+    # first is what every form and csrf_token() on the page then shows.
+    name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    real = g.pop(name, None)
+    setattr(g, name, CSRF_PLACEHOLDER)
+    try:
+        return render(KEY_PLACEHOLDER)
+    finally:
+        g.pop(name, None)
+        if real is not None:
+            setattr(g, name, real)
+
+
+def _fill(body: str) -> str:
+    return (body.replace(CSRF_PLACEHOLDER, generate_csrf())
+            .replace(KEY_PLACEHOLDER, uuid.uuid4().hex))
