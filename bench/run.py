@@ -121,6 +121,13 @@ def measure(endpoint: targets.Endpoint, orders: int, port: int, args, workdir: P
                   stats["p50_us"] / 1000, stats["p99_us"] / 1000)
 
 
+def show(result: Result, workers: int) -> None:
+    staff = (f"  p99 at {workers} connections {result.staff_p99_ms:.1f} ms"
+             if result.staff_p99_ms is not None else "")
+    print(f"  {result.endpoint:<34} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.1f} ms"
+          f"  p99 {result.p99_ms:6.1f} ms  failed {result.failed}{staff}", flush=True)
+
+
 def database(orders: int, rebuild: bool) -> Path:
     path = DATA / f"orders-{orders}.sqlite3"
     if rebuild or not path.exists():
@@ -172,15 +179,29 @@ def run_scale(orders: int, args, workdir: Path) -> list[Result]:
             if endpoint.writes and result.requests > len(endpoint.lines):
                 print(f"  {endpoint.name}: only {len(endpoint.lines)} targets for "
                       f"{result.requests} requests: the rest were refused", flush=True)
-            staff = (f"  p99 at {args.workers} connections {result.staff_p99_ms:.1f} ms"
-                     if result.staff_p99_ms is not None else "")
-            print(f"  {result.endpoint:<34} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.1f}"
-                  f" ms  p99 {result.p99_ms:6.1f} ms  failed {result.failed}{staff}",
-                  flush=True)
+            show(result, args.workers)
             results.append(result)
     finally:
         server.stop()
+    results.append(first_views(order_page, orders, env, args, workdir))
     return results
+
+
+def first_views(order_page: targets.Endpoint, orders: int, env: dict, args, workdir: Path
+                ) -> Result:
+    """The order page with nothing kept (RETURNS_PAGE_CACHE_SIZE=0): every view rendered, as
+    the first view of an order is. The replay above shows each page many times over."""
+    server = Server("returns_app:create_app()", args.workers, {**env,
+                                                               "RETURNS_PAGE_CACHE_SIZE": "0"})
+    try:
+        server.wait_ready("/")
+        endpoint = targets.Endpoint("customer order page, nothing kept", "order_page_first",
+                                    order_page.lines)
+        result = measure(endpoint, orders, server.port, args, workdir)
+    finally:
+        server.stop()
+    show(result, args.workers)
+    return result
 
 
 def run_bare(args, workdir: Path) -> Result:
@@ -192,8 +213,7 @@ def run_bare(args, workdir: Path) -> Result:
         result = measure(endpoint, 0, server.port, args, workdir)
     finally:
         server.stop()
-    print(f"  {result.endpoint:<34} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.1f} ms"
-          f"  p99 {result.p99_ms:6.1f} ms", flush=True)
+    show(result, args.workers)
     return result
 
 

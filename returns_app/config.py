@@ -49,6 +49,8 @@ def load(app: Flask, overrides: dict | None) -> None:
                                  "Returns assistant <returns@returns.example.se>"),
         # Emails are written by the worker, outside any request: their links start here.
         PUBLIC_URL=os.environ.get("RETURNS_PUBLIC_URL", "http://127.0.0.1:5000"),
+        # Rendered order pages kept per worker process (page_cache.py); 0 keeps none.
+        PAGE_CACHE_SIZE=int(os.environ.get("RETURNS_PAGE_CACHE_SIZE", "4096")),
     )
     if overrides:
         app.config.update(overrides)

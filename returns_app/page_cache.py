@@ -1,5 +1,5 @@
-"""A customer's order page and the API's order, kept per worker process and served again until
-something they show has changed.
+"""A customer's order and return pages and the API's order, kept per worker process and served
+again until something they show has changed.
 
 An entry's key holds everything the answer shows: the order's own row (with its merchant's and
 customer's names), the order's version (db.ORDER_VERSIONED's triggers bump it on every change to
@@ -53,15 +53,14 @@ class StalePage(AssertionError):
 
 @dataclass
 class _Store:
-    entries: LRUCache
+    entries: LRUCache | None  # None: PAGE_CACHE_SIZE=0, every answer rendered afresh
     lock: threading.Lock
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("PAGE_CACHE_SIZE", 4096)
     app.config.setdefault("PAGE_CACHE_VERIFY", bool(app.config.get("TESTING")))
-    app.extensions[_EXTENSION] = _Store(LRUCache(app.config["PAGE_CACHE_SIZE"]),
-                                        threading.Lock())
+    size = app.config["PAGE_CACHE_SIZE"]
+    app.extensions[_EXTENSION] = _Store(LRUCache(size) if size else None, threading.Lock())
 
 
 def order_stamp(db: Database, order: dict) -> tuple:
@@ -89,6 +88,8 @@ def answer(db: Database, name: str, order: dict, render: Callable[[], bytes]) ->
 
 def _kept(key: tuple, render: Callable[[], tuple]):
     store: _Store = current_app.extensions[_EXTENSION]
+    if store.entries is None:
+        return render()[0]
     with store.lock:
         body = store.entries.get(key)
     if body is None:

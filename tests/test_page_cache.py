@@ -197,3 +197,21 @@ def test_the_api_answer_is_kept_until_the_order_changes(client, db, order):
     assert after["lines"][0]["returnable_quantity"] == (
         first.get_json()["lines"][0]["returnable_quantity"] - 1)
     assert first.headers["Content-Type"] == "application/json"
+
+
+def test_a_size_of_zero_renders_every_view(app, client, opened, renders):
+    app.config["PAGE_CACHE_SIZE"] = 0
+    page_cache.init_app(app)
+    for _ in range(2):
+        assert client.get(f"/orders/{opened['id']}").status_code == 200
+    assert len(renders) == 2
+
+
+def test_a_kept_return_page_shows_the_return_moving_at_once(client, db, opened, renders):
+    from returns_app.services import returns
+    from tests.builders import viewer_for
+    ret = make_return(db, opened)
+    for _ in range(2):
+        assert "TRACK-123" not in client.get(f"/returns/{ret['id']}").get_data(as_text=True)
+    returns.mark_sent(db, viewer_for(opened), ret["id"], "TRACK-123")
+    assert "TRACK-123" in client.get(f"/returns/{ret['id']}").get_data(as_text=True)

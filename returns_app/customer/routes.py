@@ -135,8 +135,9 @@ def _order_page(db, found: dict, pay_form: PaymentForm) -> tuple[str, bool]:
 def report_return(order_id: int):
     db = get_db()
     viewer = auth.customer_viewer()
-    details = orders.order_details(db, order_id, orders.order_for_viewer(db, viewer, order_id))
-    form = report_return_form(details["lines"])
+    found = orders.order_for_viewer(db, viewer, order_id)
+    # A report that goes through needs only the lines; the page needs the whole order.
+    form = report_return_form(orders.lines_with_returnable(db, order_id))
     existing_return_id = None
     if form.validate_on_submit():
         items, line_ids = chosen_items(form)
@@ -148,6 +149,7 @@ def report_return(order_id: int):
         else:
             flash(_("Your return is registered. Here is how to send it back."), "success")
             return redirect(url_for(".return_page", return_id=ret["id"]))
+    details = orders.order_details(db, order_id, found)
     instructions = returns.instructions_for_order(db, details)
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
@@ -176,12 +178,13 @@ def _errors_to_form(form, exc: Invalid, line_ids: list[int]) -> None:
 
 @bp.get("/returns/<id:return_id>")
 def return_page(return_id: int):
-    ret = returns.return_details(get_db(), auth.customer_viewer(), return_id)
-    amounts = orders.amounts(get_db(), ret["order_id"])
-    return render_template(
-        "customer/return.html", ret=ret, amounts=amounts, reason_labels=REASON_LABELS,
+    db = get_db()
+    ret, order = returns.return_for_viewer(db, auth.customer_viewer(), return_id)
+    return page_cache.page(db, "customer.return", order, lambda _key: (render_template(
+        "customer/return.html", ret=returns.with_details(db, ret, order),
+        amounts=orders.amounts(db, ret["order_id"]), reason_labels=REASON_LABELS,
         shipment_form=ShipmentForm(), cancel_form=CancelReturnForm(),
-    )
+    ), True))
 
 
 @bp.post("/returns/<id:return_id>/sent")

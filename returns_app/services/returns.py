@@ -146,11 +146,11 @@ def report_return(db: Database, viewer: Viewer, order_id: int, payload) -> dict:
         audit.record(db, viewer.actor, "return.reported", "return", return_id,
                      after={"order_id": order_id, "items": items})
     # The viewer may see the order (checked above), so the new return is theirs too.
-    return _with_details(db, select_one(db, "SELECT * FROM returns WHERE id = ?", [return_id]),
+    return with_details(db, select_one(db, "SELECT * FROM returns WHERE id = ?", [return_id]),
                          order)
 
 
-def _return_for_viewer(db, viewer: Viewer, return_id: int) -> tuple[dict, dict]:
+def return_for_viewer(db, viewer: Viewer, return_id: int) -> tuple[dict, dict]:
     """The return and its order (read once), if the viewer may see the order."""
     ret = select_one(db, "SELECT * FROM returns WHERE id = ?", [return_id])
     if ret is None:
@@ -170,7 +170,7 @@ def mark_sent(db: Database, viewer: Viewer, return_id: int,
         raise Invalid(fields={"tracking_number": (
             f"A tracking number has only letters, digits, spaces and dashes, at most "
             f"{MAX_TRACKING} characters.")})
-    _return_for_viewer(db, viewer, return_id)
+    return_for_viewer(db, viewer, return_id)
     with write_transaction(db):
         current = db["returns"].get(return_id)
         states.move(db, "returns", return_id, current["status"], "sent",
@@ -182,7 +182,7 @@ def mark_sent(db: Database, viewer: Viewer, return_id: int,
 
 
 def cancel_return(db: Database, viewer: Viewer, return_id: int) -> dict:
-    _return_for_viewer(db, viewer, return_id)
+    return_for_viewer(db, viewer, return_id)
     with write_transaction(db):
         current = db["returns"].get(return_id)
         states.move(db, "returns", return_id, current["status"], "cancelled",
@@ -210,7 +210,7 @@ def expire_overdue(db: Database) -> list[int]:
 
 
 def return_details(db: Database, viewer: Viewer, return_id: int) -> dict:
-    return _with_details(db, *_return_for_viewer(db, viewer, return_id))
+    return with_details(db, *return_for_viewer(db, viewer, return_id))
 
 
 def return_for_merchant(db: Database, merchant_id: int, return_id: int) -> dict:
@@ -219,10 +219,10 @@ def return_for_merchant(db: Database, merchant_id: int, return_id: int) -> dict:
         " WHERE returns.id = ? AND orders.merchant_id = ?", [return_id, merchant_id])
     if not rows:
         raise NotFound("No such return.")
-    return _with_details(db, rows[0])
+    return with_details(db, rows[0])
 
 
-def _with_details(db: Database, ret: dict, order: dict | None = None) -> dict:
+def with_details(db: Database, ret: dict, order: dict | None = None) -> dict:
     ret["order"] = order if order is not None else get_order(db, ret["order_id"])
     ret["items"] = select(db,
         "SELECT return_item.*, order_line.sku, order_line.name, order_line.unit_price_minor"
