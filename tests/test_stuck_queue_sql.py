@@ -4,6 +4,7 @@ each threshold, both must name the same items, the same reasons and the same ord
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -124,6 +125,9 @@ _CHANGES = st.one_of(
 )
 
 
+_KEYS = itertools.count()  # a payment's idempotency key is unique per order
+
+
 def _pick(conn, sql: str, n: int):
     rows = conn.execute(sql).fetchall()
     return rows[n % len(rows)][0]
@@ -151,7 +155,7 @@ def _apply(conn, change: tuple) -> None:
     elif what == "payment":
         conn.execute("INSERT INTO ledger_entry (order_id, kind, amount_minor, idempotency_key,"
                      " created_at) SELECT order_id, 'payment', 100, ?, ? FROM returns"
-                     " WHERE id = ?", [f"hypothesis-{n}-{moment}", moment, ret])
+                     " WHERE id = ?", [f"hypothesis-{next(_KEYS)}", moment, ret])
     elif what == "new_refund":
         conn.execute("INSERT INTO refund (order_id, return_id, amount_minor, status, reason,"
                      " created_at, status_changed_at) SELECT order_id, id, 100, ?, 'return', ?,"
