@@ -1,10 +1,11 @@
 """The stuck queue: every refund (and every sent return still without one) that needs a person.
 
-The rules are pure functions of a row and the time (`refund_reasons`, `return_reasons`); the
-queue finds its candidates with one indexed query per rule (never a scan of all refunds or
-returns) and lets the same pure functions say why each is stuck, so the page, the API and the
-refund page can't disagree. A refund matching several rules is one item, its reasons most urgent
-first.
+The rules are pure functions of a row and the time (`refund_reasons`, `return_reasons`). The
+queue ranks, counts and pages through the same rules spelled in SQL over stuck_candidate (one
+small trigger-kept row per live refund or return, migration m008), then lets the pure functions
+say why each shown item is stuck, so the page, the API and the refund page can't disagree.
+`stuck_items` applies the pure rules to every candidate of the big tables instead: the tests
+hold the two equal. A refund matching several rules is one item, its reasons most urgent first.
 """
 
 from __future__ import annotations
