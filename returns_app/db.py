@@ -624,7 +624,6 @@ def m007_hot_indexes(db: Database) -> None:
             WHERE merchant_id = OLD.merchant_id AND status = OLD.status; END""")
 
 
-
 # What a customer's order page and the API's order show, beyond the order's own row: each change
 # to these bumps the order's version (page_cache.py keys rendered pages by it). The expression
 # finds the order a row belongs to; {row} is NEW or OLD.
@@ -653,3 +652,102 @@ def m008_order_versions(db: Database) -> None:
                 INSERT INTO order_version (order_id, version)
                     SELECT id, 1 FROM (SELECT {order_of.format(row=row)} AS id) WHERE id NOT NULL
                     ON CONFLICT (order_id) DO UPDATE SET version = version + 1; END""")
+
+
+# What the stuck queue ranks, per unfinished refund and per sent or received return, computed
+# from the rows it depends on. The views are the definition; stuck_candidate is their contents
+# kept by m009's triggers (a test holds the two equal). The rules' clocks are not stored: the
+# queue compares these columns with the time when it is asked.
+_STUCK_REFUND_SOURCE = """
+    SELECT 0 AS kind, refund.id AS item_id, refund.order_id,
+        returns.refund_due_by AS deadline,
+        coalesce(nullif(returns.reported_at, ''), refund.created_at) AS deadline_since,
+        CASE refund.status WHEN 'failed' THEN 'failed'
+            WHEN 'unknown' THEN 'unknown_over_1_hour' WHEN 'sending' THEN 'unknown_over_1_hour'
+            WHEN 'needs_details' THEN 'needs_details_over_3_days' END AS slow_code,
+        CASE WHEN refund.status IN ('unknown', 'sending')
+            THEN coalesce(refund.unknown_since, refund.status_changed_at)
+            ELSE refund.status_changed_at END AS slow_since
+    FROM refund LEFT JOIN returns ON returns.id = refund.return_id
+    WHERE refund.status != 'succeeded'"""
+_STUCK_RETURN_SOURCE = """
+    SELECT 1 AS kind, returns.id AS item_id, returns.order_id,
+        CASE WHEN NOT EXISTS (SELECT 1 FROM refund WHERE refund.return_id = returns.id)
+            AND EXISTS (SELECT 1 FROM ledger_entry WHERE ledger_entry.order_id = returns.order_id
+                        AND ledger_entry.kind = 'payment')
+            THEN returns.refund_due_by END AS deadline,
+        returns.reported_at AS deadline_since,
+        CASE WHEN returns.status = 'sent' THEN 'not_registered_14_days_after_sent' END
+            AS slow_code,
+        returns.sent_at AS slow_since
+    FROM returns WHERE returns.status IN ('sent', 'received')"""
+
+
+def _refresh_stuck(kind: str, ids: str) -> str:
+    """Trigger statements that recompute the queue's rows for the refunds or returns `ids`."""
+    view, number = ("stuck_refund_source", 0) if kind == "refund" else ("stuck_return_source", 1)
+    return (f"DELETE FROM stuck_candidate WHERE kind = {number} AND item_id IN ({ids});\n"
+            f"INSERT INTO stuck_candidate SELECT * FROM {view} WHERE item_id IN ({ids});\n")
+
+
+@migration
+def m009_queue_speed(db: Database) -> None:
+    """The stuck queue read, on every view, every unfinished refund and every sent return past
+    a date, joined to their returns, refunds and ledger (13 ms twice per page at 1,000,000
+    orders, growing with the backlog). stuck_candidate holds just what the ranking needs, one
+    small row per live item, kept by triggers on every table a rule reads; its two partial
+    indexes are in the queue's order, so a page reads only its own rows and each reason's
+    count is one short index range."""
+    _execute_all(
+        db,
+        f"""
+        CREATE VIEW stuck_refund_source AS {_STUCK_REFUND_SOURCE};
+        CREATE VIEW stuck_return_source AS {_STUCK_RETURN_SOURCE};
+        CREATE TABLE stuck_candidate (
+            kind INTEGER NOT NULL CHECK (kind IN (0, 1)),
+            item_id INTEGER NOT NULL,
+            order_id INTEGER NOT NULL REFERENCES orders(id),
+            deadline TEXT,
+            deadline_since TEXT,
+            slow_code TEXT CHECK (slow_code IN ('failed', 'unknown_over_1_hour',
+                'needs_details_over_3_days', 'not_registered_14_days_after_sent')),
+            slow_since TEXT,
+            PRIMARY KEY (kind, item_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX stuck_candidate_deadline
+            ON stuck_candidate(deadline, deadline_since, kind, item_id)
+            WHERE deadline IS NOT NULL;
+        CREATE INDEX stuck_candidate_slow
+            ON stuck_candidate(slow_code, slow_since, kind, item_id, deadline)
+            WHERE slow_code IS NOT NULL;
+        CREATE INDEX stuck_candidate_order ON stuck_candidate(order_id);
+        INSERT INTO stuck_candidate SELECT * FROM stuck_refund_source;
+        INSERT INTO stuck_candidate SELECT * FROM stuck_return_source
+        """,
+    )
+    # item_id is a refund's id (kind 0) or a return's (kind 1): no one foreign key can say
+    # that, so the delete triggers below remove a row whose refund or return goes.
+    unfinished_of_return = "SELECT id FROM refund WHERE return_id = {} AND status != 'succeeded'"
+    triggers = {
+        "refund_insert AFTER INSERT ON refund":
+            _refresh_stuck("refund", "NEW.id") + _refresh_stuck("return", "NEW.return_id"),
+        "refund_update AFTER UPDATE OF status, status_changed_at, unknown_since, created_at,"
+        " return_id, order_id ON refund":
+            _refresh_stuck("refund", "OLD.id, NEW.id")
+            + _refresh_stuck("return", "OLD.return_id, NEW.return_id"),
+        "refund_delete AFTER DELETE ON refund":
+            _refresh_stuck("refund", "OLD.id") + _refresh_stuck("return", "OLD.return_id"),
+        "returns_insert AFTER INSERT ON returns": _refresh_stuck("return", "NEW.id"),
+        "returns_update AFTER UPDATE OF status, sent_at, refund_due_by, reported_at, order_id"
+        " ON returns":
+            _refresh_stuck("return", "OLD.id, NEW.id")
+            + _refresh_stuck("refund", unfinished_of_return.format("NEW.id")),
+        "returns_delete AFTER DELETE ON returns":
+            _refresh_stuck("return", "OLD.id")
+            + _refresh_stuck("refund", unfinished_of_return.format("OLD.id")),
+        "payment_insert AFTER INSERT ON ledger_entry WHEN NEW.kind = 'payment'":
+            _refresh_stuck("return", "SELECT id FROM returns WHERE order_id = NEW.order_id"
+                                     " AND status IN ('sent', 'received')"),
+    }
+    for head, body in triggers.items():
+        db.execute(f"CREATE TRIGGER stuck_candidate_{head} BEGIN {body} END")

@@ -51,9 +51,10 @@ def test_merchant_id_is_filled_from_the_order_and_cannot_disagree(mem):
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(page_size=st.integers(1, 4), statuses=st.lists(
-    st.sampled_from(["reported", "sent", "received"]), min_size=0, max_size=7))
+    st.sampled_from(["reported", "sent", "received"]), min_size=0, max_size=7),
+    late=st.sets(st.integers(0, 6)))
 def test_pages_cover_the_list_exactly_once_and_counts_agree(tmp_path_factory, page_size,
-                                                            statuses):
+                                                            statuses, late):
     db = connect(tmp_path_factory.mktemp("inbox") / "db.sqlite3")
     migrate(db)
     merchant, _ = make_merchant(db)
@@ -67,6 +68,9 @@ def test_pages_cover_the_list_exactly_once_and_counts_agree(tmp_path_factory, pa
             returns.mark_sent(db, viewer, ret["id"], None)
         if status == "received":
             arrivals.mark_received(db, merchant["id"], [ret["id"]], "test")
+        if i in late:  # its refund was due yesterday: overdue
+            db.execute("UPDATE returns SET refund_due_by = date('now', '-1 day') WHERE id = ?",
+                       [ret["id"]])
     for status in inbox.FILTERS:
         seen, cursor = [], None
         while True:
@@ -75,11 +79,12 @@ def test_pages_cover_the_list_exactly_once_and_counts_agree(tmp_path_factory, pa
             if not page.next_cursor:
                 break
             cursor = page.next_cursor
-        rows = db.execute("SELECT id, status FROM returns ORDER BY reported_at DESC, id DESC"
-                          ).fetchall()
-        # Every refund is due 14 days out: nothing is overdue yet.
-        expected = {"all": [i for i, _ in rows], "overdue": [],
-                    **{s: [i for i, st in rows if st == s] for s in inbox.STATUSES}}
+        rows = db.execute("SELECT id, status, refund_due_by < date('now') FROM returns"
+                          " ORDER BY reported_at DESC, id DESC").fetchall()
+        # Every other refund is due 14 days out: only the late ones are overdue.
+        expected = {"all": [i for i, _, _ in rows],
+                    "overdue": [i for i, _, is_late in rows if is_late],
+                    **{s: [i for i, st, _ in rows if st == s] for s in inbox.STATUSES}}
         assert seen == expected[status]
         assert len(seen) == inbox.counts(db, merchant["id"])[status]
     db.close()

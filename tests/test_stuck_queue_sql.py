@@ -4,11 +4,14 @@ each threshold, both must name the same items, the same reasons and the same ord
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bench import generate
 from returns_app import clock
@@ -85,3 +88,93 @@ def test_a_search_keeps_only_the_items_it_names(generated):
     assert [_key(i) for i in page.items] == [_key(i) for i in everything if query.matches(i)]
     assert stuck.stuck_queue(generated, moment, stuck.Search("x", frozenset(), frozenset())
                              ).total == 0
+
+
+# --- stuck_candidate, the rows the ranking reads, is kept by triggers (migration m009) --------
+
+def _kept_and_defined(conn) -> tuple[set, set]:
+    kept = set(conn.execute("SELECT * FROM stuck_candidate").fetchall())
+    defined = set(conn.execute("SELECT * FROM stuck_refund_source"
+                               " UNION ALL SELECT * FROM stuck_return_source").fetchall())
+    return kept, defined
+
+
+def test_the_kept_rows_are_what_the_views_define(generated):
+    kept, defined = _kept_and_defined(generated)
+    assert len(kept) > 20
+    assert kept == defined
+
+
+_CHANGES = st.one_of(
+    st.tuples(st.just("refund_status"), st.sampled_from(
+        ["needs_details", "ready", "sending", "succeeded", "failed", "unknown"]),
+        st.integers(0, 10**6)),
+    st.tuples(st.just("refund_clock"), st.sampled_from(
+        ["status_changed_at", "unknown_since", "created_at"]), st.integers(0, 10**6)),
+    st.tuples(st.just("refund_return"), st.sampled_from(["another", "none"]),
+              st.integers(0, 10**6)),
+    st.tuples(st.just("return_status"), st.sampled_from(
+        ["reported", "sent", "received", "resolved", "cancelled", "expired"]),
+        st.integers(0, 10**6)),
+    st.tuples(st.just("return_clock"), st.sampled_from(
+        ["sent_at", "refund_due_by", "reported_at"]), st.integers(0, 10**6)),
+    st.tuples(st.just("payment"), st.just(""), st.integers(0, 10**6)),
+    st.tuples(st.just("new_refund"), st.sampled_from(["needs_details", "failed"]),
+              st.integers(0, 10**6)),
+    st.tuples(st.just("delete_refund"), st.just(""), st.integers(0, 10**6)),
+)
+
+
+_KEYS = itertools.count()  # a payment's idempotency key is unique per order
+
+
+def _pick(conn, sql: str, n: int):
+    rows = conn.execute(sql).fetchall()
+    return rows[n % len(rows)][0]
+
+
+def _apply(conn, change: tuple) -> None:
+    what, value, n = change
+    moment = clock.iso(NOW - timedelta(minutes=n % 50_000))
+    refund = _pick(conn, "SELECT id FROM refund ORDER BY id", n)
+    ret = _pick(conn, "SELECT id FROM returns WHERE status IN ('sent', 'received', 'reported')"
+                      " ORDER BY id", n)
+    if what == "refund_status":
+        conn.execute("UPDATE refund SET status = ? WHERE id = ?", [value, refund])
+    elif what == "refund_clock":
+        conn.execute(f"UPDATE refund SET {value} = ? WHERE id = ?", [moment, refund])
+    elif what == "refund_return":
+        conn.execute("UPDATE refund SET return_id = ? WHERE id = ?",
+                     [ret if value == "another" else None, refund])
+    elif what == "return_status":
+        conn.execute("UPDATE returns SET status = ?, sent_at = coalesce(sent_at, ?)"
+                     " WHERE id = ?", [value, moment, ret])
+    elif what == "return_clock":
+        conn.execute(f"UPDATE returns SET {value} = ? WHERE id = ?",
+                     [moment[:10] if value == "refund_due_by" else moment, ret])
+    elif what == "payment":
+        conn.execute("INSERT INTO ledger_entry (order_id, kind, amount_minor, idempotency_key,"
+                     " created_at) SELECT order_id, 'payment', 100, ?, ? FROM returns"
+                     " WHERE id = ?", [f"hypothesis-{next(_KEYS)}", moment, ret])
+    elif what == "new_refund":
+        conn.execute("INSERT INTO refund (order_id, return_id, amount_minor, status, reason,"
+                     " created_at, status_changed_at) SELECT order_id, id, 100, ?, 'return', ?,"
+                     " ? FROM returns WHERE id = ?", [value, moment, moment, ret])
+    else:
+        conn.execute("DELETE FROM refund WHERE id = ?", [refund])
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.lists(_CHANGES, min_size=1, max_size=6))
+def test_every_write_a_rule_reads_keeps_the_rows_in_step(generated, changes):
+    """Whatever moves a refund, a return or a payment, the kept rows stay the views' rows."""
+    generated.execute("SAVEPOINT changes")
+    try:
+        for change in changes:
+            _apply(generated, change)
+        kept, defined = _kept_and_defined(generated)
+        assert kept == defined
+    finally:
+        generated.execute("ROLLBACK TO changes")
+        generated.execute("RELEASE changes")

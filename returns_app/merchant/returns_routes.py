@@ -38,7 +38,7 @@ def returns_inbox():
         counts=inbox.counts(db, merchant_id, query), filters=inbox.FILTERS,
         overdue_days=inbox.OVERDUE_WITHIN_DAYS, first_page=not request.args.get("after"),
         received_form=MarkReceivedForm(formdata=None, back=request.full_path.rstrip("?")),
-        can_arrive=arrivals.CAN_ARRIVE,
+        can_arrive=arrivals.CAN_ARRIVE, can_show=inbox.STATUSES,
     )
 
 

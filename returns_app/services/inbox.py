@@ -99,9 +99,13 @@ def list_returns(db: Database, merchant_id: int, status: str | None = "all",
         " (SELECT sum(return_item.quantity * order_line.unit_price_minor) FROM return_item"
         "  JOIN order_line ON order_line.id = return_item.order_line_id"
         "  WHERE return_item.return_id = returns.id) AS value_minor"
-        " FROM returns JOIN orders ON orders.id = returns.order_id"
+        # The page's ids first, the rest for those only: a filter that sorts (overdue reads
+        # every overdue return of the shop) looked up orders, customers and items for all.
+        f" FROM (SELECT returns.id FROM returns WHERE {where}"
+        "  ORDER BY returns.reported_at DESC, returns.id DESC LIMIT ?) AS page"
+        " JOIN returns ON returns.id = page.id JOIN orders ON orders.id = returns.order_id"
         " JOIN customer ON customer.id = orders.customer_id"
-        f" WHERE {where} ORDER BY returns.reported_at DESC, returns.id DESC LIMIT ?",
+        " ORDER BY returns.reported_at DESC, returns.id DESC",
         [*params, limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]

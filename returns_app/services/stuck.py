@@ -1,14 +1,16 @@
 """The stuck queue: every refund (and every sent return still without one) that needs a person.
 
-The rules are pure functions of a row and the time (`refund_reasons`, `return_reasons`); the
-queue finds its candidates with one indexed query per rule (never a scan of all refunds or
-returns) and lets the same pure functions say why each is stuck, so the page, the API and the
-refund page can't disagree. A refund matching several rules is one item, its reasons most urgent
-first.
+The rules are pure functions of a row and the time (`refund_reasons`, `return_reasons`). The
+queue ranks, counts and pages through the same rules spelled in SQL over stuck_candidate (one
+small trigger-kept row per live refund or return, migration m009), then lets the pure functions
+say why each shown item is stuck, so the page, the API and the refund page can't disagree.
+`stuck_items` applies the pure rules to every candidate of the big tables instead: the tests
+hold the two equal. A refund matching several rules is one item, its reasons most urgent first.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -192,81 +194,66 @@ def _rank(item: StuckItem) -> tuple:
     return (*item.reason.urgency, kind, key)
 
 
-# Each candidate's main reason (the first of refund_reasons / return_reasons), in SQL, so the
-# queue counts and orders every candidate and reads only one page of them: evaluating every
-# candidate in Python grew with the backlog (~1,500 at 1,000,000 orders). The rules are the
-# same as above, spelled as comparisons of stored ISO-8601 text; a test holds both in step.
-_PRIORITY_SQL = "CASE code " + " ".join(
-    f"WHEN '{code}' THEN {rank}" for code, rank in PRIORITY.items()) + " END"
-_RANKED = f"""
-WITH refund_row AS (
-  {_REFUND_COLUMNS} WHERE refund.id IN (
-    SELECT id FROM refund WHERE status = 'needs_details' AND status_changed_at < :nd
-    UNION SELECT id FROM refund WHERE status = 'failed'
-    UNION SELECT id FROM refund WHERE unknown_since < :unknown
-    UNION SELECT id FROM refund WHERE status = 'sending' AND status_changed_at < :unknown
-    UNION SELECT refund.id FROM refund CROSS JOIN returns ON returns.id = refund.return_id
-    WHERE refund.status != 'succeeded' AND returns.refund_due_by <= :near)),
-refund_main AS (
-  SELECT 0 AS kind, id AS refund_id, NULL AS return_id, order_id,
-    CASE
-      WHEN status != 'succeeded' AND refund_due_by < :today THEN 'refund_deadline_passed'
-      WHEN status != 'succeeded' AND refund_due_by <= :near THEN 'refund_deadline_near'
-      WHEN status = 'failed' THEN 'failed'
-      WHEN status IN ('unknown', 'sending')
-        AND coalesce(unknown_since, status_changed_at) < :unknown THEN 'unknown_over_1_hour'
-      WHEN status = 'needs_details' AND status_changed_at < :nd
-        THEN 'needs_details_over_3_days'
-    END AS code,
-    CASE WHEN status != 'succeeded' AND refund_due_by <= :near THEN refund_due_by END
-      AS deadline,
-    CASE
-      WHEN status != 'succeeded' AND refund_due_by <= :near
-        THEN coalesce(nullif(reported_at, ''), created_at)
-      WHEN status IN ('unknown', 'sending') THEN coalesce(unknown_since, status_changed_at)
-      ELSE status_changed_at
-    END AS since
-  FROM refund_row),
-return_row AS (
-  {_RETURN_COLUMNS} WHERE returns.id IN (
-    SELECT id FROM returns WHERE status = 'sent' AND sent_at < :sent
-    UNION SELECT id FROM returns WHERE status IN ('sent', 'received')
-    AND refund_due_by <= :near)),
-return_main AS (
-  SELECT 1 AS kind, NULL AS refund_id, id AS return_id, order_id,
-    CASE
-      WHEN owed AND refund_due_by < :today THEN 'refund_deadline_passed'
-      WHEN owed AND refund_due_by <= :near THEN 'refund_deadline_near'
-      WHEN status = 'sent' AND sent_at < :sent THEN 'not_registered_14_days_after_sent'
-    END AS code,
-    CASE WHEN owed AND refund_due_by <= :near THEN refund_due_by END AS deadline,
-    CASE WHEN owed AND refund_due_by <= :near THEN reported_at ELSE sent_at END AS since
-  FROM (SELECT *, status IN ('sent', 'received') AND NOT has_refund AND customer_paid
-        AND refund_due_by IS NOT NULL AS owed FROM return_row)),
-ranked AS (
-  SELECT *, {_PRIORITY_SQL} AS priority FROM (
-    SELECT * FROM refund_main UNION ALL SELECT * FROM return_main)
-  WHERE code IS NOT NULL)
-"""
+# Each item's main reason (the first of refund_reasons / return_reasons), as ranges of
+# stuck_candidate (migration m009: one small row per unfinished refund and per sent or received
+# return, kept by triggers). Each range is read in the queue's order straight off a partial
+# index, most urgent reason first, so a page reads only its own rows and a count is one short
+# index range: nothing grows with the orders, returns or refunds behind the queue. The rules
+# are the same as above, spelled as comparisons of stored ISO-8601 text; a test holds both
+# in step.
+_NO_DEADLINE = "(deadline IS NULL OR deadline > :near)"
+_BY_DEADLINE = "deadline, deadline_since, kind, item_id"
+_BY_SINCE = "slow_since, kind, item_id"
+_MAIN_REASONS = (  # (code, which rows, their order), in the order of REASONS
+    ("refund_deadline_passed", "deadline < :today", _BY_DEADLINE),
+    ("refund_deadline_near", "deadline >= :today AND deadline <= :near", _BY_DEADLINE),
+    ("failed", f"slow_code = 'failed' AND {_NO_DEADLINE}", _BY_SINCE),
+    ("unknown_over_1_hour", "slow_code = 'unknown_over_1_hour' AND slow_since < :unknown"
+     f" AND {_NO_DEADLINE}", _BY_SINCE),
+    ("needs_details_over_3_days", "slow_code = 'needs_details_over_3_days'"
+     f" AND slow_since < :nd AND {_NO_DEADLINE}", _BY_SINCE),
+    ("not_registered_14_days_after_sent", "slow_code = 'not_registered_14_days_after_sent'"
+     f" AND slow_since < :sent AND {_NO_DEADLINE}", _BY_SINCE),
+)
+assert tuple(code for code, _where, _order in _MAIN_REASONS) == REASONS
+_SEARCHED = (" AND (order_id IN (SELECT value FROM json_each(:orders))"
+             " OR (kind = 0 AND item_id IN (SELECT value FROM json_each(:refunds))))")
 
 
-def _ranked_params(now: datetime) -> dict:
+def _ranked_params(now: datetime, query: Search | None) -> dict:
     t = _thresholds(now)
-    return {"nd": t["needs_details"], "unknown": t["unknown"], "sent": t["sent"],
-            "near": t["near"], "today": clock.local_date(now).isoformat()}
-
-
-def _ranked(db: Database, sql: str, now: datetime, query: Search | None,
-            **extra) -> list:
-    params = {**_ranked_params(now), **extra}
-    where = ""
+    params = {"nd": t["needs_details"], "unknown": t["unknown"], "sent": t["sent"],
+              "near": t["near"], "today": clock.local_date(now).isoformat()}
     if query is not None:
-        params.update({f"o{i}": v for i, v in enumerate(sorted(query.order_ids))})
-        params.update({f"r{i}": v for i, v in enumerate(sorted(query.refund_ids))})
-        orders_in = ", ".join(f":o{i}" for i in range(len(query.order_ids))) or "NULL"
-        refunds_in = ", ".join(f":r{i}" for i in range(len(query.refund_ids))) or "NULL"
-        where = f" WHERE (order_id IN ({orders_in}) OR refund_id IN ({refunds_in}))"
-    return db.execute(_RANKED + sql.format(where=where), params).fetchall()
+        params |= {"orders": json.dumps(sorted(query.order_ids)),
+                   "refunds": json.dumps(sorted(query.refund_ids))}
+    return params
+
+
+def _main_counts(db: Database, params: dict, searched: str) -> dict[str, int]:
+    counts = db.execute("SELECT " + ", ".join(
+        f"(SELECT count(*) FROM stuck_candidate WHERE {where}{searched})"
+        for _code, where, _order in _MAIN_REASONS), params).fetchone()
+    return dict(zip(REASONS, counts, strict=True))
+
+
+def _ranked_slice(db: Database, params: dict, searched: str, counts: dict[str, int],
+                  limit: int, offset: int) -> list[tuple[int, int]]:
+    """(kind, id) of the items at positions offset .. offset + limit of the whole queue: each
+    reason's stretch of it is one index range, read from where the page starts in it."""
+    found: list[tuple[int, int]] = []
+    start = 0
+    for code, where, order in _MAIN_REASONS:
+        end = start + counts[code]
+        if offset < end and offset + limit > start:
+            skip = max(0, offset - start)
+            found += db.execute(
+                f"SELECT kind, item_id FROM stuck_candidate WHERE {where}{searched}"
+                f" ORDER BY {order} LIMIT :take OFFSET :skip",
+                {**params, "take": min(limit - len(found), end - start - skip),
+                 "skip": skip}).fetchall()
+        start = end
+    return found
 
 
 # --- searching ----------------------------------------------------------------------------------
@@ -304,56 +291,68 @@ def search(db: Database, text: str) -> Search:
 
 # --- one page of it -----------------------------------------------------------------------------
 
-# SQLite's integers are 64-bit: an offset past every item asks for nothing, however large.
-_SQL_MAX = 2**63 - 1
-
-
 def stuck_queue(db: Database, now: datetime, query: Search | None = None,
                 limit: int = 50, offset: int = 0) -> StuckPage:
-    counts = dict.fromkeys(REASONS, 0)
-    counts.update(dict(_ranked(db, "SELECT code, count(*) FROM ranked{where} GROUP BY code",
-                               now, query)))
-    shown = []
-    if limit > 0:
-        for kind, item_id in _ranked(
-                db, "SELECT kind, coalesce(refund_id, return_id) FROM ranked{where}"
-                " ORDER BY priority, coalesce(deadline, ''), since, kind,"
-                " coalesce(refund_id, return_id) LIMIT :limit OFFSET :offset",
-                now, query, limit=min(limit, _SQL_MAX), offset=min(max(0, offset), _SQL_MAX)):
-            shown.append(_item(db, kind, item_id, now))
-    for item in shown:
-        item.details = _details(db, item)
-    return StuckPage(shown, sum(counts.values()), counts)
+    params = _ranked_params(now, query)
+    searched = _SEARCHED if query is not None else ""
+    counts = _main_counts(db, params, searched)
+    ranked = _ranked_slice(db, params, searched, counts, max(0, limit), max(0, offset))
+    return StuckPage(_shown(db, ranked, now), sum(counts.values()), counts)
 
 
-def _item(db: Database, kind: int, item_id: int, now: datetime) -> StuckItem:
-    """One ranked item with all its reasons, from the same pure rules the refund page uses."""
-    if kind == 0:
-        row = select(db, _REFUND_COLUMNS + " WHERE refund.id = ?", [item_id])[0]
-        return StuckItem(row["order_id"], refund_reasons(row, now), refund_id=item_id)
-    row = select(db, _RETURN_COLUMNS + " WHERE returns.id = ?", [item_id])[0]
-    return StuckItem(row["order_id"], return_reasons(row, now), return_id=item_id)
+_PEOPLE = (" orders.order_number, orders.currency, orders.merchant_id,"
+           " customer.email AS customer_email, customer.name AS customer_name,"
+           " merchant.name AS merchant_name")
+_PEOPLE_JOINS = (" JOIN orders ON orders.id = {}.order_id"
+                 " JOIN customer ON customer.id = orders.customer_id"
+                 " JOIN merchant ON merchant.id = orders.merchant_id")
+# The shown items' rows for the rules and their details for the page, a statement per kind
+# (not per item): the refunds, and the returns with the value still open in them.
+_SHOWN_REFUNDS = (
+    "SELECT refund.id, refund.order_id, refund.status, refund.status_changed_at,"
+    " refund.unknown_since, refund.last_error, refund.created_at, returns.refund_due_by,"
+    " returns.reported_at, refund.amount_minor AS amount, refund.destination_masked,"
+    " refund.return_id," + _PEOPLE + " FROM refund"
+    " LEFT JOIN returns ON returns.id = refund.return_id" + _PEOPLE_JOINS.format("refund") +
+    " WHERE refund.id IN (SELECT value FROM json_each(?))")
+_SHOWN_RETURNS = (
+    "SELECT returns.id, returns.order_id, returns.status, returns.sent_at,"
+    " returns.refund_due_by, returns.reported_at,"
+    " EXISTS (SELECT 1 FROM refund WHERE refund.return_id = returns.id) AS has_refund,"
+    " EXISTS (SELECT 1 FROM ledger_entry WHERE ledger_entry.order_id = returns.order_id"
+    " AND kind = 'payment') AS customer_paid,"
+    " (SELECT coalesce(sum((return_item.quantity - accepted_quantity - rejected_quantity)"
+    " * unit_price_minor), 0) FROM return_item JOIN order_line"
+    " ON order_line.id = return_item.order_line_id WHERE return_id = returns.id) AS amount,"
+    " returns.id AS return_id," + _PEOPLE + " FROM returns" + _PEOPLE_JOINS.format("returns") +
+    " WHERE returns.id IN (SELECT value FROM json_each(?))")
+_DETAILS = ("amount", "status", "last_error", "destination_masked", "return_id",
+            "order_number", "currency", "merchant_id", "customer_email", "customer_name",
+            "merchant_name")
 
 
-def _details(db: Database, item: StuckItem) -> dict:
-    people = (" orders.order_number, orders.currency, orders.merchant_id,"
-              " customer.email AS customer_email, customer.name AS customer_name,"
-              " merchant.name AS merchant_name FROM orders"
-              " JOIN customer ON customer.id = orders.customer_id"
-              " JOIN merchant ON merchant.id = orders.merchant_id")
-    if item.refund_id is not None:
-        return next(iter(select(db,
-            "SELECT refund.amount_minor AS amount, refund.status, refund.last_error,"
-            " refund.destination_masked, refund.return_id," + people +
-            " JOIN refund ON refund.order_id = orders.id WHERE refund.id = ?",
-            [item.refund_id])))
-    return next(iter(select(db,
-        "SELECT (SELECT coalesce(sum((return_item.quantity - accepted_quantity"
-        " - rejected_quantity) * unit_price_minor), 0) FROM return_item JOIN order_line"
-        " ON order_line.id = return_item.order_line_id WHERE return_id = returns.id) AS amount,"
-        " NULL AS status, NULL AS last_error, NULL AS destination_masked,"
-        " returns.id AS return_id," + people +
-        " JOIN returns ON returns.order_id = orders.id WHERE returns.id = ?", [item.return_id])))
+def _shown(db: Database, ranked: list[tuple[int, int]], now: datetime) -> list[StuckItem]:
+    """The ranked items with all their reasons, from the same pure rules the refund page uses,
+    and the details the queue shows."""
+    refund_ids = [item_id for kind, item_id in ranked if kind == 0]
+    return_ids = [item_id for kind, item_id in ranked if kind == 1]
+    refunds = {row["id"]: row for row in select(db, _SHOWN_REFUNDS, [json.dumps(refund_ids)])
+               } if refund_ids else {}
+    returns = {row["id"]: row for row in select(db, _SHOWN_RETURNS, [json.dumps(return_ids)])
+               } if return_ids else {}
+    items = []
+    for kind, item_id in ranked:
+        if kind == 0:
+            row = refunds[item_id]
+            item = StuckItem(row["order_id"], refund_reasons(row, now), refund_id=item_id)
+            item.details = {key: row[key] for key in _DETAILS}
+        else:
+            row = returns[item_id]
+            item = StuckItem(row["order_id"], return_reasons(row, now), return_id=item_id)
+            # A return has no payout: no refund status, error or destination to show.
+            item.details = {key: row.get(key) for key in _DETAILS} | {"status": None}
+        items.append(item)
+    return items
 
 
 def reasons_for_refund(db: Database, refund_id: int, now: datetime) -> list[Reason]:
