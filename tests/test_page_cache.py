@@ -27,6 +27,7 @@ NOT_SHOWN = {
     "notification": "emails and texts about the order, never listed on its page",
     "reminder_decision": "why a reminder was or wasn't sent: support's view only",
     "support_approval": "the customer sees the refund's status, which the refund row carries",
+    "stuck_candidate": "support's queue, derived from refunds and returns",
 }
 
 
