@@ -127,7 +127,7 @@ def build(out: Path, order_count: int, seed: int = 20240601, now: datetime | Non
     customers = _customers(db, rng, customer_count, password_hash)
     # A few big shops and a long tail (Zipf): the biggest gets about a fifth of the orders.
     story = Story(rng, now, shops, [1 / (rank + 1) for rank in range(len(shops))],
-                  customer_count, lambda customer_id: customers[customer_id - 1])
+                  customer_count, lambda customer_id: customers[customer_id - 1], order_count)
     for first in range(1, order_count + 1, BATCH_ORDERS):
         rows = Rows()
         for order_id in range(first, min(first + BATCH_ORDERS, order_count + 1)):

@@ -28,6 +28,13 @@ CARD_SHARE = 0.4
 EARLY_PAYER_SHARE = 0.25
 REFUND_DUE_DAYS = 14
 INVOICE_DAYS = 14
+# Support's queue shows 50 cases a page, and from about this many orders the story fills two
+# pages. A smaller database gets its stuck cases (declined or unanswered payouts, refunds
+# waiting for details, returns never registered) that many times more often, so the queue it
+# serves shows as many cases as a big one's and the benchmark compares like with like (at most
+# MAX_STUCK_ODDS times: most payouts of a tiny one still go through).
+FULL_QUEUE_ORDERS = 250_000
+MAX_STUCK_ODDS = 25.0
 
 # (prefix, name, lowest, highest unit price in öre)
 PRODUCTS = (
@@ -156,8 +163,9 @@ class Story:
     """Draws and writes the life of each order up to `now`."""
 
     def __init__(self, rng: random.Random, now: datetime, merchants: list[Merchant],
-                 weights: list[float], customers: int, customer_row):
+                 weights: list[float], customers: int, customer_row, orders: int):
         self.rng = rng
+        self.stuck_odds = min(MAX_STUCK_ODDS, max(1.0, FULL_QUEUE_ORDERS / orders))
         self.now = now
         self.today = clock.local_date(now)
         self.merchants = merchants
@@ -262,7 +270,7 @@ class Story:
         cancelled = reported + timedelta(hours=rng.uniform(1, 48)) if roll < 0.04 else None
         never_sent = 0.04 <= roll < 0.07
         sent = reported + timedelta(hours=rng.uniform(2, 24 * instructions["days_to_send"] * 0.5))
-        stalls = rng.random() < 0.003  # a merchant who never registers it
+        stalls = rng.random() < 0.003 * self.stuck_odds  # a merchant who never registers it
         received = sent + timedelta(hours=rng.uniform(24, 120))
         resolved = received + timedelta(hours=rng.uniform(1, 72))
         expired_at = datetime.combine(send_by + DAY, datetime.min.time(),
@@ -407,20 +415,23 @@ class Story:
             destination = None
         age = self.now - created
         roll = rng.random()
+        odds = self.stuck_odds
         old = age > timedelta(days=REFUND_DUE_DAYS)
         # Old refunds were long since paid out or handled by support; a few are still stuck.
         if destination is None:
-            if (old and roll < 0.002) or (not old and roll < 0.35):
+            if (old and roll < 0.002 * odds) or (not old and roll < 0.35):
                 status = "needs_details"
             else:
                 status = "succeeded"
                 destination = ("iban", {"type": "iban", "iban": "SE4550000000058398257466"},
                                "SE45 •••• •••• •••• 7466")
         elif old:
-            status = "failed" if roll < 0.001 else "unknown" if roll < 0.0015 else "succeeded"
+            status = ("failed" if roll < 0.001 * odds else
+                      "unknown" if roll < 0.0015 * odds else "succeeded")
         else:
             status = ("ready" if roll < 0.08 else "sending" if roll < 0.10 else
-                      "failed" if roll < 0.115 else "unknown" if roll < 0.13 else "succeeded")
+                      "failed" if roll < 0.10 + 0.015 * odds else
+                      "unknown" if roll < 0.10 + 0.03 * odds else "succeeded")
         changed = created if status in ("needs_details", "ready") else \
             min(created + timedelta(minutes=rng.uniform(1, 60 * 24)), self.now)
         kind, provider, masked = destination if destination else (None, None, None)
