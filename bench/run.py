@@ -39,6 +39,7 @@ MAX_FAILED_SHARE = 0.001
 AT_LEAST_BARE = {"order_page": 0.5, "api_order": 0.5, "report_return": 0.25}
 P99_AT_MOST_MS = {"merchant_inbox": 50.0, "support_queue": 50.0}
 AT_LEAST_SMALL = 0.9
+WRITE_PROBE = 500  # targets the write endpoint's one-second probe may use
 
 
 def gunicorn_command(app: str, port: int, workers: int) -> list[str]:
@@ -109,16 +110,31 @@ def wrk(port: int, target_file: Path, seconds: float, threads: int, connections:
 
 def measure(endpoint: targets.Endpoint, orders: int, port: int, args, workdir: Path,
             connections: int | None = None) -> Result:
-    path = endpoint.write(workdir)
     connections = connections or args.connections
-    if not endpoint.writes:
-        wrk(port, path, args.warmup, args.threads, connections)
-    stats = wrk(port, path, args.duration, args.threads, connections)
+    seconds = args.duration
+    if endpoint.writes:
+        endpoint, seconds = _fit_writes(endpoint, port, args, workdir, connections)
+    else:
+        wrk(port, endpoint.write(workdir), args.warmup, args.threads, connections)
+    stats = wrk(port, endpoint.write(workdir), seconds, args.threads, connections)
     failed = sum(stats[k] for k in ("connect_errors", "read_errors", "write_errors",
                                     "status_errors", "timeouts"))
     return Result(endpoint.name, endpoint.key, orders, stats["requests"], failed,
                   stats["requests"] / (stats["duration_us"] / 1e6),
                   stats["p50_us"] / 1000, stats["p99_us"] / 1000)
+
+
+def _fit_writes(endpoint: targets.Endpoint, port: int, args, workdir: Path, connections: int
+                ) -> tuple[targets.Endpoint, int]:
+    """Each write uses its target up (a line reported for return can't be reported again), so
+    a one-second probe on the first targets tells how long the rest last: the run stops well
+    before they run out rather than count refusals."""
+    probe = targets.Endpoint(endpoint.name, f"{endpoint.key}-probe", endpoint.lines[:WRITE_PROBE],
+                             writes=True)
+    rate = wrk(port, probe.write(workdir), 1, args.threads, connections)["requests"]
+    rest = targets.Endpoint(endpoint.name, endpoint.key, endpoint.lines[WRITE_PROBE:],
+                            writes=True)
+    return rest, max(2, min(args.duration, int(0.8 * len(rest.lines) / max(rate, 1))))
 
 
 def show(result: Result, workers: int) -> None:
@@ -176,8 +192,8 @@ def run_scale(orders: int, args, workdir: Path) -> list[Result]:
             if endpoint.key in P99_AT_MOST_MS:
                 result.staff_p99_ms = measure(endpoint, orders, server.port, args, workdir,
                                               args.workers).p99_ms
-            if endpoint.writes and result.requests > len(endpoint.lines):
-                print(f"  {endpoint.name}: only {len(endpoint.lines)} targets for "
+            if endpoint.writes and result.requests > len(endpoint.lines) - WRITE_PROBE:
+                print(f"  {endpoint.name}: only {len(endpoint.lines) - WRITE_PROBE} targets for "
                       f"{result.requests} requests: the rest were refused", flush=True)
             show(result, args.workers)
             results.append(result)

@@ -49,7 +49,7 @@ def load(app: Flask, overrides: dict | None) -> None:
                                  "Returns assistant <returns@returns.example.se>"),
         # Emails are written by the worker, outside any request: their links start here.
         PUBLIC_URL=os.environ.get("RETURNS_PUBLIC_URL", "http://127.0.0.1:5000"),
-        # Rendered order pages kept per worker process (page_cache.py); 0 keeps none.
+        # How many rendered pages the shelf all workers share keeps (page_cache.py); 0: none.
         PAGE_CACHE_SIZE=int(os.environ.get("RETURNS_PAGE_CACHE_SIZE", "4096")),
     )
     if overrides:

@@ -1,5 +1,5 @@
-"""A customer's order and return pages and the API's order, kept per worker process and served
-again until something they show has changed.
+"""A customer's order and return pages and the API's order, kept (page_shelf.py: shared by the
+worker processes) and served again until something they show has changed.
 
 An entry's key holds everything the answer shows: the order's own row (with its merchant's and
 customer's names), the order's version (db.ORDER_VERSIONED's triggers bump it on every change to
@@ -20,13 +20,12 @@ version misses fails the test that made it.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
-import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from pathlib import Path
 
-from cachetools import LRUCache
 from flask import Flask, current_app, g, request, session
 from flask_babel import get_locale
 from flask_login import current_user
@@ -34,6 +33,7 @@ from flask_wtf.csrf import generate_csrf
 
 from . import clock
 from .db import Database
+from .page_shelf import Shelf
 
 # Unguessable, so no text a merchant or customer typed can turn into one.
 CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
@@ -51,16 +51,25 @@ class StalePage(AssertionError):
     bump (a table missing from db.ORDER_VERSIONED, or something new in the key)."""
 
 
-@dataclass
-class _Store:
-    entries: LRUCache | None  # None: PAGE_CACHE_SIZE=0, every answer rendered afresh
-    lock: threading.Lock
-
-
 def init_app(app: Flask) -> None:
     app.config.setdefault("PAGE_CACHE_VERIFY", bool(app.config.get("TESTING")))
+    app.config.setdefault("PAGE_CACHE_PATH", f"{app.config['DATABASE']}-pages")
     size = app.config["PAGE_CACHE_SIZE"]
-    app.extensions[_EXTENSION] = _Store(LRUCache(size) if size else None, threading.Lock())
+    app.extensions[_EXTENSION] = (
+        Shelf(app.config["PAGE_CACHE_PATH"], size) if size else None,
+        _code_fingerprint(Path(app.root_path), Path(app.template_folder)))
+
+
+def _code_fingerprint(*roots: Path) -> str:
+    """Which code and templates rendered a kept page: a page kept before a deploy is never
+    served after it."""
+    digest = hashlib.blake2b(digest_size=8)
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if path.suffix in (".py", ".html", ".txt", ".mo"):
+                stat = path.stat()
+                digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
 
 
 def order_stamp(db: Database, order: dict) -> tuple:
@@ -87,16 +96,15 @@ def answer(db: Database, name: str, order: dict, render: Callable[[], bytes]) ->
 
 
 def _kept(key: tuple, render: Callable[[], tuple]):
-    store: _Store = current_app.extensions[_EXTENSION]
-    if store.entries is None:
+    shelf, code = current_app.extensions[_EXTENSION]
+    if shelf is None:
         return render()[0]
-    with store.lock:
-        body = store.entries.get(key)
+    digest = hashlib.blake2b(repr((code, *key)).encode(), digest_size=16).digest()
+    body = shelf.get(digest)
     if body is None:
         body, keep = render()
         if keep:
-            with store.lock:
-                store.entries[key] = body
+            shelf.put(digest, body)
     elif current_app.config["PAGE_CACHE_VERIFY"] and (fresh := render()[0]) != body:
         raise StalePage(f"kept {key[0]} differs from a fresh render:\n{body}\n---\n{fresh}")
     return body

@@ -216,3 +216,23 @@ def test_a_kept_return_page_shows_the_return_moving_at_once(client, db, opened, 
         assert "TRACK-123" not in client.get(f"/returns/{ret['id']}").get_data(as_text=True)
     returns.mark_sent(db, viewer_for(opened), ret["id"], "TRACK-123")
     assert "TRACK-123" in client.get(f"/returns/{ret['id']}").get_data(as_text=True)
+
+
+def test_worker_processes_share_what_they_kept(app, client, opened, renders):
+    client.get(f"/orders/{opened['id']}")
+    other = create_app({**app.config, "PAGE_CACHE_VERIFY": False})  # another worker
+    other_client = other.test_client()
+    other_client.set_cookie("session", client.get_cookie("session").value)
+    page = other_client.get(f"/orders/{opened['id']}")
+    assert page.status_code == 200 and opened["order_number"] in page.get_data(as_text=True)
+    assert len(renders) == 1
+
+
+def test_a_shelf_that_cannot_be_opened_means_rendering_every_view(app, client, opened,
+                                                                  renders, caplog, tmp_path):
+    app.config["PAGE_CACHE_PATH"] = str(tmp_path / "missing-directory" / "pages")
+    page_cache.init_app(app)
+    for _ in range(2):
+        assert client.get(f"/orders/{opened['id']}").status_code == 200
+    assert len(renders) == 2
+    assert "kept pages unavailable" in caplog.text

@@ -72,6 +72,19 @@ def test_the_queue_shows_what_why_since_and_what_to_do(client, later, agent, wai
     assert "Send a new details link" in page
 
 
+def test_the_queue_pages_by_25(client, db, merchant):
+    with time_machine.travel(T0, tick=False):
+        waiting = [refund_needing_details(db, merchant["id"]) for _ in range(26)]
+    with time_machine.travel(T0 + timedelta(days=5), tick=False):
+        sign_in_as(client, f"support_user:{make_support_user(db)}")
+        first, second = text(client.get("/support/")), text(client.get("/support/?page=2"))
+    shown = [re.findall(r">Refund (\d+)</a>", page) for page in (first, second)]
+    assert len(shown[0]) == 25 and len(shown[1]) == 1
+    assert sorted(int(i) for i in shown[0] + shown[1]) == [r["id"] for r in waiting]
+    assert "Page 1 of 2" in first and "Next page" in first
+    assert "Page 2 of 2" in second and "Previous page" in second
+
+
 def test_an_empty_queue_says_so(client, agent):
     assert "Nothing is stuck" in text(client.get("/support/"))
 

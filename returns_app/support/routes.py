@@ -35,7 +35,9 @@ from .forms import (
     SignOutForm,
 )
 
-PAGE_SIZE = 50
+# As the merchants' inbox: a screenful or two on a phone, most urgent first; counts per reason
+# sit above the list and the rest is a page away.
+PAGE_SIZE = 25
 
 
 @bp.context_processor

@@ -1,0 +1,59 @@
+"""Where kept pages live (page_cache.py): a SQLite file of their own next to the database,
+shared by every worker process, and disposable.
+
+Shared, so a page is rendered once for all the workers rather than once by each of them. A file
+of its own with synchronous=OFF, so keeping a page never waits for the disk or for the main
+database's write lock, and losing the file loses nothing: it fills again as pages are viewed.
+Any trouble with it (locked too long, disk full, damaged) counts as "not kept": the page is
+rendered. Oldest-stored pages go first once it holds more than its size.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+
+log = logging.getLogger(__name__)
+PRUNE_EVERY = 64  # stores between two trims down to the size
+
+
+class Shelf:
+    def __init__(self, path: str, size: int):
+        self.path, self.size = path, size
+        self._local = threading.local()
+        self._stored = 0
+
+    def get(self, key: bytes) -> str | bytes | None:
+        try:
+            row = self._connection().execute("SELECT body FROM page WHERE key = ?",
+                                             [key]).fetchone()
+        except sqlite3.Error as exc:
+            log.warning("kept pages unavailable (%s): rendering", exc)
+            return None
+        return row[0] if row else None
+
+    def put(self, key: bytes, body: str | bytes) -> None:
+        try:
+            conn = self._connection()
+            conn.execute("INSERT OR REPLACE INTO page (key, body) VALUES (?, ?)", [key, body])
+            self._stored += 1
+            if self._stored % PRUNE_EVERY == 0:
+                conn.execute("DELETE FROM page WHERE id <= (SELECT max(id) FROM page) - ?",
+                             [self.size])
+        except sqlite3.Error as exc:
+            log.warning("could not keep a page (%s)", exc)
+
+    def _connection(self) -> sqlite3.Connection:
+        # One per thread and process: SQLite connections must not cross a fork.
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            conn = sqlite3.connect(self.path, timeout=0.2, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=OFF")
+            conn.execute("CREATE TABLE IF NOT EXISTS page (id INTEGER PRIMARY KEY,"
+                         " key BLOB NOT NULL UNIQUE, body BLOB NOT NULL)")
+            local.conn, local.pid = conn, os.getpid()
+        return local.conn
