@@ -8,6 +8,7 @@ from flask import Flask
 
 from . import (
     config,
+    cookie_session,
     database_session,
     filters,
     http_errors,
@@ -32,6 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     masking.install_log_masking()
     app.url_map.converters["id"] = IdConverter
 
+    cookie_session.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)

@@ -34,6 +34,10 @@ def connect(path: str | Path) -> Database:
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    # A worker keeps its connection (database_session.py): reads through a memory map and a
+    # 32 MB page cache instead of a system call per page, at a million orders 7 % of a page.
+    conn.execute("PRAGMA mmap_size=1073741824")
+    conn.execute("PRAGMA cache_size=-32000")
     return Database(conn)
 
 

@@ -1,10 +1,12 @@
 """Headers on every response: no framing, no sniffing, no inline script from anyone."""
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Flask
 
 
+@lru_cache(maxsize=8)  # built once per provider address, not once per response
 def content_security_policy(provider_url: str) -> str:
     # A form posted here may be redirected to the provider's card page: Chrome checks
     # form-action on that redirect too, so the provider's origin is allowed, nothing else.

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 
-from flask import g
+from flask import g, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import refresh
 from wtforms import IntegerField
 
@@ -73,3 +74,21 @@ def test_wtforms_own_messages_follow_the_page_language(app):
             form = _Quantity()
             assert not form.validate()
             assert form.quantity.errors == [message]
+
+
+def test_sessions_follow_a_key_rotation(app):
+    old = _signed(app, {"language": "en"})
+    with app.test_request_context(headers={"Cookie": f"session={old}"}):
+        assert app.session_interface.open_session(app, request)["language"] == "en"
+    app.config["SECRET_KEY_FALLBACKS"] = [app.secret_key]
+    app.secret_key = "a-new-secret"
+    for cookie, language in ((old, "en"), (_signed(app, {"language": "sv"}), "sv")):
+        with app.test_request_context(headers={"Cookie": f"session={cookie}"}):
+            assert app.session_interface.open_session(app, request)["language"] == language
+    with app.test_request_context(headers={"Cookie": f"session={old[:-2]}xx"}):
+        assert "language" not in app.session_interface.open_session(app, request)
+
+
+def _signed(app, data: dict) -> str:
+    """Signed by Flask's own interface, with the app's current key."""
+    return SecureCookieSessionInterface().get_signing_serializer(app).dumps(data)
