@@ -33,10 +33,19 @@ class Endpoint:
     key: str
     lines: list[str] = field(default_factory=list)
     writes: bool = False  # each request uses its target up: never warmed up, never wrapped
+    # What each line asks for, where the same page is asked for differently at each scale
+    # (another cookie, another cursor): see only_pages.
+    pages: list = field(default_factory=list)
 
     def add(self, method: str, path: str, cookie: str = "", authorization: str = "",
-            body: str = "") -> None:
+            body: str = "", page=None) -> None:
         self.lines.append("\t".join((method, path, cookie, authorization, body)))
+        self.pages.append(page)
+
+    def only_pages(self, wanted: set) -> None:
+        kept = [(line, page) for line, page in zip(self.lines, self.pages, strict=True)
+                if page in wanted]
+        self.lines, self.pages = [line for line, _ in kept], [page for _, page in kept]
 
     def write(self, directory: Path) -> Path:
         path = directory / f"{self.key}.tsv"
@@ -140,7 +149,8 @@ def api_order(db: Database, host: str, port: int, rng: random.Random, count: int
 
 def merchant_inbox(db: Database, host: str, port: int) -> Endpoint:
     """Staff of the biggest shop and of smaller ones, every filter, and the second page: each
-    page that is full (a next page exists), so both scales load pages of the same 25 rows."""
+    page that is full (a next page exists). Each line's page is (merchant rank, filter, which
+    page), for bench/run.py to keep only the pages full at every scale."""
     endpoint = Endpoint("merchant returns inbox", "merchant_inbox")
     for rank in MERCHANT_RANKS:
         row = db.execute("SELECT slug FROM merchant WHERE id = ?", [rank]).fetchone()
@@ -153,9 +163,10 @@ def merchant_inbox(db: Database, host: str, port: int) -> Endpoint:
             path = f"/merchant/returns?status={status}"
             _status, _headers, page = browser.request("GET", path)
             if after := re.search(r"after=([\w-]+)", page):
-                endpoint.add("GET", path, browser.cookie)
+                endpoint.add("GET", path, browser.cookie, page=(rank, status, 1))
                 if status == "all":
-                    endpoint.add("GET", f"{path}&after={after[1]}", browser.cookie)
+                    endpoint.add("GET", f"{path}&after={after[1]}", browser.cookie,
+                                 page=(rank, status, 2))
     if not endpoint.lines:
         raise RuntimeError("no merchant has a full page of returns")
     return endpoint

@@ -62,3 +62,23 @@ def test_each_figure_is_compared_with_the_bare_app_measured_next_to_it():
     slow_minute.bare_rps = 1900.0
     rows, missed = check(scales({"order_page": slow_minute}, {}), 1_000_000, 10_000)
     assert missed == [] and rows[0]["vs_bare"] == pytest.approx(1000 / 1900)
+
+
+def test_only_the_inbox_pages_full_at_every_scale_are_loaded():
+    from bench.run import Scale, same_inbox_pages
+    from bench.targets import Endpoint
+
+    def inbox(*pages):
+        endpoint = Endpoint("merchant returns inbox", "merchant_inbox")
+        for rank, status, number in pages:
+            endpoint.add("GET", f"/merchant/returns?status={status}&n={number}",
+                         f"session={rank}", page=(rank, status, number))
+        return endpoint
+
+    small = Scale(10_000, {}, None, {"merchant_inbox": inbox((1, "all", 1), (1, "all", 2))})
+    large = Scale(1_000_000, {}, None, {"merchant_inbox": inbox(
+        (1, "all", 1), (1, "overdue", 1), (1, "all", 2), (2, "all", 1))})
+    same_inbox_pages([small, large])
+    for scale in (small, large):
+        assert scale.endpoints["merchant_inbox"].pages == [(1, "all", 1), (1, "all", 2)]
+        assert len(scale.endpoints["merchant_inbox"].lines) == 2
