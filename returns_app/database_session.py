@@ -1,41 +1,19 @@
-"""The connection a request (or a CLI command) works with.
-
-Each thread of a worker process keeps one connection open and hands it to request after request:
-opening one costs more than a whole indexed page read (the file, the WAL index, four pragmas),
-and a kept connection keeps SQLite's page cache warm between requests. Kept per process id as
-well, so a server that forks after the app was created never shares a connection across
-processes (SQLite forbids it).
-"""
+"""The connection a request (or a CLI command) works with: each thread of a worker process
+keeps one (db.KeptConnections) and hands it to request after request."""
 
 from __future__ import annotations
 
-import os
-import threading
-
 from flask import Flask, current_app, g
 
-from .db import Database, connect
+from .db import Database, KeptConnections, connect
 
 _EXTENSION = "returns_app.connections"
 
 
-class _Kept(threading.local):
-    db: Database | None = None
-    owner: tuple[int, str] | None = None
-
-
 def get_db() -> Database:
     if "db" not in g:
-        g.db = _kept_connection(current_app)
+        g.db = current_app.extensions[_EXTENSION].get(current_app.config["DATABASE"])
     return g.db
-
-
-def _kept_connection(app: Flask) -> Database:
-    kept: _Kept = app.extensions[_EXTENSION]
-    owner = (os.getpid(), app.config["DATABASE"])
-    if kept.db is None or kept.owner != owner:
-        kept.db, kept.owner = connect(owner[1]), owner
-    return kept.db
 
 
 def _release(_exc=None) -> None:
@@ -47,5 +25,5 @@ def _release(_exc=None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[_EXTENSION] = _Kept()
+    app.extensions[_EXTENSION] = KeptConnections(connect)
     app.teardown_appcontext(_release)

@@ -5,10 +5,13 @@ Every other module receives a ``Database`` from here and never opens one itself.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import sqlite_utils
 
@@ -16,6 +19,7 @@ import sqlite_utils
 Database = sqlite_utils.Database
 
 BUSY_TIMEOUT_MS = 5000
+T = TypeVar("T")
 
 
 def connect(path: str | Path) -> Database:
@@ -39,6 +43,24 @@ def connect(path: str | Path) -> Database:
     conn.execute("PRAGMA mmap_size=1073741824")
     conn.execute("PRAGMA cache_size=-32000")
     return Database(conn)
+
+
+class KeptConnections(threading.local):
+    """One connection per thread and process, opened on first use and handed out again after:
+    opening costs more than an indexed read, and a kept connection keeps its page cache warm.
+    Opened anew in a forked child (SQLite connections must not cross a fork) and for another
+    path."""
+
+    def __init__(self, open_connection: Callable[[str], T]):
+        self._open = open_connection
+        self._owner: tuple[int, str] | None = None
+        self._connection: T | None = None
+
+    def get(self, path: str) -> T:
+        owner = (os.getpid(), path)
+        if self._owner != owner:
+            self._connection, self._owner = self._open(path), owner
+        return self._connection
 
 
 @contextmanager

@@ -11,9 +11,9 @@ rendered. Oldest-stored pages go first once it holds more than its size.
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
-import threading
+
+from .db import KeptConnections
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY = 64  # stores between two trims down to the size
@@ -22,7 +22,7 @@ PRUNE_EVERY = 64  # stores between two trims down to the size
 class Shelf:
     def __init__(self, path: str, size: int):
         self.path, self.size = path, size
-        self._local = threading.local()
+        self._connections = KeptConnections(_open)
         self._stored = 0
 
     def get(self, key: bytes) -> str | bytes | None:
@@ -46,14 +46,13 @@ class Shelf:
             log.warning("could not keep a page (%s)", exc)
 
     def _connection(self) -> sqlite3.Connection:
-        # One per thread and process: SQLite connections must not cross a fork.
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():
-            conn = sqlite3.connect(self.path, timeout=0.2, isolation_level=None,
-                                   check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=OFF")
-            conn.execute("CREATE TABLE IF NOT EXISTS page (id INTEGER PRIMARY KEY,"
-                         " key BLOB NOT NULL UNIQUE, body BLOB NOT NULL)")
-            local.conn, local.pid = conn, os.getpid()
-        return local.conn
+        return self._connections.get(self.path)
+
+
+def _open(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=0.2, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("CREATE TABLE IF NOT EXISTS page (id INTEGER PRIMARY KEY,"
+                 " key BLOB NOT NULL UNIQUE, body BLOB NOT NULL)")
+    return conn
