@@ -24,6 +24,7 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, current_app, g, request, session
@@ -60,6 +61,7 @@ def init_app(app: Flask) -> None:
         _code_fingerprint(Path(app.root_path), Path(app.template_folder)))
 
 
+@lru_cache(maxsize=4)  # once per process: code changes only with a restart (3 ms per app)
 def _code_fingerprint(*roots: Path) -> str:
     """Which code and templates rendered a kept page: a page kept before a deploy is never
     served after it."""
