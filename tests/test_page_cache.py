@@ -48,10 +48,13 @@ def opened(client, order):
 def renders(app, monkeypatch):
     """How many times the order page's template was rendered (not counting the tests' own
     check of every kept page against a fresh render)."""
-    from returns_app.customer import routes
     app.config["PAGE_CACHE_VERIFY"] = False
-    count = []
-    real = routes._order_page
+    return counted_renders(monkeypatch)
+
+
+def counted_renders(monkeypatch) -> list:
+    from returns_app.customer import routes
+    count, real = [], routes._order_page
     monkeypatch.setattr(routes, "_order_page", lambda *a: count.append(1) or real(*a))
     return count
 
@@ -112,9 +115,7 @@ def test_each_session_gets_its_own_csrf_token_from_the_kept_page(tmp_path, monke
     db = connect(app.config["DATABASE"])
     migrate(db)
     order = make_order(db, make_merchant(db)[0]["id"])
-    from returns_app.customer import routes
-    renders, real = [], routes._order_page
-    monkeypatch.setattr(routes, "_order_page", lambda *a: renders.append(1) or real(*a))
+    renders = counted_renders(monkeypatch)
     tokens = []
     for _ in range(2):
         client = app.test_client()
