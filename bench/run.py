@@ -249,9 +249,7 @@ def measure_side_by_side(scales: list[Scale], args, workdir: Path) -> dict[int, 
                 result.bare_rps = baseline.rps
                 by_scale[scale.orders][key] = result
     finally:
-        bare.stop()
-        for scale in scales:
-            scale.server.stop()
+        bare.stop()  # the scales' servers: main() stops them, however this ends
     return by_scale
 
 

@@ -28,8 +28,8 @@ CARD_SHARE = 0.4
 EARLY_PAYER_SHARE = 0.25
 REFUND_DUE_DAYS = 14
 INVOICE_DAYS = 14
-# Support's queue shows 50 cases a page, and from about this many orders the story fills two
-# pages. A smaller database gets its stuck cases (declined or unanswered payouts, refunds
+# From about this many orders the story's stuck cases fill several of support's queue pages
+# (25 cases each). A smaller database gets its stuck cases (declined or unanswered payouts, refunds
 # waiting for details, returns never registered) that many times more often, so the queue it
 # serves shows as many cases as a big one's and the benchmark compares like with like (at most
 # MAX_STUCK_ODDS times: most payouts of a tiny one still go through).
