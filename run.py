@@ -46,8 +46,8 @@ def children(host: str, port: int, provider_port: int | None,
                          "--host", host, "--port", str(mail_port)],
     }
     return sandbox | catcher | {
-        "web": [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"{host}:{port}",
-                "--access-logfile", "-", "returns_app:create_app()"],
+        "web": [sys.executable, "-m", "gunicorn", "--config", "python:returns_app.gunicorn_conf",
+                "--workers", "2", "--bind", f"{host}:{port}", "returns_app:create_app()"],
         "worker": [sys.executable, "-m", "returns_app.worker"],
     }
 

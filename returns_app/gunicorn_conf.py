@@ -1,0 +1,18 @@
+"""gunicorn's settings for the web app, the same for `make run` and production.
+
+The top-level ``gunicorn.conf.py`` (which gunicorn reads from the working directory by itself)
+imports this module, and an installed package names it as ``-c python:returns_app.gunicorn_conf``:
+one set of settings whether the app runs from a checkout or from a wheel. Flags given on the
+command line win over these.
+"""
+
+from __future__ import annotations
+
+import os
+
+bind = os.environ.get("RETURNS_BIND", "127.0.0.1:8000")
+# Sync workers: each request holds a SQLite connection of its own thread; 2 per core keeps the
+# cores busy while one worker waits on the disk.
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1)))
+backlog = 2048
+accesslog = "-"
