@@ -69,7 +69,7 @@ def write_transaction(db: Database) -> Iterator[Database]:
 
     BEGIN IMMEDIATE takes the write lock before the first read, so two processes can't both read
     the old state and both write (a plain deferred BEGIN loses updates or fails with "locked" under
-    concurrency; see STYLE.md). sqlite-utils table methods called inside use savepoints.
+    concurrency; see docs/decisions.md). sqlite-utils table methods called inside use savepoints.
     """
     if db.conn.in_transaction:
         raise RuntimeError("write_transaction does not nest; pass the open transaction down")

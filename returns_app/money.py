@@ -1,7 +1,7 @@
 """Money: integer minor units in, integer minor units out.
 
 The only place text becomes money (through Decimal, never float), and the pure rules of
-DESIGN.md's money section, and the one formatter the `money` template filter uses.
+docs/design.md's money section, and the one formatter the `money` template filter uses.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def compute_amounts(
     payments: int,
     refunds: int,
 ) -> Amounts:
-    """DESIGN.md's money rules for one order.
+    """The money rules of docs/design.md for one order.
 
     T = order total; A = value of accepted items; P = value of undecided items in open returns.
     """

@@ -1,4 +1,4 @@
-"""POST /api/v1/orders: what a merchant's checkout sends, as DESIGN.md's contract says."""
+"""POST /api/v1/orders: what a merchant's checkout sends, as the API contract (docs/api.md) says."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""JSON API v1, exactly as DESIGN.md's contract; the mobile app and merchants' systems use it."""
+"""JSON API v1, exactly as the contract in docs/api.md: the mobile app and merchants' systems
+use it."""
 
 from flask import Blueprint
 
