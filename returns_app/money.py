@@ -112,3 +112,11 @@ def compute_amounts(
         refund_owed=max(0, net_paid - (total - accepted)),
         accepted=accepted,
     )
+
+
+def paused_in_return(items: Iterable[ItemValue], order_paused: int) -> int:
+    """The part of the order's paused amount one return holds: its undecided items' value, never
+    more than the order has paused (an order paid in full has nothing paused to show)."""
+    undecided = sum((item.quantity - item.accepted - item.rejected) * item.unit_price
+                    for item in items if item.open)
+    return max(0, min(undecided, order_paused))

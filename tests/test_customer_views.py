@@ -99,6 +99,22 @@ def test_an_open_return_is_shown_as_paused_not_due(client, db, found):
     assert re.search(r"To pay</dt> <dd>698,00 kr", page)
 
 
+def test_a_return_page_shows_what_that_return_pauses_not_the_whole_order(client, db, found):
+    shirt = make_return(db, found, {0: 1})  # one shirt, 299 kr
+    make_return(db, found, {1: 1})  # jeans, 799 kr: the order pauses 1 098 kr in all
+    page = text(client.get(f"/returns/{shirt['id']}")).replace("\u00a0", " ")
+    assert re.search(r"Paused until the return is handled</dt> ?<dd>299,00 kr", page)
+    assert "1 098,00 kr" not in page
+
+
+def test_a_return_of_an_order_paid_in_full_pauses_nothing(client, db, found):
+    from returns_app.services import payments
+
+    payments.record_transfer(db, found["id"], 29900 * 2 + 79900 + 10000, "bank-1", "test")
+    ret = make_return(db, found, {0: 1})
+    assert "Paused until" not in text(client.get(f"/returns/{ret['id']}"))
+
+
 def test_someone_elses_order_and_return_are_404(client, db, found):
     other = make_order(db, found["merchant_id"],
                        customer={"email": "other@example.se", "name": "Other"})

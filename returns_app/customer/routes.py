@@ -180,11 +180,15 @@ def _errors_to_form(form, exc: Invalid, line_ids: list[int]) -> None:
 def return_page(return_id: int):
     db = get_db()
     ret, order = returns.return_for_viewer(db, auth.customer_viewer(), return_id)
-    return page_cache.page(db, "customer.return", order, lambda _key: (render_template(
-        "customer/return.html", ret=returns.with_details(db, ret, order),
-        amounts=orders.amounts(db, ret["order_id"]), reason_labels=REASON_LABELS,
-        shipment_form=ShipmentForm(), cancel_form=CancelReturnForm(),
-    ), True))
+    return page_cache.page(db, "customer.return", order, lambda _key: (_return_page(
+        db, returns.with_details(db, ret, order), ShipmentForm()), True))
+
+
+def _return_page(db, ret: dict, shipment_form) -> str:
+    return render_template(
+        "customer/return.html", ret=ret,
+        paused=returns.paused_here(ret, orders.amounts(db, ret["order_id"])),
+        reason_labels=REASON_LABELS, shipment_form=shipment_form, cancel_form=CancelReturnForm())
 
 
 @bp.post("/returns/<id:return_id>/sent")
@@ -204,11 +208,7 @@ def return_sent(return_id: int):
         else:
             flash(_("Thanks, we've noted that your return is on its way."), "success")
             return redirect(url_for(".return_page", return_id=return_id))
-    ret = returns.return_details(db, viewer, return_id)
-    return render_template(
-        "customer/return.html", ret=ret, amounts=orders.amounts(db, ret["order_id"]),
-        reason_labels=REASON_LABELS, shipment_form=form, cancel_form=CancelReturnForm(),
-    ), 422
+    return _return_page(db, returns.return_details(db, viewer, return_id), form), 422
 
 
 @bp.post("/returns/<id:return_id>/cancel")

@@ -8,6 +8,7 @@ from datetime import date
 from .. import clock, states
 from ..db import Database, insert, select, select_one, write_transaction
 from ..errors import Invalid, NotFound
+from ..money import Amounts, ItemValue, paused_in_return
 from ..validation import FieldErrors
 from . import audit, merchants
 from .orders import Viewer, get_order, lines_with_returnable, order_for_viewer
@@ -220,6 +221,14 @@ def return_for_merchant(db: Database, merchant_id: int, return_id: int) -> dict:
     if not rows:
         raise NotFound("No such return.")
     return with_details(db, rows[0])
+
+
+def paused_here(ret: dict, order_amounts: Amounts) -> int:
+    """What this return (read by `with_details`) keeps paused of the order's balance."""
+    return paused_in_return(
+        (ItemValue(i["quantity"], i["unit_price_minor"], i["accepted_quantity"],
+                   i["rejected_quantity"], ret["status"] in states.OPEN_RETURN_STATUSES)
+         for i in ret["items"]), order_amounts.paused)
 
 
 def with_details(db: Database, ret: dict, order: dict | None = None) -> dict:
