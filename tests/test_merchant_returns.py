@@ -147,6 +147,19 @@ def test_the_export_is_the_filtered_list_and_safe_in_a_spreadsheet(client, db, s
         .count("\n") == 1  # the header only
 
 
+def test_the_excel_export_opens_in_swedish_excel(client, db, staff):
+    order = make_order(db, staff["merchant"]["id"],
+                       customer={"email": "x@example.se", "name": "Åsa Öberg"})
+    make_return(db, order, {0: 2})
+    response = client.get("/merchant/returns.csv?for=excel")
+    assert response.headers["Content-Disposition"].endswith('returns-all-excel.csv"')
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbf")  # UTF-8's byte order mark: Excel reads it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0]["customer_name"] == "Åsa Öberg" and rows[0]["value"] == "598,00"
+    assert "for=excel" in client.get("/merchant/returns").get_data(as_text=True)
+
+
 # --- a return's page ---------------------------------------------------------------------------
 
 def test_the_return_page_shows_customer_items_dates_and_history(client, db, ret, staff):

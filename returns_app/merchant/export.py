@@ -1,4 +1,11 @@
-"""The inbox as CSV for a spreadsheet, safe to open: no cell is read as a formula."""
+"""The inbox as CSV for a spreadsheet, safe to open: no cell is read as a formula.
+
+Two dialects. Plain CSV (RFC 4180: commas, UTF-8) for the merchant's own systems, and one that
+Swedish Excel opens by a double click: Excel splits a CSV on the list separator of the
+computer's region, which is ";" in Sweden (the decimal separator being ","), and reads a file as
+UTF-8 only when it starts with a byte order mark, else "Åsa" arrives as "Ã…sa". A CSV and not an
+.xlsx: it streams at any size with the standard library, and every spreadsheet opens it.
+"""
 
 from __future__ import annotations
 
@@ -31,14 +38,17 @@ def safe_cell(value) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _line(values: Iterable) -> str:
+def _line(values: Iterable, delimiter: str) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer).writerow([safe_cell(v) for v in values])
+    csv.writer(buffer, delimiter=delimiter).writerow([safe_cell(v) for v in values])
     return buffer.getvalue()
 
 
-def csv_lines(rows: Iterable[dict]) -> Iterator[str]:
-    yield _line(name for name, _key in COLUMNS)
+def csv_lines(rows: Iterable[dict], for_excel: bool = False) -> Iterator[str]:
+    delimiter = ";" if for_excel else ","
+    if for_excel:
+        yield "\ufeff"
+    yield _line((name for name, _key in COLUMNS), delimiter)
     for row in rows:
         row = {**row, "value_minor": format_decimal(row["value_minor"] or 0)}
-        yield _line(row[key] for _name, key in COLUMNS)
+        yield _line((row[key] for _name, key in COLUMNS), delimiter)

@@ -69,15 +69,17 @@ def export_returns():
     status = inbox.check_filter(request.args.get("status"))
     search = SearchForm(formdata=request.args)
     query = search.q.data if search.validate() else None
+    for_excel = request.args.get("for") == "excel"
 
     def lines():
         # Runs after the view returned, when the request's connection is closed: the
         # generator opens its own (closed when the stream ends).
-        yield from csv_lines(inbox.all_returns(get_db(), merchant_id, status, query))
+        yield from csv_lines(inbox.all_returns(get_db(), merchant_id, status, query), for_excel)
 
+    name = f"returns-{status}{'-excel' if for_excel else ''}.csv"
     return Response(
         stream_with_context(lines()), mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="returns-{status}.csv"'})
+        headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.get("/returns/<id:return_id>")
