@@ -164,6 +164,41 @@ def test_everything_accepted_when_all_is_paid_links_the_order(app, db, client, s
     assert follow(client, link) == f"/orders/{order['id']}"
 
 
+def test_a_partial_decision_says_what_was_decided_and_what_still_waits(app, db, smtp, order,
+                                                                     merchant):
+    ret = make_return(db, order, {0: 2, 1: 1})  # two shirts and the jeans
+    decide(db, merchant["id"], ret, (0, 1, 0))  # one shirt accepted; a shirt and jeans wait
+    message = one_message(app, db, smtp, "return_decided")
+    assert message["Subject"] == "Test Shop has accepted part of your return"
+    text = body(message)
+    assert "Accepted: 1 × Shirt" in text
+    assert "Still waiting for the shop’s decision:\n- 1 × Shirt\n- 1 × Jeans" in text
+    assert "Their 1\xa0098,00\xa0kr stays paused until the shop decides" in text
+    assert "has accepted your return" not in text
+
+
+def test_items_only_received_are_not_called_accepted(app, db, smtp, order, merchant):
+    from returns_app.services import decisions
+
+    ret = make_return(db, order, {0: 1})
+    decisions.register(db, merchant["id"], ret["id"], {"items": [
+        {"return_item_id": ret["items"][0]["id"], "accepted_quantity": 0,
+         "rejected_quantity": 0, "received_quantity": 1}]}, actor="test")
+    message = one_message(app, db, smtp, "return_decided")
+    assert message["Subject"] == "Test Shop has received your return"
+    assert "will now check the items" in body(message)
+    assert "Still waiting for the shop’s decision:\n- 1 × Shirt" in body(message)
+
+
+def test_a_partial_decision_in_swedish(app, db, smtp, swedish_order, merchant):
+    ret = make_return(db, swedish_order, {0: 2})
+    decide(db, merchant["id"], ret, (0, 1, 0))
+    message = one_message(app, db, smtp, "return_decided")
+    assert message["Subject"] == "Test Shop har godkänt en del av din retur"
+    assert "Väntar fortfarande på butikens beslut:\n- 1 × Shirt" in body(message)
+    assert "har godkänt din retur" not in body(message)
+
+
 def paid_and_returned(db, order, merchant) -> dict:
     """Paid in full by transfer, a shirt returned and accepted: a refund of 299 kr with nowhere
     to go (no card, no bank account)."""

@@ -89,19 +89,32 @@ def _return_decided(db: Database, note: dict, order: dict) -> dict:
         " ON order_line.id = return_item.order_line_id WHERE return_item.return_id = ?",
         [note["return_id"]]).fetchall())
     items = [{"name": names.get(item_id, ""), **item} for item_id, item in decided.items()]
-    if facts["rejected_value"]:
-        subject = _("%(merchant)s did not accept all of your return: %(amount)s is due",
-                    merchant=order["merchant_name"],
-                    amount=format_minor(facts["payable_now"], order["currency"]))
-    else:
-        subject = _("%(merchant)s has accepted your return", merchant=order["merchant_name"])
+    accepted = [i for i in items if i["accepted"]]
+    rejected = [i for i in items if i["rejected"]]
+    waiting = facts.get("waiting", [])  # emails queued before partial decisions were told
     return {
-        "subject": subject, "items": items, "facts": facts,
-        "accepted": [i for i in items if i["accepted"]],
-        "rejected": [i for i in items if i["rejected"]],
+        "subject": _decided_subject(order, facts, accepted, rejected, waiting),
+        "items": items, "facts": facts, "accepted": accepted, "rejected": rejected,
+        "waiting": waiting,
         "pay_url": link(links.PAY, order["id"]) if facts["payable_now"] else None,
         "order_url": link(links.ORDER, order["id"]),
     }
+
+
+def _decided_subject(order: dict, facts: dict, accepted: list, rejected: list,
+                     waiting: list) -> str:
+    """Says only what was decided: a partial decision is never called an acceptance."""
+    merchant = order["merchant_name"]
+    if rejected and facts["payable_now"]:
+        return _("%(merchant)s did not accept all of your return: %(amount)s is due",
+                 merchant=merchant, amount=format_minor(facts["payable_now"], order["currency"]))
+    if rejected:
+        return _("%(merchant)s did not accept all of your return", merchant=merchant)
+    if accepted and waiting:
+        return _("%(merchant)s has accepted part of your return", merchant=merchant)
+    if accepted:
+        return _("%(merchant)s has accepted your return", merchant=merchant)
+    return _("%(merchant)s has received your return", merchant=merchant)
 
 
 def _refund_sent(db: Database, note: dict, order: dict) -> dict:

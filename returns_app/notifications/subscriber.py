@@ -42,12 +42,21 @@ def return_registered(db: Database, event: Event) -> None:
     """What the shop decided, and what is due now: the amount as it stands at the decision."""
     order = _order_of(db, "returns", event.subject_id)
     after = event.after or {}
+    now = amounts(db, order["id"])
     facts = {
         "items": after.get("items", []),
         "credited": after.get("credited", 0),
         "rejected_value": after.get("rejected_value", 0),
-        "payable_now": amounts(db, order["id"]).payable_now,
+        "payable_now": now.payable_now,
         "due_date": order["due_date"],
+        # A partial decision: what still waits for the shop, and stays paused meanwhile.
+        "waiting": [{"name": name, "quantity": quantity} for name, quantity in db.execute(
+            "SELECT order_line.name, return_item.quantity - accepted_quantity"
+            " - rejected_quantity FROM return_item JOIN order_line"
+            " ON order_line.id = return_item.order_line_id WHERE return_id = ?"
+            " AND return_item.quantity > accepted_quantity + rejected_quantity"
+            " ORDER BY order_line.position", [event.subject_id]).fetchall()],
+        "paused": now.paused,
     }
     queue_customer_email(db, RETURN_DECIDED, _key(RETURN_DECIDED, event), order,
                          return_id=event.subject_id, facts=facts)
