@@ -4,7 +4,7 @@ link, followed with the test client, landing on the right page without a passwor
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import time_machine
@@ -162,6 +162,23 @@ def test_everything_accepted_when_all_is_paid_links_the_order(app, db, client, s
     assert "You no longer owe 299,00\xa0kr" in body(message)
     [link] = [u for u in links_in(body(message)) if "/links/" in u]
     assert follow(client, link) == f"/orders/{order['id']}"
+
+
+def test_return_reported_says_what_is_still_owed_and_by_when(app, db, client, smtp, order):
+    make_return(db, order, {1: 1})  # the jeans go back; two shirts and the gift card are kept
+    text = body(one_message(app, db, smtp, "return_reported"))
+    due = date.fromisoformat(order["due_date"])
+    assert f"For the items you keep, 698,00\xa0kr is still to pay, by {due.day} {due:%B %Y}:" \
+        in text
+    [pay] = [u for u in links_in(text) if "/links/pay/" in u]
+    assert follow(client, pay) == f"/orders/{order['id']}#pay-heading"
+
+
+def test_return_reported_when_the_kept_items_are_paid_says_nothing_is_due(app, db, smtp, order):
+    payments.record_transfer(db, order["id"], 2 * 29900 + 10000, "OCR 5", "test")
+    make_return(db, order, {1: 1})
+    text = body(one_message(app, db, smtp, "return_reported"))
+    assert "Nothing else is due on this order now." in text and "/links/pay/" not in text
 
 
 def test_a_partial_decision_says_what_was_decided_and_what_still_waits(app, db, smtp, order,
