@@ -1,7 +1,8 @@
 """Which language a page is in, and the switch between them.
 
 Swedish by default, English selectable: the customer's explicit choice (kept in the session, and
-for a signed-in customer saved on the customer, which emails use), else the browser's
+saved on the customer of every order the visitor has opened, signed in or not: emails and the
+shop's instructions follow it), else the browser's
 Accept-Language, else `BABEL_DEFAULT_LOCALE` (Swedish; the tests' app sets British English).
 """
 
@@ -98,8 +99,10 @@ def switch_language():
     language = request.form.get("language", "")
     if language in LANGUAGES:
         session[SESSION_KEY] = language
-        if customer_id := auth.signed_in_customer_id():
-            customers.set_language(get_db(), customer_id, language)
+        viewer = auth.customer_viewer()
+        if viewer.customer_id:
+            customers.set_language(get_db(), viewer.customer_id, language)
+        customers.set_language_of_orders(get_db(), viewer.order_ids, language)
     return redirect(safe_next(request.form.get("next")), 303)
 
 

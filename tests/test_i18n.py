@@ -16,8 +16,11 @@ from returns_app.filters import day
 from returns_app.i18n import safe_next
 from returns_app.money import format_minor
 from returns_app.passwords import hash_password
-from returns_app.services import customers
-from tests.builders import make_merchant, make_order, make_return
+from returns_app.services import customers, merchants
+from tests.builders import INSTRUCTIONS, make_merchant, make_order, make_return
+
+SWEDISH_INSTRUCTIONS = INSTRUCTIONS.replace("language: en", "language: sv").replace(
+    "# How to return", "# Så returnerar du").replace("1. Pack the items.", "1. Packa varorna.")
 
 EMAIL = "kund@example.se"
 SV = {"Accept-Language": "sv-SE,sv;q=0.9,en;q=0.5"}
@@ -132,9 +135,32 @@ def test_a_signed_in_customers_choice_is_saved_for_their_emails(client, db, orde
     assert customers.get_customer(db, order["customer_id"])["language"] == "sv"
 
 
-def test_an_anonymous_choice_touches_no_customer(client, db, found):
+def test_a_choice_before_any_order_is_opened_touches_no_customer(client, db, order):
     switch(client, "en")
-    assert customers.get_customer(db, found["customer_id"])["language"] == "sv"
+    assert customers.get_customer(db, order["customer_id"])["language"] == "sv"
+
+
+def test_a_guests_choice_follows_the_orders_they_opened_into_instructions_and_emails(
+        client, db):
+    from returns_app.notifications import queue
+
+    merchant, _ = make_merchant(db, instructions=SWEDISH_INSTRUCTIONS)
+    merchants.publish_instructions(db, merchant["id"], INSTRUCTIONS, published_by="test")
+    order = make_order(db, merchant["id"])
+    client.post("/", data={"order_number": order["order_number"], "email": EMAIL})
+    switch(client, "en")
+    assert customers.get_customer(db, order["customer_id"])["language"] == "en"
+    ret = make_return(db, order)
+    page = text(client.get(f"/returns/{ret['id']}"))
+    assert "Pack the items." in page and "Packa varorna" not in page
+    [note] = [n for n in queue.of_order(db, order["id"]) if n["kind"] == "return_reported"]
+    assert note["language"] == "en"
+
+
+def test_a_language_chosen_before_the_lookup_is_kept_for_that_order(client, db, order):
+    switch(client, "en")
+    client.post("/", data={"order_number": order["order_number"], "email": EMAIL})
+    assert customers.get_customer(db, order["customer_id"])["language"] == "en"
 
 
 def test_signing_out_keeps_the_language(client, db, order):

@@ -47,6 +47,8 @@ def find_order():
             form.form_errors.append(translate(exc.message))
         else:
             auth.remember_order(found["id"])
+            if language := session.get(i18n.SESSION_KEY):  # chosen on this page, before
+                customers.set_language_of_orders(get_db(), [found["id"]], language)
             return redirect(url_for(".order", order_id=found["id"]))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("customer/find_order.html", form=form), status

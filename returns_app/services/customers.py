@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from .. import clock
@@ -97,3 +98,16 @@ def set_language(db: Database, customer_id: int, language: str) -> None:
     """The customer's chosen language ('sv' or 'en'): the one their emails are written in."""
     with write_transaction(db):
         db.execute("UPDATE customer SET language = ? WHERE id = ?", [language, customer_id])
+
+
+def set_language_of_orders(db: Database, order_ids: Iterable[int], language: str) -> None:
+    """A guest's chosen language, for the customers of the orders they have opened (with the
+    order number and email, or a link sent to that email): their emails and the shop's
+    instructions follow it from now on, as a signed-in customer's do."""
+    ids = sorted(set(order_ids))
+    if not ids:
+        return
+    with write_transaction(db):
+        db.execute(
+            "UPDATE customer SET language = ? WHERE id IN (SELECT customer_id FROM orders"
+            f" WHERE id IN ({', '.join('?' * len(ids))}))", [language, *ids])
