@@ -174,7 +174,9 @@ def new_page(browser, server):
     def make(viewport=PHONE, js: bool = False):
         context = browser.new_context(viewport=viewport, base_url=server,
                                       java_script_enabled=js, locale="en-GB")
-        context.set_default_timeout(5000)
+        # A staff sign-in hashes with scrypt at 128 MiB: on a busy 2-core machine a click that
+        # signs in took over 5 s. A wait only ends early, so a generous bound costs nothing.
+        context.set_default_timeout(30_000)
         contexts.append(context)
         return context.new_page()
 
