@@ -252,6 +252,21 @@ def test_a_declined_request_moves_nothing(db, merchant, agent, second_agent):
     assert again["status"] == "awaiting_approval"
 
 
+def test_an_approval_made_stale_by_the_refund_being_paid_leaves_the_queue(db, merchant, agent,
+                                                                         second_agent):
+    refund = big_refund(db, merchant, 600_000)
+    result = support_actions.mark_paid_outside(db, refund["id"], "BG 1", agent, "Manual")
+    assert [a["id"] for a in support_actions.pending_approvals(db)] == [result["approval_id"]]
+    # Meanwhile the customer gave an account and the payout went through.
+    refunds.set_destination(db, refund["id"], parse_payout_details(
+        {"clearing_number": "8327-9", "account_number": "1234567897"}), actor="customer")
+    worker_outcome(db, refund["id"], "succeeded")
+    assert support_actions.pending_approvals(db) == []
+    assert support_actions.pending_approvals(db, refund["id"]) == []
+    with pytest.raises(Conflict):
+        support_actions.approve_manual_payment(db, result["approval_id"], second_agent, "ok")
+
+
 def test_the_database_refuses_a_self_approval_too(db, merchant, agent):
     refund = big_refund(db, merchant, 600_000)
     result = support_actions.mark_paid_outside(db, refund["id"], "BG 1", agent, "Manual")

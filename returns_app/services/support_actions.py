@@ -227,8 +227,12 @@ def pending_approvals(db: Database, refund_id: int | None = None) -> list[dict]:
         " JOIN support_user ON support_user.id = requested_by"
         " JOIN refund ON refund.id = support_approval.refund_id"
         " JOIN orders ON orders.id = refund.order_id"
-        " WHERE support_approval.status = 'pending'" + where +
-        " ORDER BY requested_at LIMIT 100", [refund_id] if refund_id is not None else [])
+        " WHERE support_approval.status = 'pending'"
+        # A request the refund has outgrown (it was paid another way meanwhile) is stale: it
+        # leaves the queue by itself, and approving it is refused.
+        f" AND refund.status IN ({', '.join('?' * len(PAYABLE_OUTSIDE))})" + where +
+        " ORDER BY requested_at LIMIT 100",
+        [*PAYABLE_OUTSIDE, *([refund_id] if refund_id is not None else [])])
 
 
 # --- returns and invoices -------------------------------------------------------------------------
