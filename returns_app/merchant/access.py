@@ -8,6 +8,7 @@ from flask import redirect, request, url_for
 from flask_login import current_user
 
 from ..errors import Forbidden
+from ..safe_redirect import local_path
 
 
 def merchant_required(view):
@@ -37,7 +38,4 @@ def current_actor() -> str:
 
 def safe_next(target: str | None) -> str | None:
     """Only a path inside the portal: never another site (an open redirect after sign-in)."""
-    if target and target.startswith("/merchant/") and not target.startswith("/merchant//") \
-            and "\\" not in target:
-        return target
-    return None
+    return local_path(target, "/merchant/")

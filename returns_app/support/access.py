@@ -7,7 +7,6 @@ server from the last-activity time kept in the session."""
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -17,6 +16,7 @@ from .. import clock
 from ..api.auth import bearer
 from ..database_session import get_db
 from ..errors import Forbidden, Unauthorized
+from ..safe_redirect import local_path
 from ..services import support
 
 IDLE_LIMIT = timedelta(minutes=15)
@@ -66,10 +66,7 @@ def guard():
 
 def safe_next(target: str | None) -> str:
     """Where to go after signing in: a console page of this site, never anywhere else."""
-    if target and target.startswith("/support/") and not urlsplit(target).netloc \
-            and not target.startswith("//"):
-        return target
-    return url_for("support.queue")
+    return local_path(target, "/support/") or url_for("support.queue")
 
 
 def api_user() -> dict:
