@@ -39,9 +39,19 @@ def read_token(secret: str, purpose: str, token: str) -> int:
     try:
         data = serializer.loads(token, max_age=int(LIFETIMES[purpose].total_seconds()))
     except SignatureExpired as exc:
-        payload = serializer.loads_unsafe(token)[1]
-        raise LinkExpired(purpose, payload.get("id") if isinstance(payload, dict) else None) \
-            from exc
+        raise LinkExpired(purpose, _subject(serializer.loads_unsafe(token)[1])) from exc
     except BadSignature:
-        raise NotFound("This link is not valid. Check that you copied all of it.") from None
-    return int(data["id"])
+        data = None
+    subject_id = _subject(data)
+    if subject_id is None:
+        # Our signature over a payload we never make (another version's, or a key reused
+        # elsewhere) opens nothing, like a forged one.
+        raise NotFound("This link is not valid. Check that you copied all of it.")
+    return subject_id
+
+
+def _subject(payload) -> int | None:
+    subject_id = payload.get("id") if isinstance(payload, dict) else None
+    if type(subject_id) is not int or subject_id <= 0:
+        return None
+    return subject_id

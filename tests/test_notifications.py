@@ -380,6 +380,25 @@ def test_a_forged_token_gets_no_new_link(app, db, client, order):
     assert notes(db, "new_link") == []
 
 
+@pytest.mark.parametrize("payload", [[1], "1", {"id": "1"}, {"id": True}, {"id": -3}, {},
+                                     {"id": 1.5}, {"id": None}, None])
+@pytest.mark.parametrize("purpose, path", [(links.ORDER, "/links/order/"),
+                                           (links.RETURN, "/links/return/"),
+                                           (links.PAYOUT_DETAILS, "/refunds/")])
+def test_a_link_signed_over_an_unexpected_payload_is_404_not_500(app, client, payload, purpose,
+                                                                  path):
+    token = links._serializer(app.secret_key, purpose).dumps(payload)
+    assert client.get(path + token).status_code == 404
+
+
+def test_an_expired_link_with_an_unexpected_payload_asks_for_a_new_link(app, client, db):
+    token = links._serializer(app.secret_key, links.ORDER).dumps({"id": "x"})
+    with time_machine.travel(clock.now() + links.LIFETIME + timedelta(days=1), tick=False):
+        response = client.get("/links/order/" + token)
+    assert response.status_code == 410
+    assert 'name="email"' in response.get_data(as_text=True)
+
+
 # --- preferences --------------------------------------------------------------------------------
 
 def test_preferences_are_shown_and_saved_with_a_confirmation(app, db, client, order):
