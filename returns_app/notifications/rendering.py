@@ -78,6 +78,9 @@ def _return_reported(db: Database, note: dict, order: dict) -> dict:
         "subject": _("Your return to %(merchant)s: send it by %(date)s",
                      merchant=order["merchant_name"], date=day(ret["send_by"])),
         "ret": ret, "return_url": link(links.RETURN, ret["id"]),
+        # Emails queued before the amount was told have no facts: they say nothing of it.
+        "still_due": note["facts"].get("payable_now"), "due_date": note["facts"].get("due_date"),
+        "pay_url": link(links.PAY, order["id"]) if note["facts"].get("payable_now") else None,
     }
 
 

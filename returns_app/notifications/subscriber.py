@@ -34,8 +34,11 @@ def _key(kind: str, event: Event) -> str:
 
 def return_reported(db: Database, event: Event) -> None:
     order = _order_of(db, "returns", event.subject_id)
+    # What is still owed for the kept items, as it stands when the return is reported: the
+    # customer who lives by email has nothing else telling him.
+    facts = {"payable_now": amounts(db, order["id"]).payable_now, "due_date": order["due_date"]}
     queue_customer_email(db, RETURN_REPORTED, _key(RETURN_REPORTED, event), order,
-                         return_id=event.subject_id)
+                         return_id=event.subject_id, facts=facts)
 
 
 def return_registered(db: Database, event: Event) -> None:
