@@ -1,9 +1,13 @@
-"""Headers on every response: no framing, no sniffing, no inline script from anyone."""
+"""Headers on every response: no framing, no sniffing, no inline script from anyone, and no
+copy of a page kept by a browser or a proxy."""
 
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, request
+
+# Pages that are the same for everyone and hold nobody's data: a cache may keep them.
+PUBLIC_ENDPOINTS = frozenset({"static", "api.openapi"})
 
 
 @lru_cache(maxsize=8)  # built once per provider address, not once per response
@@ -27,4 +31,9 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        # Nearly every page and API answer holds someone's order, address, amounts or account:
+        # a shared computer's back button or a caching proxy must not show them to the next
+        # person (OWASP ASVS 14.3). Not just "private": the browser must not store it either.
+        if request.endpoint not in PUBLIC_ENDPOINTS:
+            response.headers.setdefault("Cache-Control", "no-store")
         return response

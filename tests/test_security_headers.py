@@ -48,6 +48,32 @@ def test_every_page_for_every_visitor_carries_the_headers(app, world):
         assert path in rendered, path
 
 
+def test_no_page_with_someones_data_may_be_stored_by_a_browser_or_proxy(app, world):
+    """Every crawled answer but the public ones (static files, the OpenAPI document) says
+    no-store, for every visitor: the back button of a shared computer shows nothing."""
+    from returns_app.security_headers import PUBLIC_ENDPOINTS
+
+    adapter = app.url_map.bind("localhost")
+    checked = 0
+    for _who, principal in world["principals"].items():
+        client = app.test_client()
+        sign_in_as(client, principal, world["order"]["id"])
+        for url in [url for _, url in route_urls(app, {"GET"}, world["parameters"])]:
+            endpoint = adapter.match(url.split("?")[0], "GET")[0]
+            response = client.get(url)
+            if endpoint in PUBLIC_ENDPOINTS:
+                assert "no-store" not in response.headers.get("Cache-Control", ""), url
+            else:
+                assert response.headers.get("Cache-Control") == "no-store", url
+                checked += 1
+    assert checked >= 30
+
+
+def test_the_customers_order_in_the_api_is_not_stored(client, world):
+    assert client.get(f"/api/v1/orders/{world['order']['id']}").headers["Cache-Control"] \
+        == "no-store"  # the 401 too: an error can name what was asked for
+
+
 @pytest.mark.parametrize("method, url, status", [
     ("GET", "/no/such/page", 404),
     ("GET", "/orders/999999", 404),
