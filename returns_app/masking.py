@@ -22,12 +22,21 @@ PLAIN_KEYS = frozenset({
     "due_date", "on_hold_until", "created_at", "status_changed_at", "succeeded_at",
 })
 
-# An IBAN: country, check digits, then 11 to 30 letters or digits, in groups or not.
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Za-z0-9]){11,30}(?![A-Za-z0-9])")
-# A run of 10 or more digits, possibly grouped by single spaces, dashes or dots, optionally
-# after a "+" (card numbers, Swedish clearing + account numbers, phone numbers, personal
-# numbers). Dates (8 digits) and order numbers (9 digits) stay below the threshold.
-_DIGIT_RUN = re.compile(r"(?<![A-Za-z0-9])\+?\d(?:[ .\-\u2010-\u2015]?\d){9,}(?![A-Za-z0-9])")
+# What people and programs put between the groups of a number: spaces of every width (a
+# non-breaking one from a copied web page), tabs, dots, dashes, underscores, slashes, commas,
+# one or a few in a row ("8327-9,  123 456 789-7", "se45_5000/0000").
+_SEP = r"[\s.,_/\-\u2010-\u2015]{0,3}"
+# An IBAN: country, check digits, then 11 to 30 letters or digits, in groups or not, in any
+# case. Judged in _mask_iban: words that happen to follow "ab12" are not an IBAN.
+_IBAN = re.compile(
+    rf"(?<![A-Za-z0-9])[A-Za-z]{{2}}\d{{2}}(?:{_SEP}[A-Za-z0-9]){{11,30}}(?![A-Za-z0-9])")
+# A run of 10 or more digits, possibly grouped, optionally after a "+" (card numbers, Swedish
+# clearing + account numbers, phone numbers, personal numbers). Dates (8 digits) and order
+# numbers (9 digits) stay below the threshold.
+_DIGIT_RUN = re.compile(rf"(?<![A-Za-z0-9])\+?\d(?:{_SEP}\d){{9,}}(?![A-Za-z0-9])")
+# Every IBAN's account part is mostly digits (Sweden's and Germany's all, Britain's and the
+# Netherlands' after a 4-letter bank code); prose after two letters and two digits is not.
+_IBAN_MIN_DIGITS = 8
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 
@@ -40,8 +49,19 @@ def mask_number(text: str) -> str:
 def mask_text(text: str) -> str:
     """Free text (a note, a log line) with every number that looks like an account, IBAN,
     card or phone number masked; everything else left as it was."""
-    text = _IBAN.sub(lambda m: mask_number(m[0]), text)
+    text = _IBAN.sub(_mask_iban, text)
     return _DIGIT_RUN.sub(_mask_run, text)
+
+
+def _mask_iban(match: re.Match) -> str:
+    found = match[0]
+    if sum(ch.isdigit() for ch in found[4:]) < _IBAN_MIN_DIGITS:
+        return found
+    # Words after the number ("... 7466 is mine") are no part of it: the IBAN ends with the
+    # group that holds its last digit.
+    last_digit = max(i for i, ch in enumerate(found) if ch.isdigit())
+    end = re.match(r"[A-Za-z0-9]*", found[last_digit:]).end() + last_digit
+    return mask_number(found[:end]) + found[end:]
 
 
 def _mask_run(match: re.Match) -> str:
