@@ -67,6 +67,9 @@ TEMPLATES = (
     N_("Use at most two decimals (öre)."),
     N_("You can pay at most %(amount)s now."),
     N_("You can pay at most %(amount)s now: items you are returning are paused, not due."),
+    N_("You can pay at most %(amount)s now: a payment of %(under_way)s is already under way."),
+    N_("You can pay at most %(amount)s now: that is what you owe for the items you keep."),
+    N_("There is nothing to pay on this order now."),
     N_("No bank account is linked. Pay by card instead."),
     # payout_details.py: where a refund goes
     N_("Choose one: a Swedish bank account, an IBAN or a Swish number."),

@@ -69,6 +69,19 @@ def test_amount_problems_are_shown_in_swedish(app, typed):
         assert translate(message) != message
 
 
+@pytest.mark.parametrize("owed, paused, under_way", [
+    (100, 50, 0), (100, 0, 40), (100, 0, 0), (0, 0, 0)])
+def test_every_reason_a_payment_is_refused_is_shown_in_swedish(app, owed, paused, under_way):
+    from returns_app.money import Amounts
+    from returns_app.services.payments import _why_no_more
+
+    known = Amounts(total=owed + paused, payable_now=owed, paused=paused, paid=0, refunded=0,
+                    refund_owed=0, accepted=0)
+    message = _why_no_more(known, under_way, "1 234,00 kr", "SEK")
+    with app.test_request_context(), force_locale("sv_SE"):
+        assert translate(message) != message
+
+
 def test_return_problems_are_shown_in_swedish(app, db):
     merchant, _ = make_merchant(db)
     order = make_order(db, merchant["id"])

@@ -147,6 +147,29 @@ def test_a_paused_amount_cannot_be_paid(db, provider, order):
     assert count(db, "payment") == 0
 
 
+def test_a_refusal_blames_a_payment_under_way_not_paused_items(db, provider, order):
+    pay(db, provider, order, 100000)
+    with pytest.raises(Invalid) as exc:
+        pay(db, provider, order, TOTAL, key="key-2")
+    assert exc.value.fields["amount"] == (
+        f"You can pay at most {format_minor(TOTAL - 100000, 'SEK')} now: a payment of "
+        f"{format_minor(100000, 'SEK')} is already under way.")
+
+
+def test_a_refusal_with_nothing_paused_names_what_is_owed(db, provider, order):
+    with pytest.raises(Invalid) as exc:
+        pay(db, provider, order, TOTAL + 1)
+    assert exc.value.fields["amount"] == (f"You can pay at most {format_minor(TOTAL, 'SEK')} "
+                                          "now: that is what you owe for the items you keep.")
+
+
+def test_a_refusal_on_an_order_paid_in_full_says_nothing_is_owed(db, provider, order):
+    payments.record_transfer(db, order["id"], TOTAL, "OCR 1", "test")
+    with pytest.raises(Invalid) as exc:
+        pay(db, provider, order, 100)
+    assert exc.value.fields["amount"] == "There is nothing to pay on this order now."
+
+
 def test_a_double_submit_gets_the_first_answer_and_makes_one_payment(db, provider, order,
                                                                      sandbox):
     first = pay(db, provider, order, 50000)

@@ -31,13 +31,16 @@ class ReturnUrls:
     cancelled: str
 
 
+def _under_way(db: Database, order_id: int) -> int:
+    return db.execute(
+        "SELECT coalesce(sum(amount_minor), 0) FROM payment WHERE order_id = ? AND status IN"
+        " ('pending', 'scheduled')", [order_id]).fetchone()[0]
+
+
 def allowed_now(db: Database, order_id: int, known: Amounts | None = None) -> int:
     """What may still be paid now: the kept items' amount less payments already under way.
     `known` is the order's amounts when the caller has just computed them."""
-    under_way = db.execute(
-        "SELECT coalesce(sum(amount_minor), 0) FROM payment WHERE order_id = ? AND status IN"
-        " ('pending', 'scheduled')", [order_id]).fetchone()[0]
-    return max(0, (known or amounts(db, order_id)).payable_now - under_way)
+    return max(0, (known or amounts(db, order_id)).payable_now - _under_way(db, order_id))
 
 
 def has_linked_bank_account(db: Database, customer_id: int) -> bool:
@@ -62,14 +65,27 @@ def _parse(payload, bank_linked: bool) -> tuple[int, str]:
 
 
 def _check_amount(db: Database, order: dict, amount: int) -> None:
-    allowed = allowed_now(db, order["id"])
+    known = amounts(db, order["id"])
+    under_way = _under_way(db, order["id"])
+    allowed = max(0, known.payable_now - under_way)
     if amount > allowed:
         most = format_minor(allowed, order["currency"])
-        raise Invalid(
-            f"You can pay at most {most} now.",
-            fields={"amount": f"You can pay at most {most} now: items you are returning are "
-                              "paused, not due."},
-            allowed=allowed)
+        raise Invalid(f"You can pay at most {most} now.",
+                      fields={"amount": _why_no_more(known, under_way, most, order["currency"])},
+                      allowed=allowed)
+
+
+def _why_no_more(known: Amounts, under_way: int, most: str, currency: str) -> str:
+    """The true reason a larger amount is refused: a refusal that blames paused items when none
+    are paused sends the customer looking for a return that isn't there."""
+    if under_way:
+        return (f"You can pay at most {most} now: a payment of "
+                f"{format_minor(under_way, currency)} is already under way.")
+    if known.paused:
+        return f"You can pay at most {most} now: items you are returning are paused, not due."
+    if not known.payable_now:
+        return "There is nothing to pay on this order now."
+    return f"You can pay at most {most} now: that is what you owe for the items you keep."
 
 
 def pay(db: Database, provider, viewer: Viewer, order_id: int, payload, key: str | None,
