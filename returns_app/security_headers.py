@@ -1,4 +1,5 @@
-"""Headers on every response: no framing, no sniffing, no inline script from anyone."""
+"""Headers on every response: no framing, no sniffing, no inline script from anyone; outside
+development, HTTPS only (HSTS) for a year."""
 
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -19,7 +20,14 @@ def content_security_policy(provider_url: str) -> str:
     )
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def init_app(app: Flask) -> None:
+    # A developer's machine serves plain http on 127.0.0.1: HSTS there would pin every local
+    # app on that host to https.
+    hsts = app.config["ENV_NAME"] != "development"
+
     @app.after_request
     def add_headers(response):
         response.headers.setdefault(
@@ -27,4 +35,6 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
