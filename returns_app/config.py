@@ -79,5 +79,7 @@ def load(app: Flask, overrides: dict | None) -> None:
     )
     if overrides:
         app.config.update(overrides)
+    if "RETURNS_DATABASE" not in os.environ and "DATABASE" not in (overrides or {}):
+        instance.mkdir(parents=True, exist_ok=True)  # a first `migrate` makes the file in it
     if "SECRET_KEY" not in (overrides or {}):
         app.config["SECRET_KEY"] = _secret_key(instance)
