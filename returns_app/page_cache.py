@@ -22,8 +22,10 @@ per session, and where each goes:
 
 - CSRF token (per session): a placeholder, filled per view from the session (`_fill`).
 - payment idempotency key (per view): a placeholder, a fresh uuid per view.
-- the placeholders themselves: derived from SECRET_KEY, the same in every worker (they were
-  `secrets` made per process: a page kept by one worker went out with `csrf-<hex>` from another).
+- the placeholders themselves: derived from SECRET_KEY, the same in every process (they were
+  made with `secrets` at import: a page kept by one worker went out with `csrf-<hex>` from a
+  worker that imported the package itself, and from every worker after a restart, since the
+  shelf outlives the processes; tests/system restarts gunicorn halfway to prove it).
 - secret key: RETURNS_SECRET_KEY, required outside development (config.py); in development one
   file made atomically, so two workers starting together can't each make their own.
 - flashes (per session): a page holding one is rendered afresh and never kept.

@@ -144,12 +144,22 @@ class Deployment:
     logs: Path
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
 
+    commands: dict[str, list[str]] = field(default_factory=dict)
+
     def log(self, name: str) -> str:
         return (self.logs / f"{name}.log").read_text(errors="replace")
 
+    def restart_web(self) -> None:
+        """Stop gunicorn and start it again, as a deploy of the same version or a restart after
+        a crash does: the kept pages' file stays, the workers are new processes."""
+        _stop(self.procs.pop("web"))
+        _start(self, "web", self.commands["web"])
+        _wait_for(self, self.base_url + "/", "web")
+
 
 def _start(deployment: Deployment, name: str, command: list[str]) -> None:
-    with open(deployment.logs / f"{name}.log", "wb") as log:
+    deployment.commands[name] = command
+    with open(deployment.logs / f"{name}.log", "ab") as log:
         deployment.procs[name] = subprocess.Popen(
             command, cwd=deployment.folder, env=deployment.env, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True)

@@ -79,14 +79,18 @@ def pay_by_card(deployment, visitor: Visitor, order: dict) -> None:
     assert "Thank you: 100,00" in visitor.get(paid.headers["Location"])
 
 
-def customer_walk(deployment, visitor: Visitor, order: dict, n: int) -> None:
+def customer_walk_before_a_restart(deployment, visitor: Visitor, order: dict) -> None:
     visitor.get("/")
     found = visitor.submit("/", {"order_number": order["order_number"],
                                  "email": order["customer"]["email"]})
     assert found.headers["Location"].endswith(f"/orders/{order['id']}")
     switch_language(visitor, f"/orders/{order['id']}")
     pay_by_card(deployment, visitor, order)
+    views(visitor, f"/orders/{order['id']}")  # kept by this run of gunicorn's workers
 
+
+def customer_walk_after_a_restart(deployment, visitor: Visitor, order: dict, n: int) -> None:
+    switch_language(visitor, f"/orders/{order['id']}")  # the page kept before the restart
     sent_id = report_return(visitor, order, 0, "too_small")
     views(visitor, f"/returns/{sent_id}")
     sent = visitor.submit(f"/returns/{sent_id}/sent", {"tracking_number": f"SYS{n}TRACK"})
@@ -176,18 +180,28 @@ def support_walk(visitor: Visitor) -> None:
 
 @pytest.fixture(scope="session")
 def walked(deployment, tally):
-    """Every walk, each on its own session; one refused submit ends that walk (the next step
-    depends on it) and the others go on, so the tally counts the whole run."""
+    """Every walk, each on its own session, with gunicorn restarted halfway (kept pages stay).
+    One refused submit ends that walk (the next step depends on it) and the others go on, so
+    the tally counts the whole run."""
     orders = [new_order(deployment, n) for n in range(CUSTOMERS)]
-    walks = [lambda v, o=o, n=n: customer_walk(deployment, v, o, n)
-             for n, o in enumerate(orders)]
-    walks += [bank_customer_walk, lambda v: merchant_walk(v, orders), support_walk]
-    for walk in walks:
+    visitors = [Visitor(deployment.base_url, tally) for _ in orders]
+
+    def walk(steps, *args) -> bool:
         try:
-            walk(Visitor(deployment.base_url, tally))
+            steps(*args)
         except CsrfRefused:
-            continue
-    return orders
+            return False
+        return True
+
+    started = [walk(customer_walk_before_a_restart, deployment, v, o)
+               for v, o in zip(visitors, orders, strict=True)]
+    deployment.restart_web()
+    done = [o for n, (v, o, ok) in enumerate(zip(visitors, orders, started, strict=True))
+            if ok and walk(customer_walk_after_a_restart, deployment, v, o, n)]
+    walk(bank_customer_walk, Visitor(deployment.base_url, tally))
+    walk(merchant_walk, Visitor(deployment.base_url, tally), done)
+    walk(support_walk, Visitor(deployment.base_url, tally))
+    return done
 
 
 def test_at_least_fifty_submits_and_none_refused_by_the_csrf_check(walked, tally):
