@@ -6,7 +6,7 @@ CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test lint bench wrk clean chromium messages
 
-$(VENV)/.installed: setup.cfg pyproject.toml
+$(VENV)/.installed: setup.cfg setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .
@@ -68,4 +68,4 @@ lint: $(VENV)/.test-installed
 	$(PY) -m ruff check .
 
 clean:
-	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache
+	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache build dist

@@ -82,6 +82,8 @@ def supervise(commands: dict[str, list[str]]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A developer's machine: a kept secret key, /dev/mail, plain http (config.py).
+    os.environ.setdefault("RETURNS_ENV", "development")
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 5000)))
     parser.add_argument("--host", default="127.0.0.1")
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["RETURNS_PROVIDER_URL"] = f"http://{args.host}:{provider_port}"
     # In development emails go to a mail catcher beside the app, unless SMTP is configured.
     mail_port = None
-    if os.environ.get("RETURNS_ENV", "development") == "development" and \
+    if os.environ["RETURNS_ENV"] == "development" and \
             "RETURNS_SMTP_HOST" not in os.environ:
         mail_port = free_port(args.host)
         os.environ["RETURNS_SMTP_HOST"] = args.host

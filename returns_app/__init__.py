@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -20,15 +21,31 @@ from . import (
 from .converters import IdConverter
 from .extensions import babel, csrf, login_manager
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE.parent
+
+
+def template_folder() -> Path:
+    """A wheel carries the templates inside the package (setup.py copies them there); a checkout,
+    and an editable install of it, keeps them at the top of the repository."""
+    packaged = PACKAGE / "templates"
+    return packaged if packaged.is_dir() else PROJECT_ROOT / "templates"
+
+
+def instance_folder() -> Path:
+    """Where the database, its kept pages and (in development) the secret key live:
+    RETURNS_INSTANCE_PATH, else `instance/` of the checkout, else `instance/` in the working
+    directory of an installed package (never inside site-packages)."""
+    if path := os.environ.get("RETURNS_INSTANCE_PATH"):
+        return Path(path).resolve()
+    if (PROJECT_ROOT / "setup.cfg").is_file() and (PROJECT_ROOT / "templates").is_dir():
+        return PROJECT_ROOT / "instance"
+    return Path.cwd() / "instance"
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    app = Flask(
-        __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        instance_path=str(PROJECT_ROOT / "instance"),
-    )
+    app = Flask(__name__, template_folder=str(template_folder()),
+                instance_path=str(instance_folder()))
     config.load(app, overrides)
     masking.install_log_masking()
     app.url_map.converters["id"] = IdConverter
@@ -48,14 +65,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .cli import register as register_cli
     from .customer import bp as customer_bp
     from .merchant import bp as merchant_bp
-    from .notifications.dev_inbox import bp as dev_mail_bp
     from .support import bp as support_bp
 
     app.register_blueprint(customer_bp)
     app.register_blueprint(merchant_bp)
     app.register_blueprint(support_bp, url_prefix="/support")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
-    app.register_blueprint(dev_mail_bp, url_prefix="/dev/mail")
+    if app.config["ENV_NAME"] == "development":  # every email, signed links included
+        from .notifications.dev_inbox import bp as dev_mail_bp
+
+        app.register_blueprint(dev_mail_bp, url_prefix="/dev/mail")
     csrf.exempt(api_bp)  # bearer tokens, never cookies: nothing for a forged request to ride on
     register_cli(app)
     return app

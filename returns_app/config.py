@@ -1,29 +1,54 @@
-"""Configuration from environment variables, with safe development defaults."""
+"""Configuration from environment variables. Production is the default: `RETURNS_ENV=development`
+(run.py and the tests set it) turns on what only a developer's machine may have: a secret key
+kept in the instance folder, /dev/mail, cookies over plain http, webhooks to this machine."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
 
 from flask import Flask
 
+REFUSAL_WITHOUT_KEY = (
+    "RETURNS_SECRET_KEY is not set: set it to a long random value, the same for every process"
+    " (python -c 'import secrets; print(secrets.token_hex(32))'),"
+    " or set RETURNS_ENV=development")
+
+
+def is_development() -> bool:
+    return os.environ.get("RETURNS_ENV", "production") == "development"
+
+
+def require_secret_key() -> None:
+    """Outside development, stop with one line when no secret key is configured: a key made up
+    per host would sign sessions and emailed links no other host accepts."""
+    if not is_development() and not os.environ.get("RETURNS_SECRET_KEY"):
+        raise SystemExit(REFUSAL_WITHOUT_KEY)
+
 
 def _secret_key(instance: Path) -> str:
-    # A key that survives restarts, so signed-in sessions and emailed links keep working.
+    require_secret_key()
     if key := os.environ.get("RETURNS_SECRET_KEY"):
         return key
+    # Development: a key that survives restarts, so sessions and emailed links keep working.
+    # Made aside and linked into place: two workers starting at once end up with one key.
     path = instance / "secret_key"
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        draft = instance / f"secret_key.{os.getpid()}"
+        draft.write_text(secrets.token_hex(32))
+        draft.chmod(0o600)
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+        draft.unlink()
     return path.read_text().strip()
 
 
 def load(app: Flask, overrides: dict | None) -> None:
     instance = Path(app.instance_path)
-    env = os.environ.get("RETURNS_ENV", "development")
+    env = os.environ.get("RETURNS_ENV", "production")
     app.config.update(
         ENV_NAME=env,
         DATABASE=os.environ.get("RETURNS_DATABASE", str(instance / "returns.sqlite3")),
@@ -54,5 +79,7 @@ def load(app: Flask, overrides: dict | None) -> None:
     )
     if overrides:
         app.config.update(overrides)
+    if "RETURNS_DATABASE" not in os.environ and "DATABASE" not in (overrides or {}):
+        instance.mkdir(parents=True, exist_ok=True)  # a first `migrate` makes the file in it
     if "SECRET_KEY" not in (overrides or {}):
         app.config["SECRET_KEY"] = _secret_key(instance)

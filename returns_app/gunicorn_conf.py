@@ -16,3 +16,11 @@ bind = os.environ.get("RETURNS_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1)))
 backlog = 2048
 accesslog = "-"
+
+
+def on_starting(server):
+    # In the arbiter, before any worker forks: one line and exit, rather than a traceback from
+    # every worker that fails to boot.
+    from returns_app.config import require_secret_key
+
+    require_secret_key()

@@ -14,6 +14,35 @@ view offers a new payment; two views sharing a key would turn the second payment
 of the first). A page showing a flash message or a payout-details link (signed with its own
 expiry) is rendered afresh every time.
 
+Any worker may serve a page another worker kept, so nothing on the shelf, in its key or in the
+placeholders may be made once per process. The placeholders are derived from the secret key
+(every worker has the same one; nobody who types an instruction or a name can know them) and are
+part of the key, so a page kept under another secret is never served. Reviewed, per process or
+per session, and where each goes:
+
+- CSRF token (per session): a placeholder, filled per view from the session (`_fill`).
+- payment idempotency key (per view): a placeholder, a fresh uuid per view.
+- the placeholders themselves: derived from SECRET_KEY, the same in every process (they were
+  made with `secrets` at import: a page kept by one worker went out with `csrf-<hex>` from a
+  worker that imported the package itself, and from every worker after a restart, since the
+  shelf outlives the processes; tests/system restarts gunicorn halfway to prove it).
+- secret key: RETURNS_SECRET_KEY, required outside development (config.py); in development one
+  file made atomically, so two workers starting together can't each make their own.
+- flashes (per session): a page holding one is rendered afresh and never kept.
+- payout-details links (signed, expiring): the page is rendered afresh and never kept.
+- the header (per session: signed in, orders remembered, neither): in the key (`_header`), and
+  it shows no name, only which links to offer.
+- language (per session or browser): in the key (`get_locale()`); the switch's "back here" is
+  the URL, in the key.
+- the day (return windows, due dates): in the key; pages show no time of day.
+- the code fingerprint (per process, lru_cache): paths, sizes and modification times of the
+  package's code, templates and catalogs, the same in every worker started from one install;
+  a worker started after a deploy keys its pages apart from the old workers'.
+- per-process lru_caches of pure functions (money and date formatting, locales, form
+  translations, the CSP): a function of their arguments only, never of the process.
+- the API answer: no session, no language, no token (who may ask is checked before the cache).
+- nonces: none (the CSP allows 'self' only).
+
 With PAGE_CACHE_VERIFY (on in the tests) every hit is rendered again and compared: a change the
 version misses fails the test that made it.
 """
@@ -21,7 +50,7 @@ version misses fails the test that made it.
 from __future__ import annotations
 
 import hashlib
-import secrets
+import hmac
 import uuid
 from collections.abc import Callable
 from functools import lru_cache
@@ -36,9 +65,6 @@ from . import clock
 from .db import Database
 from .page_shelf import Shelf
 
-# Unguessable, so no text a merchant or customer typed can turn into one.
-CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
-KEY_PLACEHOLDER = f"key-{secrets.token_hex(16)}"
 _EXTENSION = "returns_app.page_cache"
 _STAMP = (
     "SELECT coalesce((SELECT version FROM order_version WHERE order_id = :order), 0),"
@@ -58,7 +84,18 @@ def init_app(app: Flask) -> None:
     size = app.config["PAGE_CACHE_SIZE"]
     app.extensions[_EXTENSION] = (
         Shelf(app.config["PAGE_CACHE_PATH"], size) if size else None,
-        _code_fingerprint(Path(app.root_path), Path(app.template_folder)))
+        _code_fingerprint(Path(app.root_path), Path(app.template_folder)),
+        placeholders(app.secret_key))
+
+
+def placeholders(secret_key: str | bytes) -> tuple[str, str]:
+    """The CSRF token's and the payment key's placeholders: the same in every worker that
+    shares the secret key, and unguessable without it, so no text a merchant or customer typed
+    can turn into one."""
+    secret = secret_key.encode() if isinstance(secret_key, str) else secret_key
+    return tuple(f"{name}-" + hmac.new(secret, f"page-cache {name} placeholder".encode(),
+                                       hashlib.sha256).hexdigest()[:32]
+                 for name in ("csrf", "key"))
 
 
 @lru_cache(maxsize=4)  # once per process: code changes only with a restart (3 ms per app)
@@ -98,10 +135,10 @@ def answer(db: Database, name: str, order: dict, render: Callable[[], bytes]) ->
 
 
 def _kept(key: tuple, render: Callable[[], tuple]):
-    shelf, code = current_app.extensions[_EXTENSION]
+    shelf, code, marks = current_app.extensions[_EXTENSION]
     if shelf is None:
         return render()[0]
-    digest = hashlib.blake2b(repr((code, *key)).encode(), digest_size=16).digest()
+    digest = hashlib.blake2b(repr((code, marks, *key)).encode(), digest_size=16).digest()
     body = shelf.get(digest)
     if body is None:
         body, keep = render()
@@ -123,10 +160,11 @@ def _with_placeholders(render: Callable[[str], tuple[str, bool]]) -> tuple[str, 
     # Flask-WTF signs the session's token once per request and keeps it on `g`: one kept there
     # first is what every form and csrf_token() on the page then shows.
     name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    csrf_mark, key_mark = current_app.extensions[_EXTENSION][2]
     real = g.pop(name, None)
-    setattr(g, name, CSRF_PLACEHOLDER)
+    setattr(g, name, csrf_mark)
     try:
-        return render(KEY_PLACEHOLDER)
+        return render(key_mark)
     finally:
         g.pop(name, None)
         if real is not None:
@@ -134,5 +172,5 @@ def _with_placeholders(render: Callable[[str], tuple[str, bool]]) -> tuple[str, 
 
 
 def _fill(body: str) -> str:
-    return (body.replace(CSRF_PLACEHOLDER, generate_csrf())
-            .replace(KEY_PLACEHOLDER, uuid.uuid4().hex))
+    csrf_mark, key_mark = current_app.extensions[_EXTENSION][2]
+    return body.replace(csrf_mark, generate_csrf()).replace(key_mark, uuid.uuid4().hex)

@@ -1,5 +1,5 @@
-"""Headers on every response: no framing, no sniffing, no inline script from anyone, and no
-copy of a page kept by a browser or a proxy."""
+"""Headers on every response: no framing, no sniffing, no inline script from anyone, no copy
+of a page kept by a browser or a proxy; outside development, HTTPS only (HSTS) for a year."""
 
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -23,7 +23,14 @@ def content_security_policy(provider_url: str) -> str:
     )
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def init_app(app: Flask) -> None:
+    # A developer's machine serves plain http on 127.0.0.1: HSTS there would pin every local
+    # app on that host to https.
+    hsts = app.config["ENV_NAME"] != "development"
+
     @app.after_request
     def add_headers(response):
         response.headers.setdefault(
@@ -36,4 +43,6 @@ def init_app(app: Flask) -> None:
         # person (OWASP ASVS 14.3). Not just "private": the browser must not store it either.
         if request.endpoint not in PUBLIC_ENDPOINTS:
             response.headers.setdefault("Cache-Control", "no-store")
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response

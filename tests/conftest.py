@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Production is the app's default (config.py); the suite runs as a developer's machine does, and
+# the tests of production's behaviour set RETURNS_ENV themselves.
+os.environ["RETURNS_ENV"] = "development"
 
 from returns_app import create_app
 from returns_app.db import connect, migrate

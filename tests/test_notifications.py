@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 
-from returns_app import clock, links
+from returns_app import clock, create_app, links
 from returns_app.db import write_transaction
 from returns_app.notifications import queue
 from returns_app.passwords import hash_password
@@ -449,11 +449,12 @@ def test_dev_inbox_lists_the_emails_newest_first_with_working_links(app, db, cli
     assert "<ol>" in html.get_data(as_text=True)
 
 
-def test_dev_inbox_does_not_exist_outside_development(app, db, client, order):
+def test_dev_inbox_does_not_exist_outside_development(app, db, order, monkeypatch):
     make_return(db, order)
-    app.config["ENV_NAME"] = "production"
+    monkeypatch.delenv("RETURNS_ENV")  # production, the default
+    production = create_app({"SECRET_KEY": "k", "DATABASE": app.config["DATABASE"]}).test_client()
     for path in ("/dev/mail", "/dev/mail/1", "/dev/mail/1/html"):
-        assert client.get(path).status_code == 404, path
+        assert production.get(path).status_code == 404, path
 
 
 def test_the_migration_builds_the_notification_schema():

@@ -4,6 +4,7 @@ can't vouch for the page."""
 
 from __future__ import annotations
 
+import importlib
 import re
 
 import pytest
@@ -102,8 +103,8 @@ def test_a_second_view_is_served_without_rendering_with_its_own_payment_key(
     keys = [re.search(r'name="idempotency_key" type="hidden" value="(\w+)"', page)[1]
             for page in (first, second)]
     assert keys[0] != keys[1]
-    assert page_cache.KEY_PLACEHOLDER not in second
-    assert page_cache.CSRF_PLACEHOLDER not in second
+    for placeholder in page_cache.placeholders("test-secret"):
+        assert placeholder not in second
 
 
 def test_each_session_gets_its_own_csrf_token_from_the_kept_page(tmp_path, monkeypatch):
@@ -132,6 +133,40 @@ def test_each_session_gets_its_own_csrf_token_from_the_kept_page(tmp_path, monke
         assert "Enter the amount you want to pay." in pay.get_data(as_text=True)
     assert len(renders) == 1 + 2  # one render kept for both sessions; each 422 re-rendered
     assert tokens[0].isdisjoint(tokens[1])
+
+
+def test_a_page_kept_by_one_worker_process_works_when_another_serves_it(tmp_path, monkeypatch):
+    # Two processes in one: reloading page_cache makes every module-level value afresh, as a
+    # second gunicorn worker's import does; the second app is that worker.
+    config = {"TESTING": True, "SECRET_KEY": "k", "WTF_CSRF_ENABLED": True,
+              "PAGE_CACHE_VERIFY": False, "BABEL_DEFAULT_LOCALE": "en_GB",
+              "DATABASE": str(tmp_path / "workers.sqlite3")}
+    first = create_app(config)
+    db = connect(first.config["DATABASE"])
+    migrate(db)
+    order = make_order(db, make_merchant(db)[0]["id"])
+    renders = counted_renders(monkeypatch)
+    client = first.test_client()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      client.get("/").get_data(as_text=True))[1]
+    client.post("/", data={"order_number": order["order_number"], "email": EMAIL,
+                           "csrf_token": token})
+    client.get(f"/orders/{order['id']}")
+    importlib.reload(page_cache)
+    second = create_app(config).test_client()
+    second.set_cookie("session", client.get_cookie("session").value)
+    page = second.get(f"/orders/{order['id']}").get_data(as_text=True)
+    assert len(renders) == 1  # the first worker's page, served by the second
+    tokens = set(re.findall(r'name="csrf_token"[^>]*value="([^"]+)"', page))
+    (token,) = tokens  # one session, one token, on every form
+    assert not token.startswith("csrf-")
+    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page)[1]
+    assert re.fullmatch(r"[0-9a-f]{32}", key)
+    # Both forms get past the CSRF check (400): the amount's error, and the switch's redirect.
+    for path, data, status in (
+            (f"/orders/{order['id']}/payments", {"amount": "", "method": "card"}, 422),
+            ("/language", {"language": "sv", "next": f"/orders/{order['id']}"}, 303)):
+        assert second.post(path, data={**data, "csrf_token": token}).status_code == status
 
 
 def test_a_change_to_the_order_shows_at_once(client, db, opened, renders):
