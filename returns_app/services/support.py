@@ -72,7 +72,8 @@ def user_for_token(db: Database, token: str | None) -> dict:
     token_hash = hash_secret(token)
     row = db.execute(
         "SELECT support_user.id, support_user.email FROM support_token JOIN support_user"
-        " ON support_user.id = support_user_id WHERE token_hash = ? AND revoked_at IS NULL",
+        " ON support_user.id = support_user_id WHERE token_hash = ? AND revoked_at IS NULL"
+        " AND support_user.disabled_at IS NULL",
         [token_hash]).fetchone()
     if row:
         return {"id": row[0], "email": row[1]}
