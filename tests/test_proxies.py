@@ -154,3 +154,9 @@ def test_only_proxies_py_reads_the_client_address():
                      and re.search(r"remote_addr|[\"']X[-_]FORWARDED|HTTP_X_FORWARDED",
                                    path.read_text(), re.IGNORECASE))
     assert readers == []
+
+
+def test_gunicorn_leaves_forwarded_headers_to_the_app():
+    from returns_app import gunicorn_conf
+
+    assert gunicorn_conf.secure_scheme_headers == {}
