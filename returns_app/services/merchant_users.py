@@ -8,13 +8,16 @@ from datetime import datetime
 
 from .. import clock
 from ..db import Database, write_transaction
-from ..errors import Conflict, NotFound, RateLimited, Unauthorized  # noqa: F401  (callers catch them from here)
+from ..errors import (
+    Conflict,
+    NotFound,
+    RateLimited,
+    Unauthorized,  # noqa: F401  (what sign_in raises; callers name it from here)
+)
 from ..passwords import hash_password
 from ..validation import normalize_email
 from . import audit
 from . import sign_in as sign_in_limits
-from .sign_in import Door
-from .sign_in import sign_in as guarded_sign_in
 
 SIGN_IN_WINDOW = sign_in_limits.WINDOW
 SIGN_IN_LIMIT_PER_ACCOUNT = sign_in_limits.LIMIT_PER_ACCOUNT
@@ -68,7 +71,7 @@ def _refuse(until: datetime, now: datetime) -> RateLimited:
         retry_after=wait, try_again_at=clock.iso(until))
 
 
-DOOR = Door(
+DOOR = sign_in_limits.Door(
     "merchant-sign-in",
     "SELECT id, merchant_id, email, name, password_hash FROM merchant_user"
     " WHERE email = ? AND disabled_at IS NULL",
@@ -78,4 +81,4 @@ DOOR = Door(
 def sign_in(db: Database, email: str, password: str, client: str) -> SignedIn:
     """The staff account for this email and password; refused (RateLimited) after too many
     failures for the account or from the client address, even with the right password."""
-    return SignedIn(*guarded_sign_in(db, DOOR, email, password, client))
+    return SignedIn(*sign_in_limits.sign_in(db, DOOR, email, password, client))
