@@ -8,12 +8,14 @@ import re
 from pathlib import Path
 
 import pytest
+import requests
 from flask import request
 
 from returns_app import create_app
 from returns_app.db import connect, migrate
 from returns_app.services import customers
 from tests.builders import make_merchant, make_order
+from tests.deployed import gunicorn
 from tests.merchant_fixtures import STAFF_PASSWORD, make_shop
 
 EMAIL = "kund@example.se"
@@ -160,3 +162,26 @@ def test_gunicorn_leaves_forwarded_headers_to_the_app():
     from returns_app import gunicorn_conf
 
     assert gunicorn_conf.secure_scheme_headers == {}
+
+
+@pytest.mark.parametrize("trusted, last", [("1", 201), ("0", 429)])
+def test_the_lock_out_through_gunicorn_workers(tmp_path, trusted, last):
+    """The experiment as deployed (3 gunicorn workers): 20 customers behind one proxy fail an
+    order look-up each; a 21st gets in only when the proxy is trusted. Untrusted, the made-up
+    addresses are ignored and all 21 count against the proxy's one."""
+    database = tmp_path / "returns.sqlite3"
+    db = connect(database)
+    migrate(db)
+    merchant, _ = make_merchant(db)
+    found = make_order(db, merchant["id"])
+    db.conn.close()
+    with gunicorn(database, tmp_path / "gunicorn.log", RETURNS_TRUSTED_PROXIES=trusted) as url:
+        session = url + "/api/v1/customer/session"
+        for i in range(customers.LOOKUP_LIMIT_PER_CLIENT):
+            response = requests.post(session, timeout=30, headers={
+                "X-Forwarded-For": f"203.0.113.{i}"}, json={
+                "order_number": f"100-000-{i:03d}", "email": f"c{i}@example.se"})
+            assert response.status_code == 404
+        response = requests.post(session, timeout=30, headers={"X-Forwarded-For": "198.51.100.7"},
+                                 json={"order_number": found["order_number"], "email": EMAIL})
+        assert response.status_code == last

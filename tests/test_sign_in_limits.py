@@ -6,12 +6,8 @@ an unknown account costing one hash like a known one."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -21,9 +17,8 @@ from returns_app import clock, passwords
 from returns_app.db import connect, migrate
 from returns_app.services import customers, merchant_users, sign_in, support
 from tests.builders import make_merchant
-from tests.sandbox_fixtures import free_port
+from tests.deployed import gunicorn
 
-ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "the-right-password"  # noqa: S105  (test data)
 
 
@@ -173,31 +168,8 @@ def gunicorn_app(tmp_path):
     migrate(db)
     make_staff(db, "support_user", "agent@example.se", passwords.hash_password(PASSWORD))
     db.conn.close()
-    port = free_port()
-    env = {"PATH": "/usr/bin:/bin", "RETURNS_ENV": "development",
-           "RETURNS_SECRET_KEY": "burst-test-secret", "RETURNS_DATABASE": str(database),
-           "RETURNS_PAGE_CACHE_SIZE": "0"}
-    log = (tmp_path / "gunicorn.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "3", "--bind", f"127.0.0.1:{port}",
-         "returns_app:create_app()"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, (tmp_path / "gunicorn.log").read_text()
-            try:
-                if requests.get(url + "/support/signin", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, "gunicorn did not answer"
-            time.sleep(0.2)
+    with gunicorn(database, tmp_path / "gunicorn.log", workers=3) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 def test_a_burst_across_gunicorn_workers_gets_at_most_the_limit_evaluated(gunicorn_app):
