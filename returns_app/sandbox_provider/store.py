@@ -4,7 +4,10 @@ that answer must survive the provider's restart as a real provider's would.
 
 The sandbox stands for another company's system and imports nothing from returns_app, so this
 is the standard library's sqlite3 on its own file. One process, called under Sandbox's lock:
-each write is its own short transaction, durable (synchronous=FULL) before the answer goes out.
+each write is its own short transaction, committed before the answer goes out. WAL with
+synchronous=NORMAL: a commit survives the process being killed (what a restart is), only a
+power cut may lose the last ones, which a test sandbox can afford; FULL would fsync on every
+request of every test that talks to the provider.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ class Store:
         self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         if str(path) != ":memory:":
             self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
 
     @contextmanager
