@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from returns_app import create_app
 from returns_app.database_session import get_db
@@ -103,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("RETURNS_PUBLIC_URL", f"http://{args.host}:{args.port}")
     app = create_app()
     prepare(app)
+    # The sandbox keeps its payouts beside the app's database, so a restart forgets none.
+    os.environ.setdefault("RETURNS_SANDBOX_DATABASE", str(
+        Path(app.config["DATABASE"]).with_name("sandbox-provider.sqlite3")))
     print(sign_in_help(f"http://{args.host}:{args.port}"), flush=True)
     print(f"  Payment provider: {os.environ['RETURNS_PROVIDER_URL']}", flush=True)
     if mail_port is not None:

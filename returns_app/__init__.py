@@ -16,6 +16,7 @@ from . import (
     i18n,
     masking,
     page_cache,
+    proxies,
     security_headers,
 )
 from .converters import IdConverter
@@ -59,6 +60,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     page_cache.init_app(app)
     filters.init_app(app)
     http_errors.init_app(app)
+    proxies.init_app(app)
     security_headers.init_app(app)
 
     from .api import bp as api_bp

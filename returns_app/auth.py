@@ -37,14 +37,15 @@ def _customer(user_id: int) -> Principal | None:
 
 
 def _merchant_user(user_id: int) -> Principal | None:
-    row = get_db().execute("SELECT id, email, name, merchant_id FROM merchant_user WHERE id = ?",
-                           [user_id]).fetchone()
+    # A disabled account's sessions end at their next request: it is not found.
+    row = get_db().execute("SELECT id, email, name, merchant_id FROM merchant_user"
+                           " WHERE id = ? AND disabled_at IS NULL", [user_id]).fetchone()
     return Principal("merchant_user", row[0], row[1], row[2], merchant_id=row[3]) if row else None
 
 
 def _support_user(user_id: int) -> Principal | None:
-    row = get_db().execute("SELECT id, email FROM support_user WHERE id = ?",
-                           [user_id]).fetchone()
+    row = get_db().execute("SELECT id, email FROM support_user"
+                           " WHERE id = ? AND disabled_at IS NULL", [user_id]).fetchone()
     return Principal("support_user", row[0], row[1], row[1]) if row else None
 
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
+
 import click
 from flask import Flask
 
+from . import backups
 from .database_session import get_db
 from .db import migrate
 from .errors import DomainError
-from .services import merchant_users, merchants, returns, support
+from .services import merchant_users, merchants, returns, staff_accounts, support
+
+STAFF_KIND = click.Choice(sorted(staff_accounts.TABLES))
 
 
 def register(app: Flask) -> None:
@@ -80,3 +86,99 @@ def register(app: Flask) -> None:
         """End returns that were not sent by their send-by date."""
         migrate(get_db())
         click.echo(f"Expired {len(returns.expire_overdue(get_db()))} return(s).")
+
+    register_operator_commands(app)
+
+
+def register_operator_commands(app: Flask) -> None:
+    @app.cli.command("disable-user")
+    @click.argument("kind", type=STAFF_KIND)
+    @click.argument("email")
+    def disable_user_command(kind: str, email: str):
+        """Stop a merchant or support user signing in; their sessions and support tokens stop
+        working at their next request. Kept, not deleted: the audit trail names them."""
+        migrate(get_db())
+        try:
+            changed = staff_accounts.set_disabled(get_db(), kind, email, True)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"Disabled {kind} user {email}." if changed
+                   else f"The {kind} user {email} was already disabled.")
+
+    @app.cli.command("enable-user")
+    @click.argument("kind", type=STAFF_KIND)
+    @click.argument("email")
+    def enable_user_command(kind: str, email: str):
+        """Let a disabled merchant or support user sign in again."""
+        migrate(get_db())
+        try:
+            changed = staff_accounts.set_disabled(get_db(), kind, email, False)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"Enabled {kind} user {email}." if changed
+                   else f"The {kind} user {email} was not disabled.")
+
+    @app.cli.command("reset-password")
+    @click.argument("kind", type=STAFF_KIND)
+    @click.argument("email")
+    def reset_password_command(kind: str, email: str):
+        """Give a merchant or support user a new one-time password (the old one stops
+        working); printed once for you to hand over."""
+        migrate(get_db())
+        try:
+            password = staff_accounts.reset_password(get_db(), kind, email)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"New password for {kind} user {email} (shown once): {password}")
+
+    @app.cli.command("revoke-support-token")
+    @click.argument("token", required=False)
+    @click.option("--id", "token_id", type=int, help="The token's id (its audit row names it).")
+    @click.option("--user", "email", help="Revoke every token of this support user.")
+    def revoke_support_token_command(token: str | None, token_id: int | None,
+                                     email: str | None):
+        """Revoke a support API token: give the token itself, --id N, or --user EMAIL."""
+        if sum(x is not None for x in (token, token_id, email)) != 1:
+            raise click.UsageError("Give exactly one of TOKEN, --id or --user.")
+        migrate(get_db())
+        try:
+            revoked = staff_accounts.revoke_support_tokens(get_db(), token=token,
+                                                           token_id=token_id, email=email)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"Revoked {revoked} support token(s).")
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--overwrite", is_flag=True, help="Replace PATH if it exists.")
+    def backup_command(path: Path, overwrite: bool):
+        """Copy the database to PATH with SQLite's online backup API: safe while the app and
+        the worker run. Copy the result off the machine."""
+        try:
+            size = backups.backup(app.config["DATABASE"], path, overwrite=overwrite)
+        except backups.BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"Backed up {app.config['DATABASE']} to {path} ({size:,} bytes).")
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--yes", is_flag=True, help="Yes, replace everything in the database.")
+    def restore_command(path: Path, yes: bool):
+        """Replace the database's contents with the backup at PATH. Stop the web app and the
+        worker first; start them again after."""
+        database = app.config["DATABASE"]
+        if not yes:
+            raise click.ClickException(
+                f"This replaces everything in {database} with {path}. Stop the web app and the "
+                "worker, then run it again with --yes.")
+        try:
+            backups.restore(path, database)
+        except backups.BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        # Pages kept from the replaced contents could come back for an order whose version
+        # reaches the same number again; the shelf is disposable by design.
+        shelf = app.config.get("PAGE_CACHE_PATH", f"{database}-pages")
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{shelf}{suffix}").unlink()
+        click.echo(f"Restored {database} from {path}. Run `migrate`, then start the app.")

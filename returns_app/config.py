@@ -46,6 +46,13 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _count(name: str) -> int:
+    raw = os.environ.get(name, "0").strip() or "0"
+    if not raw.isdigit():
+        raise SystemExit(f"{name} must be a whole number (0 or more), not {raw!r}.")
+    return int(raw)
+
+
 def load(app: Flask, overrides: dict | None) -> None:
     instance = Path(app.instance_path)
     env = os.environ.get("RETURNS_ENV", "production")
@@ -76,6 +83,9 @@ def load(app: Flask, overrides: dict | None) -> None:
         PUBLIC_URL=os.environ.get("RETURNS_PUBLIC_URL", "http://127.0.0.1:5000"),
         # How many rendered pages the shelf all workers share keeps (page_cache.py); 0: none.
         PAGE_CACHE_SIZE=int(os.environ.get("RETURNS_PAGE_CACHE_SIZE", "4096")),
+        # How many reverse proxies stand in front of the app (proxies.py); 0: none, and
+        # X-Forwarded-* headers are ignored.
+        TRUSTED_PROXIES=_count("RETURNS_TRUSTED_PROXIES"),
     )
     if overrides:
         app.config.update(overrides)

@@ -777,3 +777,17 @@ def m009_queue_speed(db: Database) -> None:
     }
     for head, body in triggers.items():
         db.execute(f"CREATE TRIGGER stuck_candidate_{head} BEGIN {body} END")
+
+
+@migration
+def m011_disabled_users(db: Database) -> None:
+    """Operators disable a staff account (cli.py) instead of deleting it: its audit rows,
+    approvals and decisions keep pointing at it. A disabled account can't sign in, and the
+    session loaders refuse it, so its open sessions end at their next request."""
+    _execute_all(
+        db,
+        """
+        ALTER TABLE merchant_user ADD COLUMN disabled_at TEXT;
+        ALTER TABLE support_user ADD COLUMN disabled_at TEXT
+        """,
+    )

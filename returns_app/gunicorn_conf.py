@@ -16,6 +16,10 @@ bind = os.environ.get("RETURNS_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1)))
 backlog = 2048
 accesslog = "-"
+# Forwarded headers are believed in one place, the app's ProxyFix, for exactly the number of
+# proxies RETURNS_TRUSTED_PROXIES names (proxies.py); gunicorn would otherwise take
+# X-Forwarded-Proto from any client connecting over loopback.
+secure_scheme_headers: dict[str, str] = {}
 
 
 def on_starting(server):

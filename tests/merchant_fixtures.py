@@ -19,7 +19,7 @@ CHEAP_SCRYPT = "scrypt:1024:8:1"
 def cheap_hashing(monkeypatch):
     monkeypatch.setattr(passwords, "SCRYPT_METHOD", CHEAP_SCRYPT)
     dummy = generate_password_hash("not-a-real-password", method=CHEAP_SCRYPT)
-    monkeypatch.setattr(passwords, "_dummy_hash", lambda: dummy)
+    monkeypatch.setattr(passwords, "DUMMY_HASH", dummy)
 
 
 def make_shop(db, name: str, email: str) -> dict:

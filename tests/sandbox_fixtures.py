@@ -8,6 +8,8 @@ One server per test session (it starts in well under a second, but once is enoug
 from __future__ import annotations
 
 import contextlib
+import os
+import random
 import signal
 import socket
 import subprocess
@@ -23,9 +25,19 @@ START_TIMEOUT = 15.0
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on: one the system picks, or, when TEST_PORTS is set (e.g.
+    "18100-18199", on a machine shared by several test runs), a free one in that range."""
+    low, _, high = os.environ.get("TEST_PORTS", "").partition("-")
+    candidates = random.sample(range(int(low), int(high) + 1), int(high) - int(low) + 1) \
+        if low and high else [0]
+    for port in candidates:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise RuntimeError(f"no free port in TEST_PORTS={os.environ['TEST_PORTS']}")
 
 
 class SandboxServer:
@@ -53,14 +65,17 @@ class SandboxServer:
         return response.json()
 
 
-def start_sandbox(log: Path) -> tuple[subprocess.Popen, SandboxServer]:
-    """Start `python -m returns_app.sandbox_provider` on a free port; wait (bounded) until it
-    answers. The caller stops it with `stop_sandbox`."""
-    port = free_port()
-    with log.open("wb") as out:
+def start_sandbox(log: Path, port: int | None = None,
+                  database: Path | None = None) -> tuple[subprocess.Popen, SandboxServer]:
+    """Start `python -m returns_app.sandbox_provider` on a free port (or `port`), its records
+    in `database` (default: beside the log); wait (bounded) until it answers. The caller stops
+    it with `stop_sandbox`."""
+    port = port or free_port()
+    database = database or log.with_suffix(".sqlite3")
+    with log.open("ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "returns_app.sandbox_provider",
-             "--host", "127.0.0.1", "--port", str(port)],
+             "--host", "127.0.0.1", "--port", str(port), "--database", str(database)],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     server = SandboxServer(f"http://127.0.0.1:{port}", log)
     deadline = time.monotonic() + START_TIMEOUT

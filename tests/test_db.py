@@ -26,6 +26,8 @@ def test_migrations_build_the_schema_on_an_in_memory_database():
         columns(db, "returns"))
     assert {"received_quantity", "accepted_quantity", "rejected_quantity"} <= set(
         columns(db, "return_item"))
+    assert "disabled_at" in columns(db, "merchant_user")  # m011: operators disable staff
+    assert "disabled_at" in columns(db, "support_user")
     assert migrate(db) == []  # applied once only
 
 

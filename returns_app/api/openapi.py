@@ -360,7 +360,11 @@ def document() -> dict:
         "info": {"title": "Returns assistant API", "version": "1",
                  "description": "Amounts are integers in minor units (öre). Errors are "
                                 "{\"error\": {\"code\", \"message\"}}. Query parameters "
-                                "and body properties the API doesn't know are ignored."},
+                                "and body properties the API doesn't know are ignored. "
+                                "Any operation may answer 503 {\"error\": {\"code\": "
+                                "\"unavailable\"}} with Retry-After when nothing can be "
+                                "stored for the moment (disk full, database busy): nothing "
+                                "was changed, so the same request may be sent again."},
         "servers": [{"url": "/api/v1"}],
         "components": {
             "securitySchemes": {

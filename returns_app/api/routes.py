@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, request
 
-from .. import page_cache
+from .. import page_cache, proxies
 from ..customer.money_routes import return_urls
 from ..database_session import get_db
 from ..errors import Invalid, Malformed
@@ -47,7 +47,7 @@ def create_session():
     data = json_body()
     token = customers.create_api_session(
         get_db(), str(data.get("order_number") or ""), str(data.get("email") or ""),
-        request.remote_addr or "unknown")
+        proxies.client_address())
     return _created({"token": token})
 
 

@@ -3,10 +3,10 @@ order (or its return or refund); following it opens that order in this browser s
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from .. import auth, links
+from .. import auth, links, proxies
 from ..database_session import get_db
 from ..errors import Invalid
 from ..notifications import preferences
@@ -61,7 +61,7 @@ def email_new_link():
     except links.LinkExpired as exc:
         subject_id = exc.subject_id
     preferences.request_new_link(get_db(), form.purpose.data, subject_id, form.email.data,
-                                 request.remote_addr or "unknown")
+                                 proxies.client_address())
     return redirect(url_for(".email_new_link_sent"), 303)
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
-from .. import auth, i18n, links, page_cache
+from .. import auth, i18n, links, page_cache, proxies
 from ..database_session import get_db
 from ..domain_messages import translate
-from ..errors import Conflict, Invalid, NotFound, Unauthorized
+from ..errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
 from ..money import format_decimal
 from ..services import customers, orders, payments, refunds, returns
 from . import bp
@@ -32,17 +32,13 @@ def payout_details_url(refund_id: int) -> str:
     return url_for("customer.payout_details", token=token)
 
 
-def _client() -> str:
-    return request.remote_addr or "unknown"
-
-
 @bp.route("/", methods=["GET", "POST"])
 def find_order():
     form = FindOrderForm()
     if form.validate_on_submit():
         try:
             found = customers.find_order(get_db(), form.order_number.data, form.email.data,
-                                         _client())
+                                         proxies.client_address())
         except NotFound as exc:
             form.form_errors.append(translate(exc.message))
         else:
@@ -57,18 +53,24 @@ def find_order():
 @bp.route("/signin", methods=["GET", "POST"])
 def sign_in():
     form = SignInForm()
+    status, headers = 200, {}
     if form.validate_on_submit():
         try:
-            customer_id = customers.sign_in(get_db(), form.email.data, form.password.data)
+            customer_id = customers.sign_in(get_db(), form.email.data, form.password.data,
+                                            proxies.client_address())
         except Unauthorized as exc:
             form.form_errors.append(translate(exc.message))
+        except RateLimited as exc:
+            form.form_errors.append(translate(exc.message))
+            status, headers = 429, {"Retry-After": str(exc.details["retry_after"])}
         else:
             customer = customers.get_customer(get_db(), customer_id)
             login_user(auth.Principal("customer", customer_id, customer["email"],
                                       customer["name"]))
             return redirect(url_for(".orders_list"))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("customer/sign_in.html", form=form), status
+    if status == 200 and (form.errors or form.form_errors):
+        status = 422
+    return render_template("customer/sign_in.html", form=form), status, headers
 
 
 @bp.post("/signout")

@@ -6,6 +6,7 @@ from flask import flash, make_response, redirect, render_template, request, sess
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
+from .. import proxies
 from ..auth import Principal
 from ..database_session import get_db
 from ..errors import RateLimited, Unauthorized
@@ -22,7 +23,7 @@ def sign_in():
     if form.validate_on_submit():
         try:
             user = merchant_users.sign_in(get_db(), form.email.data, form.password.data,
-                                          request.remote_addr or "unknown")
+                                          proxies.client_address())
         except Unauthorized as exc:
             form.form_errors.append(exc.message)
         except RateLimited as exc:

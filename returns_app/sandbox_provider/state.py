@@ -1,5 +1,10 @@
-"""The sandbox's memory: executed payouts and debits, checkout sessions, idempotency records and
-the switchable failure mode. One process, one lock; nothing here knows about HTTP."""
+"""The sandbox's state: executed payouts and debits, checkout sessions, idempotency records and
+the switchable failure mode. One process, one lock; nothing here knows about HTTP.
+
+Everything a restart must not forget is written through to the sandbox's SQLite file
+(store.py) before the answer goes out, and read back when the sandbox starts; the failure mode
+(a test control) and requests still in flight live only as long as the process.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,9 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+
+from .store import Store
 
 MODES = ("normal", "decline", "error_500", "timeout", "lost_response")
 DEFAULT_DELAY = 10.0
@@ -64,14 +72,29 @@ class State:
 class Sandbox:
     """Thread-safe operations on State. Callers hold no lock of their own."""
 
-    def __init__(self) -> None:
+    def __init__(self, database: str | Path = ":memory:") -> None:
         self.lock = threading.Lock()
-        self.state = State()
+        self.store = Store(database)
+        self.state = self._load()
+
+    def _load(self) -> State:
+        store = self.store
+        log = store.events()
+        return State(
+            generation=store.generation(),
+            stored={key: Stored(*found) for key, found in store.stored().items()},
+            payouts=store.records("payout"), debits=store.records("debit"),
+            sessions=store.records("session"), executions=store.executions(),
+            requests_per_key=Counter(e["key"] for e in log if e["event"] == "post"),
+            lookups_per_key=Counter(e["key"] for e in log if e["event"] == "lookup"),
+            log=log)
 
     # -- test controls ----------------------------------------------------------------------------
     def reset(self) -> None:
         with self.lock:
-            self.state = State(generation=self.state.generation + 1)
+            generation = self.state.generation + 1
+            self.store.reset(generation)
+            self.state = State(generation=generation)
 
     def set_mode(self, name: str, times: int | None, delay: float | None) -> dict:
         with self.lock:
@@ -102,11 +125,13 @@ class Sandbox:
     # -- idempotent money movement ----------------------------------------------------------------
     def note_request(self, key: str) -> None:
         with self.lock:
+            self.store.note("post", key)
             self.state.requests_per_key[key] += 1
             self.state.log.append({"event": "post", "key": key})
 
     def note_lookup(self, key: str) -> None:
         with self.lock:
+            self.store.note("lookup", key)
             self.state.lookups_per_key[key] += 1
             self.state.log.append({"event": "lookup", "key": key})
 
@@ -149,6 +174,8 @@ class Sandbox:
             s = self.state
             if s.generation != generation:
                 return None
+            self.store.put(kind, record, key=key, fp=fp, answer=record,
+                           executed={"kind": kind, **record})
             s.in_flight.pop(key, None)
             (s.payouts if kind == "payout" else s.debits)[record["id"]] = record
             s.executions.append({"kind": kind, **record})
@@ -165,6 +192,7 @@ class Sandbox:
     # -- checkout sessions ------------------------------------------------------------------------
     def store_session(self, key: str, fp: str, session: dict, answer: dict) -> None:
         with self.lock:
+            self.store.put("session", session, key=key, fp=fp, answer=answer)
             self.state.in_flight.pop(key, None)
             self.state.sessions[session["id"]] = session
             self.state.stored[key] = Stored(fp, 201, answer)
@@ -181,6 +209,7 @@ class Sandbox:
             if found is None:
                 return None
             if found["status"] == "open":
+                self.store.put("session", {**found, "status": status, "payment": payment})
                 found["status"] = status
                 found["payment"] = payment
             return dict(found)

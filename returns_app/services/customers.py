@@ -8,9 +8,10 @@ from datetime import timedelta
 from .. import clock
 from ..db import Database, select, write_transaction
 from ..errors import NotFound, RateLimited, Unauthorized
-from ..passwords import hash_secret, new_secret, verify_password
+from ..passwords import hash_secret, new_secret
 from ..validation import email_for_lookup
 from . import attempts
+from . import sign_in as sign_in_limits
 from .orders import Viewer, normalize_order_number
 
 LOOKUP_WINDOW = timedelta(minutes=15)
@@ -80,12 +81,14 @@ def viewer_for_token(db: Database, token: str | None) -> Viewer:
     return Viewer(order_ids=frozenset({order_id}))
 
 
-def sign_in(db: Database, email: str, password: str) -> int:
-    row = db.execute("SELECT id, password_hash FROM customer WHERE email = ?",
-                     [(email or "").strip().lower()]).fetchone()
-    if not verify_password(row[1] if row else None, password or ""):
-        raise Unauthorized("That email and password don't match.")
-    return row[0]
+SIGN_IN_FAILED = "That email and password don't match."
+SIGN_IN_DOOR = sign_in_limits.Door(
+    "customer-sign-in", "SELECT id, password_hash FROM customer WHERE email = ?", SIGN_IN_FAILED)
+
+
+def sign_in(db: Database, email: str, password: str, client: str) -> int:
+    """The customer whose password this is; limited like staff sign-ins (services/sign_in.py)."""
+    return sign_in_limits.sign_in(db, SIGN_IN_DOOR, email, password, client)[0]
 
 
 def get_customer(db: Database, customer_id: int) -> dict | None:

@@ -1,22 +1,27 @@
-"""Merchant staff accounts and their sign-in, with a guessing limit shared by every server
-process (the attempts are rows in the database, as for the customers' order lookup)."""
+"""Merchant staff accounts and their sign-in (guarded against guessing in services/sign_in.py)."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from .. import clock
 from ..db import Database, write_transaction
-from ..errors import Conflict, NotFound, RateLimited, Unauthorized
-from ..passwords import hash_password, verify_password
-from ..validation import email_for_lookup, normalize_email
-from . import attempts, audit
+from ..errors import (
+    Conflict,
+    NotFound,
+    RateLimited,
+    Unauthorized,  # noqa: F401  (what sign_in raises; callers name it from here)
+)
+from ..passwords import hash_password
+from ..validation import normalize_email
+from . import audit
+from . import sign_in as sign_in_limits
 
-SIGN_IN_WINDOW = timedelta(minutes=15)
-SIGN_IN_LIMIT_PER_ACCOUNT = 5  # a person mistypes a few times; a guesser needs thousands
-SIGN_IN_LIMIT_PER_CLIENT = 20  # one office may share an address; still far from a guesser
+SIGN_IN_WINDOW = sign_in_limits.WINDOW
+SIGN_IN_LIMIT_PER_ACCOUNT = sign_in_limits.LIMIT_PER_ACCOUNT
+SIGN_IN_LIMIT_PER_CLIENT = sign_in_limits.LIMIT_PER_CLIENT
 NO_MATCH_MESSAGE = "That email address and password don't match a merchant account."
 
 
@@ -56,21 +61,6 @@ def create_merchant_user(db: Database, merchant_slug: str, email: str, name: str
     return {"id": user_id, "merchant_id": merchant[0], "email": email}, password
 
 
-def _buckets(email: str, client: str) -> tuple[tuple[str, int], tuple[str, int]]:
-    return ((f"merchant-sign-in:account:{email}", SIGN_IN_LIMIT_PER_ACCOUNT),
-            (f"merchant-sign-in:client:{client}", SIGN_IN_LIMIT_PER_CLIENT))
-
-
-def _blocked_until(db: Database, bucket: str, limit: int, now: datetime) -> datetime | None:
-    """When the oldest failure that keeps the bucket at its limit leaves the window."""
-    rows = db.execute(
-        "SELECT at FROM lookup_attempt WHERE bucket = ? AND at > ? ORDER BY at DESC LIMIT ?",
-        [bucket, clock.iso(now - SIGN_IN_WINDOW), limit]).fetchall()
-    if len(rows) < limit:
-        return None
-    return clock.parse(rows[-1][0]) + SIGN_IN_WINDOW
-
-
 def _refuse(until: datetime, now: datetime) -> RateLimited:
     wait = max(1, int((until - now).total_seconds()))
     minutes = -(-wait // 60)
@@ -81,27 +71,14 @@ def _refuse(until: datetime, now: datetime) -> RateLimited:
         retry_after=wait, try_again_at=clock.iso(until))
 
 
+DOOR = sign_in_limits.Door(
+    "merchant-sign-in",
+    "SELECT id, merchant_id, email, name, password_hash FROM merchant_user"
+    " WHERE email = ? AND disabled_at IS NULL",
+    NO_MATCH_MESSAGE, _refuse)
+
+
 def sign_in(db: Database, email: str, password: str, client: str) -> SignedIn:
     """The staff account for this email and password; refused (RateLimited) after too many
     failures for the account or from the client address, even with the right password."""
-    email = email_for_lookup(email)
-    now = clock.now()
-    buckets = _buckets(email, client)
-    with write_transaction(db):
-        blocked = [until for bucket, limit in buckets
-                   if (until := _blocked_until(db, bucket, limit, now))]
-        if blocked:
-            raise _refuse(max(blocked), now)
-        # Counted as a failure before the password is checked, so that parallel guesses see
-        # each other: the check itself runs outside the lock (scrypt is slow by design).
-        attempt_ids = attempts.record(db, (bucket for bucket, _limit in buckets),
-                                      SIGN_IN_WINDOW, now)
-        row = db.execute("SELECT id, merchant_id, email, name, password_hash FROM merchant_user"
-                         " WHERE email = ?", [email]).fetchone()
-    # verify_password does the same work whether or not the account exists.
-    if not verify_password(row[4] if row else None, password or ""):
-        raise Unauthorized(NO_MATCH_MESSAGE)
-    with write_transaction(db):
-        db.execute("DELETE FROM lookup_attempt WHERE id IN (?, ?) OR bucket = ?",
-                   [*attempt_ids, buckets[0][0]])
-    return SignedIn(row[0], row[1], row[2], row[3])
+    return SignedIn(*sign_in_limits.sign_in(db, DOOR, email, password, client))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 
 from .. import clock
 from ..db import Database, write_transaction
-from ..errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized
-from ..passwords import hash_password, hash_secret, new_secret, verify_password
+from ..errors import Conflict, Forbidden, NotFound, Unauthorized
+from ..passwords import hash_password, hash_secret, new_secret
 from ..validation import normalize_email
-from . import attempts, audit
+from . import audit
+from . import sign_in as sign_in_limits
 
 
 def create_support_user(db: Database, email: str, actor: str = "cli") -> tuple[dict, str]:
@@ -29,32 +29,22 @@ def create_support_user(db: Database, email: str, actor: str = "cli") -> tuple[d
     return {"id": user_id, "email": email}, password
 
 
-SIGN_IN_WINDOW = timedelta(minutes=15)
-SIGN_IN_LIMIT_PER_EMAIL = 5
-SIGN_IN_LIMIT_PER_CLIENT = 20
+SIGN_IN_WINDOW = sign_in_limits.WINDOW
+SIGN_IN_LIMIT_PER_EMAIL = sign_in_limits.LIMIT_PER_ACCOUNT
+SIGN_IN_LIMIT_PER_CLIENT = sign_in_limits.LIMIT_PER_CLIENT
 SIGN_IN_FAILED = "That email and password don't match a support account."
 TOKEN_PREFIX = "st_"  # noqa: S105  (a prefix, not a secret)
+DOOR = sign_in_limits.Door(
+    "support-sign-in",
+    "SELECT id, email, password_hash FROM support_user WHERE email = ? AND disabled_at IS NULL",
+    SIGN_IN_FAILED)
 
 
 def sign_in(db: Database, email: str, password: str, client: str) -> dict:
-    """The support user whose password this is, or Unauthorized; repeated guessing is refused.
-    Failures are counted in the database, so the limit holds across every server process."""
-    email = (email or "").strip().lower()
-    limits = ((f"support:{email}", SIGN_IN_LIMIT_PER_EMAIL),
-              (f"support-client:{client}", SIGN_IN_LIMIT_PER_CLIENT))
-    now = clock.now()
-    with write_transaction(db):
-        if attempts.over_limit(db, limits, SIGN_IN_WINDOW, now):
-            raise RateLimited("Too many attempts. Wait 15 minutes and try again.",
-                              retry_after=int(SIGN_IN_WINDOW.total_seconds()))
-    row = db.execute("SELECT id, email, password_hash FROM support_user WHERE email = ?",
-                     [email]).fetchone()
-    # The slow hash runs outside the write lock: other processes aren't held up by it.
-    if verify_password(row[2] if row else None, password or ""):
-        return {"id": row[0], "email": row[1]}
-    with write_transaction(db):
-        attempts.record(db, (bucket for bucket, _limit in limits), SIGN_IN_WINDOW, now)
-    raise Unauthorized(SIGN_IN_FAILED)
+    """The support user whose password this is, or Unauthorized; repeated guessing is refused
+    (services/sign_in.py: counted before the password is checked, across every process)."""
+    user_id, user_email = sign_in_limits.sign_in(db, DOOR, email, password, client)
+    return {"id": user_id, "email": user_email}
 
 
 def create_token(db: Database, email: str, actor: str = "cli") -> str:
@@ -82,7 +72,8 @@ def user_for_token(db: Database, token: str | None) -> dict:
     token_hash = hash_secret(token)
     row = db.execute(
         "SELECT support_user.id, support_user.email FROM support_token JOIN support_user"
-        " ON support_user.id = support_user_id WHERE token_hash = ? AND revoked_at IS NULL",
+        " ON support_user.id = support_user_id WHERE token_hash = ? AND revoked_at IS NULL"
+        " AND support_user.disabled_at IS NULL",
         [token_hash]).fetchone()
     if row:
         return {"id": row[0], "email": row[1]}

@@ -14,7 +14,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_user
 
-from .. import auth, clock, links
+from .. import auth, clock, links, proxies
 from ..database_session import get_db
 from ..errors import Conflict, Forbidden, Invalid, RateLimited, Unauthorized
 from ..payout_details import parse_payout_details
@@ -80,14 +80,17 @@ def days_until(day: str) -> int:
 @bp.route("/signin", methods=["GET", "POST"])
 def sign_in():
     form = SignInForm()
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
         try:
             user = support.sign_in(get_db(), form.email.data, form.password.data,
-                                   request.remote_addr or "unknown")
-        except (Unauthorized, RateLimited) as exc:
+                                   proxies.client_address())
+        except Unauthorized as exc:
             form.form_errors.append(exc.message)
-            status = 429 if isinstance(exc, RateLimited) else 422
+            status = 422
+        except RateLimited as exc:
+            form.form_errors.append(exc.message)
+            status, headers = 429, {"Retry-After": str(exc.details["retry_after"])}
         else:
             session.clear()  # a new session: nothing from before signing in carries over
             login_user(auth.Principal("support_user", user["id"], user["email"], user["email"]))
@@ -95,7 +98,7 @@ def sign_in():
             return redirect(access.safe_next(request.args.get("next")))
     if form.errors and status == 200:
         status = 422
-    return render_template("support/sign_in.html", form=form), status
+    return render_template("support/sign_in.html", form=form), status, headers
 
 
 @bp.post("/signout")

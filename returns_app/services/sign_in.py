@@ -1,0 +1,87 @@
+"""Every password sign-in (customers, merchant staff, support staff) through one guarded check.
+
+The order matters, and is the same for all three:
+
+1. inside one BEGIN IMMEDIATE transaction, refuse if the account or the client address has
+   reached its limit, else record this attempt as a failure and read the account: parallel
+   guesses take turns for the write lock, so each sees the attempts before it (checking first
+   and recording after the hash let 64 parallel guesses get 20 evaluated against a limit of 5);
+2. outside the lock, check the password (scrypt is slow by design; other processes aren't held
+   up by it). An unknown or disabled account is hashed against a fixed dummy hash, so it costs
+   what a known one costs and timing doesn't tell which addresses have accounts; a refused
+   attempt costs no hash at all, so a guesser past the limit can't make the server burn 128 MiB
+   of scrypt per request;
+3. on success, forget this attempt and the account's failures (not the address's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .. import clock
+from ..db import Database, write_transaction
+from ..errors import RateLimited, Unauthorized
+from ..passwords import verify_password
+from ..validation import email_for_lookup
+from . import attempts
+
+WINDOW = timedelta(minutes=15)
+LIMIT_PER_ACCOUNT = 5  # a person mistypes a few times; a guesser needs thousands
+LIMIT_PER_CLIENT = 20  # one office may share an address; still far from a guesser
+TOO_MANY = "Too many attempts. Wait 15 minutes and try again."
+
+
+def refuse_generic(until: datetime, now: datetime) -> RateLimited:
+    return RateLimited(TOO_MANY, retry_after=max(1, int((until - now).total_seconds())),
+                       try_again_at=clock.iso(until))
+
+
+@dataclass(frozen=True)
+class Door:
+    """One kind of account that signs in with a password."""
+
+    name: str  # the attempt buckets' prefix
+    # Columns to hand back, then the password hash last; one `?` for the email. A disabled
+    # account is simply not found (and so costs the dummy hash, like an unknown one).
+    account_sql: str
+    no_match: str
+    refuse: Callable[[datetime, datetime], RateLimited] = refuse_generic
+
+    def buckets(self, email: str, client: str) -> tuple[tuple[str, int], tuple[str, int]]:
+        return ((f"{self.name}:account:{email}", LIMIT_PER_ACCOUNT),
+                (f"{self.name}:client:{client}", LIMIT_PER_CLIENT))
+
+
+def _blocked_until(db: Database, bucket: str, limit: int, now: datetime) -> datetime | None:
+    """When the oldest failure that keeps the bucket at its limit leaves the window."""
+    rows = db.execute(
+        "SELECT at FROM lookup_attempt WHERE bucket = ? AND at > ? ORDER BY at DESC LIMIT ?",
+        [bucket, clock.iso(now - WINDOW), limit]).fetchall()
+    if len(rows) < limit:
+        return None
+    return clock.parse(rows[-1][0]) + WINDOW
+
+
+def sign_in(db: Database, door: Door, email: str, password: str, client: str) -> tuple:
+    """The account's columns (without its hash) if the password is right; Unauthorized if not;
+    RateLimited, before any hash, after too many failures for the account or the address,
+    even with the right password."""
+    email = email_for_lookup(email)
+    now = clock.now()
+    buckets = door.buckets(email, client)
+    with write_transaction(db):
+        blocked = [until for bucket, limit in buckets
+                   if (until := _blocked_until(db, bucket, limit, now))]
+        if blocked:
+            raise door.refuse(max(blocked), now)
+        attempt_ids = attempts.record(db, (bucket for bucket, _limit in buckets), WINDOW, now)
+        row = db.execute(door.account_sql, [email]).fetchone()
+    if not verify_password(row[-1] if row else None, password or ""):
+        raise Unauthorized(door.no_match)
+    with write_transaction(db):
+        marks = ", ".join("?" * len(attempt_ids))
+        db.execute(f"DELETE FROM lookup_attempt WHERE id IN ({marks}) OR bucket = ?",
+                   [*attempt_ids, buckets[0][0]])
+    return tuple(row[:-1])

@@ -1,0 +1,90 @@
+"""What an operator does to staff accounts (cli.py): disable and re-enable a merchant or support
+user, reset a password, revoke a support API token. Each change is one transaction with an
+audit row naming the operator.
+
+A disabled account is kept, not deleted: audit rows, approvals and decisions keep pointing at it.
+It can't sign in (services/sign_in.py doesn't find it) and its sessions and support tokens stop
+working at their next request (auth.py's loaders and support.user_for_token don't find it).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from .. import clock
+from ..db import Database, write_transaction
+from ..errors import Invalid, NotFound
+from ..passwords import hash_password, hash_secret
+from ..validation import email_for_lookup
+from . import audit
+
+TABLES = {"merchant": "merchant_user", "support": "support_user"}
+
+
+def _table(kind: str) -> str:
+    if kind not in TABLES:
+        raise Invalid(f"A staff account is 'merchant' or 'support', not {kind!r}.")
+    return TABLES[kind]
+
+
+def _find(db: Database, table: str, email: str) -> tuple[int, str | None]:
+    row = db.execute(f"SELECT id, disabled_at FROM {table} WHERE email = ?",  # noqa: S608
+                     [email_for_lookup(email)]).fetchone()
+    if row is None:
+        raise NotFound(f"There is no {table.replace('_', ' ')} {email}.")
+    return row[0], row[1]
+
+
+def set_disabled(db: Database, kind: str, email: str, disabled: bool,
+                 actor: str = "cli") -> bool:
+    """Disable (or enable again) the account; whether anything changed."""
+    table = _table(kind)
+    with write_transaction(db):
+        user_id, disabled_at = _find(db, table, email)
+        if (disabled_at is not None) == disabled:
+            return False
+        db.execute(f"UPDATE {table} SET disabled_at = ? WHERE id = ?",  # noqa: S608
+                   [clock.now_iso() if disabled else None, user_id])
+        audit.record(db, actor, f"{table}.{'disabled' if disabled else 'enabled'}", table,
+                     user_id, before={"disabled_at": disabled_at},
+                     after={"disabled": disabled})
+    return True
+
+
+def reset_password(db: Database, kind: str, email: str, actor: str = "cli") -> str:
+    """A new random password for the account, returned once for the operator to hand over;
+    the old one stops working at once."""
+    table = _table(kind)
+    password = secrets.token_urlsafe(12)
+    password_hash = hash_password(password)  # slow on purpose: before the write lock
+    with write_transaction(db):
+        user_id, _disabled_at = _find(db, table, email)
+        db.execute(f"UPDATE {table} SET password_hash = ? WHERE id = ?",  # noqa: S608
+                   [password_hash, user_id])
+        audit.record(db, actor, f"{table}.password_reset", table, user_id)
+    return password
+
+
+def revoke_support_tokens(db: Database, *, token: str | None = None, token_id: int | None = None,
+                          email: str | None = None, actor: str = "cli") -> int:
+    """Revoke one support API token (by its value, e.g. a leaked one, or by the id its
+    creation's audit row names) or every token of a support user; how many were live."""
+    with write_transaction(db):
+        if email is not None:
+            user_id, _disabled_at = _find(db, "support_user", email)
+            where, params = "support_user_id = ?", [user_id]
+        elif token is not None:
+            where, params = "token_hash = ?", [hash_secret(token.strip())]
+        else:
+            where, params = "id = ?", [token_id]
+        rows = db.execute(f"SELECT id, support_user_id FROM support_token WHERE {where}"  # noqa: S608
+                          " AND revoked_at IS NULL", params).fetchall()
+        if email is None and not rows and not db.execute(
+                f"SELECT 1 FROM support_token WHERE {where}", params).fetchone():  # noqa: S608
+            raise NotFound("There is no such support token.")
+        for found_id, user_id in rows:
+            db.execute("UPDATE support_token SET revoked_at = ? WHERE id = ?",
+                       [clock.now_iso(), found_id])
+            audit.record(db, actor, "support_token.revoked", "support_user", user_id,
+                         after={"token_id": found_id})
+    return len(rows)

@@ -1,0 +1,108 @@
+"""Faults of the moment answer truthfully: a full disk or a database locked past the busy
+timeout is a 503 with Retry-After (the API's error shape, a friendly page elsewhere), never a
+bare 500, and nothing is stored; any other database error stays a 500."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from returns_app.database_session import get_db
+from returns_app.db import connect
+from returns_app.services import customers
+from tests.api_helpers import bearer
+from tests.builders import INSTRUCTIONS, make_merchant, make_order
+
+EMAIL = "kund@example.se"
+FULL = "database or disk is full"
+LOCKED = "database is locked"
+
+
+def look_up_page(client, number="123-456-789"):
+    return client.post("/", data={"order_number": number, "email": EMAIL})
+
+
+def look_up_api(client, number="123-456-789"):
+    return client.post("/api/v1/customer/session", json={"order_number": number, "email": EMAIL})
+
+
+def assert_api_unavailable(response, retry_after: int) -> None:
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "unavailable"
+    assert response.get_json()["error"]["message"]
+    assert response.headers["Retry-After"] == str(retry_after)
+
+
+def assert_page_unavailable(response, retry_after: int) -> None:
+    assert response.status_code == 503
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "<h1>Try again shortly</h1>" in page
+    assert "Nothing was changed; please try again in a minute." in page
+    assert response.headers["Retry-After"] == str(retry_after)
+
+
+@pytest.mark.parametrize("message, retry_after", [(FULL, 60), (LOCKED, 5)])
+def test_an_injected_fault_is_503_on_the_api_and_on_pages(client, monkeypatch, message,
+                                                          retry_after):
+    def fail(*args, **kwargs):
+        raise sqlite3.OperationalError(message)
+
+    monkeypatch.setattr(customers, "find_order", fail)
+    assert_api_unavailable(look_up_api(client), retry_after)
+    assert_page_unavailable(look_up_page(client), retry_after)
+
+
+def test_any_other_database_error_is_still_a_500(app, client, monkeypatch):
+    def fail(*args, **kwargs):
+        raise sqlite3.OperationalError("no such table: orders")
+
+    monkeypatch.setattr(customers, "find_order", fail)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = look_up_api(client)
+    assert response.status_code == 500
+    assert response.get_json()["error"]["code"] == "server_error"
+    assert "Retry-After" not in response.headers
+
+
+def test_a_really_full_database_is_503_and_stores_nothing(app, client, db):
+    merchant, key = make_merchant(db)
+    versions = db.execute("SELECT count(*) FROM instructions_version").fetchone()[0]
+    # The app's own connection may not grow the file past what it is now: SQLite then
+    # answers SQLITE_FULL exactly as on a full disk.
+    app_db = get_db()
+    pages = app_db.execute("PRAGMA page_count").fetchone()[0]
+    app_db.execute(f"PRAGMA max_page_count = {pages}")
+    document = INSTRUCTIONS + "\nPack every item in its own bag, please. " * 3000  # ~120 KB
+    response = client.put("/api/v1/instructions", data=document.encode(),
+                          headers={**bearer(key), "Content-Type": "text/markdown",
+                                   "Content-Language": "en"})
+    assert_api_unavailable(response, 60)
+    assert db.execute("SELECT count(*) FROM instructions_version").fetchone()[0] == versions
+    # Room again: the same request goes through.
+    app_db.execute(f"PRAGMA max_page_count = {pages * 100}")
+    response = client.put("/api/v1/instructions", data=document.encode(),
+                          headers={**bearer(key), "Content-Type": "text/markdown",
+                                   "Content-Language": "en"})
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize("api", [True, False], ids=["api", "page"])
+def test_a_database_locked_past_the_busy_timeout_is_503(app, client, db, api):
+    merchant, _key = make_merchant(db)
+    order = make_order(db, merchant["id"])
+    get_db().execute("PRAGMA busy_timeout = 50")
+    other = connect(app.config["DATABASE"])
+    other.conn.execute("BEGIN IMMEDIATE")  # another writer holds the lock throughout
+    try:
+        # A look-up records its attempt in a write transaction: it can't get the lock.
+        response = (look_up_api if api else look_up_page)(client, order["order_number"])
+    finally:
+        other.conn.execute("ROLLBACK")
+        other.conn.close()
+    if api:
+        assert_api_unavailable(response, 5)
+    else:
+        assert_page_unavailable(response, 5)
+    assert db.execute("SELECT count(*) FROM lookup_attempt").fetchone()[0] == 0
