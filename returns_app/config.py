@@ -51,6 +51,9 @@ def load(app: Flask, overrides: dict | None) -> None:
         PUBLIC_URL=os.environ.get("RETURNS_PUBLIC_URL", "http://127.0.0.1:5000"),
         # How many rendered pages the shelf all workers share keeps (page_cache.py); 0: none.
         PAGE_CACHE_SIZE=int(os.environ.get("RETURNS_PAGE_CACHE_SIZE", "4096")),
+        # Who may read /metrics from elsewhere than this machine (Authorization: Bearer); unset:
+        # only a scraper on loopback.
+        METRICS_TOKEN=os.environ.get("RETURNS_METRICS_TOKEN", ""),
     )
     if overrides:
         app.config.update(overrides)
