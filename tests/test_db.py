@@ -26,6 +26,8 @@ def test_migrations_build_the_schema_on_an_in_memory_database():
         columns(db, "returns"))
     assert {"received_quantity", "accepted_quantity", "rejected_quantity"} <= set(
         columns(db, "return_item"))
+    assert columns(db, "worker_heartbeat") == {"worker": "TEXT", "beat_at": "TEXT"}
+    assert columns(db, "outbox")["request_id"] == "TEXT"
     assert migrate(db) == []  # applied once only
 
 
