@@ -24,6 +24,9 @@ from .services import payments, returns
 log = logging.getLogger("returns_app.worker")
 MAX_DELIVERIES_PER_ROUND = 200
 CHECKOUT_GRACE = timedelta(seconds=60)
+# Well inside heartbeat.STALE_AFTER, even with one delivery's worst case (the provider client's
+# timeouts and retries, under 45 s) on top.
+BEAT_DURING_ROUND_SECONDS = 10
 
 
 def worker_name() -> str:
@@ -35,6 +38,7 @@ def deliver_outbox(app, owner: str, limit: int = MAX_DELIVERIES_PER_ROUND,
     done: dict[str, int] = {}
     with app.app_context():
         db = get_db()
+        last_beat = time.monotonic()
         for _ in range(limit):
             row = outbox.claim(db, owner, kinds)
             if row is None:
@@ -42,10 +46,19 @@ def deliver_outbox(app, owner: str, limit: int = MAX_DELIVERIES_PER_ROUND,
             # On behalf of the request that wrote the row: its id goes into these log lines,
             # the provider's calls and any row this delivery writes.
             with request_ids.bound(row["request_id"]):
-                outcome = deliveries.deliver(db, provider(app), row)
+                try:
+                    outcome = deliveries.deliver(db, provider(app), row)
+                except Exception:
+                    log.exception("outbox %s %s (attempt %s) failed", row["kind"], row["id"],
+                                  row["attempts"])
+                    raise
                 log.info("outbox %s %s (attempt %s): %s", row["kind"], row["id"],
                          row["attempts"], outcome)
             done[outcome] = done.get(outcome, 0) + 1
+            # A round of many slow deliveries is still a live worker, not a stuck one.
+            if time.monotonic() - last_beat > BEAT_DURING_ROUND_SECONDS:
+                heartbeat.beat(db, owner, clock.now())
+                last_beat = time.monotonic()
     return done
 
 

@@ -218,6 +218,14 @@ def test_requests_are_counted_by_endpoint_and_status_with_their_latency(client):
     assert after[inf] == after[count]
 
 
+def test_made_up_methods_share_one_label(client):
+    for method in ("BREW", "WHEN", "PROPFIND"):
+        client.open("/healthz", method=method)
+    methods = {dict(labels)["method"] for name, labels in scrape(client)
+               if name == "returns_http_requests_total"}
+    assert "other" in methods and not methods & {"BREW", "WHEN", "PROPFIND"}
+
+
 def test_outbox_refunds_and_stuck_gauges_come_from_the_database(client, db):
     merchant, _ = make_merchant(db)
     order = make_order(db, merchant["id"])
@@ -260,3 +268,14 @@ def test_outbox_refunds_and_stuck_gauges_come_from_the_database(client, db):
 
 def test_the_worker_heartbeat_age_is_a_gauge(app, client, beating):
     assert 0 <= scrape(client)[("returns_worker_heartbeat_age_seconds", ())] < 60
+
+
+def test_a_long_round_of_deliveries_keeps_beating(app, db, monkeypatch):
+    monkeypatch.setattr(worker, "BEAT_DURING_ROUND_SECONDS", 0)
+    beats = []
+    monkeypatch.setattr(heartbeat, "beat", lambda db, owner, now: beats.append(owner))
+    with write_transaction(db):
+        for n in range(3):
+            outbox.enqueue(db, "webhook", 10_000 + n)  # no such event: each is given up on
+    worker.deliver_outbox(app, "slow-worker", kinds=("webhook",))
+    assert beats == ["slow-worker"] * 3
