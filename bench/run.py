@@ -46,8 +46,8 @@ WRITE_PROBE = 500  # targets the write endpoint's one-second probe may use
 
 def gunicorn_command(app: str, port: int, workers: int) -> list[str]:
     """The production serving command (README, "Serving it in production"), on `port`."""
-    return [sys.executable, "-m", "gunicorn", "--workers", str(workers),
-            "--bind", f"{HOST}:{port}", "--backlog", "2048", app]
+    return [sys.executable, "-m", "gunicorn", "-c", "python:returns_app.gunicorn_conf",
+            "--workers", str(workers), "--bind", f"{HOST}:{port}", app]
 
 
 def free_port() -> int:
@@ -59,15 +59,19 @@ def free_port() -> int:
 class Server:
     def __init__(self, app: str, workers: int, env: dict):
         self.port = free_port()
+        # A file, not a pipe: the app logs a line per request on stderr, and a pipe nobody
+        # reads fills up and stops the server.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115  (closed by stop)
         self.proc = subprocess.Popen(gunicorn_command(app, self.port, workers), cwd=ROOT,
                                      env={**os.environ, **env},
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                     stdout=subprocess.DEVNULL, stderr=self.log)
 
     def wait_ready(self, path: str) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.proc.stderr.read().decode()}")
+                self.log.seek(0)
+                raise RuntimeError(f"gunicorn exited: {self.log.read().decode()}")
             try:
                 with socket.create_connection((HOST, self.port), timeout=1):
                     return
@@ -81,6 +85,7 @@ class Server:
             self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+        self.log.close()
 
 
 @dataclass

@@ -17,6 +17,7 @@ from . import (
     masking,
     page_cache,
     proxies,
+    request_log,
     security_headers,
 )
 from .converters import IdConverter
@@ -49,6 +50,7 @@ def create_app(overrides: dict | None = None) -> Flask:
                 instance_path=str(instance_folder()))
     config.load(app, overrides)
     masking.install_log_masking()
+    request_log.init_app(app)  # first: its hooks see every request, refused ones too
     app.url_map.converters["id"] = IdConverter
 
     cookie_session.init_app(app)
@@ -62,11 +64,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     http_errors.init_app(app)
     proxies.init_app(app)
     security_headers.init_app(app)
+    # Not imported with the package: prometheus-client picks its multiprocess mode when first
+    # imported, and gunicorn's master imports this package before it sets the folder (metrics.py).
+    from . import metrics
+    metrics.init_app(app)
 
     from .api import bp as api_bp
     from .cli import register as register_cli
     from .customer import bp as customer_bp
     from .merchant import bp as merchant_bp
+    from .operations import bp as operations_bp
     from .support import bp as support_bp
 
     app.register_blueprint(customer_bp)
@@ -77,6 +84,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         from .notifications.dev_inbox import bp as dev_mail_bp
 
         app.register_blueprint(dev_mail_bp, url_prefix="/dev/mail")
+    app.register_blueprint(operations_bp)
     csrf.exempt(api_bp)  # bearer tokens, never cookies: nothing for a forged request to ride on
     register_cli(app)
     return app

@@ -86,6 +86,9 @@ def load(app: Flask, overrides: dict | None) -> None:
         # How many reverse proxies stand in front of the app (proxies.py); 0: none, and
         # X-Forwarded-* headers are ignored.
         TRUSTED_PROXIES=_count("RETURNS_TRUSTED_PROXIES"),
+        # Who may read /metrics from elsewhere than this machine (Authorization: Bearer); unset:
+        # only a scraper on loopback.
+        METRICS_TOKEN=os.environ.get("RETURNS_METRICS_TOKEN", ""),
     )
     if overrides:
         app.config.update(overrides)

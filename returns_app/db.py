@@ -580,6 +580,15 @@ def m006_notifications(db: Database) -> None:
     )
 
 
+def pending_migrations(db: Database) -> list[str]:
+    """The migrations this code has that the database has not applied (readiness: a new version
+    started before `flask migrate` ran)."""
+    exists = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                        " AND name = '_migrations'").fetchone()
+    applied = {row[0] for row in db.execute("SELECT name FROM _migrations")} if exists else set()
+    return [fn.__name__ for fn in MIGRATIONS if fn.__name__ not in applied]
+
+
 def migrate(db: Database) -> list[str]:
     """Apply every migration not yet applied; return the names applied now."""
     db.execute(
@@ -777,6 +786,24 @@ def m009_queue_speed(db: Database) -> None:
     }
     for head, body in triggers.items():
         db.execute(f"CREATE TRIGGER stuck_candidate_{head} BEGIN {body} END")
+
+
+@migration
+def m010_operability(db: Database) -> None:
+    """The worker's heartbeat, which readiness (/readyz) and the metrics read: one row per
+    worker process, rewritten every round. And the id of the request that wrote an outbox row,
+    so that the worker's log lines and provider calls for it carry the same id as the request's
+    log line."""
+    _execute_all(
+        db,
+        """
+        CREATE TABLE worker_heartbeat (
+            worker TEXT PRIMARY KEY,
+            beat_at TEXT NOT NULL
+        );
+        ALTER TABLE outbox ADD COLUMN request_id TEXT
+        """,
+    )
 
 
 @migration

@@ -9,7 +9,7 @@ import os
 import random
 from datetime import timedelta
 
-from . import clock
+from . import clock, request_ids
 from .db import Database, insert, select, write_transaction
 
 # How long a claimed row stays with its worker. Longer than any delivery (the provider client's
@@ -20,7 +20,8 @@ MAX_ATTEMPTS = 8
 
 def enqueue(db: Database, kind: str, subject_id: int, payload: dict | None = None,
             available_at=None) -> int:
-    """Call inside the transaction that makes the delivery necessary."""
+    """Call inside the transaction that makes the delivery necessary. The row keeps the id of
+    the request (or the delivery) that wrote it, for the worker's log lines and provider calls."""
     now = clock.now()
     return insert(db, "outbox", {
         "kind": kind,
@@ -28,6 +29,7 @@ def enqueue(db: Database, kind: str, subject_id: int, payload: dict | None = Non
         "payload": json.dumps(payload or {}),
         "available_at": clock.iso(available_at or now),
         "created_at": clock.iso(now),
+        "request_id": request_ids.current.get(),
     })
 
 
@@ -85,11 +87,26 @@ def give_up(db: Database, outbox_id: int, error: str) -> None:
 def requeue(db: Database, outbox_id: int) -> bool:
     """Inside a transaction: a row that was given up on gets a fresh set of attempts, now.
     Compare-and-set on the status; returns whether it was requeued."""
+    # The request asking for it is now the one the delivery's log lines name.
     cursor = db.execute(
         "UPDATE outbox SET status = 'pending', attempts = 0, available_at = ?, lease_owner = NULL,"
-        " lease_expires_at = NULL WHERE id = ? AND status = 'failed'", [clock.now_iso(), outbox_id])
+        " lease_expires_at = NULL, request_id = coalesce(?, request_id)"
+        " WHERE id = ? AND status = 'failed'",
+        [clock.now_iso(), request_ids.current.get(), outbox_id])
     return cursor.rowcount == 1
 
 
 def pending_count(db: Database) -> int:
     return db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
+
+
+def pending_by_kind(db: Database) -> dict[str, tuple[int, str]]:
+    """{kind: (rows waiting, when the oldest of them was written)} for the metrics."""
+    return {kind: (count, oldest) for kind, count, oldest in db.execute(
+        "SELECT kind, count(*), min(created_at) FROM outbox WHERE status = 'pending'"
+        " GROUP BY kind")}
+
+
+def failed_by_kind(db: Database) -> dict[str, int]:
+    return dict(db.execute(
+        "SELECT kind, count(*) FROM outbox WHERE status = 'failed' GROUP BY kind").fetchall())

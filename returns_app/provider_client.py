@@ -19,6 +19,8 @@ from urllib.parse import quote
 
 import requests
 
+from . import request_ids
+
 Outcome = Literal["succeeded", "declined", "unknown"]
 USER_AGENT = "returns-assistant/0.1"
 # Answers that say "we don't know whether it happened": ask before anything else.
@@ -172,9 +174,14 @@ class ProviderClient:
         """Full jitter: uniform in [0, min(backoff_max, backoff_base * 2**attempt)]."""
         return self._rng.uniform(0, min(self.backoff_max, self.backoff_base * 2**attempt))
 
-    def _request(self, method: str, path: str, **kwargs) -> requests.Response:
+    def _request(self, method: str, path: str, headers: dict | None = None,
+                 **kwargs) -> requests.Response:
+        # The request (or the outbox row) this call is made for: the provider's logs and ours
+        # can then be matched up.
+        if request_id := request_ids.current.get():
+            headers = {**(headers or {}), request_ids.HEADER: request_id}
         try:
-            response = self._session.request(method, self.base_url + path,
+            response = self._session.request(method, self.base_url + path, headers=headers,
                                              timeout=self.timeout, **kwargs)
         except (requests.Timeout, requests.ConnectionError,
                 requests.exceptions.ChunkedEncodingError) as exc:

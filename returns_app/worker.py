@@ -1,8 +1,9 @@
 """The background worker: `python -m returns_app.worker`. run.py starts it beside the web app.
 
-Each round: end returns not sent in time, weigh the day's reminders, deliver what the outbox
-holds (payouts, scheduled bank payments, emails), and settle card checkouts whose customer never
-came back to us."""
+Each round: note that it is alive (heartbeat.py, for /readyz), end returns not sent in time,
+weigh the day's reminders, deliver what the outbox holds (payouts, scheduled bank payments,
+emails, webhooks), and settle card checkouts whose customer never came back to us. Its log lines
+are JSON (json_logs.py), a delivery's carrying the id of the request that asked for it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import socket
 import time
 from datetime import timedelta
 
-from . import clock, create_app, deliveries, outbox
+from . import clock, create_app, deliveries, heartbeat, json_logs, outbox, request_ids
 from .database_session import get_db
 from .notifications import reminders
 from .provider_access import provider
@@ -23,6 +24,9 @@ from .services import payments, returns
 log = logging.getLogger("returns_app.worker")
 MAX_DELIVERIES_PER_ROUND = 200
 CHECKOUT_GRACE = timedelta(seconds=60)
+# Well inside heartbeat.STALE_AFTER, even with one delivery's worst case (the provider client's
+# timeouts and retries, under 45 s) on top.
+BEAT_DURING_ROUND_SECONDS = 10
 
 
 def worker_name() -> str:
@@ -34,12 +38,27 @@ def deliver_outbox(app, owner: str, limit: int = MAX_DELIVERIES_PER_ROUND,
     done: dict[str, int] = {}
     with app.app_context():
         db = get_db()
+        last_beat = time.monotonic()
         for _ in range(limit):
             row = outbox.claim(db, owner, kinds)
             if row is None:
                 break
-            outcome = deliveries.deliver(db, provider(app), row)
+            # On behalf of the request that wrote the row: its id goes into these log lines,
+            # the provider's calls and any row this delivery writes.
+            with request_ids.bound(row["request_id"]):
+                try:
+                    outcome = deliveries.deliver(db, provider(app), row)
+                except Exception:
+                    log.exception("outbox %s %s (attempt %s) failed", row["kind"], row["id"],
+                                  row["attempts"])
+                    raise
+                log.info("outbox %s %s (attempt %s): %s", row["kind"], row["id"],
+                         row["attempts"], outcome)
             done[outcome] = done.get(outcome, 0) + 1
+            # A round of many slow deliveries is still a live worker, not a stuck one.
+            if time.monotonic() - last_beat > BEAT_DURING_ROUND_SECONDS:
+                heartbeat.beat(db, owner, clock.now())
+                last_beat = time.monotonic()
     return done
 
 
@@ -61,14 +80,16 @@ def settle_open_checkouts(app) -> int:
 
 
 def run_once(app, owner: str | None = None) -> dict[str, int]:
+    owner = owner or worker_name()
     with app.app_context():
+        heartbeat.beat(get_db(), owner, clock.now())
         expired = returns.expire_overdue(get_db())
         reminded = reminders.scan(get_db())
     if expired:
         log.info("expired returns not sent in time: %s", expired)
     if reminded:
         log.info("reminders weighed: %s", dict(reminded))
-    delivered = deliver_outbox(app, owner or worker_name())
+    delivered = deliver_outbox(app, owner)
     return {"expired_returns": len(expired), "checkouts_settled": settle_open_checkouts(app),
             **{f"reminders_{k}": v for k, v in reminded.items()},
             **{f"delivered_{k}": v for k, v in delivered.items()}}
@@ -79,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between rounds")
     parser.add_argument("--once", action="store_true", help="run one round and exit")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="worker: %(message)s")
+    json_logs.configure(logging.INFO)
     app = create_app()
     stopping = False
 

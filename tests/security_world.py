@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import url_for
 
-from returns_app import clock, links
+from returns_app import clock, heartbeat, links
 from returns_app.passwords import hash_password
 from returns_app.services import payments, support
 from tests.builders import decide, make_merchant, make_order, make_return
@@ -22,6 +22,8 @@ def build_world(app, db) -> dict:
         "merchant_id": merchant["id"], "email": "staff@shop.example", "name": "Sam Staff",
         "password_hash": hash_password("pw-123456789"), "created_at": clock.now_iso()}).last_pk
     support_user, _ = support.create_support_user(db, "agent@example.se")
+    # A worker is running, as in production: /readyz answers 200, not the 503 it owes when none is.
+    heartbeat.beat(db, "security-world", clock.now())
     return {
         "order": order, "return": ret, "refund": refund,
         "principals": {

@@ -28,6 +28,8 @@ def test_migrations_build_the_schema_on_an_in_memory_database():
         columns(db, "return_item"))
     assert "disabled_at" in columns(db, "merchant_user")  # m011: operators disable staff
     assert "disabled_at" in columns(db, "support_user")
+    assert columns(db, "worker_heartbeat") == {"worker": "TEXT", "beat_at": "TEXT"}
+    assert columns(db, "outbox")["request_id"] == "TEXT"
     assert migrate(db) == []  # applied once only
 
 

@@ -57,10 +57,16 @@ def report_to_refund_days(db: Database, now: datetime) -> list[float]:
             for reported, done in rows]
 
 
-def build(db: Database, now: datetime) -> Dashboard:
+def refunds_by_state(db: Database) -> dict[str, int]:
+    """Every state, those without refunds at 0 (the dashboard and the metrics)."""
     counts = dict.fromkeys(REFUND_STATES, 0)
     counts.update(dict(db.execute(
         "SELECT status, count(*) FROM refund GROUP BY status").fetchall()))
+    return counts
+
+
+def build(db: Database, now: datetime) -> Dashboard:
+    counts = refunds_by_state(db)
     page = stuck.stuck_queue(db, now, limit=0)
     days = report_to_refund_days(db, now)
     bins = [Bin(low, high, sum(1 for d in days if d >= low and (high is None or d < high)))
