@@ -4,19 +4,20 @@ after MAX_ATTEMPTS; every attempt recorded; no request made while holding the da
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
+import socket
 import logging
 from datetime import timedelta
 
 import pytest
 import time_machine
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from returns_app import clock, outbox, worker
 from returns_app.db import connect
 from returns_app.services import webhook_settings
-from returns_app.webhooks.delivery import URL_REMOVED
+from returns_app.webhooks import signing
+from returns_app.webhooks.delivery import URL_REMOVED, post
 from tests.builders import make_merchant, make_order, make_return
 from tests.sandbox_fixtures import free_port
 from tests.webhook_support import Receiver, hang, redirect, set_webhook, status
@@ -62,12 +63,14 @@ def the_outbox_row(db) -> dict:
 
 
 def receiver_accepts(secret: str, received, now: int) -> bool:
-    """What a merchant's server does, from the documentation alone."""
-    headers = received.headers
-    message = f"{headers['Webhook-Id']}.{headers['Webhook-Timestamp']}.".encode() + received.body
-    expected = "v1=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-    return (abs(now - int(headers["Webhook-Timestamp"])) <= 300
-            and hmac.compare_digest(expected, headers["Webhook-Signature"]))
+    """What a merchant's server does: the official Standard Webhooks library verifies, its
+    clock at `now` (Unix seconds)."""
+    try:
+        with time_machine.travel(now, tick=False):
+            Webhook(secret).verify(received.body, received.headers, json_parse=False)
+    except WebhookVerificationError:
+        return False
+    return True
 
 
 def test_a_2xx_answer_is_delivered_signed_and_recorded(app, db, shop, receiver):
@@ -248,3 +251,45 @@ def test_a_refund_paid_out_by_the_worker_reaches_the_merchant(app, db, shop, rec
     assert [b["type"] for b in bodies] == ["return.reported", "refund.succeeded"]
     assert bodies[1]["data"] == {**refunds.as_api(refunds.get_refund(db, refund["id"]))}
     assert bodies[1]["data"]["amount"] == 79900
+
+
+# --- the address checked is the address called (no second look-up: DNS rebinding) -----------
+
+def resolver_of(answers, calls):
+    """socket.getaddrinfo for the names in `answers` (name -> a list of answers, one per
+    look-up, the last repeated); any other name (an address) the real one."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in answers:
+            return real(host, port, *args, **kwargs)
+        calls.append(host)
+        address = answers[host][min(len(calls), len(answers[host])) - 1]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+    return getaddrinfo
+
+
+def test_the_request_goes_to_the_address_looked_up_with_the_name_in_host(app, receiver,
+                                                                          monkeypatch):
+    calls: list[str] = []
+    monkeypatch.setattr(socket, "getaddrinfo",
+                        resolver_of({"hooks.shop.example": ["127.0.0.1"]}, calls))
+    port = receiver.server.server_port
+    attempt = post(f"http://hooks.shop.example:{port}/in", signing.new_signing_secret(),
+                   "evt_1", b"{}", timeout=(1.0, READ_TIMEOUT), allow_local=True)
+    assert attempt.delivered, attempt.error
+    [received] = receiver.received
+    assert received.headers["Host"] == f"hooks.shop.example:{port}"
+    assert calls == ["hooks.shop.example"]  # one look-up: the one that was checked
+
+
+def test_a_name_rebound_to_loopback_after_the_check_is_not_called(app, receiver, monkeypatch):
+    """The first look-up answers a public address, every later one 127.0.0.1: a client that
+    looks the name up again when it connects would reach the receiver."""
+    calls: list[str] = []
+    monkeypatch.setattr(socket, "getaddrinfo", resolver_of(
+        {"rebind.shop.example": ["93.184.216.34", "127.0.0.1"]}, calls))
+    attempt = post(f"http://rebind.shop.example:{receiver.server.server_port}/in",
+                   signing.new_signing_secret(), "evt_1", b"{}", timeout=(0.5, READ_TIMEOUT))
+    assert not attempt.delivered and receiver.received == []
+    assert calls == ["rebind.shop.example"]

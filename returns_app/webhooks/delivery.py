@@ -63,18 +63,18 @@ def _read_excerpt(response: requests.Response, deadline: float) -> bytes:
 
 
 def post(url: str, secret: str, webhook_id: str, body: bytes, *, timeout=TIMEOUT,
-         allow_local: bool = False) -> Attempt:
-    """One attempt. Never follows a redirect: the signed body goes only where the merchant said."""
+         allow_local: bool = False, resolver: urls.Resolver | None = None) -> Attempt:
+    """One attempt. Never follows a redirect: the signed body goes only where the merchant said,
+    and only to the address checked for it (`urls.pinned_session`)."""
     timestamp = int(clock.now().timestamp())
     headers = {**signing.headers(secret, webhook_id, timestamp, body),
-               "User-Agent": "ReturnsAssistant-Webhooks/1"}
+               "user-agent": "ReturnsAssistant-Webhooks/1"}
     started = time.monotonic()
     status, error, excerpt = None, None, b""
     try:
-        if not allow_local:
-            urls.refuse_private_addresses(url)
-        with requests.post(url, data=body, headers=headers, timeout=timeout,
-                           allow_redirects=False, stream=True) as response:
+        with urls.pinned_session(url, allow_local, resolver) as session, \
+                session.post(url, data=body, headers=headers, timeout=timeout,
+                             allow_redirects=False, stream=True) as response:
             status = response.status_code
             excerpt = _read_excerpt(response, started + sum(timeout))
     except urls.AddressRefused as exc:
