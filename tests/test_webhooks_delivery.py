@@ -5,22 +5,31 @@ after MAX_ATTEMPTS; every attempt recorded; no request made while holding the da
 from __future__ import annotations
 
 import json
-import socket
 import logging
+import socket
 from datetime import timedelta
 
 import pytest
 import time_machine
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from returns_app import clock, outbox, worker
-from returns_app.db import connect
+from returns_app import clock, worker
+from returns_app.db import connect, write_transaction
+from returns_app.notifications import rendering
+from returns_app.notifications.queue import get_notification
 from returns_app.services import webhook_settings
-from returns_app.webhooks import signing
-from returns_app.webhooks.delivery import URL_REMOVED, post
+from returns_app.webhooks import health, signing
+from returns_app.webhooks.delivery import RETRY_SCHEDULE, URL_REMOVED, post
 from tests.builders import make_merchant, make_order, make_return
 from tests.sandbox_fixtures import free_port
-from tests.webhook_support import Receiver, hang, redirect, set_webhook, status
+from tests.webhook_support import (
+    Receiver,
+    hang,
+    make_merchant_user,
+    redirect,
+    set_webhook,
+    status,
+)
 
 READ_TIMEOUT = 0.5
 
@@ -44,8 +53,11 @@ def shop(db, receiver):
     return merchant
 
 
-def run_worker(app) -> dict[str, int]:
-    return worker.deliver_outbox(app, "test-worker", kinds=("webhook",))
+def run_worker(app, _when=None) -> dict[str, int]:
+    if _when is None:
+        return worker.deliver_outbox(app, "test-worker", kinds=("webhook",))
+    with time_machine.travel(_when, tick=False):
+        return worker.deliver_outbox(app, "test-worker", kinds=("webhook",))
 
 
 def later(hours: float = 2):
@@ -99,9 +111,9 @@ def test_an_error_status_is_retried_with_backoff_with_the_same_id(app, db, shop,
     assert run_worker(app) == {"retrying": 1}
     row = the_outbox_row(db)
     assert row["status"] == "pending" and row["last_error"] == "HTTP 500"
-    # 10 s × 2^1 × a jitter of 0.5–1: the first retry waits 10–20 s.
+    # The schedule's first wait, 5 s, plus up to 10 % jitter (stored to the second).
     wait = clock.parse(row["available_at"]) - before
-    assert timedelta(seconds=9) <= wait <= timedelta(seconds=21)
+    assert timedelta(seconds=4) <= wait <= timedelta(seconds=6)
     assert run_worker(app) == {}  # not before its time
     with later():
         assert run_worker(app) == {"delivered": 1}
@@ -144,23 +156,53 @@ def test_a_refused_connection_is_recorded_and_retried(app, db):
     assert attempt["http_status"] is None and attempt["error"].startswith("ConnectionError")
 
 
-def test_it_gives_up_after_max_attempts_and_a_redelivery_starts_again(app, db, shop, receiver):
+def test_the_retry_schedule_is_about_a_day_like_the_established_providers():
+    assert RETRY_SCHEDULE == (5, 300, 1800, 7200, 18000, 36000, 36000)
+    assert timedelta(seconds=sum(RETRY_SCHEDULE)) == timedelta(hours=27, minutes=35, seconds=5)
+
+
+def test_after_the_whole_schedule_the_endpoint_is_failing_and_the_merchant_emailed(
+        app, db, shop, receiver):
+    make_merchant_user(db, shop["id"], "dev@hooked.example")
     make_return(db, make_order(db, shop["id"]))
-    receiver.answer(*[status(503, b"busy")] * outbox.MAX_ATTEMPTS)
-    outcomes = []
-    for hours in range(outbox.MAX_ATTEMPTS):
-        with time_machine.travel(clock.now() + timedelta(hours=2 * hours), tick=True):
+    tries = len(RETRY_SCHEDULE) + 1
+    receiver.answer(*[status(503, b"busy")] * tries)
+    outcomes, at = list(run_worker(app)), clock.now()
+    for wait in RETRY_SCHEDULE:
+        assert run_worker(app, at + timedelta(seconds=wait - 2)) == {}  # not before its time
+        at += timedelta(seconds=wait * 1.1 + 2)
+        with time_machine.travel(at, tick=True):
             outcomes.extend(run_worker(app))
-    assert outcomes == ["retrying"] * (outbox.MAX_ATTEMPTS - 1) + ["failed"]
+    assert outcomes == ["retrying"] * (tries - 1) + ["failed"]
     assert the_outbox_row(db)["status"] == "failed"
-    assert [a["attempt"] for a in attempts(db)] == list(range(1, outbox.MAX_ATTEMPTS + 1))
+    assert [a["attempt"] for a in attempts(db)] == list(range(1, tries + 1))
+    [endpoint] = db.query("SELECT * FROM webhook_endpoint")
+    assert endpoint["status"] == "failing" and endpoint["failing_since"]
+    [note] = db.query("SELECT * FROM notification WHERE kind = 'webhook_failing'")
+    assert (note["recipient"], note["language"]) == ("dev@hooked.example", "sv")
 
     [message] = db.query("SELECT id FROM webhook_message")
     webhook_settings.redeliver(db, shop["id"], message["id"], "test")
     assert the_outbox_row(db)["status"] == "pending"
     assert run_worker(app) == {"delivered": 1}
-    assert attempts(db)[-1]["attempt"] == outbox.MAX_ATTEMPTS + 1
+    assert attempts(db)[-1]["attempt"] == tries + 1
     assert len({r.headers["Webhook-Id"] for r in receiver.received}) == 1
+    [endpoint] = db.query("SELECT * FROM webhook_endpoint")
+    assert (endpoint["status"], endpoint["failing_since"]) == ("active", None)
+
+
+def test_the_failing_email_is_swedish_and_names_the_endpoint(app, db, shop, receiver):
+    user_id = make_merchant_user(db, shop["id"], "dev@hooked.example")
+    [endpoint] = db.query("SELECT id FROM webhook_endpoint")
+    with write_transaction(db):
+        health.exhausted(db, endpoint["id"])
+        health.exhausted(db, endpoint["id"])  # a second event given up on: no second email
+    [note] = db.query("SELECT * FROM notification WHERE kind = 'webhook_failing'")
+    assert note["merchant_user_id"] == user_id
+    with app.app_context():
+        rendered = rendering.render(db, get_notification(db, note["id"]))
+    assert rendered.subject == "Er webhook-adress har inte svarat på ett dygn"
+    assert receiver.url + "/hooks" in rendered.text and "/merchant/webhooks" in rendered.text
 
 
 def test_only_the_first_kilobyte_of_the_answer_is_kept(app, db, shop, receiver):

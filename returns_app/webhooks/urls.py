@@ -97,8 +97,8 @@ def resolve(url: str, allow_local: bool = False, resolver: Resolver | None = Non
     parts = urlsplit(url)
     host = (parts.hostname or "").strip("[]")
     try:
-        infos = (resolver or socket.getaddrinfo)(host, parts.port or (443 if parts.scheme == "https" else 80),
-                         proto=socket.IPPROTO_TCP)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = (resolver or socket.getaddrinfo)(host, port, proto=socket.IPPROTO_TCP)
     except OSError as exc:
         raise AddressRefused(f"Could not resolve {host}: {exc}") from None
     addresses = [ipaddress.ip_address(sockaddr[0].split("%")[0]) for *_, sockaddr in infos]
