@@ -823,7 +823,7 @@ def m014_partners(db: Database) -> None:
             id INTEGER PRIMARY KEY,
             merchant_id INTEGER NOT NULL REFERENCES merchant(id),
             url TEXT NOT NULL,
-            events TEXT NOT NULL DEFAULT '[]',
+            events TEXT NOT NULL,
             secret TEXT NOT NULL,
             secret_created_at TEXT NOT NULL,
             status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'failing')),
@@ -849,10 +849,10 @@ def m014_partners(db: Database) -> None:
             "SELECT id, webhook_url, webhook_secret, webhook_secret_created_at FROM merchant"
             " WHERE webhook_url IS NOT NULL AND webhook_secret IS NOT NULL").fetchall():
         db.execute(
-            "INSERT INTO webhook_endpoint (merchant_id, url, secret, secret_created_at,"
-            " created_at) VALUES (?, ?, ?, ?, ?)",
-            [merchant_id, url, "whsec_" + base64.b64encode(secret.encode()).decode(), created,
-             created])
+            "INSERT INTO webhook_endpoint (merchant_id, url, events, secret, secret_created_at,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [merchant_id, url, '["return.reported", "return.sent", "refund.succeeded"]',
+             "whsec_" + base64.b64encode(secret.encode()).decode(), created, created])
     _execute_all(
         db,
         f"""

@@ -37,8 +37,8 @@ def list_webhook_endpoints():
 @bp.delete("/webhook-endpoints/<id:endpoint_id>")
 def delete_webhook_endpoint(endpoint_id: int):
     merchant = auth.merchant()
-    webhook_endpoints.delete(get_db(), merchant["id"], endpoint_id, _actor(merchant))
-    return "", 204
+    endpoint = webhook_endpoints.delete(get_db(), merchant["id"], endpoint_id, _actor(merchant))
+    return jsonify(webhook_endpoints.as_api(endpoint))
 
 
 @bp.post("/webhook-endpoints/<id:endpoint_id>/rotate-secret")

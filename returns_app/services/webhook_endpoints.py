@@ -83,13 +83,15 @@ def set_url(db: Database, merchant_id: int, endpoint_id: int, url: str, actor: s
                  before={"url": before["url"]}, after={"url": url})
 
 
-def delete(db: Database, merchant_id: int, endpoint_id: int, actor: str) -> None:
-    """Events still waiting for it end as failed ("the URL was removed") at their next try."""
+def delete(db: Database, merchant_id: int, endpoint_id: int, actor: str) -> dict:
+    """Events still waiting for it end as failed ("the URL was removed") at their next try.
+    Returns the endpoint as it was."""
     with write_transaction(db):
         endpoint = get_endpoint(db, merchant_id, endpoint_id)
         db.execute("DELETE FROM webhook_endpoint WHERE id = ?", [endpoint_id])
         audit.record(db, actor, "webhook.endpoint_deleted", "webhook_endpoint", endpoint_id,
                      before={"url": endpoint["url"]})
+    return endpoint
 
 
 def rotate_secret(db: Database, merchant_id: int, endpoint_id: int, actor: str) -> str:
