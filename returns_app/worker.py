@@ -89,14 +89,16 @@ def housekeeping(app) -> dict[str, int]:
 
 def deliver_lanes(app, owner: str, lanes=tuple(LANES),
                   threads: dict[str, int] | None = None) -> dict[str, int]:
-    """One round of every lane at once, a thread per lane slot; returns when all are done."""
+    """One round of every lane at once, a thread per lane slot; returns when all are done.
+    Every thread leases as the process (`owner`): a lease outlives any one delivery, so only
+    another process can ever take a row over."""
     threads = {**DEFAULT_THREADS, **(threads or {})}
     done: Counter = Counter()
     lock = threading.Lock()
 
     def work(lane: str, slot: int) -> None:
         try:
-            outcomes = deliver_outbox(app, f"{owner}:{lane}:{slot}", kinds=LANES[lane])
+            outcomes = deliver_outbox(app, owner, kinds=LANES[lane])
         except Exception:  # noqa: BLE001  (one lane's failure must not stop the others)
             log.exception("outbox lane %s failed", lane)
             return
@@ -124,7 +126,7 @@ def _lane_loop(app, owner: str, lane: str, slot: int, interval: float,
     """A lane's thread: work its kinds until there is nothing due, then wait a little."""
     while not stopping.is_set():
         try:
-            busy = deliver_outbox(app, f"{owner}:{lane}:{slot}", kinds=LANES[lane])
+            busy = deliver_outbox(app, owner, kinds=LANES[lane])
         except Exception:  # noqa: BLE001  (one bad round must not stop the lane)
             log.exception("outbox lane %s failed", lane)
             busy = {}
