@@ -818,3 +818,129 @@ def m011_disabled_users(db: Database) -> None:
         ALTER TABLE support_user ADD COLUMN disabled_at TEXT
         """,
     )
+
+
+# The stuck queue's refund rows as of m014: an unknown payout the worker stopped retrying
+# quickly is "provider_not_answering" from that moment (no hour's wait), most urgent after
+# "failed". m009's view stays as it was: a migration's text never changes.
+_STUCK_REFUND_SOURCE_M014 = """
+    SELECT 0 AS kind, refund.id AS item_id, refund.order_id,
+        returns.refund_due_by AS deadline,
+        coalesce(nullif(returns.reported_at, ''), refund.created_at) AS deadline_since,
+        CASE WHEN refund.status = 'unknown' AND refund.provider_silent_since IS NOT NULL
+                THEN 'provider_not_answering'
+            WHEN refund.status = 'failed' THEN 'failed'
+            WHEN refund.status IN ('unknown', 'sending') THEN 'unknown_over_1_hour'
+            WHEN refund.status = 'needs_details' THEN 'needs_details_over_3_days' END
+            AS slow_code,
+        CASE WHEN refund.status = 'unknown' AND refund.provider_silent_since IS NOT NULL
+                THEN refund.provider_silent_since
+            WHEN refund.status IN ('unknown', 'sending')
+                THEN coalesce(refund.unknown_since, refund.status_changed_at)
+            ELSE refund.status_changed_at END AS slow_since
+    FROM refund LEFT JOIN returns ON returns.id = refund.return_id
+    WHERE refund.status != 'succeeded'"""
+
+
+@migration
+def m014_partners(db: Database) -> None:
+    """Slow or broken partners.
+
+    Webhook endpoints become rows of their own (several per merchant, each with its events,
+    secret and health), moved out of the merchant row. Secrets of the old scheme (whose text was
+    the HMAC key) are kept, not rotated: rewritten as "whsec_" + base64 of the old text, the
+    Standard Webhooks form of the same key, so no receiver breaks at the upgrade. A message is
+    one event for one endpoint.
+
+    A payout whose outcome stays unknown after the worker's quick retries is asked about on a
+    slow schedule for as long as it takes; refund.provider_silent_since marks it, and the stuck
+    queue shows it at once as "provider_not_answering" (stuck_candidate rebuilt for the code)."""
+    import base64  # only here: the one place old secrets are converted
+
+    _execute_all(
+        db,
+        """
+        CREATE TABLE webhook_endpoint (
+            id INTEGER PRIMARY KEY,
+            merchant_id INTEGER NOT NULL REFERENCES merchant(id),
+            url TEXT NOT NULL,
+            events TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            secret_created_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'failing')),
+            failing_since TEXT,
+            created_at TEXT NOT NULL,
+            CHECK ((status = 'failing') = (failing_since IS NOT NULL))
+        );
+        CREATE INDEX webhook_endpoint_merchant ON webhook_endpoint(merchant_id, id);
+        CREATE TABLE webhook_message_m014 (
+            id INTEGER PRIMARY KEY,
+            merchant_id INTEGER NOT NULL REFERENCES merchant(id),
+            endpoint_id INTEGER REFERENCES webhook_endpoint(id) ON DELETE SET NULL,
+            event_id INTEGER NOT NULL REFERENCES audit_event(id),
+            outbox_id INTEGER NOT NULL UNIQUE REFERENCES outbox(id),
+            event_type TEXT NOT NULL,
+            subject_kind TEXT NOT NULL,
+            subject_id INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """,
+    )
+    for merchant_id, url, secret, created in db.execute(
+            "SELECT id, webhook_url, webhook_secret, webhook_secret_created_at FROM merchant"
+            " WHERE webhook_url IS NOT NULL AND webhook_secret IS NOT NULL").fetchall():
+        db.execute(
+            "INSERT INTO webhook_endpoint (merchant_id, url, events, secret, secret_created_at,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [merchant_id, url, '["return.reported", "return.sent", "refund.succeeded"]',
+             "whsec_" + base64.b64encode(secret.encode()).decode(), created, created])
+    _execute_all(
+        db,
+        f"""
+        UPDATE merchant SET webhook_url = NULL, webhook_secret = NULL,
+            webhook_secret_created_at = NULL;
+        INSERT INTO webhook_message_m014 SELECT webhook_message.id, webhook_message.merchant_id,
+            (SELECT min(id) FROM webhook_endpoint
+             WHERE webhook_endpoint.merchant_id = webhook_message.merchant_id),
+            event_id, outbox_id, event_type, subject_kind, subject_id,
+            webhook_message.created_at FROM webhook_message;
+        DROP TABLE webhook_message;
+        ALTER TABLE webhook_message_m014 RENAME TO webhook_message;
+        CREATE INDEX webhook_message_merchant ON webhook_message(merchant_id, id);
+        CREATE UNIQUE INDEX webhook_message_event_endpoint
+            ON webhook_message(event_id, endpoint_id);
+        CREATE INDEX webhook_message_endpoint ON webhook_message(endpoint_id);
+        DROP INDEX outbox_webhook_event;
+        ALTER TABLE refund ADD COLUMN provider_silent_since TEXT;
+        DROP TABLE stuck_candidate;
+        DROP VIEW stuck_refund_source;
+        CREATE VIEW stuck_refund_source AS {_STUCK_REFUND_SOURCE_M014};
+        CREATE TABLE stuck_candidate (
+            kind INTEGER NOT NULL CHECK (kind IN (0, 1)),
+            item_id INTEGER NOT NULL,
+            order_id INTEGER NOT NULL REFERENCES orders(id),
+            deadline TEXT,
+            deadline_since TEXT,
+            slow_code TEXT CHECK (slow_code IN ('failed', 'provider_not_answering',
+                'unknown_over_1_hour', 'needs_details_over_3_days',
+                'not_registered_14_days_after_sent')),
+            slow_since TEXT,
+            PRIMARY KEY (kind, item_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX stuck_candidate_deadline
+            ON stuck_candidate(deadline, deadline_since, kind, item_id)
+            WHERE deadline IS NOT NULL;
+        CREATE INDEX stuck_candidate_slow
+            ON stuck_candidate(slow_code, slow_since, kind, item_id, deadline)
+            WHERE slow_code IS NOT NULL;
+        CREATE INDEX stuck_candidate_order ON stuck_candidate(order_id);
+        INSERT INTO stuck_candidate SELECT * FROM stuck_refund_source;
+        INSERT INTO stuck_candidate SELECT * FROM stuck_return_source;
+        DROP TRIGGER stuck_candidate_refund_update
+        """,
+    )
+    db.execute(
+        "CREATE TRIGGER stuck_candidate_refund_update AFTER UPDATE OF status, status_changed_at,"
+        " unknown_since, provider_silent_since, created_at, return_id, order_id ON refund BEGIN "
+        + _refresh_stuck("refund", "OLD.id, NEW.id")
+        + _refresh_stuck("return", "OLD.return_id, NEW.return_id") + " END")

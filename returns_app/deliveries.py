@@ -7,13 +7,17 @@ import hashlib
 import json
 import logging
 
-from . import outbox
+from . import clock, outbox
 from .db import Database, write_transaction
 from .notifications.sending import deliver_email
 from .services import payments, refunds
 from .webhooks.delivery import deliver_webhook
 
 log = logging.getLogger("returns_app.worker")
+# Once the quick retries (outbox.MAX_ATTEMPTS over about half an hour) are used up, a payout or
+# debit whose outcome is unknown is asked about this often (seconds), for as long as it takes:
+# giving up would leave money in a state nobody looks after.
+ASK_SLOWLY_EVERY = 6 * 3600
 
 
 def payout_key(refund: dict) -> str:
@@ -51,11 +55,26 @@ def deliver_payout(db: Database, provider, row: dict) -> str:
     with write_transaction(db):
         refunds.record_outcome(db, refund_id, outcome, payout_id, detail)
         if outcome == "unknown":
-            outbox.retry_later(db, row["id"], row["attempts"], detail)
+            outbox.retry_later(db, row["id"], row["attempts"], detail,
+                               then_every=ASK_SLOWLY_EVERY)
         else:
             outbox.complete(db, row["id"])
+        _mark_asking_slowly(db, refund_id, outcome == "unknown"
+                            and row["attempts"] >= outbox.MAX_ATTEMPTS)
     log.info("refund %s: %s %s", refund_id, outcome, detail)
     return outcome
+
+
+def _mark_asking_slowly(db: Database, refund_id: int, slowly: bool) -> None:
+    """Inside the outcome's transaction. From the first slow ask the stuck queue shows the
+    refund as "provider_not_answering"; an answer, or a fresh round of attempts (support's
+    retry requeues with none made), clears it."""
+    if slowly:
+        db.execute("UPDATE refund SET provider_silent_since = ? WHERE id = ?"
+                   " AND provider_silent_since IS NULL", [clock.now_iso(), refund_id])
+    else:
+        db.execute("UPDATE refund SET provider_silent_since = NULL WHERE id = ?"
+                   " AND provider_silent_since IS NOT NULL", [refund_id])
 
 
 def deliver_debit(db: Database, provider, row: dict) -> str:
@@ -93,7 +112,8 @@ def deliver_debit(db: Database, provider, row: dict) -> str:
     with write_transaction(db):
         payments.record_debit(db, payment_id, amount, outcome, debit_id, detail)
         if outcome == "unknown":
-            outbox.retry_later(db, row["id"], row["attempts"], detail)
+            outbox.retry_later(db, row["id"], row["attempts"], detail,
+                               then_every=ASK_SLOWLY_EVERY)
         else:
             outbox.complete(db, row["id"])
     return outcome

@@ -64,14 +64,29 @@ def set_payload(db: Database, outbox_id: int, payload: dict) -> None:
     db.execute("UPDATE outbox SET payload = ? WHERE id = ?", [json.dumps(payload), outbox_id])
 
 
-def retry_later(db: Database, outbox_id: int, attempts: int, error: str) -> bool:
-    """Back off exponentially with jitter; give up (status failed) after MAX_ATTEMPTS.
-    Returns whether it will be retried."""
-    if attempts >= MAX_ATTEMPTS:
+def retry_later(db: Database, outbox_id: int, attempts: int, error: str, *,
+                schedule: tuple[float, ...] | None = None,
+                then_every: float | None = None) -> bool:
+    """Wait before the next attempt; give up (status failed) when the attempts are used up.
+    Returns whether it will be retried.
+
+    By default the wait doubles (with jitter) for MAX_ATTEMPTS attempts. `schedule` gives the
+    seconds before each retry instead (its length + 1 attempts in all). `then_every`: never
+    give up, keep trying at that many seconds once the quick attempts are used up (for work
+    whose outcome must be found out, however long the other side takes)."""
+    if schedule is not None:
+        delay = schedule[attempts - 1] * random.uniform(1.0, 1.1) \
+            if attempts <= len(schedule) else None
+    elif attempts < MAX_ATTEMPTS:
+        delay = random.uniform(0.5, 1.0) * min(3600, 10 * 2 ** attempts)
+    else:
+        delay = None
+    if delay is None and then_every is not None:
+        delay = then_every * random.uniform(1.0, 1.1)
+    if delay is None:
         db.execute("UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = NULL,"
                    " lease_expires_at = NULL WHERE id = ?", [error, outbox_id])
         return False
-    delay = random.uniform(0.5, 1.0) * min(3600, 10 * 2 ** attempts)
     db.execute("UPDATE outbox SET available_at = ?, last_error = ?, lease_owner = NULL,"
                " lease_expires_at = NULL WHERE id = ?",
                [clock.iso(clock.now() + timedelta(seconds=delay)), error, outbox_id])

@@ -93,3 +93,31 @@ def test_the_smtp_call_happens_outside_any_transaction(app, db, smtp, reported, 
     monkeypatch.setattr(sending, "send", watching)
     assert deliver_emails(app, db) == ["email_sent"]
     assert seen == [False]
+
+
+class Killed(BaseException):
+    """The worker process dying (SIGKILL) between the SMTP answer and the database write."""
+
+
+def test_an_email_sent_by_a_worker_killed_before_recording_it_is_resent_with_the_same_id(
+        app, db, smtp, reported, monkeypatch):
+    """At least once: the row's lease runs out and another worker sends it again. The copy is
+    byte for byte the same email (Message-ID, Date, body), so the mailbox shows one."""
+    real_send = sending.send
+
+    def send_then_die(message, settings):
+        real_send(message, settings)
+        raise Killed
+
+    monkeypatch.setattr(sending, "send", send_then_die)
+    with pytest.raises(Killed):
+        deliver_emails(app, db)
+    assert email_row(db)["status"] == "pending" and note(db)["status"] == "queued"
+    monkeypatch.setattr(sending, "send", real_send)
+    assert deliver_emails(app, db) == []  # the dead worker's lease still holds it
+    with time_machine.travel(clock.now() + outbox.LEASE + timedelta(seconds=5), tick=False):
+        assert deliver_emails(app, db) == ["email_sent"]
+    first, second = smtp.messages
+    assert first["Message-ID"] == second["Message-ID"] == note(db)["message_id"]
+    assert first["Date"] == second["Date"]
+    assert body(first) == body(second) and body(first, "html") == body(second, "html")

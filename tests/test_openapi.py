@@ -18,7 +18,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from returns_app.api.openapi import document
-from returns_app.services import payments
+from returns_app.services import payments, webhook_endpoints
 from tests.api_helpers import bearer
 from tests.builders import (
     INSTRUCTIONS,
@@ -127,6 +127,7 @@ class World:
     open_return: dict  # a shirt reported for return, not sent
     refund: dict
     tokens: dict  # order id -> customer token for that order
+    endpoint: dict  # merchant A's webhook endpoint
 
 
 def session(client, order: dict, email: str = EMAIL) -> str:
@@ -151,7 +152,10 @@ def world(client, db) -> World:
     (refund,) = db["refund"].rows_where("order_id = ?", [paid["id"]])
     tokens = {o["id"]: session(client, o, EMAIL if o is not other else OTHER_EMAIL)
               for o in (paid, unpaid, other)}
-    return World(key, other_key, paid, unpaid, other, resolved, open_return, refund, tokens)
+    endpoint, _secret = webhook_endpoints.create(db, shop["id"], "https://shop.example.com/in",
+                                                 None, "test", allow_local=False)
+    return World(key, other_key, paid, unpaid, other, resolved, open_return, refund, tokens,
+                 endpoint)
 
 
 # --- one real answer per documented status ------------------------------------------------------
@@ -367,6 +371,34 @@ CASES = [
         json_body={"items": [{"return_item_id": 1, "accepted_quantity": 1}]})),
     Case("post", "/returns/{return_id}/registration", 422, call(
         "post", open_return("registration"), idempotent(merchant), json_body={"items": []})),
+    Case("post", "/webhook-endpoints", 201, call(
+        "post", fixed("/webhook-endpoints"), merchant,
+        json_body={"url": "https://shop.example.com/hooks", "events": ["return.sent"]})),
+    Case("post", "/webhook-endpoints", 400, call("post", fixed("/webhook-endpoints"), merchant,
+                                                 data="[1]")),
+    Case("post", "/webhook-endpoints", 401, call("post", fixed("/webhook-endpoints"),
+                                                 json_body={"url": "https://a.example/"})),
+    Case("post", "/webhook-endpoints", 413, call("post", fixed("/webhook-endpoints"), merchant,
+                                                 data=HUGE)),
+    Case("post", "/webhook-endpoints", 422, call(
+        "post", fixed("/webhook-endpoints"), merchant,
+        json_body={"url": "https://shop.example.com/hooks", "events": ["parcel.lost"]})),
+    Case("get", "/webhook-endpoints", 200, call("get", fixed("/webhook-endpoints"), merchant)),
+    Case("get", "/webhook-endpoints", 401, call("get", fixed("/webhook-endpoints"))),
+    Case("delete", "/webhook-endpoints/{endpoint_id}", 200, call(
+        "delete", lambda w: f"{API}/webhook-endpoints/{w.endpoint['id']}", merchant)),
+    Case("delete", "/webhook-endpoints/{endpoint_id}", 401, call(
+        "delete", lambda w: f"{API}/webhook-endpoints/{w.endpoint['id']}")),
+    Case("delete", "/webhook-endpoints/{endpoint_id}", 404, call(
+        "delete", lambda w: f"{API}/webhook-endpoints/{w.endpoint['id']}", other_merchant)),
+    Case("post", "/webhook-endpoints/{endpoint_id}/rotate-secret", 200, call(
+        "post", lambda w: f"{API}/webhook-endpoints/{w.endpoint['id']}/rotate-secret",
+        merchant)),
+    Case("post", "/webhook-endpoints/{endpoint_id}/rotate-secret", 401, call(
+        "post", lambda w: f"{API}/webhook-endpoints/{w.endpoint['id']}/rotate-secret")),
+    Case("post", "/webhook-endpoints/{endpoint_id}/rotate-secret", 404, call(
+        "post", lambda w: f"{API}/webhook-endpoints/{w.endpoint['id']}/rotate-secret",
+        other_merchant)),
     # Routed in other branches: these run once merged.
     Case("get", "/returns", 200, call("get", fixed("/returns?status=reported"), merchant)),
     Case("get", "/returns", 401, call("get", fixed("/returns"))),

@@ -216,3 +216,43 @@ def test_a_payout_whose_worker_died_mid_delivery_is_paid_once(db, provider, sand
     assert ledger["money_moved_per_key"] == {key: 1}
     assert ledger["requests_per_key"][key] == 1  # B asked first and never resent
     assert ledger["lookups_per_key"][key] >= 1
+
+
+def test_a_payout_the_provider_never_settles_is_asked_about_slowly_and_queued_for_support(
+        db, sandbox, ready):
+    """Past the quick retries the outcome is still unknown: the payout is not given up on (a
+    failed outbox row would leave the money unaccounted for), it is asked about every few
+    hours, and the stuck queue shows it that moment with its own reason."""
+    from returns_app.services import stuck
+
+    provider = ProviderClient(sandbox.url, read_timeout=1.0, sleep=lambda s: None)
+    sandbox.mode("error_500")
+    at = clock.now().replace(microsecond=0)
+    for attempt in range(1, outbox.MAX_ATTEMPTS + 1):
+        with time_machine.travel(at, tick=False):
+            row = claim(db)
+            assert row["attempts"] == attempt
+            assert deliveries.deliver_payout(db, provider, row) == "unknown"
+            codes = [r.code for r in stuck.reasons_for_refund(db, ready["id"], clock.now())]
+            assert ("provider_not_answering" in codes) is (attempt == outbox.MAX_ATTEMPTS)
+        at += timedelta(hours=1, seconds=1)  # past the longest quick backoff
+    gave_up_at = at - timedelta(hours=1, seconds=1)
+    [row] = payout_rows(db, ready["id"])
+    assert row["status"] == "pending"  # still scheduled: asked again ...
+    wait = clock.parse(row["available_at"]) - gave_up_at
+    assert deliveries.ASK_SLOWLY_EVERY - 1 <= wait.total_seconds() <= (
+        deliveries.ASK_SLOWLY_EVERY * 1.1)
+    page = stuck.stuck_queue(db, gave_up_at)  # ... and support sees it at once
+    [item] = [i for i in page.items if i.refund_id == ready["id"]]
+    assert item.reason.code == "provider_not_answering"
+    assert clock.parse(item.reason.since) == gave_up_at
+    assert page.counts["provider_not_answering"] == 1
+
+    sandbox.mode("normal")  # the provider answers again
+    with time_machine.travel(gave_up_at + timedelta(hours=7), tick=False):
+        assert deliveries.deliver_payout(db, provider, claim(db)) == "succeeded"
+        assert stuck.reasons_for_refund(db, ready["id"], clock.now()) == []
+    refund = refunds.get_refund(db, ready["id"])
+    assert refund["status"] == "succeeded" and refund["provider_silent_since"] is None
+    assert assert_paid_at_most_once(sandbox)["money_moved_per_key"] == {
+        deliveries.payout_key(ready): 1}

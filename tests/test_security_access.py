@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from returns_app.services import payments
+from returns_app.services import payments, webhook_endpoints
 from tests.api_helpers import assert_error, bearer, count
 from tests.builders import decide, make_merchant, make_order, make_return
 from tests.openapi_contract import routed_operations
@@ -30,6 +30,7 @@ class Side:
     resolved_return: dict
     refund: dict
     token: str
+    endpoint: dict  # the merchant's webhook endpoint
 
 
 def build_side(client, db, name: str, email: str) -> Side:
@@ -39,8 +40,10 @@ def build_side(client, db, name: str, email: str) -> Side:
     resolved = make_return(db, order, {1: 1})
     decide(db, merchant["id"], resolved, (0, 1, 0))
     (refund,) = db["refund"].rows_where("order_id = ?", [order["id"]])
+    endpoint, _secret = webhook_endpoints.create(db, merchant["id"], "https://shop.example.com/h",
+                                                 None, "test", allow_local=False)
     return Side(key, order, make_return(db, order, {0: 1}), resolved, refund,
-                token_for(client, order, email))
+                token_for(client, order, email), endpoint)
 
 
 @pytest.fixture
@@ -65,6 +68,9 @@ CUSTOMER_OPERATIONS = [
 MERCHANT_OPERATIONS = [
     ("post", "/returns/{return_id}/registration", lambda s: s.open_return["id"],
      {"items": [{"return_item_id": 1, "accepted_quantity": 1}]}),
+    ("delete", "/webhook-endpoints/{endpoint_id}", lambda s: s.endpoint["id"], None),
+    ("post", "/webhook-endpoints/{endpoint_id}/rotate-secret", lambda s: s.endpoint["id"],
+     None),
 ]
 
 

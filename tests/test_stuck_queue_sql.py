@@ -40,6 +40,9 @@ def generated(tmp_path_factory):
         conn.conn.executemany(
             "UPDATE refund SET status = ?, status_changed_at = ?, last_error = 'declined'"
             " WHERE id = ?", [(status, clock.iso(changed), i) for i in newest[offset::5]])
+    # Half the unknown ones are past the worker's quick retries: asked about slowly now.
+    conn.conn.executemany("UPDATE refund SET provider_silent_since = ? WHERE id = ?",
+                          [(clock.iso(NOW - timedelta(minutes=20)), i) for i in newest[6::10]])
     conn.conn.executemany(
         "UPDATE returns SET refund_due_by = '2025-06-01'"
         " WHERE id = (SELECT return_id FROM refund WHERE id = ?)", [(i,) for i in newest[::2]])
@@ -110,7 +113,8 @@ _CHANGES = st.one_of(
         ["needs_details", "ready", "sending", "succeeded", "failed", "unknown"]),
         st.integers(0, 10**6)),
     st.tuples(st.just("refund_clock"), st.sampled_from(
-        ["status_changed_at", "unknown_since", "created_at"]), st.integers(0, 10**6)),
+        ["status_changed_at", "unknown_since", "created_at", "provider_silent_since"]),
+        st.integers(0, 10**6)),
     st.tuples(st.just("refund_return"), st.sampled_from(["another", "none"]),
               st.integers(0, 10**6)),
     st.tuples(st.just("return_status"), st.sampled_from(

@@ -4,22 +4,32 @@ after MAX_ATTEMPTS; every attempt recorded; no request made while holding the da
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
+import socket
 from datetime import timedelta
 
 import pytest
 import time_machine
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from returns_app import clock, outbox, worker
-from returns_app.db import connect
+from returns_app import clock, worker
+from returns_app.db import connect, write_transaction
+from returns_app.notifications import rendering
+from returns_app.notifications.queue import get_notification
 from returns_app.services import webhook_settings
-from returns_app.webhooks.delivery import URL_REMOVED
+from returns_app.webhooks import health, signing
+from returns_app.webhooks.delivery import RETRY_SCHEDULE, URL_REMOVED, post
 from tests.builders import make_merchant, make_order, make_return
 from tests.sandbox_fixtures import free_port
-from tests.webhook_support import Receiver, hang, redirect, set_webhook, status
+from tests.webhook_support import (
+    Receiver,
+    hang,
+    make_merchant_user,
+    redirect,
+    set_webhook,
+    status,
+)
 
 READ_TIMEOUT = 0.5
 
@@ -43,8 +53,11 @@ def shop(db, receiver):
     return merchant
 
 
-def run_worker(app) -> dict[str, int]:
-    return worker.deliver_outbox(app, "test-worker", kinds=("webhook",))
+def run_worker(app, _when=None) -> dict[str, int]:
+    if _when is None:
+        return worker.deliver_outbox(app, "test-worker", kinds=("webhook",))
+    with time_machine.travel(_when, tick=False):
+        return worker.deliver_outbox(app, "test-worker", kinds=("webhook",))
 
 
 def later(hours: float = 2):
@@ -62,12 +75,14 @@ def the_outbox_row(db) -> dict:
 
 
 def receiver_accepts(secret: str, received, now: int) -> bool:
-    """What a merchant's server does, from the documentation alone."""
-    headers = received.headers
-    message = f"{headers['Webhook-Id']}.{headers['Webhook-Timestamp']}.".encode() + received.body
-    expected = "v1=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-    return (abs(now - int(headers["Webhook-Timestamp"])) <= 300
-            and hmac.compare_digest(expected, headers["Webhook-Signature"]))
+    """What a merchant's server does: the official Standard Webhooks library verifies, its
+    clock at `now` (Unix seconds)."""
+    try:
+        with time_machine.travel(now, tick=False):
+            Webhook(secret).verify(received.body, received.headers, json_parse=False)
+    except WebhookVerificationError:
+        return False
+    return True
 
 
 def test_a_2xx_answer_is_delivered_signed_and_recorded(app, db, shop, receiver):
@@ -96,9 +111,9 @@ def test_an_error_status_is_retried_with_backoff_with_the_same_id(app, db, shop,
     assert run_worker(app) == {"retrying": 1}
     row = the_outbox_row(db)
     assert row["status"] == "pending" and row["last_error"] == "HTTP 500"
-    # 10 s × 2^1 × a jitter of 0.5–1: the first retry waits 10–20 s.
+    # The schedule's first wait, 5 s, plus up to 10 % jitter (stored to the second).
     wait = clock.parse(row["available_at"]) - before
-    assert timedelta(seconds=9) <= wait <= timedelta(seconds=21)
+    assert timedelta(seconds=4) <= wait <= timedelta(seconds=6)
     assert run_worker(app) == {}  # not before its time
     with later():
         assert run_worker(app) == {"delivered": 1}
@@ -141,23 +156,53 @@ def test_a_refused_connection_is_recorded_and_retried(app, db):
     assert attempt["http_status"] is None and attempt["error"].startswith("ConnectionError")
 
 
-def test_it_gives_up_after_max_attempts_and_a_redelivery_starts_again(app, db, shop, receiver):
+def test_the_retry_schedule_is_about_a_day_like_the_established_providers():
+    assert RETRY_SCHEDULE == (5, 300, 1800, 7200, 18000, 36000, 36000)
+    assert timedelta(seconds=sum(RETRY_SCHEDULE)) == timedelta(hours=27, minutes=35, seconds=5)
+
+
+def test_after_the_whole_schedule_the_endpoint_is_failing_and_the_merchant_emailed(
+        app, db, shop, receiver):
+    make_merchant_user(db, shop["id"], "dev@hooked.example")
     make_return(db, make_order(db, shop["id"]))
-    receiver.answer(*[status(503, b"busy")] * outbox.MAX_ATTEMPTS)
-    outcomes = []
-    for hours in range(outbox.MAX_ATTEMPTS):
-        with time_machine.travel(clock.now() + timedelta(hours=2 * hours), tick=True):
+    tries = len(RETRY_SCHEDULE) + 1
+    receiver.answer(*[status(503, b"busy")] * tries)
+    outcomes, at = list(run_worker(app)), clock.now()
+    for wait in RETRY_SCHEDULE:
+        assert run_worker(app, at + timedelta(seconds=wait - 2)) == {}  # not before its time
+        at += timedelta(seconds=wait * 1.1 + 2)
+        with time_machine.travel(at, tick=True):
             outcomes.extend(run_worker(app))
-    assert outcomes == ["retrying"] * (outbox.MAX_ATTEMPTS - 1) + ["failed"]
+    assert outcomes == ["retrying"] * (tries - 1) + ["failed"]
     assert the_outbox_row(db)["status"] == "failed"
-    assert [a["attempt"] for a in attempts(db)] == list(range(1, outbox.MAX_ATTEMPTS + 1))
+    assert [a["attempt"] for a in attempts(db)] == list(range(1, tries + 1))
+    [endpoint] = db.query("SELECT * FROM webhook_endpoint")
+    assert endpoint["status"] == "failing" and endpoint["failing_since"]
+    [note] = db.query("SELECT * FROM notification WHERE kind = 'webhook_failing'")
+    assert (note["recipient"], note["language"]) == ("dev@hooked.example", "sv")
 
     [message] = db.query("SELECT id FROM webhook_message")
     webhook_settings.redeliver(db, shop["id"], message["id"], "test")
     assert the_outbox_row(db)["status"] == "pending"
     assert run_worker(app) == {"delivered": 1}
-    assert attempts(db)[-1]["attempt"] == outbox.MAX_ATTEMPTS + 1
+    assert attempts(db)[-1]["attempt"] == tries + 1
     assert len({r.headers["Webhook-Id"] for r in receiver.received}) == 1
+    [endpoint] = db.query("SELECT * FROM webhook_endpoint")
+    assert (endpoint["status"], endpoint["failing_since"]) == ("active", None)
+
+
+def test_the_failing_email_is_swedish_and_names_the_endpoint(app, db, shop, receiver):
+    user_id = make_merchant_user(db, shop["id"], "dev@hooked.example")
+    [endpoint] = db.query("SELECT id FROM webhook_endpoint")
+    with write_transaction(db):
+        health.exhausted(db, endpoint["id"])
+        health.exhausted(db, endpoint["id"])  # a second event given up on: no second email
+    [note] = db.query("SELECT * FROM notification WHERE kind = 'webhook_failing'")
+    assert note["merchant_user_id"] == user_id
+    with app.app_context():
+        rendered = rendering.render(db, get_notification(db, note["id"]))
+    assert rendered.subject == "Er webhook-adress har inte svarat på ett dygn"
+    assert receiver.url + "/hooks" in rendered.text and "/merchant/webhooks" in rendered.text
 
 
 def test_only_the_first_kilobyte_of_the_answer_is_kept(app, db, shop, receiver):
@@ -248,3 +293,45 @@ def test_a_refund_paid_out_by_the_worker_reaches_the_merchant(app, db, shop, rec
     assert [b["type"] for b in bodies] == ["return.reported", "refund.succeeded"]
     assert bodies[1]["data"] == {**refunds.as_api(refunds.get_refund(db, refund["id"]))}
     assert bodies[1]["data"]["amount"] == 79900
+
+
+# --- the address checked is the address called (no second look-up: DNS rebinding) -----------
+
+def resolver_of(answers, calls):
+    """socket.getaddrinfo for the names in `answers` (name -> a list of answers, one per
+    look-up, the last repeated); any other name (an address) the real one."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in answers:
+            return real(host, port, *args, **kwargs)
+        calls.append(host)
+        address = answers[host][min(len(calls), len(answers[host])) - 1]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+    return getaddrinfo
+
+
+def test_the_request_goes_to_the_address_looked_up_with_the_name_in_host(app, receiver,
+                                                                          monkeypatch):
+    calls: list[str] = []
+    monkeypatch.setattr(socket, "getaddrinfo",
+                        resolver_of({"hooks.shop.example": ["127.0.0.1"]}, calls))
+    port = receiver.server.server_port
+    attempt = post(f"http://hooks.shop.example:{port}/in", signing.new_signing_secret(),
+                   "evt_1", b"{}", timeout=(1.0, READ_TIMEOUT), allow_local=True)
+    assert attempt.delivered, attempt.error
+    [received] = receiver.received
+    assert received.headers["Host"] == f"hooks.shop.example:{port}"
+    assert calls == ["hooks.shop.example"]  # one look-up: the one that was checked
+
+
+def test_a_name_rebound_to_loopback_after_the_check_is_not_called(app, receiver, monkeypatch):
+    """The first look-up answers a public address, every later one 127.0.0.1: a client that
+    looks the name up again when it connects would reach the receiver."""
+    calls: list[str] = []
+    monkeypatch.setattr(socket, "getaddrinfo", resolver_of(
+        {"rebind.shop.example": ["93.184.216.34", "127.0.0.1"]}, calls))
+    attempt = post(f"http://rebind.shop.example:{receiver.server.server_port}/in",
+                   signing.new_signing_secret(), "evt_1", b"{}", timeout=(0.5, READ_TIMEOUT))
+    assert not attempt.delivered and receiver.received == []
+    assert calls == ["rebind.shop.example"]

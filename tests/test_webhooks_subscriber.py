@@ -116,7 +116,7 @@ def test_other_actions_queue_nothing(db, shop):
                              tick=False):
         assert returns.expire_overdue(db) == [expiring["id"]]
     actions = {a for (a,) in db.execute("SELECT action FROM audit_event").fetchall()}
-    assert {"merchant.created", "instructions.published", "webhook.url_set",
+    assert {"merchant.created", "instructions.published", "webhook.endpoint_created",
             "return.cancelled", "return.expired"} <= actions
     assert [r["event_type"] for r in webhook_rows(db)] == ["return.reported"] * 2
 
@@ -145,14 +145,20 @@ def test_the_same_event_published_twice_is_one_delivery(db, shop):
     assert db.execute("SELECT count(*) FROM outbox WHERE kind = 'webhook'").fetchone()[0] == 1
 
 
-def test_the_outbox_itself_refuses_a_second_row_for_one_event(db, shop):
+def test_the_database_itself_refuses_a_second_message_of_one_event_to_one_endpoint(db, shop):
     import sqlite3
 
     ret = make_return(db, make_order(db, shop["id"]))
-    event_id, _ = audit_id(db, "return.reported", ret["id"])
+    [first] = webhook_rows(db)
     with pytest.raises(sqlite3.IntegrityError), write_transaction(db):
-        db["outbox"].insert({"kind": "webhook", "subject_id": event_id, "payload": "{}",
-                             "available_at": clock.now_iso(), "created_at": clock.now_iso()})
+        outbox_id = db["outbox"].insert({
+            "kind": "webhook", "subject_id": first["event_id"], "payload": "{}",
+            "available_at": clock.now_iso(), "created_at": clock.now_iso()}).last_pk
+        db["webhook_message"].insert({
+            **{k: first[k] for k in ("merchant_id", "endpoint_id", "event_id", "event_type",
+                                     "subject_kind", "subject_id", "created_at")},
+            "outbox_id": outbox_id})
+    assert ret["id"] == first["subject_id"]
 
 
 def test_a_change_rolled_back_leaves_no_webhook(db, shop):
@@ -183,9 +189,9 @@ def test_the_migration_builds_the_webhook_tables(db):
     columns = {c.name: (c.type, c.notnull) for c in db["webhook_delivery"].columns}
     assert columns["outbox_id"] == ("INTEGER", True) and columns["duration_ms"] == ("INTEGER", True)
     assert {"attempt", "url", "http_status", "error", "response_excerpt", "at"} <= set(columns)
-    assert {"webhook_secret", "webhook_secret_created_at"} <= {c.name for c in
-                                                              db["merchant"].columns}
-    assert {"webhook_message_merchant", "outbox_webhook_event"} <= {
+    assert {"url", "events", "secret", "status", "failing_since"} <= {
+        c.name for c in db["webhook_endpoint"].columns}
+    assert {"webhook_message_merchant", "webhook_message_event_endpoint"} <= {
         name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     merchant, _ = make_merchant(db, "Schema Shop")
     set_webhook(db, merchant["id"], HOOK)

@@ -50,7 +50,10 @@ def staff(client, db, shop):
 
 
 def stored(db, merchant_id: int) -> dict:
-    return dict(db["merchant"].get(merchant_id))
+    """The URL and secret of the merchant's first endpoint (the one the page edits)."""
+    row = db.execute("SELECT url, secret FROM webhook_endpoint WHERE merchant_id = ?"
+                     " ORDER BY id LIMIT 1", [merchant_id]).fetchone() or (None, None)
+    return {"webhook_url": row[0], "webhook_secret": row[1]}
 
 
 # --- who may see it ----------------------------------------------------------------------------
@@ -167,7 +170,7 @@ def test_the_audit_trail_never_holds_the_secret(client, db, shop, staff):
     secret = shown_secret(client.post(PAGE, data={"url": "https://shop.example.com/hooks"}))
     rotated = shown_secret(client.post(PAGE + "/secret"))
     trail = " ".join(str(row) for row in db.query("SELECT * FROM audit_event"))
-    assert "webhook.url_set" in trail and "webhook.secret_rotated" in trail
+    assert "webhook.endpoint_created" in trail and "webhook.secret_rotated" in trail
     assert secret not in trail and rotated not in trail
 
 

@@ -13,6 +13,8 @@ from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from requests.structures import CaseInsensitiveDict
+
 from returns_app import clock
 from returns_app.passwords import hash_password
 from returns_app.services import webhook_settings
@@ -44,7 +46,7 @@ def sign_in_merchant(client, db, merchant_id: int) -> int:
 @dataclass(frozen=True)
 class Received:
     path: str
-    headers: dict[str, str]
+    headers: CaseInsensitiveDict  # HTTP header names are case-insensitive
     body: bytes
 
 
@@ -74,7 +76,7 @@ class Receiver:
 
             def do_POST(self):  # noqa: N802  (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                received = Received(self.path, dict(self.headers), body)
+                received = Received(self.path, CaseInsensitiveDict(self.headers.items()), body)
                 receiver.received.append(received)
                 if receiver.on_request:
                     receiver.on_request(received)

@@ -11,9 +11,11 @@ from __future__ import annotations
 from ..services.inbox import MAX_PAGE_SIZE
 from ..services.orders import CURRENCIES, PAYMENT_METHODS
 from ..services.returns import REASONS
+from ..services.webhook_endpoints import SUBSCRIBABLE
 
 INT = {"type": "integer"}
 ID = {"type": "integer", "minimum": 1}
+EVENT_TYPES = list(SUBSCRIBABLE)
 STR = {"type": "string"}
 NULLABLE_STR = {"type": ["string", "null"]}
 MONEY = {"type": "integer", "description": "Minor units (öre)."}
@@ -24,7 +26,7 @@ RETURN_STATUSES = ["reported", "sent", "received", "resolved", "cancelled", "exp
 RETURN_FILTERS = [*RETURN_STATUSES, "overdue"]
 REFUND_STATUSES = ["needs_details", "ready", "sending", "succeeded", "failed", "unknown"]
 STUCK_REASONS = [
-    "needs_details_over_3_days", "failed", "unknown_over_1_hour",
+    "needs_details_over_3_days", "failed", "provider_not_answering", "unknown_over_1_hour",
     "not_registered_14_days_after_sent", "refund_deadline_near", "refund_deadline_passed",
 ]
 ERROR_TEXTS = {
@@ -204,7 +206,24 @@ RESPONSE_SCHEMAS = {
                   "description": "UTC, ISO-8601: when the wait this reason describes began."},
         "customer_email": STR,
     }),
+    "WebhookEndpoint": answer({
+        "id": ID,
+        "url": STR,
+        "events": {"type": "array", "items": {"type": "string", "enum": EVENT_TYPES}},
+        "status": {"type": "string", "enum": ["active", "failing"],
+                   "description": "failing: an event went unanswered through the whole retry "
+                                  "schedule (about a day); active again at the next 2xx."},
+        "failing_since": {**NULLABLE_STR, "description": "UTC, ISO-8601; null when active."},
+        "created_at": MOMENT,
+        "secret_created_at": MOMENT,
+    }),
 }
+RESPONSE_SCHEMAS["WebhookEndpointWithSecret"] = answer({
+    **RESPONSE_SCHEMAS["WebhookEndpoint"]["properties"],
+    "secret": {"type": "string", "pattern": "^whsec_[A-Za-z0-9+/]+=*$",
+               "description": "The signing secret, shown in this answer only: whsec_ and "
+                              "the base64 of the key (Standard Webhooks)."},
+})
 
 # --- what clients send --------------------------------------------------------------------------
 
@@ -264,6 +283,13 @@ REQUEST_SCHEMAS = {
         "reason": {"type": ["string", "null"], "maxLength": 500,
                    "description": "Required when rejecting; the customer sees it."},
     }, ["return_item_id"])}}, ["items"]),
+    "NewWebhookEndpoint": obj({
+        "url": {"type": "string", "minLength": 1, "maxLength": 2000,
+                "description": "https:// and a public address."},
+        "events": {"type": "array", "minItems": 1, "uniqueItems": True,
+                   "items": {"type": "string", "enum": EVENT_TYPES},
+                   "description": "Every event type when left out."},
+    }, ["url"]),
     "InstructionsDocument": {
         "type": "string", "maxLength": 256 * 1024,
         "description": "At most 256 KB of UTF-8 (a larger one is 413). YAML front matter "
@@ -340,6 +366,22 @@ def _paths() -> dict:
             "setPayoutDetails", "Say where a refund should go", "customerToken",
             (200, ref("Refund")), 404, 409, 422, body=ref("PayoutDetails"),
             parameters=[path_id("refund_id")])},
+        "/webhook-endpoints": {
+            "post": operation(
+                "createWebhookEndpoint", "Add an endpoint for webhooks; its secret is in this "
+                "answer only", "merchantKey", (201, ref("WebhookEndpointWithSecret")), 422,
+                body=ref("NewWebhookEndpoint")),
+            "get": operation(
+                "listWebhookEndpoints", "The merchant's webhook endpoints (never the secrets)",
+                "merchantKey", (200, array_of("webhook_endpoints", "WebhookEndpoint")))},
+        "/webhook-endpoints/{endpoint_id}": {"delete": operation(
+            "deleteWebhookEndpoint", "Delete an endpoint (answered with it as it was): no "
+            "more events go to it, and those waiting for it end as failed", "merchantKey",
+            (200, ref("WebhookEndpoint")), 404, parameters=[path_id("endpoint_id")])},
+        "/webhook-endpoints/{endpoint_id}/rotate-secret": {"post": operation(
+            "rotateWebhookSecret", "A new signing secret, in this answer only; the old one "
+            "stops working at once", "merchantKey", (200, ref("WebhookEndpointWithSecret")),
+            404, parameters=[path_id("endpoint_id")])},
         "/support/stuck-refunds": {"get": operation(
             "listStuckRefunds", "Every stuck refund, most urgent first, with why and since when",
             "supportToken", (200, array_of("stuck_refunds", "StuckRefund")), 403, 422,

@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import clock, outbox
+from .. import clock
 from ..database_session import get_db
 from ..errors import Conflict, Invalid
 from ..services import webhook_settings
@@ -40,7 +40,8 @@ def _render(form: WebhookUrlForm, status: int = 200):
     return render_template(
         "merchant/webhooks.html", form=form,
         settings=webhook_settings.settings(db, merchant_id), page=page,
-        first_page=not request.args.get("before"), max_attempts=outbox.MAX_ATTEMPTS,
+        first_page=not request.args.get("before"),
+        max_attempts=len(delivery.RETRY_SCHEDULE) + 1,
         read_timeout=f"{delivery.TIMEOUT[1]:g}"), status
 
 

@@ -31,6 +31,7 @@ from . import (
     RETURN_DECIDED,
     RETURN_REPORTED,
     SEND_RETURN_REMINDER,
+    WEBHOOK_FAILING,
 )
 
 LINK_ENDPOINTS = {
@@ -193,6 +194,17 @@ def _new_link(db: Database, note: dict, order: dict) -> dict:
     }
 
 
+def _webhook_failing(db: Database, note: dict, _order: dict | None) -> dict:
+    facts = note["facts"]
+    name = db.execute("SELECT name FROM merchant_user WHERE id = ?",
+                      [note["merchant_user_id"]]).fetchone()[0]
+    return {
+        "subject": _("Your webhook endpoint has not answered for a day"),
+        "name": name, "url": facts["url"], "failing_since": facts["failing_since"],
+        "settings_url": url_for("merchant.webhooks", _external=True),
+    }
+
+
 BUILDERS: dict[str, Callable[[Database, dict, dict], dict]] = {
     RETURN_REPORTED: _return_reported,
     RETURN_DECIDED: _return_decided,
@@ -203,6 +215,7 @@ BUILDERS: dict[str, Callable[[Database, dict, dict], dict]] = {
     SEND_RETURN_REMINDER: _send_return_reminder,
     INVOICE_DUE_REMINDER: _invoice_due_reminder,
     NEW_LINK: _new_link,
+    WEBHOOK_FAILING: _webhook_failing,
 }
 
 
@@ -212,11 +225,13 @@ def render(db: Database, note: dict) -> Rendered:
     # 2026), not the US order that a bare "en" gives.
     with app.test_request_context(base_url=app.config["PUBLIC_URL"]), \
             force_locale(FORMAT_LOCALES.get(note["language"], note["language"])):
-        order = get_order(db, note["order_id"])
+        # An email about the merchant's own set-up (a failing webhook) is about no order.
+        order = get_order(db, note["order_id"]) if note["order_id"] else None
         context = BUILDERS[note["kind"]](db, note, order)
         context.update(
             note=note, order=order, language=note["language"],
-            preferences_url=link(links.PREFERENCES, order["id"]) if note["customer_id"]
+            preferences_url=link(links.PREFERENCES, order["id"])
+            if note["customer_id"] and order
             else None)
         return Rendered(
             subject=context["subject"],

@@ -17,6 +17,7 @@ from . import (
     REFUND_SENT,
     RETURN_DECIDED,
     RETURN_REPORTED,
+    WEBHOOK_FAILING,
 )
 from .queue import queue_customer_email, queue_email
 
@@ -101,6 +102,23 @@ def merchant_reminded(db: Database, event: Event) -> None:
                     return_id=event.subject_id)
 
 
+def webhook_endpoint_failing(db: Database, event: Event) -> None:
+    """A merchant's endpoint stopped answering for a day: every user of that merchant hears of
+    it, once per failing spell."""
+    row = db.execute("SELECT merchant_id, url FROM webhook_endpoint WHERE id = ?",
+                     [event.subject_id]).fetchone()
+    if row is None:
+        return
+    merchant_id, url = row
+    for user_id, email in db.execute(
+            "SELECT id, email FROM merchant_user WHERE merchant_id = ? ORDER BY id",
+            [merchant_id]).fetchall():
+        queue_email(db, WEBHOOK_FAILING, f"{_key(WEBHOOK_FAILING, event)}:{user_id}",
+                    recipient=email, language=MERCHANT_LANGUAGE, merchant_user_id=user_id,
+                    facts={"endpoint_id": event.subject_id, "url": url,
+                           "failing_since": (event.after or {}).get("failing_since")})
+
+
 HANDLERS: dict[str, Callable[[Database, Event], None]] = {
     "return.reported": return_reported,
     "return.registered": return_registered,
@@ -109,6 +127,7 @@ HANDLERS: dict[str, Callable[[Database, Event], None]] = {
     "refund.details_link_resent": payout_details_needed,
     "payment.succeeded": payment_succeeded,
     "return.merchant_reminded": merchant_reminded,
+    "webhook.endpoint_failing": webhook_endpoint_failing,
 }
 
 

@@ -28,6 +28,7 @@ REASONS = (
     "refund_deadline_passed",
     "refund_deadline_near",
     "failed",
+    "provider_not_answering",
     "unknown_over_1_hour",
     "needs_details_over_3_days",
     "not_registered_14_days_after_sent",
@@ -90,12 +91,16 @@ def refund_reasons(refund: dict, now: datetime) -> list[Reason]:
     status_changed_at, unknown_since, last_error and its return's refund_due_by and
     reported_at (None when it came from no return)."""
     status, changed = refund["status"], refund["status_changed_at"]
-    found = []
+    found: list[Reason] = []
     if status == "needs_details" and clock.parse(changed) < now - NEEDS_DETAILS_AFTER:
         found.append(Reason("needs_details_over_3_days", changed))
     if status == "failed":
         found.append(Reason("failed", changed, detail=refund.get("last_error")))
-    if status in ("unknown", "sending"):
+    if status == "unknown" and refund.get("provider_silent_since"):
+        # The worker's quick retries are used up and it now asks only every few hours: a
+        # person should know at once, not an hour later.
+        found.append(Reason("provider_not_answering", refund["provider_silent_since"]))
+    elif status in ("unknown", "sending"):
         began = refund["unknown_since"] or changed
         if clock.parse(began) < now - UNKNOWN_AFTER:
             found.append(Reason("unknown_over_1_hour", began))
@@ -127,8 +132,9 @@ def return_reasons(ret: dict, now: datetime) -> list[Reason]:
 
 _REFUND_COLUMNS = (
     "SELECT refund.id, refund.order_id, refund.status, refund.status_changed_at,"
-    " refund.unknown_since, refund.last_error, refund.created_at, returns.refund_due_by,"
-    " returns.reported_at FROM refund LEFT JOIN returns ON returns.id = refund.return_id")
+    " refund.unknown_since, refund.provider_silent_since, refund.last_error, refund.created_at,"
+    " returns.refund_due_by, returns.reported_at"
+    " FROM refund LEFT JOIN returns ON returns.id = refund.return_id")
 _RETURN_COLUMNS = (
     "SELECT returns.id, returns.order_id, returns.status, returns.sent_at,"
     " returns.refund_due_by, returns.reported_at,"
@@ -158,6 +164,8 @@ def _refund_candidates(db: Database, now: datetime) -> list[dict]:
         " SELECT id FROM refund WHERE status = 'needs_details' AND status_changed_at < :nd"
         " UNION SELECT id FROM refund WHERE status = 'failed'"
         " UNION SELECT id FROM refund WHERE unknown_since < :unknown"
+        " UNION SELECT id FROM refund WHERE status = 'unknown'"
+        " AND provider_silent_since IS NOT NULL"
         " UNION SELECT id FROM refund WHERE status = 'sending' AND status_changed_at < :unknown"
         " UNION SELECT refund.id FROM refund CROSS JOIN returns ON returns.id = refund.return_id"
         " WHERE refund.status != 'succeeded' AND returns.refund_due_by <= :near)",
@@ -208,6 +216,8 @@ _MAIN_REASONS = (  # (code, which rows, their order), in the order of REASONS
     ("refund_deadline_passed", "deadline < :today", _BY_DEADLINE),
     ("refund_deadline_near", "deadline >= :today AND deadline <= :near", _BY_DEADLINE),
     ("failed", f"slow_code = 'failed' AND {_NO_DEADLINE}", _BY_SINCE),
+    ("provider_not_answering", f"slow_code = 'provider_not_answering' AND {_NO_DEADLINE}",
+     _BY_SINCE),
     ("unknown_over_1_hour", "slow_code = 'unknown_over_1_hour' AND slow_since < :unknown"
      f" AND {_NO_DEADLINE}", _BY_SINCE),
     ("needs_details_over_3_days", "slow_code = 'needs_details_over_3_days'"
@@ -310,8 +320,9 @@ _PEOPLE_JOINS = (" JOIN orders ON orders.id = {}.order_id"
 # (not per item): the refunds, and the returns with the value still open in them.
 _SHOWN_REFUNDS = (
     "SELECT refund.id, refund.order_id, refund.status, refund.status_changed_at,"
-    " refund.unknown_since, refund.last_error, refund.created_at, returns.refund_due_by,"
-    " returns.reported_at, refund.amount_minor AS amount, refund.destination_masked,"
+    " refund.unknown_since, refund.provider_silent_since, refund.last_error, refund.created_at,"
+    " returns.refund_due_by, returns.reported_at, refund.amount_minor AS amount,"
+    " refund.destination_masked,"
     " refund.return_id," + _PEOPLE + " FROM refund"
     " LEFT JOIN returns ON returns.id = refund.return_id" + _PEOPLE_JOINS.format("refund") +
     " WHERE refund.id IN (SELECT value FROM json_each(?))")
@@ -390,6 +401,9 @@ def why(reason: Reason, now: datetime, merchant: str = "The merchant") -> str:
                 "money should go.")
     if reason.code == "failed":
         return f"The payout was declined ({reason.detail or 'no reason given'})."
+    if reason.code == "provider_not_answering":
+        return ("The provider hasn't said whether the payout was made, however often it was "
+                "asked; the worker keeps asking every few hours.")
     if reason.code == "unknown_over_1_hour":
         hours = int((now - clock.parse(reason.since)).total_seconds() // 3600)
         return f"The provider hasn't confirmed the payout for {hours} hours."

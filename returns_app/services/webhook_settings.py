@@ -1,32 +1,35 @@
-"""A merchant's webhook: its URL and signing secret, a test event, and the deliveries so far."""
+"""The portal's webhook page: the merchant's (first) endpoint's URL and signing secret, a test
+event, and the deliveries so far. Endpoints themselves live in `webhook_endpoints`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import clock, outbox
+from .. import outbox
 from ..db import Database, select, write_transaction
 from ..errors import Conflict, NotFound
-from ..webhooks import signing, urls
+from ..webhooks import urls
 from ..webhooks.subscriber import TEST_ACTION
-from . import audit
+from . import audit, webhook_endpoints
 
 PAGE_SIZE = 20
 
 
+def _first(db: Database, merchant_id: int) -> dict | None:
+    found = webhook_endpoints.endpoints(db, merchant_id)
+    return found[0] if found else None
+
+
 def settings(db: Database, merchant_id: int) -> dict:
-    row = db.execute("SELECT webhook_url, webhook_secret IS NOT NULL, webhook_secret_created_at"
-                     " FROM merchant WHERE id = ?", [merchant_id]).fetchone()
-    if row is None:
+    """The page edits the merchant's first endpoint; any others (made through the API) are
+    listed beside it."""
+    if db.execute("SELECT 1 FROM merchant WHERE id = ?", [merchant_id]).fetchone() is None:
         raise NotFound("No such merchant.")
-    return {"url": row[0], "has_secret": bool(row[1]), "secret_created_at": row[2]}
-
-
-def _new_secret(db: Database, merchant_id: int) -> str:
-    secret = signing.new_signing_secret()
-    db.execute("UPDATE merchant SET webhook_secret = ?, webhook_secret_created_at = ?"
-               " WHERE id = ?", [secret, clock.now_iso(), merchant_id])
-    return secret
+    found = webhook_endpoints.endpoints(db, merchant_id)
+    first = found[0] if found else None
+    return {"url": first["url"] if first else None, "has_secret": first is not None,
+            "secret_created_at": first["secret_created_at"] if first else None,
+            "endpoint": first, "others": found[1:]}
 
 
 def set_url(db: Database, merchant_id: int, raw_url: str | None, actor: str,
@@ -35,44 +38,35 @@ def set_url(db: Database, merchant_id: int, raw_url: str | None, actor: str,
     removal): the only time it is returned. Changing the URL keeps the secret."""
     url = urls.check_url(raw_url, allow_local)
     with write_transaction(db):
-        current = settings(db, merchant_id)
-        if current["url"] == url and current["has_secret"]:
-            return None
-        db.execute("UPDATE merchant SET webhook_url = ? WHERE id = ?", [url, merchant_id])
-        secret = None if current["has_secret"] else _new_secret(db, merchant_id)
-        audit.record(db, actor, "webhook.url_set", "merchant", merchant_id,
-                     before={"url": current["url"]},
-                     after={"url": url, "secret_created": secret is not None})
-    return secret
+        first = _first(db, merchant_id)
+        if first is None:
+            return webhook_endpoints.add(db, merchant_id, url,
+                                         list(webhook_endpoints.SUBSCRIBABLE), actor)[1]
+        if first["url"] != url:
+            webhook_endpoints.set_url(db, merchant_id, first["id"], url, actor)
+    return None
 
 
 def remove_url(db: Database, merchant_id: int, actor: str) -> None:
-    """No URL, no secret: events stop being queued, and a new URL gets a new secret."""
-    with write_transaction(db):
-        current = settings(db, merchant_id)
-        if current["url"] is None and not current["has_secret"]:
-            return
-        db.execute("UPDATE merchant SET webhook_url = NULL, webhook_secret = NULL,"
-                   " webhook_secret_created_at = NULL WHERE id = ?", [merchant_id])
-        audit.record(db, actor, "webhook.url_removed", "merchant", merchant_id,
-                     before={"url": current["url"]}, after={"url": None})
+    """No URL, no secret: events stop being queued for it, and a new URL gets a new secret."""
+    first = _first(db, merchant_id)
+    if first is not None:
+        webhook_endpoints.delete(db, merchant_id, first["id"], actor)
 
 
 def rotate_secret(db: Database, merchant_id: int, actor: str) -> str:
     """A new secret signs every request from now on, retries of older events included."""
-    with write_transaction(db):
-        if not settings(db, merchant_id)["url"]:
-            raise Conflict("Set a webhook URL first: the secret comes with it.")
-        secret = _new_secret(db, merchant_id)
-        audit.record(db, actor, "webhook.secret_rotated", "merchant", merchant_id)
-    return secret
+    first = _first(db, merchant_id)
+    if first is None:
+        raise Conflict("Set a webhook URL first: the secret comes with it.")
+    return webhook_endpoints.rotate_secret(db, merchant_id, first["id"], actor)
 
 
 def send_test_event(db: Database, merchant_id: int, actor: str) -> None:
     """Queued like any event (the webhook subscriber sees the audit row), so it also shows
     whether the worker, the URL and the receiver's signature check all work."""
     with write_transaction(db):
-        if not settings(db, merchant_id)["url"]:
+        if _first(db, merchant_id) is None:
             raise Conflict("Set a webhook URL first, then send a test event to it.")
         audit.record(db, actor, TEST_ACTION, "merchant", merchant_id)
 
@@ -127,7 +121,7 @@ def redeliver(db: Database, merchant_id: int, message_id: int, actor: str) -> No
                          [message_id, merchant_id]).fetchone()
         if row is None:
             raise NotFound("No such delivery.")
-        if not settings(db, merchant_id)["url"]:
+        if _first(db, merchant_id) is None:
             raise Conflict("Set a webhook URL first, then send it again.")
         if not outbox.requeue(db, row[0]):
             raise Conflict("Only a failed delivery can be sent again; this one is already "

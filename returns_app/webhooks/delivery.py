@@ -1,5 +1,9 @@
 """The worker's handler for outbox rows of kind "webhook": one signed POST per attempt, outside
-any transaction; each attempt recorded; 2xx delivered, anything else retried with backoff."""
+any transaction; each attempt recorded; 2xx delivered, anything else retried on a schedule of
+about a day, after which the endpoint is marked failing and the merchant's staff are emailed.
+
+Delivery is at least once: a worker killed after the POST but before recording it sends the
+event again, with the same webhook-id; receivers de-duplicate on it."""
 
 from __future__ import annotations
 
@@ -13,12 +17,16 @@ from flask import current_app
 
 from .. import clock, outbox
 from ..db import Database, write_transaction
-from . import signing, urls
+from . import health, signing, urls
 
 log = logging.getLogger("returns_app.worker")
 
 TIMEOUT = (3.0, 10.0)  # (connect, read) seconds; the tests shorten it through WEBHOOK_TIMEOUT
 EXCERPT_BYTES = 1024
+# Seconds to wait before each retry, as Svix (the Standard Webhooks authors) retry: 5 s, 5 min,
+# 30 min, 2 h, 5 h, 10 h, 10 h after the first attempt; eight attempts over 27 h 35 min, so a
+# receiver down for a night still gets every event. Then the endpoint is marked failing.
+RETRY_SCHEDULE = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
 URL_REMOVED = "The webhook URL was removed before this event could be delivered."
 
 
@@ -63,18 +71,18 @@ def _read_excerpt(response: requests.Response, deadline: float) -> bytes:
 
 
 def post(url: str, secret: str, webhook_id: str, body: bytes, *, timeout=TIMEOUT,
-         allow_local: bool = False) -> Attempt:
-    """One attempt. Never follows a redirect: the signed body goes only where the merchant said."""
+         allow_local: bool = False, resolver: urls.Resolver | None = None) -> Attempt:
+    """One attempt. Never follows a redirect: the signed body goes only where the merchant said,
+    and only to the address checked for it (`urls.pinned_session`)."""
     timestamp = int(clock.now().timestamp())
     headers = {**signing.headers(secret, webhook_id, timestamp, body),
-               "User-Agent": "ReturnsAssistant-Webhooks/1"}
+               "user-agent": "ReturnsAssistant-Webhooks/1"}
     started = time.monotonic()
     status, error, excerpt = None, None, b""
     try:
-        if not allow_local:
-            urls.refuse_private_addresses(url)
-        with requests.post(url, data=body, headers=headers, timeout=timeout,
-                           allow_redirects=False, stream=True) as response:
+        with urls.pinned_session(url, allow_local, resolver) as session, \
+                session.post(url, data=body, headers=headers, timeout=timeout,
+                             allow_redirects=False, stream=True) as response:
             status = response.status_code
             excerpt = _read_excerpt(response, started + sum(timeout))
     except urls.AddressRefused as exc:
@@ -106,14 +114,15 @@ def deliver_webhook(db: Database, _provider, row: dict) -> str:
     """The URL and secret are read now, not when the event happened: a rotated secret or a new
     URL applies to every delivery still waiting."""
     found = db.execute(
-        "SELECT webhook_message.merchant_id, merchant.webhook_url, merchant.webhook_secret"
-        " FROM webhook_message JOIN merchant ON merchant.id = webhook_message.merchant_id"
+        "SELECT webhook_message.merchant_id, webhook_endpoint.id, webhook_endpoint.url,"
+        " webhook_endpoint.secret FROM webhook_message"
+        " JOIN webhook_endpoint ON webhook_endpoint.id = webhook_message.endpoint_id"
         " WHERE outbox_id = ?", [row["id"]]).fetchone()
-    if found is None or not found[1]:
+    if found is None:
         with write_transaction(db):
             outbox.give_up(db, row["id"], URL_REMOVED)
         return "failed"
-    merchant_id, url, secret = found
+    merchant_id, endpoint_id, url, secret = found
     payload = row["payload"]
     attempt = post(url, secret, payload["id"], encode(payload),
                    timeout=current_app.config.get("WEBHOOK_TIMEOUT", TIMEOUT),
@@ -122,10 +131,13 @@ def deliver_webhook(db: Database, _provider, row: dict) -> str:
         _record(db, row["id"], attempt)
         if attempt.delivered:
             outbox.complete(db, row["id"])
+            health.answered(db, endpoint_id)
             outcome = "delivered"
-        elif outbox.retry_later(db, row["id"], row["attempts"], attempt.summary):
+        elif outbox.retry_later(db, row["id"], row["attempts"], attempt.summary,
+                                schedule=RETRY_SCHEDULE):
             outcome = "retrying"
         else:
+            health.exhausted(db, endpoint_id)
             outcome = "failed"
     # Neither the URL (it may carry a token, and so may a transport error's text) nor the
     # secret is logged.

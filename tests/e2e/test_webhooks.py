@@ -195,10 +195,27 @@ def test_the_webhook_pages_pass_axe_at_both_widths(staff_page, portal, receiver,
     page.reload()
     page.get_by_text("How to check that a request came from us").click()
     audit(page, "webhooks-failed")
+    # The endpoint went a day unanswered, and the merchant's ERP added two through the API.
+    from returns_app.db import write_transaction
+    from returns_app.services import webhook_endpoints
+    from returns_app.webhooks import health
+
+    [(first,)] = db.execute("SELECT id FROM webhook_endpoint").fetchall()
+    erp, _ = webhook_endpoints.create(db, merchant_id, "https://erp.nordic.example/returns",
+                                      ["refund.succeeded"], "e2e", allow_local=False)
+    webhook_endpoints.create(db, merchant_id, "https://crm.nordic.example/hooks/returns/v2",
+                             None, "e2e", allow_local=False)
+    with write_transaction(db):
+        health.exhausted(db, first)
+        health.exhausted(db, erp["id"])
+    page.reload()
+    expect(page.locator(".webhook-failing")).to_be_visible()
+    expect(page.get_by_role("heading", name="More endpoints")).to_be_visible()
+    audit(page, "webhooks-failing-and-more-endpoints")
     page.get_by_role("button", name="Rotate signing secret").click()
     audit(page, "webhooks-secret-rotated")
 
-    audit.assert_clean(6)
+    audit.assert_clean(7)
 
 
 def _merchant_sign_in_exists() -> bool:

@@ -1,0 +1,28 @@
+"""Whether a merchant's webhook endpoint is answering. An event given up on after the whole
+retry schedule marks its endpoint failing (once per failing spell), which the notifications
+subscriber turns into an email to the merchant's staff; any delivered event marks it active."""
+
+from __future__ import annotations
+
+from .. import clock
+from ..db import Database
+from ..services import audit
+
+FAILING = "webhook.endpoint_failing"
+
+
+def answered(db: Database, endpoint_id: int) -> None:
+    """Inside the transaction that records a delivered event."""
+    db.execute("UPDATE webhook_endpoint SET status = 'active', failing_since = NULL"
+               " WHERE id = ? AND status = 'failing'", [endpoint_id])
+
+
+def exhausted(db: Database, endpoint_id: int) -> None:
+    """Inside the transaction that gives up on an event. Compare-and-set: only the first event
+    given up on in a failing spell marks it (and emails)."""
+    now = clock.now_iso()
+    marked = db.execute("UPDATE webhook_endpoint SET status = 'failing', failing_since = ?"
+                        " WHERE id = ? AND status = 'active'", [now, endpoint_id]).rowcount
+    if marked:
+        audit.record(db, "worker", FAILING, "webhook_endpoint", endpoint_id,
+                     after={"failing_since": now})
