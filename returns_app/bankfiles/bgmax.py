@@ -104,7 +104,7 @@ def parse(data: bytes) -> BankFile:
         reader.problem(records[-1][0], "A BgMax file ends with an end record (70).")
     else:
         _check_end(end, reader)
-    if not sections and not reader.problems:
+    if not sections:
         reader.problem(first_line, "The file has no deposit (05 … 15).")
     payments = [p for section in sections for p in section]
     accounts = {p.booking_key.split(":")[1] for p in payments}
