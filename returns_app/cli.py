@@ -74,7 +74,7 @@ def register(app: Flask) -> None:
         from .demo import load_demo
 
         migrate(get_db())
-        click.echo(load_demo(get_db())
+        click.echo(load_demo(get_db(), app.config["BANKGIRO"])
                    or "The database already has merchants: demo data not loaded.")
 
     @app.cli.command("expire-returns")

@@ -53,7 +53,7 @@ def load(app: Flask, overrides: dict | None) -> None:
         # The provider's bankgiro number customers pay invoices to, printed with each invoice's
         # OCR reference; a bank file for another account is refused. RETURNS_BANK_IBAN: the
         # account's IBAN, for banks that name it instead in camt.054.
-        BANKGIRO=os.environ.get("RETURNS_BANKGIRO", "991-2346"),
+        BANKGIRO=os.environ.get("RETURNS_BANKGIRO", "991-2346"),  # bank_payments.DEFAULT_BANKGIRO
         BANK_IBAN=os.environ.get("RETURNS_BANK_IBAN", ""),
         PAGE_CACHE_SIZE=int(os.environ.get("RETURNS_PAGE_CACHE_SIZE", "4096")),
     )
