@@ -350,27 +350,27 @@ def unmatched_page():
     return render_unmatched()
 
 
-@bp.post("/unmatched/<id:payment_id>/book")
-def book_unmatched(payment_id: int):
-    form = BookPaymentForm(prefix=f"book-{payment_id}")
+@bp.post("/unmatched/<id:bank_payment_id>/book")
+def book_unmatched(bank_payment_id: int):
+    form = BookPaymentForm(prefix=f"book-{bank_payment_id}")
     return _act(
         form, "book",
-        lambda: bank_payments.book_to_order(get_db(), payment_id, form.order_number.data,
+        lambda: bank_payments.book_to_order(get_db(), bank_payment_id, form.order_number.data,
                                             form.why.data, support_actions.actor(
                                                 access.user_id())),
         lambda row: _("Booked to order %(number)s: the customer gets a receipt.",
                       number=row["order_number"]),
         url_for(".unmatched_page"),
-        lambda status, **kw: render_unmatched(status, ("book", payment_id, kw["book"])))
+        lambda status, **kw: render_unmatched(status, ("book", bank_payment_id, kw["book"])))
 
 
-@bp.post("/unmatched/<id:payment_id>/return")
-def return_unmatched(payment_id: int):
-    form = ReturnPaymentForm(prefix=f"return-{payment_id}")
+@bp.post("/unmatched/<id:bank_payment_id>/return")
+def return_unmatched(bank_payment_id: int):
+    form = ReturnPaymentForm(prefix=f"return-{bank_payment_id}")
     return _act(
         form, "return",
-        lambda: bank_payments.mark_for_return(get_db(), payment_id, form.why.data,
+        lambda: bank_payments.mark_for_return(get_db(), bank_payment_id, form.why.data,
                                               support_actions.actor(access.user_id())),
         lambda _row: _("Marked for return to the payer."),
         url_for(".unmatched_page"),
-        lambda status, **kw: render_unmatched(status, ("return", payment_id, kw["return"])))
+        lambda status, **kw: render_unmatched(status, ("return", bank_payment_id, kw["return"])))
