@@ -136,6 +136,7 @@ def test_bank_pages_pass_axe_at_both_widths(new_page, make_order, server_databas
     expect(card).to_contain_text("check digit is wrong")
     audit(console, "support-unmatched")
     # A why is required: the error sits next to the field and the order number stays.
+    card.get_by_text("Book to an order").click()  # the action folds open (<details>)
     card.get_by_label("Order number").fill(order["order_number"])
     card.get_by_role("button", name="Book to this order").click()
     card = console.locator("li.unmatched").filter(has_text="100012393")
