@@ -202,7 +202,8 @@ def test_booking_needs_a_real_order_and_a_why(db, order, waiting, number, why, f
 def test_support_marks_a_payment_for_return_to_the_payer(db, order, waiting):
     row = bank_payments.mark_for_return(db, waiting["id"], "Not our customer", "support:2")
     assert row["status"] == "to_return" and ledger_paid(db, order["id"]) == 0
-    assert [r["id"] for r in bank_payments.unmatched(db, include_done=True)] == [waiting["id"]]
+    assert bank_payments.unmatched(db) == []
+    assert [r["id"] for r in bank_payments.recently_resolved(db)] == [waiting["id"]]
 
 
 def test_an_unmatched_payment_is_stuck_after_two_whole_banking_days(db, order):

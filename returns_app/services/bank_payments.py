@@ -156,12 +156,16 @@ def get(db: Database, bank_payment_id: int) -> dict:
     return row
 
 
-def unmatched(db: Database, include_done: bool = False) -> list[dict]:
-    """Open ones oldest first (they wait longest); with include_done, those support settled too."""
-    statuses = "('unmatched', 'to_return', 'booked')" if include_done else "('unmatched')"
-    done = " AND (bank_payment.status = 'unmatched' OR resolved_by IS NOT NULL)"
-    return select(db, _ROWS + f" WHERE bank_payment.status IN {statuses}{done}"
-                  " ORDER BY bank_payment.status != 'unmatched', booking_date, bank_payment.id")
+def unmatched(db: Database) -> list[dict]:
+    """The open ones, oldest first: they have waited longest."""
+    return select(db, _ROWS + " WHERE bank_payment.status = 'unmatched'"
+                  " ORDER BY booking_date, bank_payment.id")
+
+
+def recently_resolved(db: Database, limit: int = 25) -> list[dict]:
+    """The ones support dealt with, newest first."""
+    return select(db, _ROWS + " WHERE resolved_at IS NOT NULL"
+                  " ORDER BY resolved_at DESC, bank_payment.id DESC LIMIT ?", [limit])
 
 
 def _why(text: str | None) -> str:

@@ -339,10 +339,9 @@ def render_unmatched(status: int = 200, failed: tuple[str, int, object] | None =
     if failed is not None:
         name, payment_id, form = failed
         forms.setdefault(payment_id, {})[name] = form
-    done = [row for row in bank_payments.unmatched(db, include_done=True)
-            if row["status"] != "unmatched"]
     return render_template("support/unmatched.html", payments=open_rows, forms=forms,
-                           done=done[-PAGE_SIZE:][::-1], now=clock.now()), status
+                           done=bank_payments.recently_resolved(db, PAGE_SIZE),
+                           now=clock.now()), status
 
 
 @bp.get("/unmatched")
