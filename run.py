@@ -25,7 +25,7 @@ def prepare(app) -> None:
         applied = migrate(db)
         if applied:
             print(f"Database {app.config['DATABASE']}: applied {', '.join(applied)}")
-        loaded = load_demo(db)
+        loaded = load_demo(db, app.config["BANKGIRO"])
         if loaded:
             print(loaded)
 

@@ -9,10 +9,12 @@ import click
 from flask import Flask
 
 from . import backups
+from .bankfiles import MAX_FILE_BYTES
 from .database_session import get_db
 from .db import migrate
-from .errors import DomainError
-from .services import merchant_users, merchants, returns, staff_accounts, support
+from .errors import DomainError, Invalid
+from .money import parse_amount
+from .services import bank_payments, merchant_users, merchants, returns, staff_accounts, support
 
 STAFF_KIND = click.Choice(sorted(staff_accounts.TABLES))
 
@@ -78,7 +80,7 @@ def register(app: Flask) -> None:
         from .demo import load_demo
 
         migrate(get_db())
-        click.echo(load_demo(get_db())
+        click.echo(load_demo(get_db(), app.config["BANKGIRO"])
                    or "The database already has merchants: demo data not loaded.")
 
     @app.cli.command("expire-returns")
@@ -182,3 +184,47 @@ def register_operator_commands(app: Flask) -> None:
             with contextlib.suppress(FileNotFoundError):
                 Path(f"{shelf}{suffix}").unlink()
         click.echo(f"Restored {database} from {path}. Run `migrate`, then start the app.")
+    @app.cli.command("import-bank-file")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def import_bank_file_command(path: str):
+        """Book the bank's file: camt.054 (XML) or BgMax (80-character records)."""
+        from .bankfiles import sniff
+
+        migrate(get_db())
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        try:
+            result = bank_payments.import_file(
+                get_db(), data, sniff(data), app.config["BANKGIRO"], "cli",
+                iban=app.config["BANK_IBAN"]).body
+        except Invalid as exc:
+            for problem in exc.details.get("problems", []):
+                where = (f"line {problem['line']}" if "line" in problem
+                         else problem.get("element", "/"))
+                click.echo(f"{where}: {problem['message']}", err=True)
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"Booked {result['booked']}, unmatched {result['unmatched']}, "
+                   f"duplicates {result['duplicates']}.")
+
+    @app.cli.command("sandbox-bank-file")
+    @click.option("--pay", nargs=2, multiple=True, metavar="ORDER_NUMBER AMOUNT",
+                  help="An invoice paid with its OCR reference, e.g. --pay 123-456-789 1497.")
+    @click.option("--typed", nargs=2, multiple=True, metavar="REFERENCE AMOUNT",
+                  help="A payment with the reference as the payer typed it (maybe wrong).")
+    @click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True),
+                  help="Where to write the camt.054 file.")
+    def sandbox_bank_file_command(pay, typed, out: str):
+        """Write the camt.054 a bank would send for these payments (demo and tests only)."""
+        if not pay and not typed:
+            raise click.UsageError("Give at least one --pay or --typed payment.")
+        try:
+            data = bank_payments.sandbox_file(
+                get_db(), app.config["BANKGIRO"],
+                [(number, parse_amount(amount)) for number, amount in pay],
+                [(reference, parse_amount(amount)) for reference, amount in typed])
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        with open(out, "wb") as handle:
+            handle.write(data)
+        click.echo(f"Wrote {out}: import it with `flask --app returns_app import-bank-file "
+                   f"{out}`.")

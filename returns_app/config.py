@@ -82,6 +82,11 @@ def load(app: Flask, overrides: dict | None) -> None:
         # Emails are written by the worker, outside any request: their links start here.
         PUBLIC_URL=os.environ.get("RETURNS_PUBLIC_URL", "http://127.0.0.1:5000"),
         # How many rendered pages the shelf all workers share keeps (page_cache.py); 0: none.
+        # The provider's bankgiro number customers pay invoices to, printed with each invoice's
+        # OCR reference; a bank file for another account is refused. RETURNS_BANK_IBAN: the
+        # account's IBAN, for banks that name it instead in camt.054.
+        BANKGIRO=os.environ.get("RETURNS_BANKGIRO", "991-2346"),  # bank_payments.DEFAULT_BANKGIRO
+        BANK_IBAN=os.environ.get("RETURNS_BANK_IBAN", ""),
         PAGE_CACHE_SIZE=int(os.environ.get("RETURNS_PAGE_CACHE_SIZE", "4096")),
         # How many reverse proxies stand in front of the app (proxies.py); 0: none, and
         # X-Forwarded-* headers are ignored.

@@ -820,6 +820,97 @@ def m011_disabled_users(db: Database) -> None:
     )
 
 
+# An unmatched bank payment (m012) is stuck once it has waited 2 whole banking days; banking
+# days need the holiday calendar, so the row keeps its booking date and the queue compares it
+# with a cutoff computed in Python (services/stuck.py).
+_STUCK_UNMATCHED_SOURCE = """
+    SELECT 2 AS kind, bank_payment.id AS item_id, NULL AS order_id, NULL AS deadline,
+        NULL AS deadline_since, 'unmatched_payment_over_2_banking_days' AS slow_code,
+        bank_payment.booking_date AS slow_since
+    FROM bank_payment WHERE bank_payment.status = 'unmatched'"""
+
+
+@migration
+def m012_bank_payments(db: Database) -> None:
+    """Money in from the bank: each imported file, and each payment in it once ever (UNIQUE on
+    the bank's own booking reference), booked to an order or left unmatched for support.
+    stuck_candidate is rebuilt (a derived table, refilled from its views) to take a third kind
+    of item, an unmatched payment, which belongs to no order."""
+    _execute_all(
+        db,
+        f"""
+        CREATE TABLE bank_file (
+            id INTEGER PRIMARY KEY,
+            format TEXT NOT NULL CHECK (format IN ('camt054', 'bgmax')),
+            file_key TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            account TEXT NOT NULL,
+            booked INTEGER NOT NULL CHECK (booked >= 0),
+            unmatched INTEGER NOT NULL CHECK (unmatched >= 0),
+            duplicates INTEGER NOT NULL CHECK (duplicates >= 0),
+            imported_by TEXT NOT NULL,
+            imported_at TEXT NOT NULL
+        );
+        CREATE INDEX bank_file_key ON bank_file(file_key);
+        CREATE TABLE bank_payment (
+            id INTEGER PRIMARY KEY,
+            bank_file_id INTEGER NOT NULL REFERENCES bank_file(id),
+            booking_key TEXT NOT NULL UNIQUE,
+            amount_minor INTEGER NOT NULL CHECK (amount_minor != 0),
+            currency TEXT NOT NULL CHECK (length(currency) = 3),
+            reference TEXT NOT NULL DEFAULT '',
+            structured INTEGER NOT NULL CHECK (structured IN (0, 1)),
+            payer_name TEXT NOT NULL DEFAULT '',
+            booking_date TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('booked', 'unmatched', 'to_return')),
+            unmatched_reason TEXT CHECK (unmatched_reason IN ('wrong_check_digit',
+                'unknown_reference', 'foreign_currency', 'no_reference', 'deduction')),
+            order_id INTEGER REFERENCES orders(id),
+            payment_id INTEGER REFERENCES payment(id),
+            resolved_by TEXT,
+            resolved_at TEXT,
+            resolution_why TEXT,
+            created_at TEXT NOT NULL,
+            CHECK ((status = 'booked') = (payment_id IS NOT NULL))
+        );
+        CREATE INDEX bank_payment_open ON bank_payment(status, booking_date);
+        CREATE INDEX bank_payment_order ON bank_payment(order_id);
+        CREATE VIEW stuck_unmatched_source AS {_STUCK_UNMATCHED_SOURCE};
+        DROP TABLE stuck_candidate;
+        CREATE TABLE stuck_candidate (
+            kind INTEGER NOT NULL CHECK (kind IN (0, 1, 2)),
+            item_id INTEGER NOT NULL,
+            order_id INTEGER REFERENCES orders(id),
+            deadline TEXT,
+            deadline_since TEXT,
+            slow_code TEXT CHECK (slow_code IN ('failed', 'unknown_over_1_hour',
+                'needs_details_over_3_days', 'not_registered_14_days_after_sent',
+                'unmatched_payment_over_2_banking_days')),
+            slow_since TEXT,
+            PRIMARY KEY (kind, item_id),
+            CHECK ((kind = 2) = (order_id IS NULL))
+        ) WITHOUT ROWID;
+        CREATE INDEX stuck_candidate_deadline
+            ON stuck_candidate(deadline, deadline_since, kind, item_id)
+            WHERE deadline IS NOT NULL;
+        CREATE INDEX stuck_candidate_slow
+            ON stuck_candidate(slow_code, slow_since, kind, item_id, deadline)
+            WHERE slow_code IS NOT NULL;
+        CREATE INDEX stuck_candidate_order ON stuck_candidate(order_id);
+        INSERT INTO stuck_candidate SELECT * FROM stuck_refund_source;
+        INSERT INTO stuck_candidate SELECT * FROM stuck_return_source;
+        INSERT INTO stuck_candidate SELECT * FROM stuck_unmatched_source
+        """,
+    )
+    refresh = ("DELETE FROM stuck_candidate WHERE kind = 2 AND item_id = NEW.id;\n"
+               "INSERT INTO stuck_candidate SELECT * FROM stuck_unmatched_source"
+               " WHERE item_id = NEW.id;\n")
+    db.execute("CREATE TRIGGER stuck_candidate_bank_payment_insert AFTER INSERT ON bank_payment"
+               f" BEGIN {refresh} END")
+    db.execute("CREATE TRIGGER stuck_candidate_bank_payment_update AFTER UPDATE OF status,"
+               f" booking_date ON bank_payment BEGIN {refresh} END")
+
+
 # The stuck queue's refund rows as of m014: an unknown payout the worker stopped retrying
 # quickly is "provider_not_answering" from that moment (no hour's wait), most urgent after
 # "failed". m009's view stays as it was: a migration's text never changes.
@@ -916,16 +1007,17 @@ def m014_partners(db: Database) -> None:
         DROP VIEW stuck_refund_source;
         CREATE VIEW stuck_refund_source AS {_STUCK_REFUND_SOURCE_M014};
         CREATE TABLE stuck_candidate (
-            kind INTEGER NOT NULL CHECK (kind IN (0, 1)),
+            kind INTEGER NOT NULL CHECK (kind IN (0, 1, 2)),
             item_id INTEGER NOT NULL,
-            order_id INTEGER NOT NULL REFERENCES orders(id),
+            order_id INTEGER REFERENCES orders(id),
             deadline TEXT,
             deadline_since TEXT,
             slow_code TEXT CHECK (slow_code IN ('failed', 'provider_not_answering',
                 'unknown_over_1_hour', 'needs_details_over_3_days',
-                'not_registered_14_days_after_sent')),
+                'not_registered_14_days_after_sent', 'unmatched_payment_over_2_banking_days')),
             slow_since TEXT,
-            PRIMARY KEY (kind, item_id)
+            PRIMARY KEY (kind, item_id),
+            CHECK ((kind = 2) = (order_id IS NULL))
         ) WITHOUT ROWID;
         CREATE INDEX stuck_candidate_deadline
             ON stuck_candidate(deadline, deadline_since, kind, item_id)
@@ -936,6 +1028,7 @@ def m014_partners(db: Database) -> None:
         CREATE INDEX stuck_candidate_order ON stuck_candidate(order_id);
         INSERT INTO stuck_candidate SELECT * FROM stuck_refund_source;
         INSERT INTO stuck_candidate SELECT * FROM stuck_return_source;
+        INSERT INTO stuck_candidate SELECT * FROM stuck_unmatched_source;
         DROP TRIGGER stuck_candidate_refund_update
         """,
     )

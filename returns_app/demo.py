@@ -12,7 +12,8 @@ from .db import Database, write_transaction
 from .demo_support import STUCK_ORDERS, SUPPORT_USERS, load_support_demo
 from .passwords import hash_password
 from .payout_details import parse_payout_details
-from .services import decisions, merchant_users, merchants, orders, payments, returns
+from .services import bank_payments, decisions, merchant_users, merchants, orders, returns
+from .services.bank_payments import DEFAULT_BANKGIRO
 from .services.orders import Viewer
 
 SAMPLES = Path(__file__).resolve().parent.parent / "merchant_instructions" / "samples"
@@ -53,8 +54,9 @@ def _order(db, merchant_id, who, reference, payment_method, delivered_days_ago, 
     return orders.create_order(db, merchant_id, payload, order_number=number)
 
 
-def load_demo(db: Database) -> str | None:
-    """Returns what to print (API keys are shown this once), or None when already loaded."""
+def load_demo(db: Database, bankgiro: str = DEFAULT_BANKGIRO) -> str | None:
+    """Returns what to print (API keys are shown this once), or None when already loaded.
+    `bankgiro`: the provider's (RETURNS_BANKGIRO), which the demo bank file is sent to."""
     if db.execute("SELECT count(*) FROM merchant").fetchone()[0]:
         return None
     out = []
@@ -98,7 +100,7 @@ def load_demo(db: Database) -> str | None:
          "comment": "The shade is much darker than in the pictures."}]})
     returns.report_return(db, Viewer(order_ids=frozenset({erik["id"]})), erik["id"], {"items": [
         {"line_id": erik["lines"][0]["id"], "quantity": 1, "reason": "too_large"}]})
-    _refund_waiting_for_details(db, nordic)
+    _refund_waiting_for_details(db, nordic, bankgiro)
     load_support_demo(db, DEMO_PASSWORD)
     return "\n".join(["Demo merchants (API keys are shown only now):", *out])
 
@@ -115,14 +117,20 @@ def _link_customers(db: Database) -> None:
                  linked.masked if linked else None, data["email"]])
 
 
-def _refund_waiting_for_details(db: Database, merchant_id: int) -> None:
+def _refund_waiting_for_details(db: Database, merchant_id: int, bankgiro: str) -> None:
     """Anna paid an invoice by hand and returned a sweater the shop accepted: her refund has
     started, but she has no card or bank account with us, so it waits for her to choose."""
     order = _order(db, merchant_id, "anna", "NO-9981", "invoice", 12, [
         ("SWTR-L-GRY", "Merino sweater, grey, L", 1, 99900),
         ("SCARF-RED", "Wool scarf, red", 1, 34900),
     ], "371-526-804")
-    payments.record_transfer(db, order["id"], 134800, "OCR 3715268040", actor="demo")
+    # Paid from her bank: the file the bank sends, booked like any other (and, in the same
+    # file, a payment with a mistyped reference that support has to match by hand).
+    today = clock.today()
+    bank_file = bank_payments.sandbox_file(
+        db, bankgiro, [(order["order_number"], 134800)], [("37152680", 25000)],
+        booked_on=today - timedelta(days=5 if today.weekday() in (0, 1, 6) else 3))
+    bank_payments.import_file(db, bank_file, "application/xml", bankgiro, "demo")
     viewer = Viewer(order_ids=frozenset({order["id"]}))
     ret = returns.report_return(db, viewer, order["id"], {"items": [
         {"line_id": order["lines"][0]["id"], "quantity": 1, "reason": "too_large"}]})
@@ -138,6 +146,9 @@ def sign_in_help(base_url: str) -> str:
         "  Find an order without an account: order 482-913-057 with "
         f"{a['email']}",
         f"  A refund waiting for Anna to choose an account: order 371-526-804, {a['email']}",
+        "  Anna pays order 482-913-057 from her bank: .venv/bin/flask --app returns_app"
+        " sandbox-bank-file --pay 482-913-057 1346 --out bank.xml, then"
+        " .venv/bin/flask --app returns_app import-bank-file bank.xml",
         f"  Or sign in at {base_url}/signin as {a['email']} or {e['email']}, "
         f"password {DEMO_PASSWORD}",
         f"  Merchant portal: {base_url}/merchant/signin as "

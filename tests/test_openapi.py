@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 
 import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from returns_app.api.openapi import document
+from returns_app.bankfiles import sandbox
 from returns_app.services import payments, webhook_endpoints
 from tests.api_helpers import bearer
 from tests.builders import (
@@ -265,6 +267,21 @@ def fixed(path: str) -> Callable:
 
 
 HUGE = "x" * (1024 * 1024 + 1)
+XML = {"Content-Type": "application/xml"}
+# A payment whose reference fails its check digit: booked nowhere, listed for support.
+BANK_FILE = sandbox.notification("991-2346", [sandbox.Credit(12500, "100012393", "Payer")],
+                                 date(2026, 3, 2), datetime(2026, 3, 2, 6, 0), "OPENAPI-1")
+
+
+def support_key(key: str = "bank-1") -> Callable:
+    return lambda w, db: {**bearer(support_token(db)), "Idempotency-Key": key}
+
+
+def unmatched_after_import(client, w, db):
+    agent = bearer(support_token(db))
+    client.post(f"{API}/bank-files", data=BANK_FILE,
+                headers={**XML, **agent, "Idempotency-Key": "bank-0"})
+    return client.get(f"{API}/support/unmatched-payments", headers=agent)
 MARKDOWN = {"Content-Type": "text/markdown", "Content-Language": "en"}
 BAD_DOCUMENT = b"---\nlanguage: xx\n---\n"
 SHIRT_BACK = {"items": [{"reason": "too_small", "quantity": 1}]}
@@ -408,6 +425,27 @@ CASES = [
                                            data=INSTRUCTIONS.encode(), headers=MARKDOWN)),
     Case("put", "/instructions", 422, call("put", fixed("/instructions"), merchant,
                                            data=BAD_DOCUMENT, headers=MARKDOWN)),
+    Case("post", "/bank-files", 201, call("post", fixed("/bank-files"), support_key(),
+                                          data=BANK_FILE, headers=XML)),
+    Case("post", "/bank-files", 400, call("post", fixed("/bank-files"),
+                                          lambda w, db: bearer(support_token(db)),
+                                          data=BANK_FILE, headers=XML)),
+    Case("post", "/bank-files", 401, call("post", fixed("/bank-files"), data=BANK_FILE,
+                                          headers=XML)),
+    Case("post", "/bank-files", 403, call("post", fixed("/bank-files"), merchant,
+                                          data=BANK_FILE, headers=XML)),
+    Case("post", "/bank-files", 413, call("post", fixed("/bank-files"), support_key(),
+                                          data=HUGE, headers=XML)),
+    Case("post", "/bank-files", 415, call("post", fixed("/bank-files"), support_key(),
+                                          data=BANK_FILE, headers={"Content-Type":
+                                                                   "application/json"})),
+    Case("post", "/bank-files", 422, call("post", fixed("/bank-files"), support_key(),
+                                          data=b"<Document/>", headers=XML)),
+    Case("get", "/support/unmatched-payments", 200, unmatched_after_import),
+    Case("get", "/support/unmatched-payments", 401, call(
+        "get", fixed("/support/unmatched-payments"))),
+    Case("get", "/support/unmatched-payments", 403, call(
+        "get", fixed("/support/unmatched-payments"), merchant)),
     Case("get", "/support/stuck-refunds", 200, call(
         "get", fixed("/support/stuck-refunds"), lambda w, db: bearer(support_token(db)))),
     Case("get", "/support/stuck-refunds", 401, call("get", fixed("/support/stuck-refunds"))),

@@ -29,6 +29,7 @@ NOT_SHOWN = {
     "reminder_decision": "why a reminder was or wasn't sent: support's view only",
     "support_approval": "the customer sees the refund's status, which the refund row carries",
     "stuck_candidate": "support's queue, derived from refunds and returns",
+    "bank_payment": "the bank's line; the order page shows the payment row it booked",
 }
 
 

@@ -4,6 +4,7 @@ payment or for a return no longer waiting, and only by the channel the customer 
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 import pytest
@@ -226,3 +227,29 @@ def test_the_scan_finds_its_candidates_through_indexes(db):
                                                             ["2026-03-13"]).fetchall())
     assert "USING INDEX returns_reported_send_by" in plans["returns"]
     assert "USING INDEX orders_due_date" in plans["orders"]
+
+
+def test_the_invoice_reminder_says_how_to_pay_from_any_bank(app, db, order):
+    from returns_app.bankfiles import ocr
+    from returns_app.notifications.rendering import render
+
+    scan_at(db, "2026-03-11 09:00")
+    [note] = reminders_of(db, "invoice_due_reminder")
+    with app.app_context():
+        note["facts"] = json.loads(note["facts"])
+        email = render(db, note)
+    for text in (email.text, email.html):
+        assert "991-2346" in text and ocr.for_order(order["id"]) in text
+
+
+def test_no_reminder_once_the_bank_file_has_paid_it(db, order):
+    from returns_app.bankfiles import ocr, sandbox
+    from returns_app.services import bank_payments
+
+    data = sandbox.notification("991-2346", [sandbox.Credit(TOTAL, ocr.for_order(order["id"]))],
+                                date(2026, 3, 9), datetime(2026, 3, 9, 6), "REMIND")
+    with at("2026-03-09 09:00"):
+        bank_payments.import_file(db, data, "application/xml", "991-2346", "bank")
+    scan_at(db, "2026-03-11 09:00")
+    assert reminders_of(db, "invoice_due_reminder") == []
+    assert decisions(db) == [("invoice_due_reminder", "2026-03-11", "skipped:nothing_due")]

@@ -46,12 +46,26 @@ def generated(tmp_path_factory):
     conn.conn.executemany(
         "UPDATE returns SET refund_due_by = '2025-06-01'"
         " WHERE id = (SELECT return_id FROM refund WHERE id = ?)", [(i,) for i in newest[::2]])
+    # Unmatched bank payments booked on each of the days around the moments (weekends and
+    # Easter 2025 among them), some already dealt with.
+    file_id = conn.execute(
+        "INSERT INTO bank_file (format, file_key, sha256, account, booked, unmatched,"
+        " duplicates, imported_by, imported_at) VALUES ('camt054', 'k', 's', '9912346', 0,"
+        " 0, 0, 'test', ?)", [clock.iso(NOW)]).lastrowid
+    for day in range(-40, 20):
+        booked = (NOW + timedelta(days=day)).date().isoformat()
+        conn.execute(
+            "INSERT INTO bank_payment (bank_file_id, booking_key, amount_minor, currency,"
+            " structured, booking_date, status, unmatched_reason, created_at) VALUES"
+            " (?, ?, 100, 'SEK', 0, ?, ?, 'no_reference', ?)",
+            [file_id, f"key-{day}", booked, "to_return" if day % 7 == 3 else "unmatched",
+             clock.iso(NOW)])
     yield conn
     conn.close()
 
 
 def _key(item: stuck.StuckItem) -> tuple:
-    return item.refund_id, item.return_id, item.order_id, item.reasons
+    return item.refund_id, item.return_id, item.unmatched_id, item.order_id, item.reasons
 
 
 @pytest.mark.parametrize("moment", MOMENTS, ids=lambda m: m.isoformat())
@@ -85,7 +99,7 @@ def test_a_search_keeps_only_the_items_it_names(generated):
     moment = NOW + timedelta(days=4)
     everything = stuck.stuck_items(generated, moment)
     some = everything[::3]
-    query = stuck.Search("x", frozenset(i.order_id for i in some if i.refund_id is None),
+    query = stuck.Search("x", frozenset(i.order_id for i in some if i.return_id is not None),
                          frozenset(i.refund_id for i in some if i.refund_id is not None))
     page = stuck.stuck_queue(generated, moment, query, limit=1000)
     assert [_key(i) for i in page.items] == [_key(i) for i in everything if query.matches(i)]
@@ -98,7 +112,8 @@ def test_a_search_keeps_only_the_items_it_names(generated):
 def _kept_and_defined(conn) -> tuple[set, set]:
     kept = set(conn.execute("SELECT * FROM stuck_candidate").fetchall())
     defined = set(conn.execute("SELECT * FROM stuck_refund_source"
-                               " UNION ALL SELECT * FROM stuck_return_source").fetchall())
+                               " UNION ALL SELECT * FROM stuck_return_source"
+                               " UNION ALL SELECT * FROM stuck_unmatched_source").fetchall())
     return kept, defined
 
 

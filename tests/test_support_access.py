@@ -4,12 +4,13 @@ tokens, and the permission matrix of every /support route and the API endpoint Ã
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
 
-from returns_app.services import customers, support, support_actions
+from returns_app.bankfiles import sandbox
+from returns_app.services import bank_payments, customers, support, support_actions
 from tests.api_helpers import assert_error, bearer
 from tests.builders import make_merchant, make_order
 from tests.support_helpers import (
@@ -124,6 +125,13 @@ def test_a_bad_token_is_401_a_revoked_one_too(client, db):
 
 # --- the permission matrix ------------------------------------------------------------------------
 
+def _unmatched_payment(db) -> int:
+    data = sandbox.notification("991-2346", [sandbox.Credit(100, "1234")], date(2026, 11, 2),
+                                datetime(2026, 11, 2, 6), "ACCESS")
+    bank_payments.import_file(db, data, "application/xml", "991-2346", "test")
+    return bank_payments.unmatched(db)[0]["id"]
+
+
 @pytest.fixture
 def world(app, db):
     """One of everything a support route can name, and a credential for every role."""
@@ -140,7 +148,8 @@ def world(app, db):
                                                   "kund@example.se", "test")
     return {
         "ids": {"refund_id": refund["id"], "order_id": refund["order_id"],
-                "return_id": refund["return_id"], "approval_id": big},
+                "return_id": refund["return_id"], "approval_id": big,
+                "bank_payment_id": _unmatched_payment(db)},
         "principals": {"anonymous": None, "customer": f"customer:{order['customer_id']}",
                        "merchant": f"merchant_user:{make_merchant_user(db, merchant['id'])}",
                        "support": f"support_user:{agent}"},

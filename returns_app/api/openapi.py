@@ -28,7 +28,10 @@ REFUND_STATUSES = ["needs_details", "ready", "sending", "succeeded", "failed", "
 STUCK_REASONS = [
     "needs_details_over_3_days", "failed", "provider_not_answering", "unknown_over_1_hour",
     "not_registered_14_days_after_sent", "refund_deadline_near", "refund_deadline_passed",
+    "unmatched_payment_over_2_banking_days",
 ]
+UNMATCHED_REASONS = ["wrong_check_digit", "unknown_reference", "foreign_currency",
+                     "no_reference", "deduction"]
 ERROR_TEXTS = {
     400: "Malformed: not a JSON object, or a required header missing",
     401: "No or bad credentials",
@@ -125,9 +128,10 @@ RESPONSE_SCHEMAS = {
                    "description": "Each bad field (a JSON path such as items[0].quantity) "
                                   "and what is wrong with it."},
         "problems": {"type": "array", "description": "Each problem of an instructions "
-                                                     "document, with its line.",
-                     "items": obj({"line": INT, "field": NULLABLE_STR, "message": STR},
-                                  ["line", "message"])},
+                                                     "document or a bank file, with its line "
+                                                     "(camt.054: its element's path).",
+                     "items": obj({"line": INT, "element": STR, "field": NULLABLE_STR,
+                                   "message": STR}, ["message"])},
         "existing_return_id": {**ID, "description": "The open return that already holds "
                                                     "the item."},
         "allowed": {**MONEY, "description": "The most that may be paid now (a payment over "
@@ -152,6 +156,15 @@ RESPONSE_SCHEMAS = {
         "amounts": ref("Amounts"),
         "returns": {"type": "array", "items": answer({
             "id": ID, "status": {"type": "string", "enum": RETURN_STATUSES}})},
+        "invoice": {"oneOf": [{"type": "null"}, answer({
+            "bankgiro": {"type": "string", "description": "The provider's bankgiro number, "
+                                                          "e.g. 991-2346."},
+            "ocr": {"type": "string", "pattern": "^[0-9]{2,25}$",
+                    "description": "The OCR reference to pay with (Luhn check digit and "
+                                   "length digit)."},
+            "due_date": {**DAY, "type": ["string", "null"]}})],
+            "description": "How to pay an invoice order from any bank; null for a card "
+                           "order."},
     }),
     "ReturnItem": answer({
         "id": ID, "line_id": ID, "quantity": INT,
@@ -191,11 +204,26 @@ RESPONSE_SCHEMAS = {
                                                                    "'Card •••• 4242'."},
         "created_at": MOMENT,
     }),
+    "BankPayment": answer({
+        "id": ID, "amount": {**MONEY, "description": "Minor units; negative for a BgMax "
+                                                     "deduction."},
+        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+        "reference": {"type": "string", "description": "As the payer gave it."},
+        "payer_name": STR, "booking_date": DAY,
+        "status": {"type": "string", "enum": ["booked", "unmatched", "to_return"]},
+        "unmatched_reason": {"type": ["string", "null"], "enum": [*UNMATCHED_REASONS, None]},
+        "order_id": {"type": ["integer", "null"], "minimum": 1},
+        "order_number": NULLABLE_STR,
+    }),
     "StuckRefund": answer({
         "refund_id": {"type": ["integer", "null"], "minimum": 1,
                       "description": "Null for a sent return the merchant hasn't registered: "
                                      "no refund exists yet, but the customer waits for money."},
-        "order_id": ID, "order_number": STR, "amount": MONEY,
+        "unmatched_payment_id": {"type": ["integer", "null"], "minimum": 1,
+                                 "description": "A bank payment no order was found for "
+                                                "(then order, customer and refund are null)."},
+        "order_id": {"type": ["integer", "null"], "minimum": 1},
+        "order_number": NULLABLE_STR, "amount": MONEY,
         "currency": {"type": "string", "enum": list(CURRENCIES)},
         "status": {"type": ["string", "null"], "enum": [*REFUND_STATUSES, None],
                    "description": "The refund's state; null when there is no refund yet."},
@@ -204,7 +232,7 @@ RESPONSE_SCHEMAS = {
         "why": {"type": "string", "description": "Why it is stuck, as a sentence."},
         "since": {"type": "string", "format": "date-time",
                   "description": "UTC, ISO-8601: when the wait this reason describes began."},
-        "customer_email": STR,
+        "customer_email": NULLABLE_STR,
     }),
     "WebhookEndpoint": answer({
         "id": ID,
@@ -290,6 +318,12 @@ REQUEST_SCHEMAS = {
                    "items": {"type": "string", "enum": EVENT_TYPES},
                    "description": "Every event type when left out."},
     }, ["url"]),
+    "BankFile": {
+        "type": "string", "maxLength": 1024 * 1024,
+        "description": "The bank's file as it came: a camt.054 credit notification "
+                       "(001.02 or later) as application/xml, or a BgMax file (ISO-8859-1, "
+                       "80-character records) as text/plain. At most 1 MB.",
+    },
     "InstructionsDocument": {
         "type": "string", "maxLength": 256 * 1024,
         "description": "At most 256 KB of UTF-8 (a larger one is 413). YAML front matter "
@@ -382,6 +416,10 @@ def _paths() -> dict:
             "rotateWebhookSecret", "A new signing secret, in this answer only; the old one "
             "stops working at once", "merchantKey", (200, ref("WebhookEndpointWithSecret")),
             404, parameters=[path_id("endpoint_id")])},
+        "/bank-files": {"post": _bank_files()},
+        "/support/unmatched-payments": {"get": operation(
+            "listUnmatchedPayments", "Bank payments no order was found for, oldest first",
+            "supportToken", (200, array_of("payments", "BankPayment")), 403)},
         "/support/stuck-refunds": {"get": operation(
             "listStuckRefunds", "Every stuck refund, most urgent first, with why and since when",
             "supportToken", (200, array_of("stuck_refunds", "StuckRefund")), 403, 422,
@@ -393,6 +431,22 @@ def _paths() -> dict:
                 {"name": "offset", "in": "query", "required": False,
                  "schema": {"type": "integer", "minimum": 0, "default": 0}}])},
     }
+
+
+def _bank_files() -> dict:
+    op = operation(
+        "importBankFile", "Book the bank's file of incoming payments: all of it, or (422) "
+        "nothing", "supportToken", (201, answer({
+            "booked": {**INT, "description": "Booked to the order their OCR reference names."},
+            "unmatched": {**INT, "description": "Left for support: GET "
+                                                "/support/unmatched-payments."},
+            "duplicates": {**INT, "description": "Already booked from an earlier file."},
+            "payments": {"type": "array", "items": ref("BankPayment"),
+                         "description": "The payments new in this file."}})),
+        403, 409, 415, 422, body=ref("BankFile"), parameters=[IDEMPOTENCY_KEY])
+    op["requestBody"]["content"] = {"application/xml": {"schema": ref("BankFile")},
+                                    "text/plain": {"schema": ref("BankFile")}}
+    return op
 
 
 def document() -> dict:

@@ -12,7 +12,7 @@ from ..http_errors import api_error
 from ..payout_details import parse_payout_details
 from ..provider_access import provider
 from ..provider_client import ProviderUnavailable
-from ..services import customers, decisions, orders, payments, refunds, returns
+from ..services import bank_payments, customers, decisions, orders, payments, refunds, returns
 from . import auth, bp
 from .openapi import document
 
@@ -24,6 +24,10 @@ def json_body(required: bool = True) -> dict:
     if not isinstance(data, dict):
         raise Malformed("The body must be a JSON object.")
     return data
+
+
+def _invoice(order: dict) -> dict | None:
+    return bank_payments.invoice_details(order, current_app.config["BANKGIRO"])
 
 
 def _created(payload: dict):
@@ -39,7 +43,7 @@ def openapi():
 def create_order():
     merchant = auth.merchant()
     order = orders.create_order(get_db(), merchant["id"], json_body())
-    return _created(orders.as_api(order))
+    return _created(orders.as_api(order, _invoice(order)))
 
 
 @bp.post("/customer/session")
@@ -57,7 +61,7 @@ def get_order(order_id: int):
     db = get_db()
     order = orders.order_for_viewer(db, viewer, order_id)
     body = page_cache.answer(db, "api.order", order, lambda: current_app.json.response(
-        orders.as_api(orders.order_details(db, order_id, order))).get_data())
+        orders.as_api(orders.order_details(db, order_id, order), _invoice(order))).get_data())
     return current_app.response_class(body, mimetype=current_app.json.mimetype)
 
 

@@ -3,12 +3,13 @@ signed-in console). Customers' and merchants' credentials are refused with 403."
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 
 from .. import clock
 from ..database_session import get_db
 from ..errors import Invalid
-from ..services import stuck
+from ..http_errors import api_error
+from ..services import bank_payments, stuck, support_actions
 from ..support import access
 from . import bp
 
@@ -38,3 +39,26 @@ def _whole_number(name: str, default: int) -> int | None:
         return int(raw)
     except ValueError:
         return None
+
+
+@bp.post("/bank-files")
+def import_bank_file():
+    """The bank's file as the body: camt.054 (application/xml) or BgMax (text/plain)."""
+    user = access.api_user()
+    if request.mimetype not in bank_payments.MEDIA_TYPES:
+        return api_error(415, "unsupported_media_type",
+                         "Send a camt.054 file as application/xml or a BgMax file as "
+                         "text/plain.")
+    config = current_app.config
+    response = bank_payments.import_file(
+        get_db(), request.get_data(), request.mimetype, config["BANKGIRO"],
+        support_actions.actor(user["id"]), iban=config["BANK_IBAN"],
+        key=request.headers.get("Idempotency-Key", ""))
+    return jsonify(response.body), response.status
+
+
+@bp.get("/support/unmatched-payments")
+def support_unmatched_payments():
+    access.api_user()
+    return jsonify({"payments": [bank_payments.as_api(row)
+                                 for row in bank_payments.unmatched(get_db())]})

@@ -13,7 +13,7 @@ from ..database_session import get_db
 from ..domain_messages import translate
 from ..errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
 from ..money import format_decimal
-from ..services import customers, orders, payments, refunds, returns
+from ..services import bank_payments, customers, orders, payments, refunds, returns
 from . import bp
 from .forms import (
     REASON_LABELS,
@@ -132,6 +132,7 @@ def _order_page(db, found: dict, pay_form: PaymentForm) -> tuple[str, bool]:
         payments=payments.payments_of_order(db, found["id"]),
         refunds=order_refunds, rejected=orders.rejected_items(db, found["id"]),
         details_links=details_links,
+        invoice=bank_payments.invoice_details(details, current_app.config["BANKGIRO"]),
     ), not details_links
 
 

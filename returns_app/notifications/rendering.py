@@ -19,7 +19,7 @@ from ..db import Database
 from ..filters import day
 from ..i18n import FORMAT_LOCALES
 from ..money import format_minor
-from ..services import payments, refunds, returns
+from ..services import bank_payments, payments, refunds, returns
 from ..services.orders import Viewer, amounts, get_order
 from . import (
     INVOICE_DUE_REMINDER,
@@ -230,6 +230,8 @@ def render(db: Database, note: dict) -> Rendered:
         context = BUILDERS[note["kind"]](db, note, order)
         context.update(
             note=note, order=order, language=note["language"],
+            invoice=bank_payments.invoice_details(order, app.config["BANKGIRO"]) if order
+            else None,
             preferences_url=link(links.PREFERENCES, order["id"])
             if note["customer_id"] and order
             else None)

@@ -327,8 +327,9 @@ def amounts_of_customer(db: Database, customer_id: int) -> dict[int, Amounts]:
     return found
 
 
-def as_api(order: dict) -> dict:
-    """The contract's order representation."""
+def as_api(order: dict, invoice: dict | None = None) -> dict:
+    """The contract's order representation; `invoice` is how to pay an invoice order from any
+    bank (bank_payments.invoice_details), None for a card order."""
     return {
         "id": order["id"],
         "order_number": order["order_number"],
@@ -354,4 +355,5 @@ def as_api(order: dict) -> dict:
         ],
         "amounts": order["amounts"].as_api(),
         "returns": [{"id": r["id"], "status": r["status"]} for r in order["returns"]],
+        "invoice": invoice,
     }

@@ -181,16 +181,22 @@ def record_transfer(db: Database, order_id: int, amount: int, reference: str,
     """An invoice paid by hand (bank giro with the OCR reference): the money is already here.
     The reference is the idempotency key, so a statement read twice books it once."""
     with write_transaction(db):
-        existing = select(db, "SELECT * FROM payment WHERE order_id = ? AND"
-                                 " idempotency_key = ?", [order_id, f"transfer:{reference}"])
-        if existing:
-            return existing[0]
-        payment_id = db["payment"].insert({
-            "order_id": order_id, "amount_minor": amount, "method": "bank_transfer",
-            "status": "pending", "idempotency_key": f"transfer:{reference}",
-            "provider_ref": reference, "created_at": clock.now_iso(),
-        }).last_pk
-        _settle(db, get_payment(db, payment_id), amount)
+        return book_transfer(db, order_id, amount, reference)
+
+
+def book_transfer(db: Database, order_id: int, amount: int, reference: str) -> dict:
+    """record_transfer inside the caller's transaction: a bank file is booked as a whole
+    (services/bank_payments.py), through the same ledger path as every other payment."""
+    existing = select(db, "SELECT * FROM payment WHERE order_id = ? AND"
+                             " idempotency_key = ?", [order_id, f"transfer:{reference}"])
+    if existing:
+        return existing[0]
+    payment_id = db["payment"].insert({
+        "order_id": order_id, "amount_minor": amount, "method": "bank_transfer",
+        "status": "pending", "idempotency_key": f"transfer:{reference}",
+        "provider_ref": reference, "created_at": clock.now_iso(),
+    }).last_pk
+    _settle(db, get_payment(db, payment_id), amount)
     return get_payment(db, payment_id)
 
 

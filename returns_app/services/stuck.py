@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from .. import clock
+from ..bankfiles import banking_days
 from ..db import Database, select
 
 NEEDS_DETAILS_AFTER = timedelta(days=3)
 UNKNOWN_AFTER = timedelta(hours=1)
 NOT_REGISTERED_AFTER = timedelta(days=14)
 DEADLINE_NEAR_DAYS = 2
+UNMATCHED_BANKING_DAYS = 2
 
 # Most urgent first: a broken legal deadline before anything that is merely slow.
 REASONS = (
@@ -30,6 +32,8 @@ REASONS = (
     "failed",
     "provider_not_answering",
     "unknown_over_1_hour",
+    # Money in that no order shows: its customer may be reminded of an invoice already paid.
+    "unmatched_payment_over_2_banking_days",
     "needs_details_over_3_days",
     "not_registered_14_days_after_sent",
 )
@@ -53,12 +57,14 @@ class Reason:
 
 @dataclass
 class StuckItem:
-    """One line of the queue: a refund, or a sent return (refund_id None) with no refund yet."""
+    """One line of the queue: a refund, a sent return (refund_id None) with no refund yet, or a
+    bank payment no order could be found for (order_id None)."""
 
-    order_id: int
+    order_id: int | None
     reasons: list[Reason]
     refund_id: int | None = None
     return_id: int | None = None
+    unmatched_id: int | None = None
     details: dict = field(default_factory=dict)  # filled for the items shown
 
     @property
@@ -128,6 +134,15 @@ def return_reasons(ret: dict, now: datetime) -> list[Reason]:
     return sorted(found, key=lambda r: r.urgency)
 
 
+def unmatched_reasons(payment: dict, now: datetime) -> list[Reason]:
+    """Why this bank payment waits for a person: still unmatched after 2 whole banking days
+    (booked on a Friday, it is stuck from Wednesday). `payment` needs status, booking_date."""
+    cutoff = banking_days.cutoff(clock.local_date(now), UNMATCHED_BANKING_DAYS)
+    if payment["status"] == "unmatched" and payment["booking_date"] < cutoff.isoformat():
+        return [Reason("unmatched_payment_over_2_banking_days", payment["booking_date"])]
+    return []
+
+
 # --- finding them -------------------------------------------------------------------------------
 
 _REFUND_COLUMNS = (
@@ -192,13 +207,22 @@ def stuck_items(db: Database, now: datetime) -> list[StuckItem]:
     for row in _return_candidates(db, now):
         if reasons := return_reasons(row, now):
             items.append(StuckItem(row["order_id"], reasons, return_id=row["id"]))
+    for row in select(db, "SELECT id, status, booking_date FROM bank_payment"
+                          " WHERE status = 'unmatched'"):
+        if reasons := unmatched_reasons(row, now):
+            items.append(StuckItem(None, reasons, unmatched_id=row["id"]))
     items.sort(key=_rank)
     return items
 
 
 def _rank(item: StuckItem) -> tuple:
-    # Refunds before returns, then by id, where the reasons alone don't decide.
-    kind, key = (0, item.refund_id) if item.refund_id is not None else (1, item.return_id)
+    # Refunds before returns before payments, then by id, where the reasons don't decide.
+    if item.refund_id is not None:
+        kind, key = 0, item.refund_id
+    elif item.return_id is not None:
+        kind, key = 1, item.return_id
+    else:
+        kind, key = 2, item.unmatched_id
     return (*item.reason.urgency, kind, key)
 
 
@@ -220,6 +244,8 @@ _MAIN_REASONS = (  # (code, which rows, their order), in the order of REASONS
      _BY_SINCE),
     ("unknown_over_1_hour", "slow_code = 'unknown_over_1_hour' AND slow_since < :unknown"
      f" AND {_NO_DEADLINE}", _BY_SINCE),
+    ("unmatched_payment_over_2_banking_days", "slow_code ="
+     " 'unmatched_payment_over_2_banking_days' AND slow_since < :unmatched", _BY_SINCE),
     ("needs_details_over_3_days", "slow_code = 'needs_details_over_3_days'"
      f" AND slow_since < :nd AND {_NO_DEADLINE}", _BY_SINCE),
     ("not_registered_14_days_after_sent", "slow_code = 'not_registered_14_days_after_sent'"
@@ -233,7 +259,9 @@ _SEARCHED = (" AND (order_id IN (SELECT value FROM json_each(:orders))"
 def _ranked_params(now: datetime, query: Search | None) -> dict:
     t = _thresholds(now)
     params = {"nd": t["needs_details"], "unknown": t["unknown"], "sent": t["sent"],
-              "near": t["near"], "today": clock.local_date(now).isoformat()}
+              "near": t["near"], "today": clock.local_date(now).isoformat(),
+              "unmatched": banking_days.cutoff(clock.local_date(now),
+                                               UNMATCHED_BANKING_DAYS).isoformat()}
     if query is not None:
         params |= {"orders": json.dumps(sorted(query.order_ids)),
                    "refunds": json.dumps(sorted(query.refund_ids))}
@@ -337,6 +365,9 @@ _SHOWN_RETURNS = (
     " ON order_line.id = return_item.order_line_id WHERE return_id = returns.id) AS amount,"
     " returns.id AS return_id," + _PEOPLE + " FROM returns" + _PEOPLE_JOINS.format("returns") +
     " WHERE returns.id IN (SELECT value FROM json_each(?))")
+_SHOWN_PAYMENTS = (
+    "SELECT id, status, booking_date, amount_minor, currency, payer_name, reference,"
+    " unmatched_reason FROM bank_payment WHERE id IN (SELECT value FROM json_each(?))")
 _DETAILS = ("amount", "status", "last_error", "destination_masked", "return_id",
             "order_number", "currency", "merchant_id", "customer_email", "customer_name",
             "merchant_name")
@@ -347,6 +378,9 @@ def _shown(db: Database, ranked: list[tuple[int, int]], now: datetime) -> list[S
     and the details the queue shows."""
     refund_ids = [item_id for kind, item_id in ranked if kind == 0]
     return_ids = [item_id for kind, item_id in ranked if kind == 1]
+    payment_ids = [item_id for kind, item_id in ranked if kind == 2]
+    payments = {row["id"]: row for row in select(db, _SHOWN_PAYMENTS, [json.dumps(payment_ids)])
+                } if payment_ids else {}
     refunds = {row["id"]: row for row in select(db, _SHOWN_REFUNDS, [json.dumps(refund_ids)])
                } if refund_ids else {}
     returns = {row["id"]: row for row in select(db, _SHOWN_RETURNS, [json.dumps(return_ids)])
@@ -357,6 +391,13 @@ def _shown(db: Database, ranked: list[tuple[int, int]], now: datetime) -> list[S
             row = refunds[item_id]
             item = StuckItem(row["order_id"], refund_reasons(row, now), refund_id=item_id)
             item.details = {key: row[key] for key in _DETAILS}
+        elif kind == 2:
+            row = payments[item_id]
+            item = StuckItem(None, unmatched_reasons(row, now), unmatched_id=item_id)
+            item.details = {key: None for key in _DETAILS} | {
+                "amount": row["amount_minor"], "currency": row["currency"],
+                "customer_name": row["payer_name"], "reference": row["reference"],
+                "unmatched_reason": row["unmatched_reason"]}
         else:
             row = returns[item_id]
             item = StuckItem(row["order_id"], return_reasons(row, now), return_id=item_id)
@@ -377,7 +418,10 @@ def reasons_for_return(db: Database, return_id: int, now: datetime) -> list[Reas
 
 
 def suggestion(item: StuckItem) -> str:
-    """The action most likely to unstick it: details_link, retry, remind_merchant or open."""
+    """The action most likely to unstick it: details_link, retry, remind_merchant,
+    match_payment or open."""
+    if item.unmatched_id is not None:
+        return "match_payment"
     if item.refund_id is None:
         return "remind_merchant"
     status = item.details.get("status")
@@ -407,6 +451,9 @@ def why(reason: Reason, now: datetime, merchant: str = "The merchant") -> str:
     if reason.code == "unknown_over_1_hour":
         hours = int((now - clock.parse(reason.since)).total_seconds() // 3600)
         return f"The provider hasn't confirmed the payout for {hours} hours."
+    if reason.code == "unmatched_payment_over_2_banking_days":
+        return (f"A bank payment booked on {reason.since} matches no order: book it to one or "
+                "mark it for return.")
     if reason.code == "not_registered_14_days_after_sent":
         return (f"Sent {_days(reason.since, now)} days ago and {merchant} hasn't registered "
                 "the return.")
@@ -420,6 +467,7 @@ def as_api(item: StuckItem, now: datetime) -> dict:
     d = item.details
     return {
         "refund_id": item.refund_id,
+        "unmatched_payment_id": item.unmatched_id,
         "order_id": item.order_id,
         "order_number": d["order_number"],
         "amount": d["amount"],

@@ -94,3 +94,15 @@ class DueDateForm(Form):
     due_date = DateField(_l("New due date"),
                          validators=[InputRequired(_l("Choose a date, like 2025-03-31."))])
     why = why_field()
+
+
+class BookPaymentForm(Form):
+    order_number = StringField(_l("Order number"), validators=[
+        InputRequired(_l("Enter the order the payer meant.")), Length(max=32)],
+        description=_l("For example 482-913-057: from the payer's message or a call."))
+    why = why_field()
+
+
+class ReturnPaymentForm(Form):
+    why = why_field(description=_l("For example: paid twice, or not one of our customers. "
+                                   "The money is sent back outside this system."))

@@ -18,11 +18,12 @@ from .. import auth, clock, links, proxies
 from ..database_session import get_db
 from ..errors import Conflict, Forbidden, Invalid, RateLimited, Unauthorized
 from ..payout_details import parse_payout_details
-from ..services import casefile, dashboard, stuck, support, support_actions
+from ..services import bank_payments, casefile, dashboard, stuck, support, support_actions
 from . import access, bp
 from .chart import bar_chart
 from .forms import (
     ApprovalForm,
+    BookPaymentForm,
     DestinationForm,
     DetailsLinkForm,
     DueDateForm,
@@ -30,6 +31,7 @@ from .forms import (
     MarkPaidForm,
     RemindMerchantForm,
     RetryForm,
+    ReturnPaymentForm,
     SearchForm,
     SignInForm,
     SignOutForm,
@@ -326,3 +328,51 @@ def remind_merchant(return_id: int):
         lambda ret: _("The merchant's staff are reminded by email."),
         url_for(".return_page", return_id=return_id),
         lambda **kw: render_return(return_id, **kw))
+
+
+# --- bank payments no order was found for ---------------------------------------------------------
+
+def render_unmatched(status: int = 200, failed: tuple[str, int, object] | None = None):
+    db = get_db()
+    open_rows = bank_payments.unmatched(db)
+    forms = {row["id"]: {"book": BookPaymentForm(prefix=f"book-{row['id']}", formdata=None),
+                         "return": ReturnPaymentForm(prefix=f"return-{row['id']}",
+                                                     formdata=None)}
+             for row in open_rows}
+    if failed is not None:
+        name, payment_id, form = failed
+        forms.setdefault(payment_id, {})[name] = form
+    return render_template("support/unmatched.html", payments=open_rows, forms=forms,
+                           done=bank_payments.recently_resolved(db, PAGE_SIZE),
+                           now=clock.now()), status
+
+
+@bp.get("/unmatched")
+def unmatched_page():
+    return render_unmatched()
+
+
+@bp.post("/unmatched/<id:bank_payment_id>/book")
+def book_unmatched(bank_payment_id: int):
+    form = BookPaymentForm(prefix=f"book-{bank_payment_id}")
+    return _act(
+        form, "book",
+        lambda: bank_payments.book_to_order(get_db(), bank_payment_id, form.order_number.data,
+                                            form.why.data, support_actions.actor(
+                                                access.user_id())),
+        lambda row: _("Booked to order %(number)s: the customer gets a receipt.",
+                      number=row["order_number"]),
+        url_for(".unmatched_page"),
+        lambda status, **kw: render_unmatched(status, ("book", bank_payment_id, kw["book"])))
+
+
+@bp.post("/unmatched/<id:bank_payment_id>/return")
+def return_unmatched(bank_payment_id: int):
+    form = ReturnPaymentForm(prefix=f"return-{bank_payment_id}")
+    return _act(
+        form, "return",
+        lambda: bank_payments.mark_for_return(get_db(), bank_payment_id, form.why.data,
+                                              support_actions.actor(access.user_id())),
+        lambda _row: _("Marked for return to the payer."),
+        url_for(".unmatched_page"),
+        lambda status, **kw: render_unmatched(status, ("return", bank_payment_id, kw["return"])))
