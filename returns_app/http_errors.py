@@ -18,6 +18,7 @@ STATUS = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.TooLarge: 413,
+    errors.UnsupportedMediaType: 415,
     errors.Invalid: 422,
     errors.RateLimited: 429,
 }
@@ -25,6 +26,18 @@ HTTP_CODES = {
     400: "malformed", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
     422: "invalid", 429: "rate_limited", 500: "server_error",
+}
+
+
+# The API's words for what Werkzeug raises by itself (an unknown URL, a method not routed, a body
+# over MAX_CONTENT_LENGTH) instead of its generic English pages' sentences.
+API_HTTP_TEXTS = {
+    400: "The request could not be read.",
+    404: "Not found, or not yours.",
+    405: "This method is not allowed here; the Allow header names those that are.",
+    413: "The body is too large.",
+    415: "The body is not of the media type this operation reads.",
+    500: "Something went wrong on our side; try again later.",
 }
 
 
@@ -68,7 +81,11 @@ def _domain_error(exc: errors.DomainError):
 def _http_error(exc: HTTPException):
     status = exc.code or 500
     if wants_json():
-        response = api_error(status, HTTP_CODES.get(status, "error"), exc.description or exc.name)
+        # Our own words unless the code that raised it said something of its own.
+        generic = exc.description == type(exc).description
+        message = API_HTTP_TEXTS.get(status) if generic else None
+        response = api_error(status, HTTP_CODES.get(status, "error"),
+                             message or exc.description or exc.name)
     else:
         message = exc.description if status not in (404, 500) else None
         response = make_response(

@@ -170,7 +170,10 @@ def call(method: str, url: Callable, auth: Callable | None = None, *,
     """A request whose URL, credentials and JSON body are computed from the world."""
     def ask(client, w, db):
         body = json_body(w) if callable(json_body) else json_body
+        # A raw body is JSON unless the case says otherwise (a wrong type is 415 first).
         extra = {"json": body} if body is not None else {"data": data}
+        if data is not None and "Content-Type" not in (headers or {}):
+            extra["content_type"] = "application/json"
         return client.open(url(w), method=method.upper(), **extra,
                            headers={**(auth(w, db) if auth else {}), **(headers or {})})
     return ask

@@ -9,6 +9,7 @@ from ..database_session import get_db
 from ..errors import Invalid
 from ..services import inbox, merchants
 from . import auth, bp
+from .request_body import accepts
 
 
 @bp.get("/returns")
@@ -28,11 +29,9 @@ def list_returns():
 
 
 @bp.put("/instructions")
+@accepts("text/markdown", "text/plain")
 def publish_instructions():
     merchant = auth.merchant()
-    if request.mimetype and not request.mimetype.startswith("text/"):
-        raise Invalid(fields={"Content-Type": "Send the document itself as text/markdown "
-                                              "(UTF-8 text), not as " + request.mimetype + "."})
     # "sv-SE" and "en-GB" are Swedish and English; a list names its first language first.
     header = request.headers.get("Content-Language") or "sv"
     language = header.split(",")[0].strip().split("-")[0].lower()
