@@ -113,6 +113,15 @@ IDEMPOTENCY_KEY = {
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"\S"},
 }
 
+# Where the money goes, not money moving: a second request without a key is a 409, and a key
+# turns a retry after a lost answer into the first answer again.
+OPTIONAL_IDEMPOTENCY_KEY = {
+    **IDEMPOTENCY_KEY, "required": False,
+    "description": "Optional. With it, a retry with the same key and body gets the first answer "
+                   "again (without it, a second request is 409); the same key with other "
+                   "details is 422.",
+}
+
 
 # --- what the API answers ---------------------------------------------------------------------
 
@@ -339,7 +348,7 @@ def _paths() -> dict:
         "/refunds/{refund_id}/payout-details": {"post": operation(
             "setPayoutDetails", "Say where a refund should go", "customerToken",
             (200, ref("Refund")), 404, 409, 422, body=ref("PayoutDetails"),
-            parameters=[path_id("refund_id")])},
+            parameters=[path_id("refund_id"), OPTIONAL_IDEMPOTENCY_KEY])},
         "/support/stuck-refunds": {"get": operation(
             "listStuckRefunds", "Every stuck refund, most urgent first, with why and since when",
             "supportToken", (200, array_of("stuck_refunds", "StuckRefund")), 403, 422,

@@ -110,9 +110,11 @@ def refund_payout_details(refund_id: int):
     viewer = auth.customer()
     db = get_db()
     refund = refunds.refund_for_viewer(db, viewer, refund_id)
-    destination = parse_payout_details(json_body())
-    updated = refunds.set_destination(db, refund["id"], destination, viewer.actor)
-    return jsonify(refunds.as_api(updated))
+    body = json_body()
+    response = refunds.set_destination_once(db, refund["id"], parse_payout_details(body),
+                                            viewer.actor, request.headers.get("Idempotency-Key"),
+                                            body)
+    return jsonify(response.body), response.status
 
 
 @bp.post("/returns/<id:return_id>/registration")
