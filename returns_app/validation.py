@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,26 @@ from email_validator import EmailNotValidError, validate_email
 
 from . import clock
 from .errors import Invalid
+
+# C0 and C1 control characters and DEL: never typed on purpose, and NUL or an escape sequence in a
+# stored name or comment reaches emails, CSV exports and support's screens. Text that may span
+# lines keeps tab and its line breaks.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BETWEEN_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_CHARACTERS_MESSAGE = "Must not contain control characters (such as NUL)."
+# str.isdigit() and int() take any script's digits ("٨٨" is 88) and int() also " 8", "+8", "8_8".
+_ASCII_DIGITS = re.compile("[0-9]+")
+
+
+def has_control_characters(value: str, *, multiline: bool = False) -> bool:
+    return (_CONTROL_BETWEEN_LINES if multiline else _CONTROL).search(value) is not None
+
+
+def ascii_whole_number(raw: str | None) -> int | None:
+    """`raw` as an int if it is ASCII digits and nothing else, else None."""
+    if raw is None or not _ASCII_DIGITS.fullmatch(raw):
+        return None
+    return int(raw)
 
 
 class FieldErrors:
@@ -25,7 +46,7 @@ class FieldErrors:
             raise Invalid(message, fields=self.fields)
 
     def text(self, data: dict, key: str, field: str, *, max_length: int = 200,
-             required: bool = True) -> str | None:
+             required: bool = True, multiline: bool = False) -> str | None:
         value = data.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
@@ -37,6 +58,9 @@ class FieldErrors:
         value = value.strip()
         if len(value) > max_length:
             self.add(field, f"Must be at most {max_length} characters.")
+            return None
+        if has_control_characters(value, multiline=multiline):
+            self.add(field, CONTROL_CHARACTERS_MESSAGE)
             return None
         return value
 

@@ -8,6 +8,7 @@ from flask import jsonify, request
 from ..database_session import get_db
 from ..errors import Invalid
 from ..services import inbox, merchants
+from ..validation import ascii_whole_number
 from . import auth, bp
 from .request_body import accepts
 
@@ -15,8 +16,8 @@ from .request_body import accepts
 @bp.get("/returns")
 def list_returns():
     merchant = auth.merchant()
-    raw_limit = request.args.get("limit", str(inbox.MAX_PAGE_SIZE // 4))
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= inbox.MAX_PAGE_SIZE:
+    limit = ascii_whole_number(request.args.get("limit", str(inbox.MAX_PAGE_SIZE // 4)))
+    if limit is None or not 1 <= limit <= inbox.MAX_PAGE_SIZE:
         raise Invalid(fields={"limit": f"Must be a whole number from 1 to "
                                         f"{inbox.MAX_PAGE_SIZE}."})
     # Absent means all; an empty ?status= is a client bug, not a choice (the portal's form
@@ -25,7 +26,7 @@ def list_returns():
     if status == "":
         inbox.check_filter("not a status")
     return jsonify(inbox.api_page(get_db(), merchant["id"], status,
-                                  request.args.get("cursor"), int(raw_limit)))
+                                  request.args.get("cursor"), limit))
 
 
 @bp.put("/instructions")

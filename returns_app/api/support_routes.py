@@ -10,6 +10,7 @@ from ..database_session import get_db
 from ..errors import Invalid
 from ..services import stuck
 from ..support import access
+from ..validation import ascii_whole_number
 from . import bp
 
 
@@ -34,7 +35,4 @@ def _whole_number(name: str, default: int) -> int | None:
     raw = request.args.get(name)
     if raw is None:
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        return None
+    return ascii_whole_number(raw)
