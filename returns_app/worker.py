@@ -38,7 +38,12 @@ def deliver_outbox(app, owner: str, limit: int = MAX_DELIVERIES_PER_ROUND,
             row = outbox.claim(db, owner, kinds)
             if row is None:
                 break
-            outcome = deliveries.deliver(db, provider(app), row)
+            try:
+                outcome = deliveries.deliver(db, provider(app), row)
+            except outbox.LeaseLost as exc:
+                # Another worker took the row over; what this one found out is its to record.
+                log.warning("%s", exc)
+                outcome = "lease_lost"
             done[outcome] = done.get(outcome, 0) + 1
     return done
 

@@ -111,7 +111,7 @@ def deliver_webhook(db: Database, _provider, row: dict) -> str:
         " WHERE outbox_id = ?", [row["id"]]).fetchone()
     if found is None or not found[1]:
         with write_transaction(db):
-            outbox.give_up(db, row["id"], URL_REMOVED)
+            outbox.give_up(db, row, URL_REMOVED)
         return "failed"
     merchant_id, url, secret = found
     payload = row["payload"]
@@ -121,9 +121,9 @@ def deliver_webhook(db: Database, _provider, row: dict) -> str:
     with write_transaction(db):
         _record(db, row["id"], attempt)
         if attempt.delivered:
-            outbox.complete(db, row["id"])
+            outbox.complete(db, row)
             outcome = "delivered"
-        elif outbox.retry_later(db, row["id"], row["attempts"], attempt.summary):
+        elif outbox.retry_later(db, row, attempt.summary):
             outcome = "retrying"
         else:
             outcome = "failed"
