@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 import schemathesis
-from schemathesis import GenerationMode
 from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
 from returns_app import create_app
