@@ -21,6 +21,13 @@ CONTROL_CHARACTERS_MESSAGE = "Must not contain control characters (such as NUL).
 _ASCII_DIGITS = re.compile("[0-9]+")
 
 
+# RFC 3339's date-time, which the OpenAPI document states as a pattern (its "format" is only a
+# note): a calendar day alone, or a time with no offset, could be any of several moments.
+MOMENT_PATTERN = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+                  r"([Zz]|[+-][0-9]{2}:[0-9]{2})$")
+_MOMENT = re.compile(MOMENT_PATTERN)
+
+
 def has_control_characters(value: str, *, multiline: bool = False) -> bool:
     return (_CONTROL_BETWEEN_LINES if multiline else _CONTROL).search(value) is not None
 
@@ -104,6 +111,8 @@ class FieldErrors:
         if value is None:
             return None
         try:
+            if not _MOMENT.match(value):
+                raise ValueError(value)
             return clock.parse(value)
         # OverflowError: a moment that exists only in its own offset (0001-01-01T00:00+00:01).
         except (TypeError, ValueError, OverflowError):

@@ -25,8 +25,11 @@ def list_returns():
     status = request.args.get("status")
     if status == "":
         inbox.check_filter("not a status")
+    cursor = request.args.get("cursor")
+    if cursor == "":
+        raise Invalid(fields={"cursor": "Not a cursor this list gave out."})
     return jsonify(inbox.api_page(get_db(), merchant["id"], status,
-                                  request.args.get("cursor"), limit))
+                                  cursor, limit))
 
 
 @bp.put("/instructions")

@@ -8,9 +8,10 @@ them: the API ignores properties it doesn't know.
 
 from __future__ import annotations
 
-from ..services.inbox import MAX_PAGE_SIZE
+from ..services.inbox import CURSOR_PATTERN, MAX_PAGE_SIZE
 from ..services.orders import CURRENCIES, PAYMENT_METHODS
 from ..services.returns import REASONS
+from ..validation import MOMENT_PATTERN
 
 INT = {"type": "integer"}
 ID = {"type": "integer", "minimum": 1}
@@ -228,8 +229,9 @@ REQUEST_SCHEMAS = {
         "currency": {"type": "string", "enum": list(CURRENCIES)},
         "payment_method": {"type": "string", "enum": list(PAYMENT_METHODS)},
         "purchased_at": {"type": ["string", "null"], "format": "date-time",
-                         "description": "Now when left out."},
+                         "pattern": MOMENT_PATTERN, "description": "Now when left out."},
         "delivered_at": {"type": ["string", "null"], "format": "date-time",
+                         "pattern": MOMENT_PATTERN,
                          "description": "Not yet delivered when left out."},
         "lines": {"type": "array", "minItems": 1, "maxItems": 200, "items": obj({
             "sku": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"\S"},
@@ -246,8 +248,8 @@ REQUEST_SCHEMAS = {
                     "description": "Required when the reason is 'other'."},
     }, ["line_id", "quantity", "reason"])}}, ["items"]),
     "Shipment": obj({"tracking_number": {
-        "type": ["string", "null"], "maxLength": 64,
-        "description": "Optional: letters, digits, spaces and dashes."}}),
+        "type": ["string", "null"], "maxLength": 64, "pattern": "^[A-Za-z0-9 -]*$",
+        "description": "Optional: ASCII letters, digits, spaces and dashes."}}),
     "NewPayment": obj({"amount": {"type": "integer", "minimum": 1, "maximum": 10**10},
                        "method": {"type": ["string", "null"],
                                   "enum": ["card", "bank_account", None],
@@ -307,8 +309,10 @@ def _paths() -> dict:
                 {"name": "limit", "in": "query", "required": False,
                  "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE,
                             "default": MAX_PAGE_SIZE // 4}},
-                {"name": "cursor", "in": "query", "required": False, "schema": STR,
-                 "description": "next_cursor of the page before."}])},
+                {"name": "cursor", "in": "query", "required": False,
+                 "schema": {"type": "string", "pattern": CURSOR_PATTERN},
+                 "description": "next_cursor of the page before (only one this list gave "
+                                "out: any other is 422)."}])},
         "/returns/{return_id}/registration": {"post": operation(
             "registerReturn", "Register received items: accepted and rejected quantities",
             "merchantKey", (200, ref("Return")), 404, 409, 422, body=ref("Registration"),

@@ -166,7 +166,8 @@ def return_for_viewer(db, viewer: Viewer, return_id: int) -> tuple[dict, dict]:
 
 def mark_sent(db: Database, viewer: Viewer, return_id: int,
               tracking_number: str | None) -> dict:
-    tracking = (tracking_number or "").strip() or None
+    # Spaces only: "\t" is no tracking number, and the OpenAPI document's pattern says so.
+    tracking = (tracking_number or "").strip(" ") or None
     # ASCII only: isalnum() took any script's letters and digits, and NUL passed .strip().
     if tracking and (len(tracking) > MAX_TRACKING or not TRACKING.fullmatch(tracking)):
         raise Invalid(fields={"tracking_number": (
