@@ -85,7 +85,7 @@ def test_every_operation_documents_its_errors_in_the_contract_shape():
             if op["security"]:
                 assert "401" in op["responses"], (method, path)
             if "requestBody" in op:
-                assert {"400", "413"} <= set(op["responses"]), (method, path)
+                assert {"400", "413", "415"} <= set(op["responses"]), (method, path)
 
 
 def test_idempotency_key_is_a_required_header_where_the_contract_says():
@@ -282,6 +282,8 @@ CASES = [
     Case("post", "/orders", 409, call("post", orders_url, merchant,
                                       json_body=checkout_payload(merchant_reference="A-1"))),
     Case("post", "/orders", 413, call("post", orders_url, merchant, data=HUGE)),
+    Case("post", "/orders", 415, call("post", orders_url, merchant, data="{}",
+                                      headers={"Content-Type": "text/plain"})),
     Case("post", "/orders", 422, call("post", orders_url, merchant,
                                       json_body=checkout_payload(lines=[]))),
     Case("post", "/customer/session", 201, call(

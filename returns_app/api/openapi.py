@@ -82,13 +82,14 @@ def operation(operation_id: str, summary: str, security: str | None, ok: tuple[i
               *error_statuses: int, body: dict | None = None,
               body_media_type: str = "application/json",
               parameters: list | None = None) -> dict:
-    """One operation. Every secured one may answer 401, and every one with a body 400 and 413
-    (unreadable or larger than the server takes), so those need not be listed by the caller."""
+    """One operation. Every secured one may answer 401, and every one with a body 400, 413 and
+    415 (unreadable, larger than the server takes, or not of `body_media_type`), so those need
+    not be listed by the caller."""
     statuses = set(error_statuses)
     if security:
         statuses.add(401)
     if body:
-        statuses |= {400, 413}
+        statuses |= {400, 413, 415}
     op = {
         "operationId": operation_id,
         "summary": summary,
