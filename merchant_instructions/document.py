@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from . import decoding, frontmatter, settings
 from .problems import InstructionsInvalid, Problem
-from .rendering import render_html
+from .rendering import TooComplex, render_html
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,22 @@ class Instructions:
         return None
 
 
+# Some blocks are one parser step however long they are (a table of a thousand rows), and
+# reading a line costs the parser more than most of its steps: a cap on lines bounds both. A
+# sample document has 40 lines; this is 256 KB of lines 130 characters long.
+MAX_BODY_LINES = 2_000
+_TOO_LONG = (
+    f"The instructions are longer than {MAX_BODY_LINES} lines, and this is the first line "
+    "past that: customers won't read that far, and it takes too long to prepare for them. "
+    "Shorten them."
+)
+_TOO_COMPLEX = (
+    "The document is too complex to show to customers quickly: by this line it already needs "
+    "more work than a whole document may (Markdown marks such as [, ![, * or ` by the "
+    "thousand, or thousands of list items or lines). Shorten or simplify it from here on."
+)
+
+
 def parse(text: str | bytes) -> Instructions:
     """Read a whole document, or raise InstructionsInvalid listing every problem in it."""
     problems: list[Problem] = []
@@ -71,6 +87,15 @@ def parse(text: str | bytes) -> Instructions:
                 "customers below the closing --- line.",
             )
         )
+    html = ""
+    body_lines = part.body.count("\n") + 1
+    if body_lines > MAX_BODY_LINES:
+        problems.append(Problem(part.body_line + MAX_BODY_LINES, None, _TOO_LONG))
+    elif not problems:
+        try:
+            html = render_html(part.body)
+        except TooComplex as exc:
+            problems.append(Problem(part.body_line + exc.line, None, _TOO_COMPLEX))
     if problems or found is None:
         raise InstructionsInvalid(problems)
     return Instructions(
@@ -81,7 +106,7 @@ def parse(text: str | bytes) -> Instructions:
         return_address=found.return_address,
         non_returnable=tuple(NonReturnable(what, skus) for what, skus in found.non_returnable),
         body_markdown=part.body,
-        html=render_html(part.body),
+        html=html,
         source=source,
         # Hashing the normalized text makes a re-save with other line endings, or with a
         # byte order mark, count as the same version.

@@ -76,12 +76,14 @@ def write_transaction(db: Database) -> Iterator[Database]:
     db.conn.execute("BEGIN IMMEDIATE")
     try:
         yield db
+        db.conn.execute("COMMIT")
     except BaseException:
+        # Also when COMMIT itself failed (a deferred foreign key, a full disk, SQLITE_BUSY):
+        # the transaction is still open then, and a kept connection would carry it into the
+        # next request.
         if db.conn.in_transaction:
             db.conn.execute("ROLLBACK")
         raise
-    else:
-        db.conn.execute("COMMIT")
 
 
 def select(db: Database, sql: str, params=()) -> list[dict]:
@@ -139,6 +141,25 @@ def _append_only(db: Database, table: str) -> None:
             f"""CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table}
             BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"""
         )
+    _refuse_replace(db, table)
+
+
+def _refuse_replace(db: Database, table: str) -> None:
+    """REPLACE (and INSERT OR REPLACE) deletes the row it collides with, and SQLite fires DELETE
+    triggers for that only when the connection has recursive triggers on. sqlite-utils turns
+    them on for ours, but the sqlite3 shell, a backup script or any plain connection doesn't, and
+    there `REPLACE INTO ledger_entry` rewrote history. So the table refuses, on every connection,
+    an insert that collides with a row on its id or on any UNIQUE key (read from the schema, not
+    copied here); a plain INSERT that collides fails as it did, with this message instead."""
+    keys = [["id"]]
+    for _, index, unique, _, partial in db.execute(f"PRAGMA index_list({table})").fetchall():
+        if unique and not partial:
+            keys.append([row[2] for row in db.execute(f"PRAGMA index_info({index})")])
+    collides = " OR ".join(
+        f"EXISTS (SELECT 1 FROM {table} WHERE "
+        + " AND ".join(f"{column} = NEW.{column}" for column in key) + ")" for key in keys)
+    db.execute(f"""CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table}
+        WHEN {collides} BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END""")
 
 
 @migration
@@ -1037,3 +1058,10 @@ def m014_partners(db: Database) -> None:
         " unknown_since, provider_silent_since, created_at, return_id, order_id ON refund BEGIN "
         + _refresh_stuck("refund", "OLD.id, NEW.id")
         + _refresh_stuck("return", "OLD.return_id, NEW.return_id") + " END")
+
+
+@migration
+def m013_append_only_against_replace(db: Database) -> None:
+    """The append-only tables made before `_append_only` refused REPLACE too."""
+    for table in ("ledger_entry", "audit_event", "webhook_delivery"):
+        _refuse_replace(db, table)

@@ -38,7 +38,7 @@ def deliver_payout(db: Database, provider, row: dict) -> str:
     with write_transaction(db):
         refund = refunds.get_refund(db, refund_id)
         if refund["status"] in ("succeeded", "failed", "needs_details"):
-            outbox.complete(db, row["id"])
+            outbox.complete(db, row)
             return refund["status"]
         # A previous attempt may have reached the provider before dying: ask before sending.
         maybe_sent = refund["status"] in ("sending", "unknown") or row["attempts"] > 1
@@ -55,10 +55,9 @@ def deliver_payout(db: Database, provider, row: dict) -> str:
     with write_transaction(db):
         refunds.record_outcome(db, refund_id, outcome, payout_id, detail)
         if outcome == "unknown":
-            outbox.retry_later(db, row["id"], row["attempts"], detail,
-                               then_every=ASK_SLOWLY_EVERY)
+            outbox.retry_later(db, row, detail, then_every=ASK_SLOWLY_EVERY)
         else:
-            outbox.complete(db, row["id"])
+            outbox.complete(db, row)
         _mark_asking_slowly(db, refund_id, outcome == "unknown"
                             and row["attempts"] >= outbox.MAX_ATTEMPTS)
     log.info("refund %s: %s %s", refund_id, outcome, detail)
@@ -91,7 +90,7 @@ def deliver_debit(db: Database, provider, row: dict) -> str:
                 if amount > 0:
                     payments.record_debit(db, payment_id, amount, "declined", None,
                                           "No bank account is linked any more")
-                outbox.complete(db, row["id"])
+                outbox.complete(db, row)
                 return "skipped"
             pinned = {"amount": amount, "bank_account": bank_account}
             outbox.set_payload(db, row["id"], {**row["payload"], "debit": pinned})
@@ -99,7 +98,7 @@ def deliver_debit(db: Database, provider, row: dict) -> str:
         payment = payments.get_payment(db, payment_id)
         if payment["status"] != "scheduled":
             with write_transaction(db):
-                outbox.complete(db, row["id"])
+                outbox.complete(db, row)
             return payment["status"]
     amount = pinned["amount"]
     try:
@@ -112,10 +111,9 @@ def deliver_debit(db: Database, provider, row: dict) -> str:
     with write_transaction(db):
         payments.record_debit(db, payment_id, amount, outcome, debit_id, detail)
         if outcome == "unknown":
-            outbox.retry_later(db, row["id"], row["attempts"], detail,
-                               then_every=ASK_SLOWLY_EVERY)
+            outbox.retry_later(db, row, detail, then_every=ASK_SLOWLY_EVERY)
         else:
-            outbox.complete(db, row["id"])
+            outbox.complete(db, row)
     return outcome
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from . import clock, outbox
-from .db import Database, write_transaction
+from .db import Database, select, write_transaction
 from .passwords import hash_password
 from .services import decisions, orders, payments, refunds, returns
 from .services.orders import Viewer
@@ -119,9 +119,9 @@ def _worker_says(db: Database, refund_id: int, outcome: str, detail: str) -> Non
     with write_transaction(db):
         refunds.start_sending(db, refund_id)
         refunds.record_outcome(db, refund_id, outcome, None, detail)
-        for (outbox_id,) in db.execute("SELECT id FROM outbox WHERE kind = 'payout' AND"
-                                       " subject_id = ?", [refund_id]).fetchall():
-            outbox.complete(db, outbox_id)
+        for row in select(db, "SELECT * FROM outbox WHERE kind = 'payout' AND subject_id = ?"
+                          " AND status = 'pending'", [refund_id]):
+            outbox.complete(db, row)
 
 
 def _set_back(db: Database, sql: str, ago, row_id: int, times: int = 1) -> None:

@@ -48,6 +48,12 @@ class TooLarge(DomainError):
     code = "too_large"
 
 
+class UnsupportedMediaType(DomainError):
+    """A body of a media type the endpoint doesn't read."""
+
+    code = "unsupported_media_type"
+
+
 class Malformed(DomainError):
     """The request itself can't be read (not JSON, wrong top-level type, missing header)."""
 

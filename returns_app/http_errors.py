@@ -20,6 +20,7 @@ STATUS = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.TooLarge: 413,
+    errors.UnsupportedMediaType: 415,
     errors.Invalid: 422,
     errors.RateLimited: 429,
 }
@@ -37,6 +38,18 @@ _FAULT_TEXT = {"database or disk is full": sqlite3.SQLITE_FULL,
                "database is locked": sqlite3.SQLITE_BUSY,
                "database table is locked": sqlite3.SQLITE_LOCKED}
 UNAVAILABLE_MESSAGE = "The service can't store anything at the moment. Try again shortly."
+
+
+# The API's words for what Werkzeug raises by itself (an unknown URL, a method not routed, a body
+# over MAX_CONTENT_LENGTH) instead of its generic English pages' sentences.
+API_HTTP_TEXTS = {
+    400: "The request could not be read.",
+    404: "Not found, or not yours.",
+    405: "This method is not allowed here; the Allow header names those that are.",
+    413: "The body is too large.",
+    415: "The body is not of the media type this operation reads.",
+    500: "Something went wrong on our side; try again later.",
+}
 
 
 def status_of(exc: errors.DomainError) -> int:
@@ -79,7 +92,11 @@ def _domain_error(exc: errors.DomainError):
 def _http_error(exc: HTTPException):
     status = exc.code or 500
     if wants_json():
-        response = api_error(status, HTTP_CODES.get(status, "error"), exc.description or exc.name)
+        # Our own words unless the code that raised it said something of its own.
+        generic = exc.description == type(exc).description
+        message = API_HTTP_TEXTS.get(status) if generic else None
+        response = api_error(status, HTTP_CODES.get(status, "error"),
+                             message or exc.description or exc.name)
     else:
         message = exc.description if status not in (404, 500) else None
         response = make_response(

@@ -10,12 +10,25 @@ import random
 from datetime import timedelta
 
 from . import clock, request_ids
-from .db import Database, insert, select, write_transaction
+from .db import BUSY_TIMEOUT_MS, Database, insert, select, write_transaction
+from .provider_client import longest_call_seconds
 
-# How long a claimed row stays with its worker. Longer than any delivery (the provider client's
-# timeouts and retries); the crash tests shorten it through the environment.
-LEASE = timedelta(seconds=float(os.environ.get("RETURNS_OUTBOX_LEASE_SECONDS", "60")))
+# How long a claimed row stays with its worker: longer than the slowest delivery, so a live
+# worker never loses its row to another. The slowest is a payout: the provider client's longest
+# call (69 s with its timeouts and retries; a webhook takes at most 13 s, an email a few SMTP
+# round trips of 10 s) and the two write transactions around it, each of which may wait out the
+# busy timeout; twice that leaves room for a slow machine. The crash tests shorten it through
+# the environment.
+DEFAULT_LEASE_SECONDS = 2 * (longest_call_seconds() + 2 * BUSY_TIMEOUT_MS / 1000)
+LEASE = timedelta(seconds=float(os.environ.get("RETURNS_OUTBOX_LEASE_SECONDS",
+                                               DEFAULT_LEASE_SECONDS)))
 MAX_ATTEMPTS = 8
+
+
+class LeaseLost(Exception):
+    """The caller's lease ran out and another worker claimed the row (or it was settled
+    meanwhile): what the caller was about to record must not be, so the exception rolls its
+    transaction back."""
 
 
 def enqueue(db: Database, kind: str, subject_id: int, payload: dict | None = None,
@@ -49,14 +62,28 @@ def claim(db: Database, owner: str, kinds: tuple[str, ...] | None = None) -> dic
             "UPDATE outbox SET lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1"
             " WHERE id = ?", [owner, clock.iso(clock.now() + LEASE), row["id"]])
     row["attempts"] += 1
+    row["lease_owner"] = owner
     row["payload"] = json.loads(row["payload"])
     return row
 
 
-def complete(db: Database, outbox_id: int) -> None:
-    """Inside the transaction that records the delivery's outcome."""
-    db.execute("UPDATE outbox SET status = 'done', done_at = ?, lease_owner = NULL,"
-               " lease_expires_at = NULL WHERE id = ?", [clock.now_iso(), outbox_id])
+def _settle(db: Database, row: dict, assignments: str, params: list) -> None:
+    """Compare-and-set: only while the row is still as the caller claimed it. Every claim adds
+    an attempt, so (owner, attempts) names one claim; a row read without claiming (no owner)
+    matches while nobody has claimed it since."""
+    cursor = db.execute(
+        f"UPDATE outbox SET {assignments}, lease_owner = NULL, lease_expires_at = NULL"
+        " WHERE id = ? AND status = 'pending' AND lease_owner IS ? AND attempts = ?",
+        [*params, row["id"], row["lease_owner"], row["attempts"]])
+    if cursor.rowcount != 1:
+        raise LeaseLost(f"outbox row {row['id']}: the lease of {row['lease_owner']!r} "
+                        f"(attempt {row['attempts']}) is no longer held")
+
+
+def complete(db: Database, row: dict) -> None:
+    """Inside the transaction that records the delivery's outcome; `row` as claimed. Raises
+    LeaseLost if the caller no longer holds it."""
+    _settle(db, row, "status = 'done', done_at = ?", [clock.now_iso()])
 
 
 def set_payload(db: Database, outbox_id: int, payload: dict) -> None:
@@ -64,16 +91,17 @@ def set_payload(db: Database, outbox_id: int, payload: dict) -> None:
     db.execute("UPDATE outbox SET payload = ? WHERE id = ?", [json.dumps(payload), outbox_id])
 
 
-def retry_later(db: Database, outbox_id: int, attempts: int, error: str, *,
+def retry_later(db: Database, row: dict, error: str, *,
                 schedule: tuple[float, ...] | None = None,
                 then_every: float | None = None) -> bool:
     """Wait before the next attempt; give up (status failed) when the attempts are used up.
-    Returns whether it will be retried.
+    Returns whether it will be retried; raises LeaseLost as `complete` does.
 
     By default the wait doubles (with jitter) for MAX_ATTEMPTS attempts. `schedule` gives the
     seconds before each retry instead (its length + 1 attempts in all). `then_every`: never
     give up, keep trying at that many seconds once the quick attempts are used up (for work
     whose outcome must be found out, however long the other side takes)."""
+    attempts = row["attempts"]
     if schedule is not None:
         delay = schedule[attempts - 1] * random.uniform(1.0, 1.1) \
             if attempts <= len(schedule) else None
@@ -84,19 +112,17 @@ def retry_later(db: Database, outbox_id: int, attempts: int, error: str, *,
     if delay is None and then_every is not None:
         delay = then_every * random.uniform(1.0, 1.1)
     if delay is None:
-        db.execute("UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = NULL,"
-                   " lease_expires_at = NULL WHERE id = ?", [error, outbox_id])
+        give_up(db, row, error)
         return False
-    db.execute("UPDATE outbox SET available_at = ?, last_error = ?, lease_owner = NULL,"
-               " lease_expires_at = NULL WHERE id = ?",
-               [clock.iso(clock.now() + timedelta(seconds=delay)), error, outbox_id])
+    _settle(db, row, "available_at = ?, last_error = ?",
+            [clock.iso(clock.now() + timedelta(seconds=delay)), error])
     return True
 
 
-def give_up(db: Database, outbox_id: int, error: str) -> None:
-    """Inside a transaction: nothing left to try (the destination is gone)."""
-    db.execute("UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = NULL,"
-               " lease_expires_at = NULL WHERE id = ?", [error, outbox_id])
+def give_up(db: Database, row: dict, error: str) -> None:
+    """Inside a transaction: nothing left to try (the destination is gone). Raises LeaseLost as
+    `complete` does."""
+    _settle(db, row, "status = 'failed', last_error = ?", [error])
 
 
 def requeue(db: Database, outbox_id: int) -> bool:

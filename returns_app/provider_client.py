@@ -25,6 +25,28 @@ Outcome = Literal["succeeded", "declined", "unknown"]
 USER_AGENT = "returns-assistant/0.1"
 # Answers that say "we don't know whether it happened": ask before anything else.
 _UNSURE = (404, 409)
+CONNECT_TIMEOUT = 2.0
+READ_TIMEOUT = 5.0
+MAX_ATTEMPTS = 4
+BACKOFF_BASE = 0.2
+BACKOFF_MAX = 5.0
+
+
+def longest_call_seconds(connect_timeout: float = CONNECT_TIMEOUT,
+                         read_timeout: float = READ_TIMEOUT, max_attempts: int = MAX_ATTEMPTS,
+                         backoff_base: float = BACKOFF_BASE,
+                         backoff_max: float = BACKOFF_MAX) -> float:
+    """The longest a money-moving call can take (69 s with the defaults; the outbox's lease is
+    computed from it). Each of its `max_attempts` failures costs a POST and an ask, plus the
+    first ask when resuming: at most 2 * max_attempts + 1 requests, each within its connect and
+    read timeouts. Before an ask or a resend it sleeps at most twice per failure count, each at
+    most that count's backoff. (The timeouts bound each connection attempt and each read, as
+    `requests` applies them: a host name with several addresses, or a provider trickling one
+    byte at a time, can take longer; the provider's URL is an address we configure.)"""
+    requests_at_most = 2 * max_attempts + 1
+    sleeps_at_most = 2 * sum(min(backoff_max, backoff_base * 2**failure)
+                             for failure in range(max_attempts))
+    return requests_at_most * (connect_timeout + read_timeout) + sleeps_at_most
 
 
 class ProviderError(Exception):
@@ -96,11 +118,11 @@ class ProviderClient:
         self,
         base_url: str,
         *,
-        connect_timeout: float = 2.0,
-        read_timeout: float = 5.0,
-        max_attempts: int = 4,
-        backoff_base: float = 0.2,
-        backoff_max: float = 5.0,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
+        max_attempts: int = MAX_ATTEMPTS,
+        backoff_base: float = BACKOFF_BASE,
+        backoff_max: float = BACKOFF_MAX,
         sleep: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
         rng: random.Random | None = None,
@@ -170,6 +192,11 @@ class ProviderClient:
             payment_id=payment.get("id"), card_last4=payment.get("card_last4"))
 
     # -- internals -------------------------------------------------------------------------------
+    @property
+    def longest_call_seconds(self) -> float:
+        return longest_call_seconds(*self.timeout, self.max_attempts, self.backoff_base,
+                                    self.backoff_max)
+
     def backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(backoff_max, backoff_base * 2**attempt)]."""
         return self._rng.uniform(0, min(self.backoff_max, self.backoff_base * 2**attempt))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,33 @@ from email_validator import EmailNotValidError, validate_email
 
 from . import clock
 from .errors import Invalid
+
+# C0 and C1 control characters and DEL: never typed on purpose, and NUL or an escape sequence in a
+# stored name or comment reaches emails, CSV exports and support's screens. Text that may span
+# lines keeps tab and its line breaks.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BETWEEN_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_CHARACTERS_MESSAGE = "Must not contain control characters (such as NUL)."
+# str.isdigit() and int() take any script's digits ("٨٨" is 88) and int() also " 8", "+8", "8_8".
+_ASCII_DIGITS = re.compile("[0-9]+")
+
+
+# RFC 3339's date-time, which the OpenAPI document states as a pattern (its "format" is only a
+# note): a calendar day alone, or a time with no offset, could be any of several moments.
+MOMENT_PATTERN = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+                  r"([Zz]|[+-][0-9]{2}:[0-9]{2})$")
+_MOMENT = re.compile(MOMENT_PATTERN)
+
+
+def has_control_characters(value: str, *, multiline: bool = False) -> bool:
+    return (_CONTROL_BETWEEN_LINES if multiline else _CONTROL).search(value) is not None
+
+
+def ascii_whole_number(raw: str | None) -> int | None:
+    """`raw` as an int if it is ASCII digits and nothing else, else None."""
+    if raw is None or not _ASCII_DIGITS.fullmatch(raw):
+        return None
+    return int(raw)
 
 
 class FieldErrors:
@@ -25,7 +53,7 @@ class FieldErrors:
             raise Invalid(message, fields=self.fields)
 
     def text(self, data: dict, key: str, field: str, *, max_length: int = 200,
-             required: bool = True) -> str | None:
+             required: bool = True, multiline: bool = False) -> str | None:
         value = data.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
@@ -37,6 +65,9 @@ class FieldErrors:
         value = value.strip()
         if len(value) > max_length:
             self.add(field, f"Must be at most {max_length} characters.")
+            return None
+        if has_control_characters(value, multiline=multiline):
+            self.add(field, CONTROL_CHARACTERS_MESSAGE)
             return None
         return value
 
@@ -80,6 +111,8 @@ class FieldErrors:
         if value is None:
             return None
         try:
+            if not _MOMENT.match(value):
+                raise ValueError(value)
             return clock.parse(value)
         # OverflowError: a moment that exists only in its own offset (0001-01-01T00:00+00:01).
         except (TypeError, ValueError, OverflowError):

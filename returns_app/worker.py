@@ -67,6 +67,11 @@ def deliver_outbox(app, owner: str, limit: int = MAX_DELIVERIES_PER_ROUND,
             with request_ids.bound(row["request_id"]):
                 try:
                     outcome = deliveries.deliver(db, provider(app), row)
+                except outbox.LeaseLost as exc:
+                    # Another worker took the row over; what this one found out is its to
+                    # record.
+                    log.warning("%s", exc)
+                    outcome = "lease_lost"
                 except Exception:
                     log.exception("outbox %s %s (attempt %s) failed", row["kind"], row["id"],
                                   row["attempts"])

@@ -137,8 +137,10 @@ def test_wrong_pair_is_404_with_the_same_message_whatever_is_wrong(client, order
 
 
 def test_session_body_must_be_a_json_object(client, order):
-    response = client.post(SESSION, data="order_number=1", content_type="text/plain")
+    response = client.post(SESSION, data="order_number=1", content_type="application/json")
     assert_error(response, 400, "malformed")
+    response = client.post(SESSION, data="order_number=1", content_type="text/plain")
+    assert_error(response, 415, "unsupported_media_type")
 
 
 def test_repeated_guessing_of_one_order_is_429_even_for_the_right_pair(client, order):
@@ -345,13 +347,12 @@ def open_return(client, token, order):
 
 
 @pytest.mark.parametrize(("body", "tracking"), [
-    (None, None),
     ({}, None),
     ({"tracking_number": None}, None),
     ({"tracking_number": ""}, None),
     ({"tracking_number": "JJD0002249"}, "JJD0002249"),
     ({"tracking_number": "  00340434 1610-94 "}, "00340434 1610-94"),
-], ids=["no body", "empty object", "null", "empty string", "plain", "spaces and dashes"])
+], ids=["empty object", "null", "empty string", "plain", "spaces and dashes"])
 def test_shipment_marks_the_return_sent(client, db, token, open_return, body, tracking):
     response = shipment(client, token, open_return["id"], body)
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -381,7 +382,7 @@ def test_shipment_twice_is_409(client, db, token, open_return):
 
 
 def test_cancel_after_sent_is_409(client, db, token, open_return):
-    assert shipment(client, token, open_return["id"]).status_code == 200
+    assert shipment(client, token, open_return["id"], {}).status_code == 200
     assert_error(cancel(client, token, open_return["id"]), 409, "conflict")
     assert return_status(db, open_return["id"]) == "sent"
 
@@ -410,7 +411,7 @@ def test_another_customers_return_is_404_for_shipment_and_cancel(client, db, ord
     token = token_for(client, order)
     for response in (shipment(client, token, theirs["id"], {"tracking_number": "A1"}),
                      cancel(client, token, theirs["id"]),
-                     shipment(client, token, 10**6), cancel(client, token, 10**6)):
+                     shipment(client, token, 10**6, {}), cancel(client, token, 10**6)):
         assert_error(response, 404, "not_found")
     assert return_status(db, theirs["id"]) == "reported"
 
@@ -446,7 +447,8 @@ def test_html_order_page_with_an_id_too_big_for_the_database_is_404(app):
 def test_return_and_shipment_bodies_must_be_json_objects(client, db, token, order,
                                                          open_return):
     assert_error(client.post(f"/api/v1/orders/{order['id']}/returns", data="items=1",
-                             content_type="text/plain", headers=bearer(token)), 400, "malformed")
+                             content_type="application/json", headers=bearer(token)), 400,
+                 "malformed")
     assert_error(client.post(f"/api/v1/returns/{open_return['id']}/shipment", data="[]",
                              content_type="application/json", headers=bearer(token)), 400,
                  "malformed")

@@ -64,3 +64,59 @@ def test_a_moment_outside_the_calendar_in_utc_is_422_not_500(client, db, moment)
                            json=checkout_payload(purchased_at=moment))
     error = assert_error(response, 422, "invalid")
     assert "purchased_at" in error["fields"]
+
+
+# --- issue #17, item 5: where the document was looser than the server -----------------------
+
+@pytest.mark.parametrize("moment", ["", "2026-01-01", "2026-01-01T00:00:00", "2026-01-01 10:00Z",
+                                    "20260101T000000Z"])
+def test_a_moment_that_is_no_rfc_3339_date_time_is_422_as_the_document_says(client, db, moment):
+    """A day alone or a time without its offset is several moments: it used to be read as UTC
+    midnight and stored; the document's pattern (format is only a note in OpenAPI 3.1) and the
+    server now refuse the same values."""
+    from returns_app.api.openapi import document
+    from returns_app.validation import MOMENT_PATTERN
+    from tests.builders import checkout_payload
+
+    schema = document()["components"]["schemas"]["NewOrder"]["properties"]["delivered_at"]
+    assert schema["pattern"] == MOMENT_PATTERN
+    _, key = make_merchant(db)
+    response = client.post("/api/v1/orders", headers=bearer(key),
+                           json=checkout_payload(delivered_at=moment))
+    assert "delivered_at" in assert_error(response, 422, "invalid")["fields"]
+    assert count(db, "orders") == 0
+
+
+def test_a_cursor_is_only_one_the_list_gave_out(client, db):
+    """An empty cursor used to be read as none, and characters outside base64url were skipped,
+    so "<cursor>!" served the next page: the document now states the cursor's alphabet."""
+    from returns_app.services import inbox
+    from tests.builders import make_return
+
+    shop, key = make_merchant(db)
+    for _ in range(3):
+        make_return(db, make_order(db, shop["id"]))
+    first = client.get("/api/v1/returns?limit=1", headers=bearer(key)).get_json()
+    cursor = first["next_cursor"]
+    assert client.get(f"/api/v1/returns?limit=1&cursor={cursor}",
+                      headers=bearer(key)).status_code == 200
+    for bad in ("", cursor + "!", cursor + "=", "*" + cursor):
+        response = client.get("/api/v1/returns", query_string={"limit": 1, "cursor": bad},
+                              headers=bearer(key))
+        assert "cursor" in assert_error(response, 422, "invalid")["fields"], bad
+    assert inbox.CURSOR_PATTERN == "^[A-Za-z0-9_-]+$"
+
+
+@pytest.mark.parametrize("tracking", ["\t", "A1\n", "\u00a0A1"])
+def test_a_tracking_number_with_other_whitespace_is_422(client, db, tracking):
+    """Only spaces are trimmed: a tab used to be stripped to "no tracking number" and answered
+    200, where the document's pattern refuses it."""
+    from tests.builders import make_return
+    from tests.test_api_customer import token_for as token
+
+    shop, _ = make_merchant(db)
+    order = make_order(db, shop["id"])
+    ret = make_return(db, order)
+    response = client.post(f"/api/v1/returns/{ret['id']}/shipment", headers=bearer(token(
+        client, order)), json={"tracking_number": tracking})
+    assert_error(response, 422, "invalid")

@@ -56,7 +56,7 @@ def test_returns_come_a_page_at_a_time(client, db, shop):
 
 def test_the_merchant_endpoints_need_a_valid_key(client):
     assert_error(client.get("/api/v1/returns"), 401, "unauthorized")
-    assert_error(client.put("/api/v1/instructions", data=ENGLISH,
+    assert_error(client.put("/api/v1/instructions", data=ENGLISH, content_type="text/markdown",
                             headers=bearer("rk_nope")), 401, "unauthorized")
 
 
@@ -95,11 +95,11 @@ def test_a_document_in_another_language_than_announced_is_422_on_its_line(client
     assert_error(put(client, shop["key"], ENGLISH, language="de"), 422, "invalid")
 
 
-def test_too_large_is_413_and_not_text_is_422(client, shop):
+def test_too_large_is_413_and_not_text_is_415(client, shop):
     assert_error(put(client, shop["key"], ENGLISH + "x" * (256 * 1024), language="en"), 413,
                  "too_large")
     assert_error(put(client, shop["key"], b"\x89PNG\r\n\x1a\n\x00\x00", language="en",
-                     content_type="image/png"), 422, "invalid")
+                     content_type="image/png"), 415, "unsupported_media_type")
     binary = assert_error(put(client, shop["key"], b"---\x00\x01\x02", language="en"), 422,
                           "invalid")
     assert "not a text file" in binary["problems"][0]["message"]

@@ -100,9 +100,10 @@ def list_refunds(client, token, order):
                       headers=bearer(token) if token else {})
 
 
-def post_details(client, token, refund_id, body):
+def post_details(client, token, refund_id, body, key: str | None = None):
+    headers = bearer(token) | ({"Idempotency-Key": key} if key is not None else {})
     return client.post(f"/api/v1/refunds/{refund_id}/payout-details", json=body,
-                       headers=bearer(token))
+                       headers=headers)
 
 
 def register(client, merchant_key, return_id, items, key: str | None = "reg-1"):
@@ -319,6 +320,42 @@ def test_a_refund_that_already_has_a_destination_is_409(client, db, order, refun
     assert_error(response, 409, "conflict")
     contract(response, DETAILS, "post")
     assert db["refund"].get(refund["id"])["destination_kind"] == "swish"
+
+
+def test_payout_details_retried_with_the_same_key_get_the_first_answer(client, db, order,
+                                                                      refund, contract):
+    """The answer to the first request was lost: the app retries with the same key and body
+    and gets that answer again, not a 409, and the payout is queued once."""
+    token = token_for(client, order)
+    body = {"swish_number": "0701234567"}
+    first = post_details(client, token, refund["id"], body, key="details-1")
+    assert first.status_code == 200, first.get_data(as_text=True)
+    again = post_details(client, token, refund["id"], body, key="details-1")
+    assert again.status_code == 200, again.get_data(as_text=True)
+    assert contract(again, DETAILS, "post") == first.get_json()
+    assert db.execute("SELECT count(*) FROM outbox WHERE kind = 'payout'").fetchone()[0] == 1
+    assert db.execute("SELECT count(*) FROM audit_event WHERE action = "
+                      "'refund.destination_set'").fetchone()[0] == 1
+
+
+def test_payout_details_key_reused_with_other_details_is_422(client, db, order, refund,
+                                                             contract):
+    token = token_for(client, order)
+    assert post_details(client, token, refund["id"], {"swish_number": "0701234567"},
+                        key="details-1").status_code == 200
+    response = post_details(client, token, refund["id"], {"iban": "SE4550000000058398257466"},
+                            key="details-1")
+    assert "Idempotency-Key" in assert_error(response, 422, "invalid")["fields"]
+    contract(response, DETAILS, "post")
+    assert db["refund"].get(refund["id"])["destination_kind"] == "swish"
+
+
+def test_payout_details_without_a_key_still_work_and_a_second_is_409(client, db, order, refund):
+    token = token_for(client, order)
+    body = {"swish_number": "0701234567"}
+    assert post_details(client, token, refund["id"], body).status_code == 200
+    assert_error(post_details(client, token, refund["id"], body), 409, "conflict")
+    assert_error(post_details(client, token, refund["id"], body, key=" "), 400, "malformed")
 
 
 def test_another_customers_refund_is_404(client, db, shop, order, other_order, contract):

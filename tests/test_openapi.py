@@ -87,7 +87,7 @@ def test_every_operation_documents_its_errors_in_the_contract_shape():
             if op["security"]:
                 assert "401" in op["responses"], (method, path)
             if "requestBody" in op:
-                assert {"400", "413"} <= set(op["responses"]), (method, path)
+                assert {"400", "413", "415"} <= set(op["responses"]), (method, path)
 
 
 def test_idempotency_key_is_a_required_header_where_the_contract_says():
@@ -176,7 +176,10 @@ def call(method: str, url: Callable, auth: Callable | None = None, *,
     """A request whose URL, credentials and JSON body are computed from the world."""
     def ask(client, w, db):
         body = json_body(w) if callable(json_body) else json_body
+        # A raw body is JSON unless the case says otherwise (a wrong type is 415 first).
         extra = {"json": body} if body is not None else {"data": data}
+        if data is not None and "Content-Type" not in (headers or {}):
+            extra["content_type"] = "application/json"
         return client.open(url(w), method=method.upper(), **extra,
                            headers={**(auth(w, db) if auth else {}), **(headers or {})})
     return ask
@@ -300,6 +303,8 @@ CASES = [
     Case("post", "/orders", 409, call("post", orders_url, merchant,
                                       json_body=checkout_payload(merchant_reference="A-1"))),
     Case("post", "/orders", 413, call("post", orders_url, merchant, data=HUGE)),
+    Case("post", "/orders", 415, call("post", orders_url, merchant, data="{}",
+                                      headers={"Content-Type": "text/plain"})),
     Case("post", "/orders", 422, call("post", orders_url, merchant,
                                       json_body=checkout_payload(lines=[]))),
     Case("post", "/customer/session", 201, call(

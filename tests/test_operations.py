@@ -237,7 +237,9 @@ def test_outbox_refunds_and_stuck_gauges_come_from_the_database(client, db):
         outbox.enqueue(db, "email", 2)
     with write_transaction(db):
         outbox.enqueue(db, "webhook", 3)
-        failed = outbox.enqueue(db, "payout", 4)
+        outbox.enqueue(db, "payout", 4)
+    failed = outbox.claim(db, "test-worker", ("payout",))
+    with write_transaction(db):
         outbox.give_up(db, failed, "destination gone")
         db.execute("INSERT INTO refund (order_id, return_id, amount_minor, status, reason,"
                    " created_at, status_changed_at) VALUES (?, ?, 100, 'failed', 'return', ?, ?)",

@@ -207,8 +207,10 @@ def test_a_payout_whose_worker_died_mid_delivery_is_paid_once(db, provider, sand
         again = claim(db, "worker-b")
     assert (again["id"], again["attempts"]) == (row["id"], 2)
     assert deliveries.deliver_payout(db, provider, again) == "succeeded"
-    # A duplicate delivery of the same row (a second worker, a replay) changes nothing.
-    assert deliveries.deliver_payout(db, provider, again) == "succeeded"
+    # A duplicate delivery of the same row (a second worker, a replay) changes nothing, and
+    # is told its lease is gone.
+    with pytest.raises(outbox.LeaseLost):
+        deliveries.deliver_payout(db, provider, again)
     assert outbox.claim(db, "worker-c", ("payout",)) is None
     refund = refunds.get_refund(db, ready["id"])
     assert refund["status"] == "succeeded"

@@ -57,7 +57,7 @@ def declined(db, merchant) -> dict:
     refund = ready_refund(db, merchant)
     (row,) = pending_payouts(db, refund["id"])
     with write_transaction(db):
-        outbox.complete(db, row["id"])
+        outbox.complete(db, row)
     worker_outcome(db, refund["id"], "declined", "account_closed")
     return refunds.get_refund(db, refund["id"])
 
@@ -94,7 +94,7 @@ def test_retrying_an_unknown_payout_whose_deliveries_gave_up_queues_one(db, merc
     refund = ready_refund(db, merchant)
     (row,) = pending_payouts(db, refund["id"])
     with write_transaction(db):
-        outbox.retry_later(db, row["id"], outbox.MAX_ATTEMPTS, "gave up")
+        outbox.give_up(db, row, "gave up")
     worker_outcome(db, refund["id"], "unknown", "timeout")
     support_actions.retry_payout(db, refund["id"], agent, "Provider is back")
     assert len(pending_payouts(db, refund["id"])) == 1

@@ -8,14 +8,16 @@ from flask import jsonify, request
 from ..database_session import get_db
 from ..errors import Invalid
 from ..services import inbox, merchants
+from ..validation import ascii_whole_number
 from . import auth, bp
+from .request_body import accepts
 
 
 @bp.get("/returns")
 def list_returns():
     merchant = auth.merchant()
-    raw_limit = request.args.get("limit", str(inbox.MAX_PAGE_SIZE // 4))
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= inbox.MAX_PAGE_SIZE:
+    limit = ascii_whole_number(request.args.get("limit", str(inbox.MAX_PAGE_SIZE // 4)))
+    if limit is None or not 1 <= limit <= inbox.MAX_PAGE_SIZE:
         raise Invalid(fields={"limit": f"Must be a whole number from 1 to "
                                         f"{inbox.MAX_PAGE_SIZE}."})
     # Absent means all; an empty ?status= is a client bug, not a choice (the portal's form
@@ -23,16 +25,17 @@ def list_returns():
     status = request.args.get("status")
     if status == "":
         inbox.check_filter("not a status")
+    cursor = request.args.get("cursor")
+    if cursor == "":
+        raise Invalid(fields={"cursor": "Not a cursor this list gave out."})
     return jsonify(inbox.api_page(get_db(), merchant["id"], status,
-                                  request.args.get("cursor"), int(raw_limit)))
+                                  cursor, limit))
 
 
 @bp.put("/instructions")
+@accepts("text/markdown", "text/plain")
 def publish_instructions():
     merchant = auth.merchant()
-    if request.mimetype and not request.mimetype.startswith("text/"):
-        raise Invalid(fields={"Content-Type": "Send the document itself as text/markdown "
-                                              "(UTF-8 text), not as " + request.mimetype + "."})
     # "sv-SE" and "en-GB" are Swedish and English; a list names its first language first.
     header = request.headers.get("Content-Language") or "sv"
     language = header.split(",")[0].strip().split("-")[0].lower()

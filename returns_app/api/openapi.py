@@ -8,10 +8,11 @@ them: the API ignores properties it doesn't know.
 
 from __future__ import annotations
 
-from ..services.inbox import MAX_PAGE_SIZE
+from ..services.inbox import CURSOR_PATTERN, MAX_PAGE_SIZE
 from ..services.orders import CURRENCIES, PAYMENT_METHODS
 from ..services.returns import REASONS
 from ..services.webhook_endpoints import SUBSCRIBABLE
+from ..validation import MOMENT_PATTERN
 
 INT = {"type": "integer"}
 ID = {"type": "integer", "minimum": 1}
@@ -86,13 +87,14 @@ def operation(operation_id: str, summary: str, security: str | None, ok: tuple[i
               *error_statuses: int, body: dict | None = None,
               body_media_type: str = "application/json",
               parameters: list | None = None) -> dict:
-    """One operation. Every secured one may answer 401, and every one with a body 400 and 413
-    (unreadable or larger than the server takes), so those need not be listed by the caller."""
+    """One operation. Every secured one may answer 401, and every one with a body 400, 413 and
+    415 (unreadable, larger than the server takes, or not of `body_media_type`), so those need
+    not be listed by the caller."""
     statuses = set(error_statuses)
     if security:
         statuses.add(401)
     if body:
-        statuses |= {400, 413}
+        statuses |= {400, 413, 415}
     op = {
         "operationId": operation_id,
         "summary": summary,
@@ -116,6 +118,15 @@ IDEMPOTENCY_KEY = {
     "description": "Unique per new request; the same on a retry, which then gets the first "
                    "answer again and changes nothing.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"\S"},
+}
+
+# Where the money goes, not money moving: a second request without a key is a 409, and a key
+# turns a retry after a lost answer into the first answer again.
+OPTIONAL_IDEMPOTENCY_KEY = {
+    **IDEMPOTENCY_KEY, "required": False,
+    "description": "Optional. With it, a retry with the same key and body gets the first answer "
+                   "again (without it, a second request is 409); the same key with other "
+                   "details is 422.",
 }
 
 
@@ -266,8 +277,9 @@ REQUEST_SCHEMAS = {
         "currency": {"type": "string", "enum": list(CURRENCIES)},
         "payment_method": {"type": "string", "enum": list(PAYMENT_METHODS)},
         "purchased_at": {"type": ["string", "null"], "format": "date-time",
-                         "description": "Now when left out."},
+                         "pattern": MOMENT_PATTERN, "description": "Now when left out."},
         "delivered_at": {"type": ["string", "null"], "format": "date-time",
+                         "pattern": MOMENT_PATTERN,
                          "description": "Not yet delivered when left out."},
         "lines": {"type": "array", "minItems": 1, "maxItems": 200, "items": obj({
             "sku": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"\S"},
@@ -284,8 +296,8 @@ REQUEST_SCHEMAS = {
                     "description": "Required when the reason is 'other'."},
     }, ["line_id", "quantity", "reason"])}}, ["items"]),
     "Shipment": obj({"tracking_number": {
-        "type": ["string", "null"], "maxLength": 64,
-        "description": "Optional: letters, digits, spaces and dashes."}}),
+        "type": ["string", "null"], "maxLength": 64, "pattern": "^[A-Za-z0-9 -]*$",
+        "description": "Optional: ASCII letters, digits, spaces and dashes."}}),
     "NewPayment": obj({"amount": {"type": "integer", "minimum": 1, "maximum": 10**10},
                        "method": {"type": ["string", "null"],
                                   "enum": ["card", "bank_account", None],
@@ -358,8 +370,10 @@ def _paths() -> dict:
                 {"name": "limit", "in": "query", "required": False,
                  "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE,
                             "default": MAX_PAGE_SIZE // 4}},
-                {"name": "cursor", "in": "query", "required": False, "schema": STR,
-                 "description": "next_cursor of the page before."}])},
+                {"name": "cursor", "in": "query", "required": False,
+                 "schema": {"type": "string", "pattern": CURSOR_PATTERN},
+                 "description": "next_cursor of the page before (only one this list gave "
+                                "out: any other is 422)."}])},
         "/returns/{return_id}/registration": {"post": operation(
             "registerReturn", "Register received items: accepted and rejected quantities",
             "merchantKey", (200, ref("Return")), 404, 409, 422, body=ref("Registration"),
@@ -399,7 +413,7 @@ def _paths() -> dict:
         "/refunds/{refund_id}/payout-details": {"post": operation(
             "setPayoutDetails", "Say where a refund should go", "customerToken",
             (200, ref("Refund")), 404, 409, 422, body=ref("PayoutDetails"),
-            parameters=[path_id("refund_id")])},
+            parameters=[path_id("refund_id"), OPTIONAL_IDEMPOTENCY_KEY])},
         "/webhook-endpoints": {
             "post": operation(
                 "createWebhookEndpoint", "Add an endpoint for webhooks; its secret is in this "

@@ -7,7 +7,7 @@ from flask import current_app, jsonify, request
 from .. import page_cache, proxies
 from ..customer.money_routes import return_urls
 from ..database_session import get_db
-from ..errors import Invalid, Malformed
+from ..errors import Invalid
 from ..http_errors import api_error
 from ..payout_details import parse_payout_details
 from ..provider_access import provider
@@ -15,15 +15,11 @@ from ..provider_client import ProviderUnavailable
 from ..services import bank_payments, customers, decisions, orders, payments, refunds, returns
 from . import auth, bp
 from .openapi import document
+from .request_body import json_object
 
 
 def json_body(required: bool = True) -> dict:
-    data = request.get_json(force=True, silent=True)
-    if data is None and not required and not request.get_data():
-        return {}
-    if not isinstance(data, dict):
-        raise Malformed("The body must be a JSON object.")
-    return data
+    return json_object(required)
 
 
 def _invoice(order: dict) -> dict | None:
@@ -75,7 +71,7 @@ def report_return(order_id: int):
 @bp.post("/returns/<id:return_id>/shipment")
 def return_shipment(return_id: int):
     viewer = auth.customer()
-    data = json_body(required=False)
+    data = json_body()
     tracking = data.get("tracking_number")
     if tracking is not None and not isinstance(tracking, str):
         raise Invalid(fields={"tracking_number": "Must be a string."})
@@ -118,9 +114,11 @@ def refund_payout_details(refund_id: int):
     viewer = auth.customer()
     db = get_db()
     refund = refunds.refund_for_viewer(db, viewer, refund_id)
-    destination = parse_payout_details(json_body())
-    updated = refunds.set_destination(db, refund["id"], destination, viewer.actor)
-    return jsonify(refunds.as_api(updated))
+    body = json_body()
+    response = refunds.set_destination_once(db, refund["id"], parse_payout_details(body),
+                                            viewer.actor, request.headers.get("Idempotency-Key"),
+                                            body)
+    return jsonify(response.body), response.status
 
 
 @bp.post("/returns/<id:return_id>/registration")

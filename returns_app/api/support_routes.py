@@ -11,7 +11,9 @@ from ..errors import Invalid
 from ..http_errors import api_error
 from ..services import bank_payments, stuck, support_actions
 from ..support import access
+from ..validation import ascii_whole_number
 from . import bp
+from .request_body import accepts
 
 
 @bp.get("/support/stuck-refunds")
@@ -35,17 +37,15 @@ def _whole_number(name: str, default: int) -> int | None:
     raw = request.args.get(name)
     if raw is None:
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        return None
+    return ascii_whole_number(raw)
 
 
 @bp.post("/bank-files")
+@accepts(*bank_payments.MEDIA_TYPES)
 def import_bank_file():
     """The bank's file as the body: camt.054 (application/xml) or BgMax (text/plain)."""
     user = access.api_user()
-    if request.mimetype not in bank_payments.MEDIA_TYPES:
+    if request.mimetype not in bank_payments.MEDIA_TYPES:  # no body at all: @accepts lets it by
         return api_error(415, "unsupported_media_type",
                          "Send a camt.054 file as application/xml or a BgMax file as "
                          "text/plain.")

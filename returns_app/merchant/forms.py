@@ -129,6 +129,7 @@ class _Prefixed(Form):
 
 class EditInstructionsForm(_Prefixed):
     form_prefix = "edit"
+    control_characters_checked_elsewhere = ("source",)  # each problem named with its line
     language = SelectField(_l("Language of this version"), choices=LANGUAGE_CHOICES,
                            default="sv", validators=[AnyOf(["sv", "en"])])
     source = TextAreaField(_l("Instructions document (Markdown)"), validators=[
@@ -152,6 +153,7 @@ class PublishInstructionsForm(Form):
     """The preview's two buttons; the checked source rides along in a hidden field (no
     server-side draft to expire or clean up)."""
 
+    control_characters_checked_elsewhere = ("source",)  # checked again when published
     language = HiddenField(validators=[AnyOf(["sv", "en"])])
     source = HiddenField(validators=[InputRequired()])
 

@@ -77,9 +77,9 @@ def _permanent(exc: Exception) -> bool:
 
 def _fail(db: Database, row: dict, note_id: int, error: str, permanent: bool) -> str:
     with write_transaction(db):
-        retried = not permanent and outbox.retry_later(db, row["id"], row["attempts"], error)
+        retried = not permanent and outbox.retry_later(db, row, error)
         if permanent:
-            outbox.complete(db, row["id"])
+            outbox.complete(db, row)
         db.execute("UPDATE notification SET last_error = ?, status = ? WHERE id = ?",
                    [error, "queued" if retried else "failed", note_id])
     log.warning("email %s: %s (%s)", note_id, error, "will retry" if retried else "gave up")
@@ -104,13 +104,13 @@ def deliver_email(db: Database, provider, row: dict) -> str:
     note = get_notification(db, row["subject_id"])
     if note["status"] != "queued":
         with write_transaction(db):
-            outbox.complete(db, row["id"])
+            outbox.complete(db, row)
         return f"email_{note['status']}"
     if note["kind"] in REMINDER_KINDS and (why := reason_to_withdraw(db, note)):
         with write_transaction(db):
             db.execute("UPDATE notification SET status = 'withdrawn', last_error = ?"
                        " WHERE id = ? AND status = 'queued'", [why, note["id"]])
-            outbox.complete(db, row["id"])
+            outbox.complete(db, row)
         return "email_withdrawn"
     config = current_app.config
     try:
@@ -127,5 +127,5 @@ def deliver_email(db: Database, provider, row: dict) -> str:
     with write_transaction(db):
         db.execute("UPDATE notification SET status = 'sent', sent_at = ?, last_error = NULL"
                    " WHERE id = ?", [clock.now_iso(), note["id"]])
-        outbox.complete(db, row["id"])
+        outbox.complete(db, row)
     return "email_sent"

@@ -33,7 +33,8 @@ def _parse(payload) -> list[dict]:
             "rejected": errors.integer(item, "rejected_quantity", f"items[{i}].rejected_quantity",
                                        maximum=10_000, default=0),
             "reason": errors.text(item, "reason", f"items[{i}].reason", max_length=MAX_REASON,
-                                  required=bool(item.get("rejected_quantity"))) or "",
+                                  required=bool(item.get("rejected_quantity")),
+                                  multiline=True) or "",
             # Arrival is kept apart from the decision: items may arrive today, be inspected
             # and decided later. A decided item has arrived, so deciding counts too.
             "received": errors.integer(item, "received_quantity",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -69,8 +70,15 @@ def encode_cursor(row: dict) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+# What encode_cursor writes: base64url without padding (the OpenAPI document states it too).
+CURSOR_PATTERN = "^[A-Za-z0-9_-]+$"
+
+
 def decode_cursor(cursor: str) -> tuple[str, int]:
     try:
+        # b64decode skips characters outside its alphabet: "MjAy!" would pass for "MjAy".
+        if not re.match(CURSOR_PATTERN, cursor):
+            raise ValueError(cursor)
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         reported_at, _, return_id = raw.rpartition("|")
         clock.parse(reported_at)

@@ -9,7 +9,7 @@ from .. import clock, outbox
 from ..db import Database, select, write_transaction
 from ..errors import Conflict, NotFound
 from ..payout_details import Destination
-from . import audit
+from . import audit, idempotency
 from .orders import Viewer, ledger_amounts, order_for_viewer
 
 # succeeded from needs_details or failed: support booked it as paid outside the system.
@@ -129,21 +129,46 @@ def set_destination(db: Database, refund_id: int, destination: Destination,
     """The customer chose where the money goes (or told support, `note` saying how they agreed):
     the refund is ready and its payout queued."""
     with write_transaction(db):
-        refund = get_refund(db, refund_id)
-        if refund["status"] not in ("needs_details", "failed"):
-            raise Conflict("This refund already has somewhere to go"
-                           + (" and has been sent." if refund["status"] == "succeeded" else "."))
-        _move(db, refund_id, refund["status"], "ready",
-              destination_kind=destination.kind,
-              destination_json=json.dumps(destination.as_provider_destination()),
-              destination_masked=destination.masked)
-        outbox.enqueue(db, "payout", refund_id)
-        audit.record(db, actor, "refund.destination_set", "refund", refund_id,
-                     before={"status": refund["status"],
-                             "destination": refund["destination_masked"]},
-                     after={"status": "ready", "destination": destination.masked,
-                            **(note or {})}, why=why)
+        _set_destination(db, refund_id, destination, actor, why, note)
     return get_refund(db, refund_id)
+
+
+def set_destination_once(db: Database, refund_id: int, destination: Destination, actor: str,
+                         key: str | None, request: dict) -> idempotency.Response:
+    """`set_destination` for the API. With an Idempotency-Key, a retry of the same request (its
+    answer lost) gets the first answer again instead of a 409; without one, as before."""
+    if key is None:
+        return idempotency.Response(200, as_api(set_destination(db, refund_id, destination,
+                                                                actor)))
+    key = idempotency.check_key(key)
+    # Per refund: only those who may see the refund get this far, and lookup sessions share
+    # one actor name.
+    scope = f"payout-details:refund:{refund_id}"
+    with write_transaction(db):
+        done = idempotency.claim(db, scope, key, {"refund_id": refund_id, "details": request})
+        if done is not None:
+            return done
+        _set_destination(db, refund_id, destination, actor)
+        return idempotency.finish(db, scope, key, idempotency.Response(
+            200, as_api(get_refund(db, refund_id))))
+
+
+def _set_destination(db: Database, refund_id: int, destination: Destination, actor: str,
+                     why: str = "", note: dict | None = None) -> None:
+    refund = get_refund(db, refund_id)
+    if refund["status"] not in ("needs_details", "failed"):
+        raise Conflict("This refund already has somewhere to go"
+                       + (" and has been sent." if refund["status"] == "succeeded" else "."))
+    _move(db, refund_id, refund["status"], "ready",
+          destination_kind=destination.kind,
+          destination_json=json.dumps(destination.as_provider_destination()),
+          destination_masked=destination.masked)
+    outbox.enqueue(db, "payout", refund_id)
+    audit.record(db, actor, "refund.destination_set", "refund", refund_id,
+                 before={"status": refund["status"],
+                         "destination": refund["destination_masked"]},
+                 after={"status": "ready", "destination": destination.masked,
+                        **(note or {})}, why=why)
 
 
 def start_sending(db: Database, refund_id: int) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,6 +24,7 @@ REASONS = (
 )
 MAX_COMMENT = 500
 MAX_TRACKING = 64
+TRACKING = re.compile("[A-Za-z0-9 -]+")
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def _parse_items(payload) -> list[dict]:
         reason = errors.choice(item, "reason", f"items[{i}].reason", REASONS,
                                "Choose why this item goes back, one of")
         comment = errors.text(item, "comment", f"items[{i}].comment", max_length=MAX_COMMENT,
-                              required=reason == "other") or ""
+                              required=reason == "other", multiline=True) or ""
         if reason == "other" and f"items[{i}].comment" in errors.fields:
             errors.fields[f"items[{i}].comment"] = "Tell us in a few words why it goes back."
         items.append({
@@ -165,9 +167,10 @@ def return_for_viewer(db, viewer: Viewer, return_id: int) -> tuple[dict, dict]:
 
 def mark_sent(db: Database, viewer: Viewer, return_id: int,
               tracking_number: str | None) -> dict:
-    tracking = (tracking_number or "").strip() or None
-    if tracking and (len(tracking) > MAX_TRACKING or not tracking.replace("-", "").replace(
-            " ", "").isalnum()):
+    # Spaces only: "\t" is no tracking number, and the OpenAPI document's pattern says so.
+    tracking = (tracking_number or "").strip(" ") or None
+    # ASCII only: isalnum() took any script's letters and digits, and NUL passed .strip().
+    if tracking and (len(tracking) > MAX_TRACKING or not TRACKING.fullmatch(tracking)):
         raise Invalid(fields={"tracking_number": (
             f"A tracking number has only letters, digits, spaces and dashes, at most "
             f"{MAX_TRACKING} characters.")})

@@ -120,7 +120,7 @@ def deliver_webhook(db: Database, _provider, row: dict) -> str:
         " WHERE outbox_id = ?", [row["id"]]).fetchone()
     if found is None:
         with write_transaction(db):
-            outbox.give_up(db, row["id"], URL_REMOVED)
+            outbox.give_up(db, row, URL_REMOVED)
         return "failed"
     merchant_id, endpoint_id, url, secret = found
     payload = row["payload"]
@@ -130,11 +130,10 @@ def deliver_webhook(db: Database, _provider, row: dict) -> str:
     with write_transaction(db):
         _record(db, row["id"], attempt)
         if attempt.delivered:
-            outbox.complete(db, row["id"])
+            outbox.complete(db, row)
             health.answered(db, endpoint_id)
             outcome = "delivered"
-        elif outbox.retry_later(db, row["id"], row["attempts"], attempt.summary,
-                                schedule=RETRY_SCHEDULE):
+        elif outbox.retry_later(db, row, attempt.summary, schedule=RETRY_SCHEDULE):
             outcome = "retrying"
         else:
             health.exhausted(db, endpoint_id)
