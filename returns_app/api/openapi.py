@@ -189,6 +189,24 @@ RESPONSE_SCHEMAS = {
                                                                    "'Card •••• 4242'."},
         "created_at": MOMENT,
     }),
+    "BankAccount": answer({
+        "bank_account": {"type": ["string", "null"],
+                         "description": "Masked, e.g. 'SEB 5214, account ••••0127'; null when "
+                                        "none is linked."},
+        "linked_at": {**MOMENT, "type": ["string", "null"]},
+        "pay_on_due_date": {"type": "boolean",
+                            "description": "Every invoice is paid from the account on its due "
+                                           "date."},
+        "mandate": {"oneOf": [{"type": "null"}, answer({
+            "confirmed_at": MOMENT, "language": {"type": "string", "enum": ["sv", "en"]},
+            "version": STR, "text": {"type": "string", "description": "The exact wording "
+                                                                     "confirmed."}})],
+                    "description": "The direct-debit mandate confirmed for this account; "
+                                   "null until then (no debit can be scheduled)."},
+        "mandate_text": {"type": ["string", "null"],
+                         "description": "The wording to show and have confirmed, in the "
+                                        "Accept-Language (sv or en); null without an account."},
+    }),
     "StuckRefund": answer({
         "refund_id": {"type": ["integer", "null"], "minimum": 1,
                       "description": "Null for a sent return the merchant hasn't registered: "
@@ -251,6 +269,13 @@ REQUEST_SCHEMAS = {
         obj({"iban": STR}, ["iban"], closed=True),
         obj({"swish_number": STR}, ["swish_number"], closed=True),
     ]},
+    "BankAccountDetails": obj({"clearing_number": STR, "account_number": STR},
+                              ["clearing_number", "account_number"]),
+    "MandateConfirmation": obj({"language": {
+        "type": "string", "enum": ["sv", "en"],
+        "description": "The language of the mandate_text the customer read and confirms."}},
+        ["language"]),
+    "PayOnDueDate": obj({"pay_on_due_date": {"type": "boolean"}}, ["pay_on_due_date"]),
     "Registration": obj({"items": {"type": "array", "minItems": 1, "items": obj({
         "return_item_id": ID,
         "received_quantity": {"type": ["integer", "null"], "minimum": 0, "maximum": 10000,
@@ -340,6 +365,30 @@ def _paths() -> dict:
             "setPayoutDetails", "Say where a refund should go", "customerToken",
             (200, ref("Refund")), 404, 409, 422, body=ref("PayoutDetails"),
             parameters=[path_id("refund_id")])},
+        "/customer/bank-account": {
+            "get": operation("getBankAccount", "The linked bank account (masked) and mandate",
+                             "customerToken", (200, ref("BankAccount"))),
+            "put": operation("linkBankAccount", "Link a Swedish bank account (or replace it)",
+                             "customerToken", (200, ref("BankAccount")), 409, 422,
+                             body=ref("BankAccountDetails")),
+            "delete": operation("unlinkBankAccount", "Remove the account: its mandate ends, "
+                                "scheduled debits are cancelled", "customerToken",
+                                (200, ref("BankAccount"))),
+        },
+        "/customer/bank-account/mandate": {"post": operation(
+            "confirmMandate", "Confirm the direct-debit mandate's wording", "customerToken",
+            (200, ref("BankAccount")), 409, 422, body=ref("MandateConfirmation"))},
+        "/customer/pay-on-due-date": {"put": operation(
+            "setPayOnDueDate", "Always pay my invoices on the due date (or stop)",
+            "customerToken", (200, ref("BankAccount")), 409, 422, body=ref("PayOnDueDate"))},
+        "/orders/{order_id}/due-date-payment": {"post": operation(
+            "payOnDueDate", "Pay this invoice from the linked account on its due date: at "
+            "most what is owed that day", "customerToken", (201, ref("Payment")), 404, 409,
+            parameters=[path_id("order_id")])},
+        "/payments/{payment_id}/cancel": {"post": operation(
+            "cancelScheduledPayment", "Cancel a scheduled debit, until the day before",
+            "customerToken", (200, ref("Payment")), 404, 409,
+            parameters=[path_id("payment_id")])},
         "/support/stuck-refunds": {"get": operation(
             "listStuckRefunds", "Every stuck refund, most urgent first, with why and since when",
             "supportToken", (200, array_of("stuck_refunds", "StuckRefund")), 403, 422,

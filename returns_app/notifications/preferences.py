@@ -18,7 +18,8 @@ LANGUAGES = ("sv", "en")
 # A new link is an email sent: few per link, and few per client, so the form can't spam anyone.
 NEW_LINK_LIMIT_PER_LINK = 3
 NEW_LINK_LIMIT_PER_CLIENT = 10
-RENEWABLE = (links.ORDER, links.RETURN, links.PAY, links.PREFERENCES, links.PAYOUT_DETAILS)
+RENEWABLE = (links.ORDER, links.RETURN, links.PAY, links.PREFERENCES, links.PAYOUT_DETAILS,
+             links.BANK_ACCOUNT)
 
 
 def order_of_link(db: Database, purpose: str, subject_id: int) -> int:

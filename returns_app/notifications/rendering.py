@@ -39,6 +39,7 @@ LINK_ENDPOINTS = {
     links.PAY: "customer.email_pay_link",
     links.PREFERENCES: "customer.email_preferences",
     links.PAYOUT_DETAILS: "customer.payout_details",
+    links.BANK_ACCOUNT: "customer.email_bank_account",
 }
 
 
@@ -201,6 +202,8 @@ def render(db: Database, note: dict) -> Rendered:
         context.update(
             note=note, order=order, language=note["language"],
             preferences_url=link(links.PREFERENCES, order["id"]) if note["customer_id"]
+            else None,
+            bank_account_url=link(links.BANK_ACCOUNT, order["id"]) if note["customer_id"]
             else None)
         return Rendered(
             subject=context["subject"],

@@ -79,6 +79,14 @@ def viewer_for_token(db: Database, token: str | None) -> Viewer:
     return Viewer(order_ids=frozenset({order_id}))
 
 
+def customer_for_token(db: Database, token: str | None) -> int:
+    """The customer a valid token belongs to (an order's token too: it proved the order's
+    number and email)."""
+    viewer_for_token(db, token)
+    return db.execute("SELECT customer_id FROM customer_token WHERE token_hash = ?",
+                      [hash_secret(token)]).fetchone()[0]
+
+
 def sign_in(db: Database, email: str, password: str) -> int:
     row = db.execute("SELECT id, password_hash FROM customer WHERE email = ?",
                      [(email or "").strip().lower()]).fetchone()

@@ -15,12 +15,15 @@ from ..db import Database, select, write_transaction
 from ..errors import Conflict, Invalid, NotFound
 from ..money import Amounts, format_minor
 from ..validation import FieldErrors
-from . import audit, idempotency, refunds
+from . import audit, bank_accounts, idempotency, refunds
 from .orders import Viewer, amounts, order_for_viewer
 
 METHODS = ("card", "bank_account")
 IN_PROGRESS = ("pending", "scheduled")
 WAIT_FOR_TWIN = 10.0  # seconds a retried request waits for the first one with its key
+NO_MANDATE_ANY_MORE = "There is no direct-debit mandate for the linked bank account any more"
+NO_MANDATE = ("No bank account is linked with a confirmed direct-debit mandate. Pay by card"
+              " instead.")
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ def _parse(payload, bank_linked: bool) -> tuple[int, str]:
     if method not in METHODS:
         errors.add("method", "Must be one of: card, bank_account.")
     elif method == "bank_account" and not bank_linked:
-        errors.add("method", "No bank account is linked. Pay by card instead.")
+        errors.add("method", NO_MANDATE)
     errors.raise_if_any()
     return amount, method
 
@@ -77,7 +80,7 @@ def pay(db: Database, provider, viewer: Viewer, order_id: int, payload, key: str
     """Start a payment. A retry with the same key and body gets the first answer again."""
     order = order_for_viewer(db, viewer, order_id)
     key = idempotency.check_key(key)
-    amount, method = _parse(payload, has_linked_bank_account(db, order["customer_id"]))
+    amount, method = _parse(payload, bank_accounts.may_debit(db, order["customer_id"]))
     scope = f"payment:order:{order_id}"
     body = {"amount": amount, "method": method}
     try:
@@ -116,20 +119,34 @@ def _schedule_from_bank(db, order, scope, key, body) -> idempotency.Response:
             return done
         _refuse_while_another_starts(db, scope, key)
         _check_amount(db, order, body["amount"])
-        due = order["due_date"] or clock.today().isoformat()
-        scheduled_for = max(due, clock.today().isoformat())
-        payment_id = db["payment"].insert({
-            "order_id": order["id"], "amount_minor": body["amount"], "method": "bank_account",
-            "status": "scheduled", "idempotency_key": key, "scheduled_for": scheduled_for,
-            "created_at": clock.now_iso(),
-        }).last_pk
-        start = datetime.combine(datetime.fromisoformat(scheduled_for).date(), day_time(8),
-                                 tzinfo=clock.LOCAL_ZONE)
-        outbox.enqueue(db, "debit", payment_id, available_at=max(start, clock.now()))
-        audit.record(db, f"customer:{order['customer_id']}", "payment.scheduled", "payment",
-                     payment_id, after=body | {"scheduled_for": scheduled_for})
+        payment_id = insert_scheduled(db, order, body["amount"], key,
+                                      f"customer:{order['customer_id']}")
         return idempotency.finish(db, scope, key,
                                   idempotency.Response(201, as_api(get_payment(db, payment_id))))
+
+
+def debit_starts_at(day: str) -> datetime:
+    """A debit is taken at 08:00 Stockholm time on its day (or at once if that has passed)."""
+    start = datetime.combine(datetime.fromisoformat(day).date(), day_time(8),
+                             tzinfo=clock.LOCAL_ZONE)
+    return max(start, clock.now())
+
+
+def insert_scheduled(db: Database, order: dict, amount: int, key: str, actor: str) -> int:
+    """Inside the caller's transaction: a debit from the linked account on the due date (today
+    if that has passed), queued for the worker."""
+    today = clock.today().isoformat()
+    scheduled_for = max(order["due_date"] or today, today)
+    payment_id = db["payment"].insert({
+        "order_id": order["id"], "amount_minor": amount, "method": "bank_account",
+        "status": "scheduled", "idempotency_key": key, "scheduled_for": scheduled_for,
+        "created_at": clock.now_iso(),
+    }).last_pk
+    outbox.enqueue(db, "debit", payment_id, available_at=debit_starts_at(scheduled_for))
+    audit.record(db, actor, "payment.scheduled", "payment", payment_id,
+                 after={"amount": amount, "method": "bank_account",
+                        "scheduled_for": scheduled_for})
+    return payment_id
 
 
 def _start_card_checkout(db, provider, order, scope, key, body, urls) -> idempotency.Response:
@@ -251,10 +268,13 @@ def prepare_debit(db: Database, payment_id: int) -> tuple[dict, int, dict | None
             _set_status(db, payment, "cancelled",
                         failure_reason="Nothing was owed any more on the payment date")
             return get_payment(db, payment_id), 0, None
-        row = db.execute("SELECT customer.bank_account_json FROM customer JOIN orders"
-                         " ON orders.customer_id = customer.id WHERE orders.id = ?",
+        row = db.execute("SELECT customer.id, customer.bank_account_json FROM customer JOIN"
+                         " orders ON orders.customer_id = customer.id WHERE orders.id = ?",
                          [payment["order_id"]]).fetchone()
-    return payment, amount, json.loads(row[0]) if row and row[0] else None
+        if not bank_accounts.may_debit(db, row[0]):
+            _set_status(db, payment, "cancelled", failure_reason=NO_MANDATE_ANY_MORE)
+            return get_payment(db, payment_id), 0, None
+    return payment, amount, json.loads(row[1])
 
 
 def record_debit(db: Database, payment_id: int, amount: int, outcome: str, debit_id: str | None,
