@@ -142,3 +142,34 @@ def test_someone_elses_debit_can_not_be_cancelled(client, db, order):
     assert client.post(f"/payments/{debit['id']}/cancel").status_code == 404
     assert clock.today()  # the debit is untouched
     assert due_date_debits.scheduled_debit(db, other["id"])["id"] == debit["id"]
+
+
+def test_the_payout_details_page_can_save_the_account_for_next_time(client, db, app, order):
+    from returns_app.services import payments, refunds
+    from tests.builders import decide, make_return
+    payments.record_transfer(db, order["id"], 149700, "OCR-all", actor="test")
+    decide(db, order["merchant_id"], make_return(db, order, {1: 1}), (0, 1, 0))
+    [refund] = refunds.refunds_of_order(db, order["id"])
+    token = links.make_token(app.secret_key, links.PAYOUT_DETAILS, refund["id"])
+    page = text(client.get(f"/refunds/{token}"))
+    assert "Save this account for next time" in page
+    client.post(f"/refunds/{token}", data={"choice": "bank_account", "clearing_number": SEB,
+                                           "account_number": SEB_ACCOUNT, "save_account": "y"})
+    assert bank_accounts.state(db, order["customer_id"])["bank_account"].startswith("SEB 5214")
+    second = make_return(db, order, {0: 1})
+    decide(db, order["merchant_id"], second, (0, 1, 0))
+    later = refunds.refunds_of_order(db, order["id"])[-1]
+    assert later["status"] == "ready" and later["destination_kind"] == "bank_account"
+
+
+def test_not_ticking_save_keeps_the_account_for_this_refund_only(client, db, app, order):
+    from returns_app.services import payments, refunds
+    from tests.builders import decide, make_return
+    payments.record_transfer(db, order["id"], 149700, "OCR-all", actor="test")
+    decide(db, order["merchant_id"], make_return(db, order, {1: 1}), (0, 1, 0))
+    [refund] = refunds.refunds_of_order(db, order["id"])
+    token = links.make_token(app.secret_key, links.PAYOUT_DETAILS, refund["id"])
+    client.post(f"/refunds/{token}", data={"choice": "bank_account", "clearing_number": SEB,
+                                           "account_number": SEB_ACCOUNT})
+    assert refunds.get_refund(db, refund["id"])["status"] == "ready"
+    assert bank_accounts.state(db, order["customer_id"])["bank_account"] is None

@@ -74,6 +74,13 @@ def scan(db: Database) -> Counter:
     return outcomes
 
 
+def remind_of_invoice_now(db: Database, order_id: int) -> str:
+    """Inside the caller's transaction: a debit that fell through leaves an ordinary invoice,
+    reminded by the same rules (and at most once a day) as any other."""
+    return _decide(db, INVOICE_DUE_REMINDER, order_id, clock.local_date(clock.now()),
+                   get_order(db, order_id)["due_date"] or "")
+
+
 def _decide(db: Database, kind: str, order_id: int, today: date, target: str) -> str:
     """Inside the write lock: weigh one reminder and keep the decision."""
     day = today.isoformat()

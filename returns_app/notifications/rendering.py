@@ -22,6 +22,7 @@ from ..money import format_minor
 from ..services import payments, refunds, returns
 from ..services.orders import Viewer, amounts, get_order
 from . import (
+    DEBIT_DECLINED,
     INVOICE_DUE_REMINDER,
     MERCHANT_RETURN_WAITING,
     NEW_LINK,
@@ -169,6 +170,18 @@ def _invoice_due_reminder(db: Database, note: dict, order: dict) -> dict:
     }
 
 
+def _debit_declined(db: Database, note: dict, order: dict) -> dict:
+    facts = note["facts"]
+    if facts.get("next_try_on"):
+        subject = _("Not enough money in your account: we try again on %(date)s",
+                    date=day(facts["next_try_on"]))
+    else:
+        subject = _("Your invoice from %(merchant)s could not be paid from your account",
+                    merchant=order["merchant_name"])
+    return {"subject": subject, "facts": facts, "amounts": amounts(db, order["id"]),
+            "pay_url": link(links.PAY, order["id"])}
+
+
 def _new_link(db: Database, note: dict, order: dict) -> dict:
     facts = note["facts"]
     return {
@@ -188,6 +201,7 @@ BUILDERS: dict[str, Callable[[Database, dict, dict], dict]] = {
     SEND_RETURN_REMINDER: _send_return_reminder,
     INVOICE_DUE_REMINDER: _invoice_due_reminder,
     NEW_LINK: _new_link,
+    DEBIT_DECLINED: _debit_declined,
 }
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import time as day_time
 
-from .. import clock, outbox
+from .. import banking_days, clock, outbox
 from ..db import Database, select, write_transaction
 from ..errors import Conflict, Invalid, NotFound
 from ..money import Amounts, format_minor
@@ -21,6 +21,9 @@ from .orders import Viewer, amounts, order_for_viewer
 METHODS = ("card", "bank_account")
 IN_PROGRESS = ("pending", "scheduled")
 WAIT_FOR_TWIN = 10.0  # seconds a retried request waits for the first one with its key
+INSUFFICIENT_FUNDS = "insufficient_funds"  # the provider's decline_reason
+DEBIT_TRIES = 3  # the due date, then the next two banking days
+NOT_ENOUGH_MONEY = "There wasn't enough money in the account on three banking days"
 NO_MANDATE_ANY_MORE = "There is no direct-debit mandate for the linked bank account any more"
 NO_MANDATE = ("No bank account is linked with a confirmed direct-debit mandate. Pay by card"
               " instead.")
@@ -36,10 +39,12 @@ class ReturnUrls:
 
 def allowed_now(db: Database, order_id: int, known: Amounts | None = None) -> int:
     """What may still be paid now: the kept items' amount less payments already under way.
-    `known` is the order's amounts when the caller has just computed them."""
+    A debit declined for lack of funds is not counted: the customer may pay another way, and
+    its next try then takes only what is still owed. `known` is the order's amounts when the
+    caller has just computed them."""
     under_way = db.execute(
-        "SELECT coalesce(sum(amount_minor), 0) FROM payment WHERE order_id = ? AND status IN"
-        " ('pending', 'scheduled')", [order_id]).fetchone()[0]
+        "SELECT coalesce(sum(amount_minor), 0) FROM payment WHERE order_id = ? AND (status ="
+        " 'pending' OR (status = 'scheduled' AND debit_tries = 0))", [order_id]).fetchone()[0]
     return max(0, (known or amounts(db, order_id)).payable_now - under_way)
 
 
@@ -285,9 +290,41 @@ def record_debit(db: Database, payment_id: int, amount: int, outcome: str, debit
         return payment
     if outcome == "succeeded":
         _settle(db, payment, amount, provider_ref=debit_id)
+    elif outcome == "declined" and detail == INSUFFICIENT_FUNDS:
+        _declined_for_lack_of_funds(db, payment, amount)
     elif outcome == "declined":
         _set_status(db, payment, "failed", failure_reason=detail or "The bank declined")
     return get_payment(db, payment_id)
+
+
+def _declined_for_lack_of_funds(db: Database, payment: dict, amount: int) -> None:
+    """Tried again on the next banking day, DEBIT_TRIES in all; after the last, the invoice is
+    an ordinary invoice again (its reminders follow). Each try is an event the customer hears
+    of (notifications.subscriber)."""
+    tries = payment["debit_tries"] + 1
+    if tries < DEBIT_TRIES:
+        next_day = banking_days.next_banking_day(clock.today()).isoformat()
+        cursor = db.execute("UPDATE payment SET debit_tries = ?, scheduled_for = ? WHERE id = ?"
+                            " AND status = 'scheduled' AND debit_tries = ?",
+                            [tries, next_day, payment["id"], payment["debit_tries"]])
+        if cursor.rowcount != 1:
+            raise Conflict("The payment changed meanwhile.")
+        outbox.enqueue(db, "debit", payment["id"], available_at=debit_starts_at(next_day))
+    else:
+        next_day = None
+        db.execute("UPDATE payment SET debit_tries = ? WHERE id = ?", [tries, payment["id"]])
+        _set_status(db, get_payment(db, payment["id"]), "failed",
+                    failure_reason=NOT_ENOUGH_MONEY)
+    audit.record(db, "system", "payment.debit_declined", "payment", payment["id"],
+                 after={"reason": INSUFFICIENT_FUNDS, "try": tries, "tries": DEBIT_TRIES,
+                        "amount": amount, "next_try_on": next_day})
+
+
+def provider_key(payment: dict) -> str:
+    """The provider's idempotency key for this try: a new try after a decline is a new debit
+    (the same key would only replay the decline)."""
+    tries = payment["debit_tries"]
+    return f"payment-{payment['id']}" + (f"-t{tries + 1}" if tries else "")
 
 
 def payments_of_order(db: Database, order_id: int) -> list[dict]:
