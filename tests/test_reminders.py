@@ -179,9 +179,8 @@ def test_two_returns_due_the_same_day_make_one_reminder(db, order):
 
 # --- the customer's choice ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("channel, outcome", [("none", "skipped:customer_chose_none"),
-                                              ("sms", "sms")])
-def test_a_customer_who_chose_sms_or_none_gets_no_email(db, order, channel, outcome):
+@pytest.mark.parametrize("channel, outcome", [("none", "skipped:customer_chose_none")])
+def test_a_customer_who_chose_none_gets_no_email(db, order, channel, outcome):
     report(db, order, {0: 1})
     db.execute("UPDATE customer SET reminder_channel = ? WHERE id = ?",
                [channel, order["customer_id"]])
@@ -226,3 +225,14 @@ def test_the_scan_finds_its_candidates_through_indexes(db):
                                                             ["2026-03-13"]).fetchall())
     assert "USING INDEX returns_reported_send_by" in plans["returns"]
     assert "USING INDEX orders_due_date" in plans["orders"]
+
+
+def test_a_stored_sms_choice_means_email_never_nothing(db, order):
+    """SMS is no longer offered (none is sent); customers who chose it earlier get email."""
+    report(db, order, {0: 1})
+    db.execute("UPDATE customer SET reminder_channel = 'sms' WHERE id = ?",
+               [order["customer_id"]])
+    scan_at(db, "2026-03-11 09:00")
+    scan_at(db, "2026-03-14 09:00")
+    assert decisions(db) == [("invoice_due_reminder", "2026-03-11", "email"),
+                             ("send_return_reminder", "2026-03-14", "email")]
