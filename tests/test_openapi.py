@@ -439,6 +439,12 @@ CASES = [
         "post", fixed("/payments/999/cancel"), unpaid_customer)),
     Case("post", "/payments/{payment_id}/cancel", 409, with_linked_account(scheduled_then(
         lambda w: "cancel twice"))),
+    Case("get", "/orders/{order_id}/calendar.ics", 200, call(
+        "get", lambda w: f"{API}/orders/{w.unpaid['id']}/calendar.ics", unpaid_customer)),
+    Case("get", "/orders/{order_id}/calendar.ics", 401, call(
+        "get", lambda w: f"{API}/orders/{w.unpaid['id']}/calendar.ics")),
+    Case("get", "/orders/{order_id}/calendar.ics", 404, call(
+        "get", other_url("/calendar.ics"), unpaid_customer)),
     # Routed in other branches: these run once merged.
     Case("get", "/returns", 200, call("get", fixed("/returns?status=reported"), merchant)),
     Case("get", "/returns", 401, call("get", fixed("/returns"))),

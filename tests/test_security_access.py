@@ -64,6 +64,7 @@ CUSTOMER_OPERATIONS = [
     ("post", "/returns/{return_id}/cancel", lambda s: s.open_return["id"], None),
     ("post", "/orders/{order_id}/due-date-payment", lambda s: s.order["id"], None),
     ("post", "/payments/{payment_id}/cancel", lambda s: s.payment_id, None),
+    ("get", "/orders/{order_id}/calendar.ics", lambda s: s.order["id"], None),
 ]
 MERCHANT_OPERATIONS = [
     ("post", "/returns/{return_id}/registration", lambda s: s.open_return["id"],

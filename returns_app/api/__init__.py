@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from . import bank_account_routes, merchant_routes, routes, support_routes  # noqa: E402,F401  (routes attach themselves to bp)
+from . import bank_account_routes, calendar_routes, merchant_routes, routes, support_routes  # noqa: E402,F401  (routes attach themselves to bp)

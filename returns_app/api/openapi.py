@@ -301,6 +301,17 @@ REQUEST_SCHEMAS = {
 SCHEMAS = RESPONSE_SCHEMAS | REQUEST_SCHEMAS
 
 
+def calendar_operation() -> dict:
+    op = operation("getOrderCalendar", "The order's due and send-by dates as calendar events",
+                   "customerToken", (200, STR), 404, parameters=[path_id("order_id")])
+    op["responses"]["200"] = {
+        "description": "iCalendar (RFC 5545): one event per date, in Europe/Stockholm time, "
+                       "an alarm 2 days before; a moved date keeps its UID with a higher "
+                       "SEQUENCE.",
+        "content": {"text/calendar": {"schema": STR}}}
+    return op
+
+
 def _paths() -> dict:
     def array_of(key: str, schema: str) -> dict:
         return answer({key: {"type": "array", "items": ref(schema)}})
@@ -389,6 +400,7 @@ def _paths() -> dict:
             "cancelScheduledPayment", "Cancel a scheduled debit, until the day before",
             "customerToken", (200, ref("Payment")), 404, 409,
             parameters=[path_id("payment_id")])},
+        "/orders/{order_id}/calendar.ics": {"get": calendar_operation()},
         "/support/stuck-refunds": {"get": operation(
             "listStuckRefunds", "Every stuck refund, most urgent first, with why and since when",
             "supportToken", (200, array_of("stuck_refunds", "StuckRefund")), 403, 422,

@@ -19,7 +19,7 @@ LANGUAGES = ("sv", "en")
 NEW_LINK_LIMIT_PER_LINK = 3
 NEW_LINK_LIMIT_PER_CLIENT = 10
 RENEWABLE = (links.ORDER, links.RETURN, links.PAY, links.PREFERENCES, links.PAYOUT_DETAILS,
-             links.BANK_ACCOUNT)
+             links.BANK_ACCOUNT, links.CALENDAR)
 
 
 def order_of_link(db: Database, purpose: str, subject_id: int) -> int:

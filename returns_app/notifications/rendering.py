@@ -41,7 +41,11 @@ LINK_ENDPOINTS = {
     links.PREFERENCES: "customer.email_preferences",
     links.PAYOUT_DETAILS: "customer.payout_details",
     links.BANK_ACCOUNT: "customer.email_bank_account",
+    links.CALENDAR: "customer.email_calendar",
 }
+# Emails that name a due or send-by date offer the dates as a calendar file.
+NAMES_DATES = frozenset({RETURN_REPORTED, RETURN_DECIDED, SEND_RETURN_REMINDER,
+                         INVOICE_DUE_REMINDER, DEBIT_DECLINED})
 
 
 @dataclass(frozen=True)
@@ -218,7 +222,9 @@ def render(db: Database, note: dict) -> Rendered:
             preferences_url=link(links.PREFERENCES, order["id"]) if note["customer_id"]
             else None,
             bank_account_url=link(links.BANK_ACCOUNT, order["id"]) if note["customer_id"]
-            else None)
+            else None,
+            calendar_url=link(links.CALENDAR, order["id"])
+            if note["customer_id"] and note["kind"] in NAMES_DATES else None)
         return Rendered(
             subject=context["subject"],
             text=render_template(f"email/{note['kind']}.txt", **context),
