@@ -12,7 +12,7 @@ LANGUAGES = ("sv", "en")
 
 _WORDING = {
     "sv": (
-        "Jag, {name}, ger Returns assistant tillåtelse att dra betalningar för mina fakturor "
+        "Jag, {name}, ger Returhjälpen tillåtelse att dra betalningar för mina fakturor "
         "från mitt bankkonto {account}. En dragning görs bara för en faktura som jag själv har "
         "valt att betala på förfallodagen, eller för alla mina fakturor om jag har valt det, och "
         "aldrig med mer än det som är att betala den dagen. Jag kan avbryta en planerad dragning "

@@ -62,7 +62,7 @@ def test_linking_then_confirming_the_mandate_shows_its_wording_and_time(client, 
 def test_the_mandate_is_in_swedish_for_a_swedish_page(client, db, signed_in):
     link(client)
     page = text(client.get("/account/bank-account", headers={"Accept-Language": "sv"}))
-    assert "Jag, Kim Kund, ger Returns assistant tillåtelse" in page
+    assert "Jag, Kim Kund, ger Returhjälpen tillåtelse" in page
     client.post("/account/bank-account", data={"action": "mandate", "language": "sv"})
     assert bank_accounts.active_mandate(db, signed_in["customer_id"])["wording"].startswith(
         "Jag, Kim Kund")
