@@ -62,6 +62,12 @@ def moments(db: Database, order: dict, texts: Texts) -> list[Moment]:
     return [m for m in found if m.day >= today]
 
 
+def has_dates(db: Database, order: dict) -> bool:
+    """Whether the order has a date left to put in a calendar (an email offers the file)."""
+    blank = Texts(lambda _o: "", lambda _o, _r: "", lambda _o: "")
+    return bool(moments(db, order, blank))
+
+
 def ics(found: list[Moment], alarm_text: str) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", PRODUCT)

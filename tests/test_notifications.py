@@ -145,8 +145,10 @@ def test_a_decision_with_a_rejected_item_says_why_and_what_is_due(app, db, clien
         assert "You no longer owe 299,00\xa0kr for the accepted items." in text
         assert "their 299,00\xa0kr is due again" in text
         assert f"To pay now: 1\xa0198,00\xa0kr, by {due.day} {due:%B %Y}." in text
-        [link] = [u for u in links_in(text) if "/links/" in u]
+        # It names a due date, so it also offers the dates as a calendar file.
+        [link] = [u for u in links_in(text) if "/links/" in u and "/links/calendar/" not in u]
         assert "/links/pay/" in link
+        assert any("/links/calendar/" in u for u in links_in(text))
         assert follow(client, link) == f"/orders/{order['id']}#pay-heading"
         assert client.get(f"/orders/{order['id']}").status_code == 200
 

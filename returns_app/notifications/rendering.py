@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from merchant_instructions.frontmatter import FrontMatterError, split
 
-from .. import links
+from .. import calendar_file, links
 from ..db import Database
 from ..filters import day
 from ..i18n import FORMAT_LOCALES
@@ -224,7 +224,8 @@ def render(db: Database, note: dict) -> Rendered:
             bank_account_url=link(links.BANK_ACCOUNT, order["id"]) if note["customer_id"]
             else None,
             calendar_url=link(links.CALENDAR, order["id"])
-            if note["customer_id"] and note["kind"] in NAMES_DATES else None)
+            if note["customer_id"] and note["kind"] in NAMES_DATES
+            and calendar_file.has_dates(db, order) else None)
         return Rendered(
             subject=context["subject"],
             text=render_template(f"email/{note['kind']}.txt", **context),
