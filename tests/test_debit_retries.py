@@ -86,7 +86,6 @@ def test_three_tries_on_banking_days_three_emails_then_the_invoice_reminder(
         assert "tillräckligt med pengar på kontot, så inget drogs" in text
         assert f"Det här var försök {n} av 3" in text
         assert "Betala med kort nu" in text and "/links/pay/" in text
-        assert "/links/calendar/" in text  # the dates as an .ics file
     assert "Det var vårt sista försök." in texts[2] and "vanlig faktura igen" in texts[2]
     assert subjects[3].replace("\xa0", " ").startswith("Påminnelse: 1 497,00 kr till Test Shop")
     assert len(smtp.messages) == 4
