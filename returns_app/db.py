@@ -1065,3 +1065,31 @@ def m013_append_only_against_replace(db: Database) -> None:
     """The append-only tables made before `_append_only` refused REPLACE too."""
     for table in ("ledger_entry", "audit_event", "webhook_delivery"):
         _refuse_replace(db, table)
+
+
+@migration
+def m015_bank_accounts(db: Database) -> None:
+    """A customer links a bank account and confirms a direct-debit mandate in their language
+    before any debit is scheduled; the mandate keeps its exact wording and time. A declined
+    debit is tried again (debit_tries, the next try's day in scheduled_for)."""
+    _execute_all(
+        db,
+        """
+        ALTER TABLE customer ADD COLUMN bank_account_linked_at TEXT;
+        ALTER TABLE customer ADD COLUMN pay_on_due_date INTEGER NOT NULL DEFAULT 0
+            CHECK (pay_on_due_date IN (0, 1));
+        ALTER TABLE payment ADD COLUMN debit_tries INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE debit_mandate (
+            id INTEGER PRIMARY KEY,
+            customer_id INTEGER NOT NULL REFERENCES customer(id),
+            account_masked TEXT NOT NULL,
+            account_fingerprint TEXT NOT NULL,
+            language TEXT NOT NULL CHECK (language IN ('sv', 'en')),
+            version TEXT NOT NULL,
+            wording TEXT NOT NULL,
+            confirmed_at TEXT NOT NULL,
+            ended_at TEXT
+        );
+        CREATE INDEX debit_mandate_customer ON debit_mandate(customer_id, ended_at)
+        """,
+    )

@@ -102,7 +102,7 @@ def deliver_debit(db: Database, provider, row: dict) -> str:
             return payment["status"]
     amount = pinned["amount"]
     try:
-        result = provider.debit(f"payment-{payment_id}", amount,
+        result = provider.debit(payments.provider_key(payment), amount,
                                 _currency(db, payment["order_id"]), f"payment-{payment_id}",
                                 pinned["bank_account"], ask_first=row["attempts"] > 1)
         outcome, debit_id, detail = result.outcome, result.debit_id, result.detail

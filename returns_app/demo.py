@@ -12,7 +12,15 @@ from .db import Database, write_transaction
 from .demo_support import STUCK_ORDERS, SUPPORT_USERS, load_support_demo
 from .passwords import hash_password
 from .payout_details import parse_payout_details
-from .services import bank_payments, decisions, merchant_users, merchants, orders, returns
+from .services import (
+    bank_accounts,
+    bank_payments,
+    decisions,
+    merchant_users,
+    merchants,
+    orders,
+    returns,
+)
 from .services.bank_payments import DEFAULT_BANKGIRO
 from .services.orders import Viewer
 
@@ -115,6 +123,12 @@ def _link_customers(db: Database) -> None:
                 [hash_password(DEMO_PASSWORD), data["uses_app"],
                  json.dumps(linked.as_provider_destination()) if linked else None,
                  linked.masked if linked else None, data["email"]])
+    # The app customer confirmed the direct-debit mandate when she linked her account.
+    for data in CUSTOMERS.values():
+        if data["bank_account"]:
+            customer_id = db.execute("SELECT id FROM customer WHERE email = ?",
+                                     [data["email"]]).fetchone()[0]
+            bank_accounts.confirm_mandate(db, customer_id, "sv", "demo")
 
 
 def _refund_waiting_for_details(db: Database, merchant_id: int, bankgiro: str) -> None:

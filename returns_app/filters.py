@@ -32,6 +32,13 @@ def _day(value: date, style: str, _locale: str) -> str:
     return format_date(value, format=style)
 
 
+def clock_time(value: str | None) -> str:
+    """The Stockholm wall-clock time of a stored UTC moment: 14:05."""
+    if not value:
+        return ""
+    return clock.parse(value).astimezone(clock.LOCAL_ZONE).strftime("%H:%M")
+
+
 def label_table(macro: Callable[[str], str], codes: Iterable[str]) -> dict[str, str]:
     """{code: macro(code)}: a list page renders each label macro once per code, not per row."""
     return {code: macro(code) for code in codes}
@@ -40,6 +47,7 @@ def label_table(macro: Callable[[str], str], codes: Iterable[str]) -> dict[str, 
 def init_app(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(day, "day")
+    app.add_template_filter(clock_time, "clock_time")
     app.add_template_global(label_table, "label_table")
     # Words the domain stored or raised in English (a refund's destination): in the page's language.
     app.add_template_filter(translate, "domain_text")

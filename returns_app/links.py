@@ -14,8 +14,11 @@ ORDER = "order"  # subject: an order
 RETURN = "return"  # subject: a return
 PAY = "pay"  # subject: an order, opened at its pay form
 PREFERENCES = "preferences"  # subject: an order, whose customer's reminder choices it opens
+BANK_ACCOUNT = "bank-account"  # subject: an order, whose customer's bank account page it opens
+CALENDAR = "calendar"  # subject: an order, whose due and send-by dates it gives as .ics
 LIFETIME = timedelta(days=int(os.environ.get("RETURNS_LINK_DAYS", "30")))
-LIFETIMES = {purpose: LIFETIME for purpose in (PAYOUT_DETAILS, ORDER, RETURN, PAY, PREFERENCES)}
+LIFETIMES = {purpose: LIFETIME for purpose in (PAYOUT_DETAILS, ORDER, RETURN, PAY, PREFERENCES,
+                                             BANK_ACCOUNT, CALENDAR)}
 
 
 class LinkExpired(Exception):

@@ -141,6 +141,12 @@ def pending_count(db: Database) -> int:
     return db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
 
 
+def reschedule(db: Database, kind: str, subject_id: int, available_at) -> None:
+    """Inside a transaction: a delivery not yet started moves to another time."""
+    db.execute("UPDATE outbox SET available_at = ? WHERE kind = ? AND subject_id = ? AND status ="
+               " 'pending' AND lease_owner IS NULL", [clock.iso(available_at), kind, subject_id])
+
+
 def pending_by_kind(db: Database) -> dict[str, tuple[int, str]]:
     """{kind: (rows waiting, when the oldest of them was written)} for the metrics."""
     return {kind: (count, oldest) for kind, count, oldest in db.execute(

@@ -4,7 +4,8 @@ worker processes) and served again until something they show has changed.
 An entry's key holds everything the answer shows: the order's own row (with its merchant's and
 customer's names), the order's version (db.ORDER_VERSIONED's triggers bump it on every change to
 its lines, returns, refunds, payments and ledger), the merchant's newest instructions, whether
-the customer has a bank account linked, the day (return windows close, due dates pass), and for
+the customer has a bank account linked (with its mandate, and whether they pay on the due
+date), the day (return windows close, due dates pass), and for
 a page also the language, the URL and what the header shows. Who may see the order is checked
 before the cache is asked, on every request.
 
@@ -69,7 +70,9 @@ _EXTENSION = "returns_app.page_cache"
 _STAMP = (
     "SELECT coalesce((SELECT version FROM order_version WHERE order_id = :order), 0),"
     " (SELECT max(id) FROM instructions_version WHERE merchant_id = :merchant),"
-    " (SELECT bank_account_json IS NOT NULL FROM customer WHERE id = :customer)"
+    " (SELECT (bank_account_json IS NOT NULL) || ':' || pay_on_due_date || ':' ||"
+    "  coalesce((SELECT max(id) FROM debit_mandate WHERE customer_id = :customer"
+    "            AND ended_at IS NULL), 0) FROM customer WHERE id = :customer)"
 )
 
 

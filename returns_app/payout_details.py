@@ -3,7 +3,8 @@
 Three shapes are accepted, exactly one at a time (the JSON API contract):
 ``{"clearing_number", "account_number"}`` (a Swedish bank account), ``{"iban"}`` or
 ``{"swish_number"}`` (a Swedish mobile number). Check digits are left to libraries:
-`bankkonto` (the banks' type 1 / type 2 mod 11 / mod 10 rules), `stdnum` (IBAN mod 97, and the
+`bankkonto` (the banks' type 1 / type 2 mod 11 / mod 10 rules, with the dated corrections in
+`clearing_table`), `stdnum` (IBAN mod 97, and the
 Luhn digit of Swedbank's 5-digit clearing numbers) and `phonenumbers` (which numbers are mobile).
 This module only decides which field a problem belongs to and says so in words a customer can act
 on. It imports no Flask and no database code.
@@ -17,13 +18,12 @@ from typing import Any, Literal
 
 import bankkonto
 import phonenumbers
-from bankkonto import account as bankkonto_account
-from bankkonto import clearing as bankkonto_clearing
 from bankkonto.exceptions import SwedbankBankkontoValidationError
 from stdnum import iban as stdnum_iban
 from stdnum import luhn, numdb
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError
 
+from . import clearing_table
 from .errors import Invalid
 
 Kind = Literal["bank_account", "iban", "swish"]
@@ -191,7 +191,7 @@ def _clearing_number(digits: str) -> tuple[str | None, str | None]:
     elif len(digits) != 4:
         return None, CLEARING_LENGTH
     try:
-        bankkonto_account.get_account_number_format_based_on_clearing_number(digits)
+        clearing_table.account_format(digits)
     except bankkonto.BankkontoValidationError:
         return None, _unknown_clearing_message(digits)
     return digits, None
@@ -201,7 +201,7 @@ def _unknown_clearing_message(digits: str) -> str:
     shown = f"{digits[:4]}-{digits[4]}" if len(digits) == 5 else digits
     try:
         # The older clearing register also lists institutions that hold no accounts we can pay.
-        holder = bankkonto_clearing.get_bank_from_clearing_number(digits[:4])
+        holder = clearing_table.holder(digits)
     except bankkonto.BankkontoException:
         return f"There is no bank with clearing number {shown}."
     return (
@@ -212,11 +212,9 @@ def _unknown_clearing_message(digits: str) -> str:
 
 def _account_number(clearing: str, digits: str) -> tuple[str, str, str | None]:
     """(bank name, normalized account digits, problem or None) for a known clearing number."""
-    name, type_, _format, _footnote = (
-        bankkonto_account.get_account_number_format_based_on_clearing_number(clearing)
-    )
+    name, type_, _comment = clearing_table.account_format(clearing)
     bank = _bank_display_name(name)
-    length = bankkonto_account.expected_account_length(clearing)
+    length = clearing_table.expected_length(clearing)
     pads = type_ == 2 and "personkonto" not in name
     if pads and MIN_PADDED_ACCOUNT_DIGITS <= len(digits) < length:
         digits = digits.zfill(length)
@@ -232,7 +230,7 @@ def _account_number(clearing: str, digits: str) -> tuple[str, str, str | None]:
             )
         return bank, digits, f"{bank} account numbers have {length} digits."
     try:
-        bankkonto.validate(clearing, digits)
+        clearing_table.validate(clearing, digits)
     except bankkonto.BankkontoValidationError as error:
         # The clearing number and the length were checked above, so what bankkonto refuses
         # here is the check digit.

@@ -26,7 +26,7 @@ from . import clock, create_app, deliveries, heartbeat, json_logs, outbox, reque
 from .database_session import get_db
 from .notifications import reminders
 from .provider_access import provider
-from .services import payments, returns
+from .services import due_date_debits, payments, returns
 
 log = logging.getLogger("returns_app.worker")
 MAX_DELIVERIES_PER_ROUND = 200
@@ -112,6 +112,7 @@ def housekeeping(app) -> dict[str, int]:
     with app.app_context():
         expired = returns.expire_overdue(get_db())
         reminded = reminders.scan(get_db())
+        due_date_debits.schedule_new_invoices(get_db())
     if expired:
         log.info("expired returns not sent in time: %s", expired)
     if reminded:

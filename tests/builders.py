@@ -83,20 +83,19 @@ def make_return(db, order: dict, quantities: dict[int, int] | None = None) -> di
 
 # --- money ----------------------------------------------------------------------------------
 
-def link_bank_account(db, customer_id: int,
-                      details: dict | None = None) -> dict:
-    """Link a bank account to the customer as returns_app/demo.py does (the app would have).
-    Returns the provider destination stored."""
-    import json
-
+def link_bank_account(db, customer_id: int, details: dict | None = None,
+                      mandate: bool = True) -> dict:
+    """Link a bank account as the customer's account page does and, unless told otherwise,
+    confirm the direct-debit mandate. Returns the provider destination stored."""
     from returns_app.payout_details import parse_payout_details
+    from returns_app.services import bank_accounts
 
     linked = parse_payout_details(details or {"clearing_number": "8327-9",
                                               "account_number": "1234567897"})
-    destination = linked.as_provider_destination()
-    db.execute("UPDATE customer SET bank_account_json = ?, bank_account_masked = ? WHERE id = ?",
-               [json.dumps(destination), linked.masked, customer_id])
-    return destination
+    bank_accounts.link(db, customer_id, linked, "test")
+    if mandate:
+        bank_accounts.confirm_mandate(db, customer_id, "sv", "test")
+    return linked.as_provider_destination()
 
 
 def decide(db, merchant_id: int, ret: dict, *decisions_: tuple[int, int, int], reason: str =

@@ -40,6 +40,7 @@ def build_world(app, db) -> dict:
             # Objects this world has none of (no webhook set up, no approval asked): their
             # routes answer 404 after the sign-in and CSRF checks, which the crawls look at.
             "message_id": 1, "approval_id": 1, "bank_payment_id": 1,
+            "payment_id": db.execute("SELECT max(id) FROM payment").fetchone()[0],
             "key_id": db.execute("SELECT max(id) FROM merchant_api_key").fetchone()[0],
             "notification_id": db.execute(
                 "SELECT coalesce(max(id), 1) FROM notification").fetchone()[0],

@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 
 from returns_app.services import payments
 from tests.api_helpers import assert_error, bearer, count, is_int
-from tests.builders import make_merchant, make_order, make_return
+from tests.builders import link_bank_account, make_merchant, make_order, make_return
 from tests.test_api_customer import token_for
 from tests.test_money_views import link_customer_bank_account
 from tests.test_payout_details import SEB, SEB_ACCOUNT
@@ -197,8 +197,7 @@ def test_more_than_payable_now_is_422_with_the_field_and_what_is_allowed(client,
 
 
 def test_a_bank_account_payment_is_scheduled(client, db, order, contract):
-    db.execute("UPDATE customer SET bank_account_json = ?, bank_account_masked = ?"
-               " WHERE email = ?", ['{"type": "bank_account"}', "Swedbank ••••7897", EMAIL])
+    link_bank_account(db, order["customer_id"])
     token = token_for(client, order)
     response = post_payment(client, token, order, {"amount": 10000, "method": "bank_account"})
     assert response.status_code == 201, response.get_data(as_text=True)

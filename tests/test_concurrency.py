@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from returns_app.db import connect, migrate
-from returns_app.payout_details import parse_payout_details
+from tests import builders
 from tests.builders import make_merchant, make_order, make_return
 from tests.sandbox_fixtures import free_port
 
@@ -61,10 +61,8 @@ ORDERS = {
 
 def link_bank_account(db, email: str) -> None:
     """As returns_app/demo.py links Erik's account (the app would have done it)."""
-    linked = parse_payout_details({"clearing_number": "8327-9", "account_number": "1234567897"})
-    db.execute("UPDATE customer SET bank_account_json = ?, bank_account_masked = ?"
-               " WHERE email = ?",
-               [json.dumps(linked.as_provider_destination()), linked.masked, email])
+    customer_id = db.execute("SELECT id FROM customer WHERE email = ?", [email]).fetchone()[0]
+    builders.link_bank_account(db, customer_id)
 
 
 def seed(db_path: Path) -> tuple[str, dict[str, dict], dict[str, dict]]:

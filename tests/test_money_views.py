@@ -4,7 +4,6 @@ through the signed link from the email."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -15,10 +14,9 @@ import time_machine
 
 from returns_app import clock, links
 from returns_app.filters import day
-from returns_app.payout_details import parse_payout_details
 from returns_app.services import decisions, payments
 from tests.api_helpers import count
-from tests.builders import make_merchant, make_order, make_return
+from tests.builders import link_bank_account, make_merchant, make_order, make_return
 from tests.test_customer_views import EMAIL, field_error, find, text
 from tests.test_payout_details import SEB, SEB_ACCOUNT
 
@@ -114,9 +112,8 @@ def cancel_on_sandbox_page(checkout_url: str) -> requests.Response:
 
 def link_customer_bank_account(db, email: str = EMAIL) -> None:
     """As returns_app/demo.py links Erik's account (the app would have done it)."""
-    linked = parse_payout_details({"clearing_number": "8327-9", "account_number": "1234567897"})
-    db.execute("UPDATE customer SET bank_account_json = ?, bank_account_masked = ? WHERE email = ?",
-               [json.dumps(linked.as_provider_destination()), linked.masked, email])
+    customer_id = db.execute("SELECT id FROM customer WHERE email = ?", [email]).fetchone()[0]
+    link_bank_account(db, customer_id)
 
 
 def refund_waiting_for_details(db, shop, email: str = EMAIL) -> tuple[dict, dict]:

@@ -145,8 +145,10 @@ def test_a_decision_with_a_rejected_item_says_why_and_what_is_due(app, db, clien
         assert "You no longer owe 299,00\xa0kr for the accepted items." in text
         assert "their 299,00\xa0kr is due again" in text
         assert f"To pay now: 1\xa0198,00\xa0kr, by {due.day} {due:%B %Y}." in text
-        [link] = [u for u in links_in(text) if "/links/" in u]
+        # It names a due date, so it also offers the dates as a calendar file.
+        [link] = [u for u in links_in(text) if "/links/" in u and "/links/calendar/" not in u]
         assert "/links/pay/" in link
+        assert any("/links/calendar/" in u for u in links_in(text))
         assert follow(client, link) == f"/orders/{order['id']}#pay-heading"
         assert client.get(f"/orders/{order['id']}").status_code == 200
 
@@ -407,15 +409,15 @@ def test_preferences_are_shown_and_saved_with_a_confirmation(app, db, client, or
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert re.search(r'value="email"[^>]*checked|checked[^>]*value="email"', html)
-    saved = client.post(url, data={"reminder_channel": "sms", "language": "en"})
+    saved = client.post(url, data={"reminder_channel": "none", "language": "en"})
     assert saved.status_code == 303 and saved.headers["Location"] == url
     assert "Saved." in text_of(client.get(url))
     row = db.execute("SELECT reminder_channel, language FROM customer WHERE id = ?",
                      [order["customer_id"]]).fetchone()
-    assert tuple(row) == ("sms", "en")
+    assert tuple(row) == ("none", "en")
     [event] = list(db.query("SELECT * FROM audit_event WHERE action = ?",
                             ["customer.preferences_changed"]))
-    assert '"reminder_channel": "sms"' in event["after_json"]
+    assert '"reminder_channel": "none"' in event["after_json"]
     assert client.get(f"/orders/{order['id']}").status_code == 200  # the link opened the order
 
 
@@ -552,3 +554,16 @@ def test_payment_receipt_in_swedish(app, db, smtp, swedish_order):
     text = body(message)
     assert "Betalt: 5 mars 2026\nSå betalade du: med banköverföring\n" in text
     assert "Kvar att betala nu: 262,50\xa0kr" in text  # 1 497 kr in all
+
+
+def test_sms_is_not_offered_and_not_accepted(app, db, client, order):
+    """A preference must never silently mean "nothing": no SMS is sent, so none is offered."""
+    url = "/preferences/" + token_for(app, links.PREFERENCES, order["id"])
+    assert 'value="sms"' not in client.get(url).get_data(as_text=True)
+    refused = client.post(url, data={"reminder_channel": "sms", "language": "en"})
+    assert refused.status_code == 422
+    assert db.execute("SELECT reminder_channel FROM customer WHERE id = ?",
+                      [order["customer_id"]]).fetchone()[0] == "email"
+    db.execute("UPDATE customer SET reminder_channel = 'sms' WHERE id = ?",
+               [order["customer_id"]])
+    assert "so your reminders come by email" in text_of(client.get(url))

@@ -232,6 +232,19 @@ def with_linked_account(ask: Callable) -> Callable:
     return linked
 
 
+def scheduled_then(what: Callable) -> Callable:
+    """Schedule the unpaid invoice for its due date, then cancel it (twice: a 409)."""
+    def ask(client, w, db):
+        headers = unpaid_customer(w, db)
+        payment = client.post(f"{API}/orders/{w.unpaid['id']}/due-date-payment",
+                              headers=headers).get_json()
+        url = f"{API}/payments/{payment['id']}/cancel"
+        if what(w) == "cancel twice":
+            client.post(url, headers=headers)
+        return client.post(url, headers=headers)
+    return ask
+
+
 def accept_open_shirt(w) -> dict:
     return {"items": [{"return_item_id": w.open_return["items"][0]["id"],
                        "accepted_quantity": 1}]}
@@ -421,6 +434,71 @@ CASES = [
     Case("post", "/webhook-endpoints/{endpoint_id}/rotate-secret", 404, call(
         "post", lambda w: f"{API}/webhook-endpoints/{w.endpoint['id']}/rotate-secret",
         other_merchant)),
+    Case("get", "/customer/bank-account", 200, call("get", fixed("/customer/bank-account"),
+                                                    unpaid_customer)),
+    Case("get", "/customer/bank-account", 401, call("get", fixed("/customer/bank-account"))),
+    Case("put", "/customer/bank-account", 200, call(
+        "put", fixed("/customer/bank-account"), unpaid_customer,
+        json_body={"clearing_number": SEB, "account_number": SEB_ACCOUNT})),
+    Case("put", "/customer/bank-account", 400, call(
+        "put", fixed("/customer/bank-account"), unpaid_customer, json_body=[])),
+    Case("put", "/customer/bank-account", 401, call(
+        "put", fixed("/customer/bank-account"), json_body={})),
+    Case("put", "/customer/bank-account", 422, call(
+        "put", fixed("/customer/bank-account"), unpaid_customer,
+        json_body={"clearing_number": SEB, "account_number": "1"})),
+    Case("delete", "/customer/bank-account", 200, with_linked_account(call(
+        "delete", fixed("/customer/bank-account"), unpaid_customer))),
+    Case("delete", "/customer/bank-account", 401, call("delete",
+                                                       fixed("/customer/bank-account"))),
+    Case("post", "/customer/bank-account/mandate", 200, with_linked_account(call(
+        "post", fixed("/customer/bank-account/mandate"), unpaid_customer,
+        json_body={"language": "en"}))),
+    Case("post", "/customer/bank-account/mandate", 400, call(
+        "post", fixed("/customer/bank-account/mandate"), unpaid_customer, data="x")),
+    Case("post", "/customer/bank-account/mandate", 401, call(
+        "post", fixed("/customer/bank-account/mandate"), json_body={"language": "en"})),
+    Case("post", "/customer/bank-account/mandate", 409, call(
+        "post", fixed("/customer/bank-account/mandate"), unpaid_customer,
+        json_body={"language": "en"})),
+    Case("post", "/customer/bank-account/mandate", 422, with_linked_account(call(
+        "post", fixed("/customer/bank-account/mandate"), unpaid_customer,
+        json_body={"language": "fi"}))),
+    Case("put", "/customer/pay-on-due-date", 200, with_linked_account(call(
+        "put", fixed("/customer/pay-on-due-date"), unpaid_customer,
+        json_body={"pay_on_due_date": True}))),
+    Case("put", "/customer/pay-on-due-date", 400, call(
+        "put", fixed("/customer/pay-on-due-date"), unpaid_customer, data="x")),
+    Case("put", "/customer/pay-on-due-date", 401, call(
+        "put", fixed("/customer/pay-on-due-date"), json_body={"pay_on_due_date": True})),
+    Case("put", "/customer/pay-on-due-date", 409, call(
+        "put", fixed("/customer/pay-on-due-date"), unpaid_customer,
+        json_body={"pay_on_due_date": True})),
+    Case("put", "/customer/pay-on-due-date", 422, call(
+        "put", fixed("/customer/pay-on-due-date"), unpaid_customer,
+        json_body={"pay_on_due_date": "yes"})),
+    Case("post", "/orders/{order_id}/due-date-payment", 201, with_linked_account(call(
+        "post", lambda w: f"{API}/orders/{w.unpaid['id']}/due-date-payment", unpaid_customer))),
+    Case("post", "/orders/{order_id}/due-date-payment", 401, call(
+        "post", lambda w: f"{API}/orders/{w.unpaid['id']}/due-date-payment")),
+    Case("post", "/orders/{order_id}/due-date-payment", 404, call(
+        "post", other_url("/due-date-payment"), unpaid_customer)),
+    Case("post", "/orders/{order_id}/due-date-payment", 409, call(
+        "post", lambda w: f"{API}/orders/{w.unpaid['id']}/due-date-payment", unpaid_customer)),
+    Case("post", "/payments/{payment_id}/cancel", 200, with_linked_account(scheduled_then(
+        lambda w: "cancel"))),
+    Case("post", "/payments/{payment_id}/cancel", 401, call(
+        "post", fixed("/payments/1/cancel"))),
+    Case("post", "/payments/{payment_id}/cancel", 404, call(
+        "post", fixed("/payments/999/cancel"), unpaid_customer)),
+    Case("post", "/payments/{payment_id}/cancel", 409, with_linked_account(scheduled_then(
+        lambda w: "cancel twice"))),
+    Case("get", "/orders/{order_id}/calendar.ics", 200, call(
+        "get", lambda w: f"{API}/orders/{w.unpaid['id']}/calendar.ics", unpaid_customer)),
+    Case("get", "/orders/{order_id}/calendar.ics", 401, call(
+        "get", lambda w: f"{API}/orders/{w.unpaid['id']}/calendar.ics")),
+    Case("get", "/orders/{order_id}/calendar.ics", 404, call(
+        "get", other_url("/calendar.ics"), unpaid_customer)),
     # Routed in other branches: these run once merged.
     Case("get", "/returns", 200, call("get", fixed("/returns?status=reported"), merchant)),
     Case("get", "/returns", 401, call("get", fixed("/returns"))),

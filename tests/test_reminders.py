@@ -180,9 +180,8 @@ def test_two_returns_due_the_same_day_make_one_reminder(db, order):
 
 # --- the customer's choice ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("channel, outcome", [("none", "skipped:customer_chose_none"),
-                                              ("sms", "sms")])
-def test_a_customer_who_chose_sms_or_none_gets_no_email(db, order, channel, outcome):
+@pytest.mark.parametrize("channel, outcome", [("none", "skipped:customer_chose_none")])
+def test_a_customer_who_chose_none_gets_no_email(db, order, channel, outcome):
     report(db, order, {0: 1})
     db.execute("UPDATE customer SET reminder_channel = ? WHERE id = ?",
                [channel, order["customer_id"]])
@@ -253,3 +252,14 @@ def test_no_reminder_once_the_bank_file_has_paid_it(db, order):
     scan_at(db, "2026-03-11 09:00")
     assert reminders_of(db, "invoice_due_reminder") == []
     assert decisions(db) == [("invoice_due_reminder", "2026-03-11", "skipped:nothing_due")]
+
+
+def test_a_stored_sms_choice_means_email_never_nothing(db, order):
+    """SMS is no longer offered (none is sent); customers who chose it earlier get email."""
+    report(db, order, {0: 1})
+    db.execute("UPDATE customer SET reminder_channel = 'sms' WHERE id = ?",
+               [order["customer_id"]])
+    scan_at(db, "2026-03-11 09:00")
+    scan_at(db, "2026-03-14 09:00")
+    assert decisions(db) == [("invoice_due_reminder", "2026-03-11", "email"),
+                             ("send_return_reminder", "2026-03-14", "email")]

@@ -31,19 +31,20 @@ class Side:
     refund: dict
     token: str
     endpoint: dict  # the merchant's webhook endpoint
+    payment_id: int
 
 
 def build_side(client, db, name: str, email: str) -> Side:
     merchant, key = make_merchant(db, name)
     order = make_order(db, merchant["id"], customer={"email": email, "name": name + " Kund"})
-    payments.record_transfer(db, order["id"], 149700, f"OCR-{name}", actor="test")
+    paid = payments.record_transfer(db, order["id"], 149700, f"OCR-{name}", actor="test")
     resolved = make_return(db, order, {1: 1})
     decide(db, merchant["id"], resolved, (0, 1, 0))
     (refund,) = db["refund"].rows_where("order_id = ?", [order["id"]])
     endpoint, _secret = webhook_endpoints.create(db, merchant["id"], "https://shop.example.com/h",
                                                  None, "test", allow_local=False)
     return Side(key, order, make_return(db, order, {0: 1}), resolved, refund,
-                token_for(client, order, email), endpoint)
+                token_for(client, order, email), endpoint, paid["id"])
 
 
 @pytest.fixture
@@ -64,6 +65,9 @@ CUSTOMER_OPERATIONS = [
     ("post", "/returns/{return_id}/shipment", lambda s: s.open_return["id"],
      {"tracking_number": "JJD1"}),
     ("post", "/returns/{return_id}/cancel", lambda s: s.open_return["id"], None),
+    ("post", "/orders/{order_id}/due-date-payment", lambda s: s.order["id"], None),
+    ("post", "/payments/{payment_id}/cancel", lambda s: s.payment_id, None),
+    ("get", "/orders/{order_id}/calendar.ics", lambda s: s.order["id"], None),
 ]
 MERCHANT_OPERATIONS = [
     ("post", "/returns/{return_id}/registration", lambda s: s.open_return["id"],

@@ -49,8 +49,10 @@ def worker_outcome(db, refund_id: int, outcome: str, detail: str = "") -> None:
 
 
 def ready_refund(db, merchant) -> dict:
-    """A refund with a linked bank account: ready and queued, nobody has sent it yet."""
-    order, ret = paid_order_with_return(db, merchant["id"])
+    """A refund with a linked bank account: ready and queued, nobody has sent it yet. Another
+    customer than refund_needing_details's: linking sends a customer's waiting refunds."""
+    order, ret = paid_order_with_return(db, merchant["id"], customer={
+        "email": "linked@example.se", "name": "Lin Linked"})
     link_bank_account(db, order["customer_id"])
     decide(db, merchant["id"], ret, (0, 1, 0))
     (refund,) = refunds.refunds_of_order(db, order["id"])

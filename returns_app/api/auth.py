@@ -20,3 +20,7 @@ def merchant() -> dict:
 
 def customer() -> Viewer:
     return customers.viewer_for_token(get_db(), bearer())
+
+
+def customer_id() -> int:
+    return customers.customer_for_token(get_db(), bearer())

@@ -226,6 +226,24 @@ RESPONSE_SCHEMAS = {
         "order_id": {"type": ["integer", "null"], "minimum": 1},
         "order_number": NULLABLE_STR,
     }),
+    "BankAccount": answer({
+        "bank_account": {"type": ["string", "null"],
+                         "description": "Masked, e.g. 'SEB 5214, account ••••0127'; null when "
+                                        "none is linked."},
+        "linked_at": {**MOMENT, "type": ["string", "null"]},
+        "pay_on_due_date": {"type": "boolean",
+                            "description": "Every invoice is paid from the account on its due "
+                                           "date."},
+        "mandate": {"oneOf": [{"type": "null"}, answer({
+            "confirmed_at": MOMENT, "language": {"type": "string", "enum": ["sv", "en"]},
+            "version": STR, "text": {"type": "string", "description": "The exact wording "
+                                                                     "confirmed."}})],
+                    "description": "The direct-debit mandate confirmed for this account; "
+                                   "null until then (no debit can be scheduled)."},
+        "mandate_text": {"type": ["string", "null"],
+                         "description": "The wording to show and have confirmed, in the "
+                                        "Accept-Language (sv or en); null without an account."},
+    }),
     "StuckRefund": answer({
         "refund_id": {"type": ["integer", "null"], "minimum": 1,
                       "description": "Null for a sent return the merchant hasn't registered: "
@@ -310,6 +328,13 @@ REQUEST_SCHEMAS = {
         obj({"iban": STR}, ["iban"], closed=True),
         obj({"swish_number": STR}, ["swish_number"], closed=True),
     ]},
+    "BankAccountDetails": obj({"clearing_number": STR, "account_number": STR},
+                              ["clearing_number", "account_number"]),
+    "MandateConfirmation": obj({"language": {
+        "type": "string", "enum": ["sv", "en"],
+        "description": "The language of the mandate_text the customer read and confirms."}},
+        ["language"]),
+    "PayOnDueDate": obj({"pay_on_due_date": {"type": "boolean"}}, ["pay_on_due_date"]),
     "Registration": obj({"items": {"type": "array", "minItems": 1, "items": obj({
         "return_item_id": ID,
         "received_quantity": {"type": ["integer", "null"], "minimum": 0, "maximum": 10000,
@@ -346,6 +371,17 @@ REQUEST_SCHEMAS = {
 }
 
 SCHEMAS = RESPONSE_SCHEMAS | REQUEST_SCHEMAS
+
+
+def calendar_operation() -> dict:
+    op = operation("getOrderCalendar", "The order's due and send-by dates as calendar events",
+                   "customerToken", (200, STR), 404, parameters=[path_id("order_id")])
+    op["responses"]["200"] = {
+        "description": "iCalendar (RFC 5545): one event per date, in Europe/Stockholm time, "
+                       "an alarm 2 days before; a moved date keeps its UID with a higher "
+                       "SEQUENCE.",
+        "content": {"text/calendar": {"schema": STR}}}
+    return op
 
 
 def _paths() -> dict:
@@ -434,6 +470,31 @@ def _paths() -> dict:
         "/support/unmatched-payments": {"get": operation(
             "listUnmatchedPayments", "Bank payments no order was found for, oldest first",
             "supportToken", (200, array_of("payments", "BankPayment")), 403)},
+        "/customer/bank-account": {
+            "get": operation("getBankAccount", "The linked bank account (masked) and mandate",
+                             "customerToken", (200, ref("BankAccount"))),
+            "put": operation("linkBankAccount", "Link a Swedish bank account (or replace it)",
+                             "customerToken", (200, ref("BankAccount")), 409, 422,
+                             body=ref("BankAccountDetails")),
+            "delete": operation("unlinkBankAccount", "Remove the account: its mandate ends, "
+                                "scheduled debits are cancelled", "customerToken",
+                                (200, ref("BankAccount"))),
+        },
+        "/customer/bank-account/mandate": {"post": operation(
+            "confirmMandate", "Confirm the direct-debit mandate's wording", "customerToken",
+            (200, ref("BankAccount")), 409, 422, body=ref("MandateConfirmation"))},
+        "/customer/pay-on-due-date": {"put": operation(
+            "setPayOnDueDate", "Always pay my invoices on the due date (or stop)",
+            "customerToken", (200, ref("BankAccount")), 409, 422, body=ref("PayOnDueDate"))},
+        "/orders/{order_id}/due-date-payment": {"post": operation(
+            "payOnDueDate", "Pay this invoice from the linked account on its due date: at "
+            "most what is owed that day", "customerToken", (201, ref("Payment")), 404, 409,
+            parameters=[path_id("order_id")])},
+        "/payments/{payment_id}/cancel": {"post": operation(
+            "cancelScheduledPayment", "Cancel a scheduled debit, until the day before",
+            "customerToken", (200, ref("Payment")), 404, 409,
+            parameters=[path_id("payment_id")])},
+        "/orders/{order_id}/calendar.ics": {"get": calendar_operation()},
         "/support/stuck-refunds": {"get": operation(
             "listStuckRefunds", "Every stuck refund, most urgent first, with why and since when",
             "supportToken", (200, array_of("stuck_refunds", "StuckRefund")), 403, 422,

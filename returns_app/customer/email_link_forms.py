@@ -13,8 +13,8 @@ from ..notifications.preferences import RENEWABLE
 class PreferencesForm(Form):
     reminder_channel = RadioField(
         _l("Reminders before a due date"),
+        # Text messages are not offered: we send none (a stored "sms" means email).
         choices=[SelectChoice("email", _l("By email")),
-                 SelectChoice("sms", _l("By text message (SMS)")),
                  SelectChoice("none", _l("No reminders"))],
         validators=[InputRequired(_l("Choose how you want reminders."))],
     )

@@ -93,4 +93,6 @@ def email_preferences(token: str):
             flash(_("Saved. We'll use these choices from now on."), "success")
             return redirect(url_for(".email_preferences", token=token), 303)
     return render_template("customer/email_links/preferences.html", form=form,
-                           order=current["order"]), 422 if form.errors else 200
+                           order=current["order"],
+                           stored_channel=current["reminder_channel"]), \
+        422 if form.errors else 200

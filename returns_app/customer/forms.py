@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -143,6 +144,9 @@ class PayoutDetailsForm(Form):
                                   description=_l("4 digits, or 5 for some Swedbank accounts "
                                                  "(like 8327-9)."))
     account_number = StringField(_l("Account number"), validators=[Optional(), Length(max=40)])
+    save_account = BooleanField(_l("Save this account for next time"),
+                                description=_l("Later refunds go straight to it, without "
+                                               "asking. You can remove it any time."))
     iban = StringField(_l("IBAN"), validators=[Optional(), Length(max=50)],
                        description=_l("Starts with a country code, like SE45 5000 …"))
     swish_number = StringField(_l("Mobile number for Swish"), validators=[Optional(),

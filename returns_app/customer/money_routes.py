@@ -15,7 +15,7 @@ from ..money import format_minor, parse_amount
 from ..payout_details import parse_payout_details
 from ..provider_access import provider
 from ..provider_client import ProviderUnavailable
-from ..services import payments, refunds
+from ..services import bank_accounts, payments, refunds
 from ..services.orders import get_order
 from . import bp
 from .email_link_routes import expired_link_page
@@ -126,6 +126,9 @@ def payout_details(token: str):
         try:
             destination = parse_payout_details(form.details())
             refunds.set_destination(db, refund_id, destination, f"customer:{order['customer_id']}")
+            if form.save_account.data and destination.kind == "bank_account":
+                bank_accounts.link(db, order["customer_id"], destination,
+                                   f"customer:{order['customer_id']}:payout-details")
         except Invalid as exc:
             for name, message in exc.fields.items():
                 target = form._fields.get(name, form.choice)

@@ -13,7 +13,16 @@ from ..database_session import get_db
 from ..domain_messages import translate
 from ..errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
 from ..money import format_decimal
-from ..services import bank_payments, customers, orders, payments, refunds, returns
+from ..services import (
+    bank_accounts,
+    bank_payments,
+    customers,
+    due_date_debits,
+    orders,
+    payments,
+    refunds,
+    returns,
+)
 from . import bp
 from .forms import (
     REASON_LABELS,
@@ -124,11 +133,15 @@ def _order_page(db, found: dict, pay_form: PaymentForm) -> tuple[str, bool]:
     order_refunds = refunds.refunds_of_order(db, found["id"])
     details_links = {r["id"]: payout_details_url(r["id"]) for r in order_refunds
                      if r["status"] in ("needs_details", "failed")}
+    may_debit = bank_accounts.may_debit(db, details["customer_id"])
     return render_template(
         "customer/order.html", order=details,
         window=returns.return_window(details, instructions),
         pay_form=pay_form, allowed_now=allowed,
-        bank_linked=payments.has_linked_bank_account(db, details["customer_id"]),
+        bank_linked=may_debit, may_debit=may_debit,
+        due_debit=due_date_debits.scheduled_debit(db, found["id"]),
+        pay_on_due_date=bank_accounts.state(db, details["customer_id"])["pay_on_due_date"],
+        signed_in=auth.signed_in_customer_id() == details["customer_id"],
         payments=payments.payments_of_order(db, found["id"]),
         refunds=order_refunds, rejected=orders.rejected_items(db, found["id"]),
         details_links=details_links,

@@ -12,13 +12,14 @@ from ..services.orders import get_order
 from ..validation import email_for_lookup
 from . import NEW_LINK
 from .queue import queue_customer_email
-from .reminders import CHANNELS
+from .reminders import CHOOSABLE
 
 LANGUAGES = ("sv", "en")
 # A new link is an email sent: few per link, and few per client, so the form can't spam anyone.
 NEW_LINK_LIMIT_PER_LINK = 3
 NEW_LINK_LIMIT_PER_CLIENT = 10
-RENEWABLE = (links.ORDER, links.RETURN, links.PAY, links.PREFERENCES, links.PAYOUT_DETAILS)
+RENEWABLE = (links.ORDER, links.RETURN, links.PAY, links.PREFERENCES, links.PAYOUT_DETAILS,
+             links.BANK_ACCOUNT, links.CALENDAR)
 
 
 def order_of_link(db: Database, purpose: str, subject_id: int) -> int:
@@ -44,8 +45,8 @@ def save_preferences(db: Database, order_id: int, payload: dict) -> dict:
     """Set the reminder channel and language of the customer of `order_id`."""
     channel, language = payload.get("reminder_channel"), payload.get("language")
     problems = {}
-    if channel not in CHANNELS:
-        problems["reminder_channel"] = "Choose how you want reminders: email, SMS or none."
+    if channel not in CHOOSABLE:
+        problems["reminder_channel"] = "Choose how you want reminders: by email or none."
     if language not in LANGUAGES:
         problems["language"] = "Choose Swedish or English."
     if problems:

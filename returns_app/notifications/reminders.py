@@ -20,7 +20,11 @@ REMIND_DAYS_BEFORE = 2
 # Nobody is reminded of money at midnight: the day's reminders go out from 08:00 Stockholm time.
 EARLIEST_LOCAL_HOUR = 8
 BATCH = 200  # per kind and round, so one round stays short even on a busy due date
+# "sms" is a choice some customers stored before we stopped offering it (no SMS is sent): it
+# is kept, and it means email, never "nothing". New choices are CHOOSABLE only.
 CHANNELS = ("email", "sms", "none")
+CHOOSABLE = ("email", "none")
+EMAIL_CHANNELS = ("email", "sms")
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,13 @@ def scan(db: Database) -> Counter:
     return outcomes
 
 
+def remind_of_invoice_now(db: Database, order_id: int) -> str:
+    """Inside the caller's transaction: a debit that fell through leaves an ordinary invoice,
+    reminded by the same rules (and at most once a day) as any other."""
+    return _decide(db, INVOICE_DUE_REMINDER, order_id, clock.local_date(clock.now()),
+                   get_order(db, order_id)["due_date"] or "")
+
+
 def _decide(db: Database, kind: str, order_id: int, today: date, target: str) -> str:
     """Inside the write lock: weigh one reminder and keep the decision."""
     day = today.isoformat()
@@ -98,12 +109,10 @@ def _decide(db: Database, kind: str, order_id: int, today: date, target: str) ->
         outcome = f"skipped:{why_not}"
     else:
         channel = reminder_channel(db, order["customer_id"])
-        if channel == "email":
+        if channel in EMAIL_CHANNELS:
             notification_id = queue_customer_email(db, kind, f"{kind}:{order_id}:{day}", order,
                                                    facts=facts, **refs)
             outcome = "email"
-        elif channel == "sms":
-            outcome = "sms"  # the choice is kept; no SMS is sent yet, and no email instead
         else:
             outcome = "skipped:customer_chose_none"
     db["reminder_decision"].insert({
@@ -117,7 +126,7 @@ def reason_to_withdraw(db: Database, notification: dict) -> str:
     """The last check before a queued reminder leaves (it may have waited out an SMTP outage):
     '' if it still should go, else why not."""
     if notification["customer_id"] and \
-            reminder_channel(db, notification["customer_id"]) != "email":
+            reminder_channel(db, notification["customer_id"]) not in EMAIL_CHANNELS:
         return "the customer no longer wants email reminders"
     if notification["kind"] == SEND_RETURN_REMINDER:
         ids = notification["facts"].get("return_ids", [])

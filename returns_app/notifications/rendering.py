@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from merchant_instructions.frontmatter import FrontMatterError, split
 
-from .. import links
+from .. import calendar_file, links
 from ..db import Database
 from ..filters import day
 from ..i18n import FORMAT_LOCALES
@@ -22,6 +22,7 @@ from ..money import format_minor
 from ..services import bank_payments, payments, refunds, returns
 from ..services.orders import Viewer, amounts, get_order
 from . import (
+    DEBIT_DECLINED,
     INVOICE_DUE_REMINDER,
     MERCHANT_RETURN_WAITING,
     NEW_LINK,
@@ -40,7 +41,12 @@ LINK_ENDPOINTS = {
     links.PAY: "customer.email_pay_link",
     links.PREFERENCES: "customer.email_preferences",
     links.PAYOUT_DETAILS: "customer.payout_details",
+    links.BANK_ACCOUNT: "customer.email_bank_account",
+    links.CALENDAR: "customer.email_calendar",
 }
+# Emails that name a due or send-by date offer the dates as a calendar file.
+NAMES_DATES = frozenset({RETURN_REPORTED, RETURN_DECIDED, SEND_RETURN_REMINDER,
+                         INVOICE_DUE_REMINDER, DEBIT_DECLINED})
 
 
 @dataclass(frozen=True)
@@ -185,6 +191,18 @@ def _invoice_due_reminder(db: Database, note: dict, order: dict) -> dict:
     }
 
 
+def _debit_declined(db: Database, note: dict, order: dict) -> dict:
+    facts = note["facts"]
+    if facts.get("next_try_on"):
+        subject = _("Not enough money in your account: we try again on %(date)s",
+                    date=day(facts["next_try_on"]))
+    else:
+        subject = _("Your invoice from %(merchant)s could not be paid from your account",
+                    merchant=order["merchant_name"])
+    return {"subject": subject, "facts": facts, "amounts": amounts(db, order["id"]),
+            "pay_url": link(links.PAY, order["id"])}
+
+
 def _new_link(db: Database, note: dict, order: dict) -> dict:
     facts = note["facts"]
     return {
@@ -216,6 +234,7 @@ BUILDERS: dict[str, Callable[[Database, dict, dict], dict]] = {
     INVOICE_DUE_REMINDER: _invoice_due_reminder,
     NEW_LINK: _new_link,
     WEBHOOK_FAILING: _webhook_failing,
+    DEBIT_DECLINED: _debit_declined,
 }
 
 
@@ -233,8 +252,12 @@ def render(db: Database, note: dict) -> Rendered:
             invoice=bank_payments.invoice_details(order, app.config["BANKGIRO"]) if order
             else None,
             preferences_url=link(links.PREFERENCES, order["id"])
-            if note["customer_id"] and order
-            else None)
+            if note["customer_id"] and order else None,
+            bank_account_url=link(links.BANK_ACCOUNT, order["id"])
+            if note["customer_id"] and order else None,
+            calendar_url=link(links.CALENDAR, order["id"])
+            if note["customer_id"] and order and note["kind"] in NAMES_DATES
+            and calendar_file.has_dates(db, order) else None)
         return Rendered(
             subject=context["subject"],
             text=render_template(f"email/{note['kind']}.txt", **context),

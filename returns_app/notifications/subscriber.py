@@ -11,6 +11,7 @@ from ..db import Database
 from ..events import Event
 from ..services.orders import amounts, get_order
 from . import (
+    DEBIT_DECLINED,
     MERCHANT_RETURN_WAITING,
     PAYMENT_RECEIPT,
     PAYOUT_DETAILS_NEEDED,
@@ -20,6 +21,7 @@ from . import (
     WEBHOOK_FAILING,
 )
 from .queue import queue_customer_email, queue_email
+from .reminders import remind_of_invoice_now
 
 MERCHANT_LANGUAGE = "sv"  # merchant users have no language of their own yet
 
@@ -89,6 +91,17 @@ def payment_succeeded(db: Database, event: Event) -> None:
                          payment_id=event.subject_id)
 
 
+def debit_declined(db: Database, event: Event) -> None:
+    """Every try that found too little money is told, in plain words; after the last one the
+    invoice is an ordinary invoice again, and its reminder is weighed at once."""
+    order = _order_of(db, "payment", event.subject_id)
+    facts = {**(event.after or {}), "due_date": order["due_date"]}
+    queue_customer_email(db, DEBIT_DECLINED, _key(DEBIT_DECLINED, event), order,
+                         payment_id=event.subject_id, facts=facts)
+    if facts.get("next_try_on") is None:
+        remind_of_invoice_now(db, order["id"])
+
+
 def merchant_reminded(db: Database, event: Event) -> None:
     """Support nudged the shop about a return waiting to be registered: every user of that
     merchant hears of it."""
@@ -126,6 +139,7 @@ HANDLERS: dict[str, Callable[[Database, Event], None]] = {
     "refund.created": refund_created,
     "refund.details_link_resent": payout_details_needed,
     "payment.succeeded": payment_succeeded,
+    "payment.debit_declined": debit_declined,
     "return.merchant_reminded": merchant_reminded,
     "webhook.endpoint_failing": webhook_endpoint_failing,
 }

@@ -104,11 +104,12 @@ def create_sandbox_app(sandbox: Sandbox | None = None) -> Flask:
             return _error(500, "sandbox_error_500", "Sandbox failure: nothing was executed.")
         if mode == "timeout":
             time.sleep(delay)
-        declined = mode == "decline"
+        declined = mode in ("decline", "insufficient_funds")
         record = {
             "id": new_id(prefix),
             "status": "declined" if declined else "succeeded",
-            "decline_reason": "account_closed" if declined else None,
+            "decline_reason": ("insufficient_funds" if mode == "insufficient_funds"
+                               else "account_closed") if declined else None,
             "amount": body["amount"],
             "currency": body["currency"],
             "reference": body["reference"],

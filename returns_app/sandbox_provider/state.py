@@ -18,7 +18,8 @@ from pathlib import Path
 
 from .store import Store
 
-MODES = ("normal", "decline", "error_500", "timeout", "lost_response")
+# insufficient_funds: declined like "decline", with the reason a bank gives for an empty account
+MODES = ("normal", "decline", "insufficient_funds", "error_500", "timeout", "lost_response")
 DEFAULT_DELAY = 10.0
 
 

@@ -91,6 +91,14 @@ def sign_in(db: Database, email: str, password: str, client: str) -> int:
     return sign_in_limits.sign_in(db, SIGN_IN_DOOR, email, password, client)[0]
 
 
+def customer_for_token(db: Database, token: str | None) -> int:
+    """The customer a valid token belongs to (an order's token too: it proved the order's
+    number and email)."""
+    viewer_for_token(db, token)
+    return db.execute("SELECT customer_id FROM customer_token WHERE token_hash = ?",
+                      [hash_secret(token)]).fetchone()[0]
+
+
 def get_customer(db: Database, customer_id: int) -> dict | None:
     rows = select(db, "SELECT id, email, name, language FROM customer WHERE id = ?",
                          [customer_id])

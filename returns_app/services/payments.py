@@ -10,17 +10,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import time as day_time
 
-from .. import clock, outbox
+from .. import banking_days, clock, outbox
 from ..db import Database, select, write_transaction
 from ..errors import Conflict, Invalid, NotFound
 from ..money import Amounts, format_minor
 from ..validation import FieldErrors
-from . import audit, idempotency, refunds
+from . import audit, bank_accounts, idempotency, refunds
 from .orders import Viewer, amounts, order_for_viewer
 
 METHODS = ("card", "bank_account")
 IN_PROGRESS = ("pending", "scheduled")
 WAIT_FOR_TWIN = 10.0  # seconds a retried request waits for the first one with its key
+INSUFFICIENT_FUNDS = "insufficient_funds"  # the provider's decline_reason
+DEBIT_TRIES = 3  # the due date, then the next two banking days
+NOT_ENOUGH_MONEY = "There wasn't enough money in the account on three banking days"
+NO_MANDATE_ANY_MORE = "There is no direct-debit mandate for the linked bank account any more"
+NO_MANDATE = ("No bank account is linked with a confirmed direct-debit mandate. Pay by card"
+              " instead.")
 
 
 @dataclass(frozen=True)
@@ -33,13 +39,15 @@ class ReturnUrls:
 
 def _under_way(db: Database, order_id: int) -> int:
     return db.execute(
-        "SELECT coalesce(sum(amount_minor), 0) FROM payment WHERE order_id = ? AND status IN"
-        " ('pending', 'scheduled')", [order_id]).fetchone()[0]
+        "SELECT coalesce(sum(amount_minor), 0) FROM payment WHERE order_id = ? AND (status ="
+        " 'pending' OR (status = 'scheduled' AND debit_tries = 0))", [order_id]).fetchone()[0]
 
 
 def allowed_now(db: Database, order_id: int, known: Amounts | None = None) -> int:
     """What may still be paid now: the kept items' amount less payments already under way.
-    `known` is the order's amounts when the caller has just computed them."""
+    A debit declined for lack of funds is not counted: the customer may pay another way, and
+    its next try then takes only what is still owed. `known` is the order's amounts when the
+    caller has just computed them."""
     return max(0, (known or amounts(db, order_id)).payable_now - _under_way(db, order_id))
 
 
@@ -59,7 +67,7 @@ def _parse(payload, bank_linked: bool) -> tuple[int, str]:
     if method not in METHODS:
         errors.add("method", "Must be one of: card, bank_account.")
     elif method == "bank_account" and not bank_linked:
-        errors.add("method", "No bank account is linked. Pay by card instead.")
+        errors.add("method", NO_MANDATE)
     errors.raise_if_any()
     return amount, method
 
@@ -93,7 +101,7 @@ def pay(db: Database, provider, viewer: Viewer, order_id: int, payload, key: str
     """Start a payment. A retry with the same key and body gets the first answer again."""
     order = order_for_viewer(db, viewer, order_id)
     key = idempotency.check_key(key)
-    amount, method = _parse(payload, has_linked_bank_account(db, order["customer_id"]))
+    amount, method = _parse(payload, bank_accounts.may_debit(db, order["customer_id"]))
     scope = f"payment:order:{order_id}"
     body = {"amount": amount, "method": method}
     try:
@@ -132,20 +140,34 @@ def _schedule_from_bank(db, order, scope, key, body) -> idempotency.Response:
             return done
         _refuse_while_another_starts(db, scope, key)
         _check_amount(db, order, body["amount"])
-        due = order["due_date"] or clock.today().isoformat()
-        scheduled_for = max(due, clock.today().isoformat())
-        payment_id = db["payment"].insert({
-            "order_id": order["id"], "amount_minor": body["amount"], "method": "bank_account",
-            "status": "scheduled", "idempotency_key": key, "scheduled_for": scheduled_for,
-            "created_at": clock.now_iso(),
-        }).last_pk
-        start = datetime.combine(datetime.fromisoformat(scheduled_for).date(), day_time(8),
-                                 tzinfo=clock.LOCAL_ZONE)
-        outbox.enqueue(db, "debit", payment_id, available_at=max(start, clock.now()))
-        audit.record(db, f"customer:{order['customer_id']}", "payment.scheduled", "payment",
-                     payment_id, after=body | {"scheduled_for": scheduled_for})
+        payment_id = insert_scheduled(db, order, body["amount"], key,
+                                      f"customer:{order['customer_id']}")
         return idempotency.finish(db, scope, key,
                                   idempotency.Response(201, as_api(get_payment(db, payment_id))))
+
+
+def debit_starts_at(day: str) -> datetime:
+    """A debit is taken at 08:00 Stockholm time on its day (or at once if that has passed)."""
+    start = datetime.combine(datetime.fromisoformat(day).date(), day_time(8),
+                             tzinfo=clock.LOCAL_ZONE)
+    return max(start, clock.now())
+
+
+def insert_scheduled(db: Database, order: dict, amount: int, key: str, actor: str) -> int:
+    """Inside the caller's transaction: a debit from the linked account on the due date (today
+    if that has passed), queued for the worker."""
+    today = clock.today().isoformat()
+    scheduled_for = max(order["due_date"] or today, today)
+    payment_id = db["payment"].insert({
+        "order_id": order["id"], "amount_minor": amount, "method": "bank_account",
+        "status": "scheduled", "idempotency_key": key, "scheduled_for": scheduled_for,
+        "created_at": clock.now_iso(),
+    }).last_pk
+    outbox.enqueue(db, "debit", payment_id, available_at=debit_starts_at(scheduled_for))
+    audit.record(db, actor, "payment.scheduled", "payment", payment_id,
+                 after={"amount": amount, "method": "bank_account",
+                        "scheduled_for": scheduled_for})
+    return payment_id
 
 
 def _start_card_checkout(db, provider, order, scope, key, body, urls) -> idempotency.Response:
@@ -273,10 +295,13 @@ def prepare_debit(db: Database, payment_id: int) -> tuple[dict, int, dict | None
             _set_status(db, payment, "cancelled",
                         failure_reason="Nothing was owed any more on the payment date")
             return get_payment(db, payment_id), 0, None
-        row = db.execute("SELECT customer.bank_account_json FROM customer JOIN orders"
-                         " ON orders.customer_id = customer.id WHERE orders.id = ?",
+        row = db.execute("SELECT customer.id, customer.bank_account_json FROM customer JOIN"
+                         " orders ON orders.customer_id = customer.id WHERE orders.id = ?",
                          [payment["order_id"]]).fetchone()
-    return payment, amount, json.loads(row[0]) if row and row[0] else None
+        if not bank_accounts.may_debit(db, row[0]):
+            _set_status(db, payment, "cancelled", failure_reason=NO_MANDATE_ANY_MORE)
+            return get_payment(db, payment_id), 0, None
+    return payment, amount, json.loads(row[1])
 
 
 def record_debit(db: Database, payment_id: int, amount: int, outcome: str, debit_id: str | None,
@@ -287,9 +312,41 @@ def record_debit(db: Database, payment_id: int, amount: int, outcome: str, debit
         return payment
     if outcome == "succeeded":
         _settle(db, payment, amount, provider_ref=debit_id)
+    elif outcome == "declined" and detail == INSUFFICIENT_FUNDS:
+        _declined_for_lack_of_funds(db, payment, amount)
     elif outcome == "declined":
         _set_status(db, payment, "failed", failure_reason=detail or "The bank declined")
     return get_payment(db, payment_id)
+
+
+def _declined_for_lack_of_funds(db: Database, payment: dict, amount: int) -> None:
+    """Tried again on the next banking day, DEBIT_TRIES in all; after the last, the invoice is
+    an ordinary invoice again (its reminders follow). Each try is an event the customer hears
+    of (notifications.subscriber)."""
+    tries = payment["debit_tries"] + 1
+    if tries < DEBIT_TRIES:
+        next_day = banking_days.next_banking_day(clock.today()).isoformat()
+        cursor = db.execute("UPDATE payment SET debit_tries = ?, scheduled_for = ? WHERE id = ?"
+                            " AND status = 'scheduled' AND debit_tries = ?",
+                            [tries, next_day, payment["id"], payment["debit_tries"]])
+        if cursor.rowcount != 1:
+            raise Conflict("The payment changed meanwhile.")
+        outbox.enqueue(db, "debit", payment["id"], available_at=debit_starts_at(next_day))
+    else:
+        next_day = None
+        db.execute("UPDATE payment SET debit_tries = ? WHERE id = ?", [tries, payment["id"]])
+        _set_status(db, get_payment(db, payment["id"]), "failed",
+                    failure_reason=NOT_ENOUGH_MONEY)
+    audit.record(db, "system", "payment.debit_declined", "payment", payment["id"],
+                 after={"reason": INSUFFICIENT_FUNDS, "try": tries, "tries": DEBIT_TRIES,
+                        "amount": amount, "next_try_on": next_day})
+
+
+def provider_key(payment: dict) -> str:
+    """The provider's idempotency key for this try: a new try after a decline is a new debit
+    (the same key would only replay the decline)."""
+    tries = payment["debit_tries"]
+    return f"payment-{payment['id']}" + (f"-t{tries + 1}" if tries else "")
 
 
 def payments_of_order(db: Database, order_id: int) -> list[dict]:

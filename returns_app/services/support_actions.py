@@ -10,7 +10,7 @@ from .. import clock, outbox
 from ..db import Database, select, write_transaction
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..payout_details import Destination
-from . import audit, refunds
+from . import audit, due_date_debits, refunds
 from .orders import get_order
 
 # Above this, money booked as paid outside the system needs a second support user's approval.
@@ -293,6 +293,7 @@ def move_due_date(db: Database, order_id: int, due: date, user_id: int, why: str
         if order["due_date"] == due.isoformat():
             raise Invalid(fields={"due_date": "That is already the due date."})
         db.execute("UPDATE orders SET due_date = ? WHERE id = ?", [due.isoformat(), order_id])
+        due_date_debits.move_with_due_date(db, order_id, due, actor(user_id))
         audit.record(db, actor(user_id), "order.due_date_moved", "order", order_id,
                      before={"due_date": order["due_date"]},
                      after={"due_date": due.isoformat()}, why=why)

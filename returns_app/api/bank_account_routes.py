@@ -1,0 +1,77 @@
+"""The app customer's bank account, mandate and debits on the due date."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from ..database_session import get_db
+from ..errors import Invalid
+from ..payout_details import parse_payout_details
+from ..services import bank_accounts, due_date_debits, payments
+from . import auth, bp
+from .routes import json_body
+
+
+def _language() -> str:
+    return request.accept_languages.best_match(["sv", "en"]) or "sv"
+
+
+def _answer(customer_id: int):
+    db = get_db()
+    body = bank_accounts.as_api(bank_accounts.state(db, customer_id))
+    body["mandate_text"] = bank_accounts.mandate_text(db, customer_id, _language())
+    return jsonify(body)
+
+
+@bp.get("/customer/bank-account")
+def get_bank_account():
+    return _answer(auth.customer_id())
+
+
+@bp.put("/customer/bank-account")
+def link_bank_account():
+    customer_id = auth.customer_id()
+    data = json_body()
+    details = {name: data.get(name) for name in ("clearing_number", "account_number")}
+    destination = parse_payout_details(details)
+    bank_accounts.link(get_db(), customer_id, destination, f"customer:{customer_id}:api")
+    return _answer(customer_id)
+
+
+@bp.delete("/customer/bank-account")
+def unlink_bank_account():
+    customer_id = auth.customer_id()
+    bank_accounts.unlink(get_db(), customer_id, f"customer:{customer_id}:api")
+    return _answer(customer_id)
+
+
+@bp.post("/customer/bank-account/mandate")
+def confirm_mandate():
+    customer_id = auth.customer_id()
+    language = json_body().get("language")
+    if language not in ("sv", "en"):
+        raise Invalid(fields={"language": "Must be one of: sv, en."})
+    bank_accounts.confirm_mandate(get_db(), customer_id, language, f"customer:{customer_id}:api")
+    return _answer(customer_id)
+
+
+@bp.put("/customer/pay-on-due-date")
+def set_pay_on_due_date():
+    customer_id = auth.customer_id()
+    on = json_body().get("pay_on_due_date")
+    if not isinstance(on, bool):
+        raise due_date_debits.invalid_choice()
+    due_date_debits.set_pay_on_due_date(get_db(), customer_id, on, f"customer:{customer_id}:api")
+    return _answer(customer_id)
+
+
+@bp.post("/orders/<id:order_id>/due-date-payment")
+def pay_on_due_date(order_id: int):
+    payment = due_date_debits.schedule_invoice(get_db(), auth.customer(), order_id)
+    return jsonify(payments.as_api(payment)), 201
+
+
+@bp.post("/payments/<id:payment_id>/cancel")
+def cancel_payment(payment_id: int):
+    payment = due_date_debits.cancel(get_db(), auth.customer(), payment_id)
+    return jsonify(payments.as_api(payment))

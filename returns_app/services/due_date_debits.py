@@ -1,0 +1,130 @@
+"""Paying an invoice from the linked account on its due date: scheduled for one invoice or,
+when the customer chose it, for all of them; cancelled by the customer until the day before;
+moved with the due date. What is taken is decided on the day (payments.prepare_debit): never
+more than is owed then, so a return accepted or a payment made meanwhile lowers it."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from .. import clock, outbox
+from ..db import Database, select, select_one, write_transaction
+from ..errors import Conflict, Invalid, NotFound
+from . import audit, bank_accounts, payments
+from .orders import Viewer, amounts, get_order, order_for_viewer
+
+NOT_AN_INVOICE = "Only an invoice can be paid on its due date."
+NOTHING_OWED = "Nothing is left to pay on this invoice."
+TOO_LATE_TO_CANCEL = "A payment can be cancelled until the day before it is taken."
+NOT_CANCELLABLE = "This payment is no longer scheduled."
+
+
+def scheduled_debit(db: Database, order_id: int) -> dict | None:
+    return select_one(db, "SELECT * FROM payment WHERE order_id = ? AND method = 'bank_account'"
+                          " AND status = 'scheduled' ORDER BY id DESC LIMIT 1", [order_id])
+
+
+def _schedule(db: Database, order: dict, actor: str) -> dict:
+    """Inside the caller's transaction. The amount is all that may become due (a rejected
+    return makes its paused part payable again); what is owed on the day caps it."""
+    if order["payment_method"] != "invoice":
+        raise Conflict(NOT_AN_INVOICE)
+    if (existing := scheduled_debit(db, order["id"])) is not None:
+        return existing
+    owed = amounts(db, order["id"])
+    if owed.payable_now + owed.paused <= 0:
+        raise Conflict(NOTHING_OWED)
+    payment_id = payments.insert_scheduled(
+        db, order, owed.payable_now + owed.paused, f"due-date:{secrets.token_hex(8)}", actor)
+    return payments.get_payment(db, payment_id)
+
+
+def schedule_invoice(db: Database, viewer: Viewer, order_id: int) -> dict:
+    """The customer's "pay this invoice on its due date". Asking twice schedules it once."""
+    order = order_for_viewer(db, viewer, order_id)
+    with write_transaction(db):
+        if not bank_accounts.may_debit(db, order["customer_id"]):
+            raise Conflict(payments.NO_MANDATE)
+        return _schedule(db, get_order(db, order_id), f"customer:{order['customer_id']}")
+
+
+def cancel(db: Database, viewer: Viewer, payment_id: int) -> dict:
+    """The customer takes back a scheduled debit, until the day before it is taken."""
+    with write_transaction(db):
+        try:
+            payment = payments.get_payment(db, payment_id)
+            order = order_for_viewer(db, viewer, payment["order_id"])
+        except NotFound:
+            raise NotFound("We couldn't find that payment.") from None
+        if payment["method"] != "bank_account" or payment["status"] != "scheduled":
+            raise Conflict(NOT_CANCELLABLE)
+        if payment["scheduled_for"] <= clock.today().isoformat():
+            raise Conflict(TOO_LATE_TO_CANCEL)
+        cursor = db.execute("UPDATE payment SET status = 'cancelled', failure_reason = ? WHERE"
+                            " id = ? AND status = 'scheduled'",
+                            ["Cancelled by you", payment_id])
+        if cursor.rowcount != 1:
+            raise Conflict("The payment changed meanwhile.")
+        audit.record(db, f"customer:{order['customer_id']}", "payment.cancelled", "payment",
+                     payment_id, before={"status": "scheduled"}, after={"status": "cancelled"})
+    return payments.get_payment(db, payment_id)
+
+
+def set_pay_on_due_date(db: Database, customer_id: int, on: bool, actor: str) -> int:
+    """"Always pay my invoices on the due date". Returns how many invoices were scheduled now;
+    turning it off keeps debits already scheduled (each can be cancelled on its own)."""
+    with write_transaction(db):
+        if on and not bank_accounts.may_debit(db, customer_id):
+            raise Conflict(payments.NO_MANDATE)
+        db.execute("UPDATE customer SET pay_on_due_date = ? WHERE id = ?",
+                   [int(on), customer_id])
+        audit.record(db, actor, "customer.pay_on_due_date", "customer", customer_id,
+                     after={"pay_on_due_date": on})
+        return _schedule_open_invoices(db, customer_id, actor) if on else 0
+
+
+def _open_invoices(db: Database, customer_id: int | None) -> list[dict]:
+    """Invoices of customers who pay on the due date that have never had a debit: one that was
+    cancelled, or declined until it fell back to the invoice, is not scheduled again."""
+    who = "customer.id = ?" if customer_id is not None else "customer.pay_on_due_date = 1"
+    return select(db,
+        "SELECT orders.* FROM orders JOIN customer ON customer.id = orders.customer_id"
+        f" WHERE {who} AND orders.payment_method = 'invoice' AND orders.due_date IS NOT NULL"
+        " AND NOT EXISTS (SELECT 1 FROM payment WHERE payment.order_id = orders.id AND"
+        " payment.method = 'bank_account') ORDER BY orders.id",
+        [customer_id] if customer_id is not None else [])
+
+
+def _schedule_open_invoices(db: Database, customer_id: int | None, actor: str) -> int:
+    scheduled = 0
+    for order in _open_invoices(db, customer_id):
+        owed = amounts(db, order["id"])
+        if owed.payable_now + owed.paused > 0 and bank_accounts.may_debit(
+                db, order["customer_id"]):
+            _schedule(db, order, actor)
+            scheduled += 1
+    return scheduled
+
+
+def schedule_new_invoices(db: Database) -> int:
+    """The worker's round: invoices that arrived for customers who pay on the due date."""
+    with write_transaction(db):
+        return _schedule_open_invoices(db, None, "system")
+
+
+def move_with_due_date(db: Database, order_id: int, due: date, actor: str) -> None:
+    """Inside support's transaction: a debit not yet tried follows the invoice's new due date."""
+    for payment in select(db, "SELECT * FROM payment WHERE order_id = ? AND method ="
+                              " 'bank_account' AND status = 'scheduled' AND debit_tries = 0",
+                          [order_id]):
+        day = max(due, clock.today()).isoformat()
+        db.execute("UPDATE payment SET scheduled_for = ? WHERE id = ?", [day, payment["id"]])
+        outbox.reschedule(db, "debit", payment["id"], payments.debit_starts_at(day))
+        audit.record(db, actor, "payment.moved", "payment", payment["id"],
+                     before={"scheduled_for": payment["scheduled_for"]},
+                     after={"scheduled_for": day})
+
+
+def invalid_choice() -> Invalid:
+    return Invalid(fields={"pay_on_due_date": "Must be true or false."})
