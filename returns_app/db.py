@@ -724,10 +724,21 @@ def m009_queue_speed(db: Database) -> None:
     small row per live item, kept by triggers on every table a rule reads; its two partial
     indexes are in the queue's order, so a page reads only its own rows and each reason's
     count is one short index range."""
+    _build_stuck_candidate(db, _STUCK_REFUND_SOURCE, _SLOW_CODES_M009, _REFUND_COLUMNS_M009)
+
+
+_SLOW_CODES_M009 = ("failed", "unknown_over_1_hour", "needs_details_over_3_days",
+                    "not_registered_14_days_after_sent")
+_REFUND_COLUMNS_M009 = "status, status_changed_at, unknown_since, created_at, return_id, order_id"
+
+
+def _build_stuck_candidate(db: Database, refund_source: str, slow_codes: tuple[str, ...],
+                           refund_columns: str) -> None:
+    codes = ", ".join(f"'{code}'" for code in slow_codes)
     _execute_all(
         db,
         f"""
-        CREATE VIEW stuck_refund_source AS {_STUCK_REFUND_SOURCE};
+        CREATE VIEW stuck_refund_source AS {refund_source};
         CREATE VIEW stuck_return_source AS {_STUCK_RETURN_SOURCE};
         CREATE TABLE stuck_candidate (
             kind INTEGER NOT NULL CHECK (kind IN (0, 1)),
@@ -735,8 +746,7 @@ def m009_queue_speed(db: Database) -> None:
             order_id INTEGER NOT NULL REFERENCES orders(id),
             deadline TEXT,
             deadline_since TEXT,
-            slow_code TEXT CHECK (slow_code IN ('failed', 'unknown_over_1_hour',
-                'needs_details_over_3_days', 'not_registered_14_days_after_sent')),
+            slow_code TEXT CHECK (slow_code IN ({codes})),
             slow_since TEXT,
             PRIMARY KEY (kind, item_id)
         ) WITHOUT ROWID;
@@ -754,11 +764,15 @@ def m009_queue_speed(db: Database) -> None:
     # item_id is a refund's id (kind 0) or a return's (kind 1): no one foreign key can say
     # that, so the delete triggers below remove a row whose refund or return goes.
     unfinished_of_return = "SELECT id FROM refund WHERE return_id = {} AND status != 'succeeded'"
-    triggers = {
+    for head, body in _stuck_triggers(refund_columns, unfinished_of_return).items():
+        db.execute(f"CREATE TRIGGER stuck_candidate_{head} BEGIN {body} END")
+
+
+def _stuck_triggers(refund_columns: str, unfinished_of_return: str) -> dict[str, str]:
+    return {
         "refund_insert AFTER INSERT ON refund":
             _refresh_stuck("refund", "NEW.id") + _refresh_stuck("return", "NEW.return_id"),
-        "refund_update AFTER UPDATE OF status, status_changed_at, unknown_since, created_at,"
-        " return_id, order_id ON refund":
+        f"refund_update AFTER UPDATE OF {refund_columns} ON refund":
             _refresh_stuck("refund", "OLD.id, NEW.id")
             + _refresh_stuck("return", "OLD.return_id, NEW.return_id"),
         "refund_delete AFTER DELETE ON refund":
@@ -775,8 +789,6 @@ def m009_queue_speed(db: Database) -> None:
             _refresh_stuck("return", "SELECT id FROM returns WHERE order_id = NEW.order_id"
                                      " AND status IN ('sent', 'received')"),
     }
-    for head, body in triggers.items():
-        db.execute(f"CREATE TRIGGER stuck_candidate_{head} BEGIN {body} END")
 
 
 @migration
@@ -791,3 +803,84 @@ def m011_disabled_users(db: Database) -> None:
         ALTER TABLE support_user ADD COLUMN disabled_at TEXT
         """,
     )
+
+
+# m018: the objected change of destination is a reason of its own, ranked by when it happened.
+_STUCK_REFUND_SOURCE_M018 = """
+    SELECT 0 AS kind, refund.id AS item_id, refund.order_id,
+        returns.refund_due_by AS deadline,
+        coalesce(nullif(returns.reported_at, ''), refund.created_at) AS deadline_since,
+        CASE WHEN refund.objected_at IS NOT NULL THEN 'destination_objected'
+            WHEN refund.status = 'failed' THEN 'failed'
+            WHEN refund.status IN ('unknown', 'sending') THEN 'unknown_over_1_hour'
+            WHEN refund.status = 'needs_details' THEN 'needs_details_over_3_days' END
+            AS slow_code,
+        CASE WHEN refund.objected_at IS NOT NULL THEN refund.objected_at
+            WHEN refund.status IN ('unknown', 'sending')
+            THEN coalesce(refund.unknown_since, refund.status_changed_at)
+            ELSE refund.status_changed_at END AS slow_since
+    FROM refund LEFT JOIN returns ON returns.id = refund.return_id
+    WHERE refund.status != 'succeeded'"""
+
+
+@migration
+def m018_destination_approvals(db: Database) -> None:
+    """No refund moves on one support agent's word (issue 16). An approval is of an `action`
+    with its `payload`; a change of destination carries the new destination's provider form
+    in `destination_json` (as refund.destination_json: read by the code that pays, never
+    shown) and the masked form in the payload, and `pays_not_before`, the end of the
+    customer's 24 hours to object. `refund.objected_at`: the customer stopped a change, so
+    the refund waits in support's queue (reason destination_objected) until it gets a new
+    destination. SQLite can't change a CHECK, so support_approval and stuck_candidate are
+    built anew (stuck_candidate from its views, as m009 did)."""
+    _execute_all(
+        db,
+        """
+        CREATE TABLE support_approval_m018 (
+            id INTEGER PRIMARY KEY,
+            refund_id INTEGER NOT NULL REFERENCES refund(id),
+            action TEXT NOT NULL CHECK (action IN ('mark_paid_outside', 'change_destination')),
+            amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+            reference TEXT NOT NULL DEFAULT '',
+            payload TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(payload)),
+            destination_json TEXT,
+            pays_not_before TEXT,
+            why TEXT NOT NULL,
+            requested_by INTEGER NOT NULL REFERENCES support_user(id),
+            requested_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'approved', 'declined', 'not_needed', 'objected')),
+            decided_by INTEGER REFERENCES support_user(id),
+            decided_at TEXT,
+            decision_why TEXT,
+            objected_at TEXT,
+            CHECK (decided_by IS NULL OR decided_by != requested_by),
+            CHECK (action != 'change_destination'
+                   OR (destination_json IS NOT NULL AND pays_not_before IS NOT NULL))
+        );
+        INSERT INTO support_approval_m018 (id, refund_id, action, amount_minor, reference, why,
+            requested_by, requested_at, status, decided_by, decided_at, decision_why)
+            SELECT id, refund_id, action, amount_minor, reference, why, requested_by,
+                requested_at, status, decided_by, decided_at, decision_why
+            FROM support_approval;
+        DROP TABLE support_approval;
+        ALTER TABLE support_approval_m018 RENAME TO support_approval;
+        CREATE UNIQUE INDEX support_approval_one_pending ON support_approval(refund_id)
+            WHERE status = 'pending';
+        CREATE INDEX support_approval_status ON support_approval(status, requested_at);
+        CREATE INDEX support_approval_refund ON support_approval(refund_id, id);
+        ALTER TABLE refund ADD COLUMN objected_at TEXT;
+        CREATE INDEX refund_objected ON refund(objected_at) WHERE objected_at IS NOT NULL
+        """,
+    )
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                              " AND name LIKE 'stuck_candidate_%'").fetchall():
+        db.execute(f"DROP TRIGGER {name}")
+    _execute_all(db, """
+        DROP VIEW stuck_refund_source;
+        DROP VIEW stuck_return_source;
+        DROP TABLE stuck_candidate
+        """)
+    _build_stuck_candidate(db, _STUCK_REFUND_SOURCE_M018,
+                           ("destination_objected", *_SLOW_CODES_M009),
+                           _REFUND_COLUMNS_M009 + ", objected_at")

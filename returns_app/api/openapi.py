@@ -24,7 +24,7 @@ RETURN_STATUSES = ["reported", "sent", "received", "resolved", "cancelled", "exp
 RETURN_FILTERS = [*RETURN_STATUSES, "overdue"]
 REFUND_STATUSES = ["needs_details", "ready", "sending", "succeeded", "failed", "unknown"]
 STUCK_REASONS = [
-    "needs_details_over_3_days", "failed", "unknown_over_1_hour",
+    "needs_details_over_3_days", "destination_objected", "failed", "unknown_over_1_hour",
     "not_registered_14_days_after_sent", "refund_deadline_near", "refund_deadline_passed",
 ]
 ERROR_TEXTS = {

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("customer", __name__)
 
-from . import email_link_routes, money_routes, routes  # noqa: E402,F401  (routes attach themselves to bp)
+from . import email_link_routes, money_routes, objection_routes, routes  # noqa: E402,F401  (routes attach themselves to bp)

@@ -15,7 +15,7 @@ from ..money import format_minor, parse_amount
 from ..payout_details import parse_payout_details
 from ..provider_access import provider
 from ..provider_client import ProviderUnavailable
-from ..services import payments, refunds
+from ..services import audit, payments, refunds
 from ..services.orders import get_order
 from . import bp
 from .email_link_routes import expired_link_page
@@ -125,7 +125,9 @@ def payout_details(token: str):
     if refund["status"] in ("needs_details", "failed") and form.validate_on_submit():
         try:
             destination = parse_payout_details(form.details())
-            refunds.set_destination(db, refund_id, destination, f"customer:{order['customer_id']}")
+            # Whoever holds the emailed link acted, not necessarily the customer it went to.
+            refunds.set_destination(db, refund_id, destination,
+                                    audit.link_holder(order["customer_email"]))
         except Invalid as exc:
             for name, message in exc.fields.items():
                 target = form._fields.get(name, form.choice)

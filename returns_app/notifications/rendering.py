@@ -22,6 +22,7 @@ from ..money import format_minor
 from ..services import payments, refunds, returns
 from ..services.orders import Viewer, amounts, get_order
 from . import (
+    DESTINATION_CHANGE,
     INVOICE_DUE_REMINDER,
     MERCHANT_RETURN_WAITING,
     NEW_LINK,
@@ -39,6 +40,7 @@ LINK_ENDPOINTS = {
     links.PAY: "customer.email_pay_link",
     links.PREFERENCES: "customer.email_preferences",
     links.PAYOUT_DETAILS: "customer.payout_details",
+    links.OBJECT_CHANGE: "customer.object_destination_change",
 }
 
 
@@ -193,6 +195,17 @@ def _new_link(db: Database, note: dict, order: dict) -> dict:
     }
 
 
+def _destination_change(db: Database, note: dict, order: dict) -> dict:
+    facts = note["facts"]
+    refund = refunds.get_refund(db, note["refund_id"])
+    return {
+        "subject": _("Your refund of %(amount)s: a new account was given for it",
+                     amount=format_minor(refund["amount_minor"], order["currency"])),
+        "refund": refund, "facts": facts,
+        "object_url": link(links.OBJECT_CHANGE, facts["approval_id"]),
+    }
+
+
 BUILDERS: dict[str, Callable[[Database, dict, dict], dict]] = {
     RETURN_REPORTED: _return_reported,
     RETURN_DECIDED: _return_decided,
@@ -203,6 +216,7 @@ BUILDERS: dict[str, Callable[[Database, dict, dict], dict]] = {
     SEND_RETURN_REMINDER: _send_return_reminder,
     INVOICE_DUE_REMINDER: _invoice_due_reminder,
     NEW_LINK: _new_link,
+    DESTINATION_CHANGE: _destination_change,
 }
 
 
