@@ -208,3 +208,44 @@ def test_resending_the_link_says_where_it_went_masked(db, merchant, agent):
     assert row["after"]["sent_to"] == result["sent_to"]
     (email,) = emails(db, refund["id"], "payout_details_needed")[-1:]
     assert "•" not in email["recipient"]  # the real address on file gets it
+
+
+# --- the customer's side: the email's link and the objection page --------------------------------
+
+def test_the_email_links_to_an_objection_page_that_stops_the_payout(app, client, db, merchant,
+                                                                    agent):
+    from returns_app import links
+    from returns_app.notifications.queue import get_notification
+    from returns_app.notifications.rendering import render
+
+    refund = refund_needing_details(db, merchant["id"])
+    result = change(db, refund, agent)
+    (email,) = emails(db, refund["id"])
+    with app.app_context():
+        rendered = render(db, get_notification(db, email["id"]))
+    assert "/refunds/object/" in rendered.text and "3000" in rendered.text
+    token = links.make_token(app.secret_key, links.OBJECT_CHANGE, result["approval_id"])
+    page = client.get(f"/refunds/object/{token}").get_data(as_text=True)
+    assert "stop the payout" in page
+    response = client.post(f"/refunds/object/{token}")
+    assert response.status_code == 303
+    assert refunds.get_refund(db, refund["id"])["status"] == "needs_details"
+    assert pending_payouts(db, refund["id"]) == []
+    row = last_audit(db, "refund.destination_objected")
+    assert row["actor"].startswith("link_holder:") and "•••@" in row["actor"]
+    # The objection link opens nothing else: no order joins the browser's session.
+    with client.session_transaction() as session:
+        assert not session.get("order_ids")
+
+
+def test_a_payout_details_link_is_audited_as_its_holder_not_the_customer(client, app, db,
+                                                                         merchant):
+    from returns_app import links
+    refund = refund_needing_details(db, merchant["id"])
+    token = links.make_token(app.secret_key, links.PAYOUT_DETAILS, refund["id"])
+    response = client.post(f"/refunds/{token}", data={"choice": "swish",
+                                                      "swish_number": "070-123 45 67"})
+    assert response.status_code == 303
+    row = last_audit(db, "refund.destination_set")
+    assert row["actor"].startswith("link_holder:") and "•••@" in row["actor"]
+    assert not row["actor"].startswith("customer:")
