@@ -50,7 +50,8 @@ def request_change(db: Database, refund_id: int, destination: Destination, conse
         audit.record(db, actor(user_id), "refund.destination_change_requested", "refund",
                      refund_id, before={"status": refund["status"],
                                         "destination": refund["destination_masked"]},
-                     after={"destination": destination.masked, "approval_id": approval_id,
+                     after={"status": refund["status"], "destination": destination.masked,
+                            "approval_id": approval_id,
                             "needs_approval": second_person,
                             "pays_not_before": pays_not_before, "consent": consent},
                      why=why)
