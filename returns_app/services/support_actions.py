@@ -49,8 +49,9 @@ def retry_payout(db: Database, refund_id: int, user_id: int, why: str) -> dict:
         approvals.refuse_if_pending(db, refund_id)
         now = clock.now_iso()
         if refund["status"] == "failed":
+            # Support took the case up: an objection on record is settled by this retry.
             refunds.move(db, refund_id, "failed", "ready",
-                         payout_round=refund["payout_round"] + 1)
+                         payout_round=refund["payout_round"] + 1, objected_at=None)
             outbox.enqueue(db, "payout", refund_id)
         else:
             _ask_again(db, refund_id, now)
