@@ -1093,3 +1093,111 @@ def m015_bank_accounts(db: Database) -> None:
         CREATE INDEX debit_mandate_customer ON debit_mandate(customer_id, ended_at)
         """,
     )
+
+
+# The stuck queue's refund rows as of m018: a customer who objected to a destination support
+# chose comes first of the slow reasons (a person must find out why), then m014's rules.
+_STUCK_REFUND_SOURCE_M018 = """
+    SELECT 0 AS kind, refund.id AS item_id, refund.order_id,
+        returns.refund_due_by AS deadline,
+        coalesce(nullif(returns.reported_at, ''), refund.created_at) AS deadline_since,
+        CASE WHEN refund.objected_at IS NOT NULL THEN 'destination_objected'
+            WHEN refund.status = 'unknown' AND refund.provider_silent_since IS NOT NULL
+                THEN 'provider_not_answering'
+            WHEN refund.status = 'failed' THEN 'failed'
+            WHEN refund.status IN ('unknown', 'sending') THEN 'unknown_over_1_hour'
+            WHEN refund.status = 'needs_details' THEN 'needs_details_over_3_days' END
+            AS slow_code,
+        CASE WHEN refund.objected_at IS NOT NULL THEN refund.objected_at
+            WHEN refund.status = 'unknown' AND refund.provider_silent_since IS NOT NULL
+                THEN refund.provider_silent_since
+            WHEN refund.status IN ('unknown', 'sending')
+                THEN coalesce(refund.unknown_since, refund.status_changed_at)
+            ELSE refund.status_changed_at END AS slow_since
+    FROM refund LEFT JOIN returns ON returns.id = refund.return_id
+    WHERE refund.status != 'succeeded'"""
+
+
+@migration
+def m018_destination_approvals(db: Database) -> None:
+    """No refund moves on one support agent's word. An approval is of an `action` with its
+    `payload`; a change of destination carries the new destination's provider form in
+    `destination_json` (as refund.destination_json: read by the code that pays, never shown)
+    and the masked form in the payload, and `pays_not_before`, the end of the customer's 24
+    hours to object. `refund.objected_at`: the customer stopped a change, so the refund waits
+    in support's queue (reason destination_objected) until it gets a new destination. SQLite
+    can't change a CHECK, so support_approval and stuck_candidate are built anew
+    (stuck_candidate refilled from its views; the triggers on other tables stay)."""
+    _execute_all(
+        db,
+        f"""
+        CREATE TABLE support_approval_m018 (
+            id INTEGER PRIMARY KEY,
+            refund_id INTEGER NOT NULL REFERENCES refund(id),
+            action TEXT NOT NULL CHECK (action IN ('mark_paid_outside', 'change_destination')),
+            amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+            reference TEXT NOT NULL DEFAULT '',
+            payload TEXT NOT NULL DEFAULT '{{}}' CHECK (json_valid(payload)),
+            destination_json TEXT,
+            pays_not_before TEXT,
+            why TEXT NOT NULL,
+            requested_by INTEGER NOT NULL REFERENCES support_user(id),
+            requested_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'approved', 'declined', 'not_needed', 'objected')),
+            decided_by INTEGER REFERENCES support_user(id),
+            decided_at TEXT,
+            decision_why TEXT,
+            objected_at TEXT,
+            CHECK (decided_by IS NULL OR decided_by != requested_by),
+            CHECK (action != 'change_destination'
+                   OR (destination_json IS NOT NULL AND pays_not_before IS NOT NULL))
+        );
+        INSERT INTO support_approval_m018 (id, refund_id, action, amount_minor, reference, why,
+            requested_by, requested_at, status, decided_by, decided_at, decision_why)
+            SELECT id, refund_id, action, amount_minor, reference, why, requested_by,
+                requested_at, status, decided_by, decided_at, decision_why
+            FROM support_approval;
+        DROP TABLE support_approval;
+        ALTER TABLE support_approval_m018 RENAME TO support_approval;
+        CREATE UNIQUE INDEX support_approval_one_pending ON support_approval(refund_id)
+            WHERE status = 'pending';
+        CREATE INDEX support_approval_status ON support_approval(status, requested_at);
+        CREATE INDEX support_approval_refund ON support_approval(refund_id, id);
+        ALTER TABLE refund ADD COLUMN objected_at TEXT;
+        CREATE INDEX refund_objected ON refund(objected_at) WHERE objected_at IS NOT NULL;
+        DROP TABLE stuck_candidate;
+        DROP VIEW stuck_refund_source;
+        CREATE VIEW stuck_refund_source AS {_STUCK_REFUND_SOURCE_M018};
+        CREATE TABLE stuck_candidate (
+            kind INTEGER NOT NULL CHECK (kind IN (0, 1, 2)),
+            item_id INTEGER NOT NULL,
+            order_id INTEGER REFERENCES orders(id),
+            deadline TEXT,
+            deadline_since TEXT,
+            slow_code TEXT CHECK (slow_code IN ('destination_objected', 'failed',
+                'provider_not_answering', 'unknown_over_1_hour', 'needs_details_over_3_days',
+                'not_registered_14_days_after_sent', 'unmatched_payment_over_2_banking_days')),
+            slow_since TEXT,
+            PRIMARY KEY (kind, item_id),
+            CHECK ((kind = 2) = (order_id IS NULL))
+        ) WITHOUT ROWID;
+        CREATE INDEX stuck_candidate_deadline
+            ON stuck_candidate(deadline, deadline_since, kind, item_id)
+            WHERE deadline IS NOT NULL;
+        CREATE INDEX stuck_candidate_slow
+            ON stuck_candidate(slow_code, slow_since, kind, item_id, deadline)
+            WHERE slow_code IS NOT NULL;
+        CREATE INDEX stuck_candidate_order ON stuck_candidate(order_id);
+        INSERT INTO stuck_candidate SELECT * FROM stuck_refund_source;
+        INSERT INTO stuck_candidate SELECT * FROM stuck_return_source;
+        INSERT INTO stuck_candidate SELECT * FROM stuck_unmatched_source;
+        DROP TRIGGER stuck_candidate_refund_update
+        """,
+    )
+    db.execute(
+        "CREATE TRIGGER stuck_candidate_refund_update AFTER UPDATE OF status, status_changed_at,"
+        " unknown_since, provider_silent_since, objected_at, created_at, return_id, order_id"
+        " ON refund BEGIN "
+        + _refresh_stuck("refund", "OLD.id, NEW.id")
+        + _refresh_stuck("return", "OLD.return_id, NEW.return_id") + " END")

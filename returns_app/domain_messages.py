@@ -43,6 +43,11 @@ TEMPLATES = (
     N_("This can't be done while the return is expired."),
     N_("This refund already has somewhere to go."),
     N_("This refund already has somewhere to go and has been sent."),
+    # services/approvals.py, destination_changes.py: a change support asked for
+    N_("A request about this refund is waiting for a second support user's approval: nothing "
+       "else can be done with its money until it is decided."),
+    N_("Too late to stop it here: the payout has already left. Contact customer service."),
+    N_("This change was decided on meanwhile: open the link again."),
     N_("Another payment for this order is being started. Retry in a moment."),
     # services/returns.py: reporting and sending a return
     N_("Choose at least one item to return."),

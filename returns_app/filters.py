@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from functools import lru_cache
 
+from babel.dates import format_datetime
 from flask import Flask
 from flask_babel import format_date, get_locale
 
@@ -39,6 +40,14 @@ def clock_time(value: str | None) -> str:
     return clock.parse(value).astimezone(clock.LOCAL_ZONE).strftime("%H:%M")
 
 
+def moment(value: str | None) -> str:
+    """A moment in Stockholm time, to the minute: 4 december 2026 11:40."""
+    if not value:
+        return ""
+    return format_datetime(clock.parse(value), "d MMMM yyyy HH:mm", tzinfo=clock.LOCAL_ZONE,
+                           locale=get_locale())
+
+
 def label_table(macro: Callable[[str], str], codes: Iterable[str]) -> dict[str, str]:
     """{code: macro(code)}: a list page renders each label macro once per code, not per row."""
     return {code: macro(code) for code in codes}
@@ -48,6 +57,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(day, "day")
     app.add_template_filter(clock_time, "clock_time")
+    app.add_template_filter(moment, "moment")
     app.add_template_global(label_table, "label_table")
     # Words the domain stored or raised in English (a refund's destination): in the page's language.
     app.add_template_filter(translate, "domain_text")

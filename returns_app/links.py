@@ -16,9 +16,13 @@ PAY = "pay"  # subject: an order, opened at its pay form
 PREFERENCES = "preferences"  # subject: an order, whose customer's reminder choices it opens
 BANK_ACCOUNT = "bank-account"  # subject: an order, whose customer's bank account page it opens
 CALENDAR = "calendar"  # subject: an order, whose due and send-by dates it gives as .ics
+# subject: support's request to change a refund's destination; it opens only the objection
+OBJECT_CHANGE = "object-destination-change"
 LIFETIME = timedelta(days=int(os.environ.get("RETURNS_LINK_DAYS", "30")))
 LIFETIMES = {purpose: LIFETIME for purpose in (PAYOUT_DETAILS, ORDER, RETURN, PAY, PREFERENCES,
                                              BANK_ACCOUNT, CALENDAR)}
+# Long enough to object to a change still waiting for approval after the 24-hour hold.
+LIFETIMES[OBJECT_CHANGE] = timedelta(days=14)
 
 
 class LinkExpired(Exception):

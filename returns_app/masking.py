@@ -108,3 +108,10 @@ def install_log_masking() -> None:
 
     factory.masks_numbers = True
     logging.setLogRecordFactory(factory)
+
+
+def mask_email(address: str) -> str:
+    """'kim.kund@example.se' -> 'k•••@example.se': enough for its owner to know it, too little
+    for anyone else to write to it."""
+    local, at, domain = str(address).partition("@")
+    return f"{local[:1]}•••{at}{domain}" if at else MASK

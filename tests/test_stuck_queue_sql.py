@@ -43,6 +43,10 @@ def generated(tmp_path_factory):
     # Half the unknown ones are past the worker's quick retries: asked about slowly now.
     conn.conn.executemany("UPDATE refund SET provider_silent_since = ? WHERE id = ?",
                           [(clock.iso(NOW - timedelta(minutes=20)), i) for i in newest[6::10]])
+    # Customers objected to destinations support chose (issue 16): some waiting, some declined.
+    conn.conn.executemany(
+        "UPDATE refund SET objected_at = ? WHERE id = ?",
+        [(clock.iso(NOW - timedelta(hours=2 + k)), i) for k, i in enumerate(newest[::7])])
     conn.conn.executemany(
         "UPDATE returns SET refund_due_by = '2025-06-01'"
         " WHERE id = (SELECT return_id FROM refund WHERE id = ?)", [(i,) for i in newest[::2]])
@@ -128,8 +132,10 @@ _CHANGES = st.one_of(
         ["needs_details", "ready", "sending", "succeeded", "failed", "unknown"]),
         st.integers(0, 10**6)),
     st.tuples(st.just("refund_clock"), st.sampled_from(
-        ["status_changed_at", "unknown_since", "created_at", "provider_silent_since"]),
+        ["status_changed_at", "unknown_since", "created_at", "provider_silent_since",
+         "objected_at"]),
         st.integers(0, 10**6)),
+    st.tuples(st.just("refund_objection_settled"), st.just(""), st.integers(0, 10**6)),
     st.tuples(st.just("refund_return"), st.sampled_from(["another", "none"]),
               st.integers(0, 10**6)),
     st.tuples(st.just("return_status"), st.sampled_from(
@@ -162,6 +168,8 @@ def _apply(conn, change: tuple) -> None:
         conn.execute("UPDATE refund SET status = ? WHERE id = ?", [value, refund])
     elif what == "refund_clock":
         conn.execute(f"UPDATE refund SET {value} = ? WHERE id = ?", [moment, refund])
+    elif what == "refund_objection_settled":
+        conn.execute("UPDATE refund SET objected_at = NULL WHERE id = ?", [refund])
     elif what == "refund_return":
         conn.execute("UPDATE refund SET return_id = ? WHERE id = ?",
                      [ret if value == "another" else None, refund])

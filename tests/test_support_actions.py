@@ -126,11 +126,14 @@ def test_every_action_needs_a_why(db, merchant, agent, why):
 def test_changing_the_destination_notes_consent_and_masks_the_account(db, merchant, agent):
     refund = refund_needing_details(db, merchant["id"])
     destination = parse_payout_details({"iban": "SE45 5000 0000 0583 9825 7466"})
-    after = support_actions.change_destination(db, refund["id"], destination,
-                                               "By phone 3 March, call 4711", agent,
-                                               "No online bank access")
+    result = support_actions.change_destination(db, refund["id"], destination,
+                                                "By phone 3 March, call 4711", agent,
+                                                "No online bank access")
+    after = refunds.get_refund(db, refund["id"])
+    assert result["status"] == "held"  # 299 kr: no second person, but the customer's 24 hours
     assert after["status"] == "ready" and after["destination_kind"] == "iban"
-    assert len(pending_payouts(db, refund["id"])) == 1
+    (payout,) = pending_payouts(db, refund["id"])
+    assert payout["available_at"] == result["pays_not_before"] > clock.now_iso()
     row = last_audit(db, "refund.destination_set")
     assert row["actor"] == f"support_user:{agent}"
     assert row["after"]["consent"] == "By phone 3 March, call 4711"
@@ -257,10 +260,12 @@ def test_an_approval_made_stale_by_the_refund_being_paid_leaves_the_queue(db, me
     refund = big_refund(db, merchant, 600_000)
     result = support_actions.mark_paid_outside(db, refund["id"], "BG 1", agent, "Manual")
     assert [a["id"] for a in support_actions.pending_approvals(db)] == [result["approval_id"]]
-    # Meanwhile the customer gave an account and the payout went through.
-    refunds.set_destination(db, refund["id"], parse_payout_details(
-        {"clearing_number": "8327-9", "account_number": "1234567897"}), actor="customer")
-    worker_outcome(db, refund["id"], "succeeded")
+    # The customer's own choice waits for the decision (issue 16) ...
+    with pytest.raises(Conflict, match="waiting for a second support user"):
+        refunds.set_destination(db, refund["id"], parse_payout_details(
+            {"clearing_number": "8327-9", "account_number": "1234567897"}), actor="customer")
+    # ... but a refund paid some other way meanwhile (an operator's fix) outgrows the request.
+    db.execute("UPDATE refund SET status = 'succeeded' WHERE id = ?", [refund["id"]])
     assert support_actions.pending_approvals(db) == []
     assert support_actions.pending_approvals(db, refund["id"]) == []
     with pytest.raises(Conflict):

@@ -126,15 +126,40 @@ def test_changing_the_destination_from_the_page(client, db, later, agent, waitin
     assert response.status_code == 303
     assert db["refund"].get(waiting["id"])["status"] == "ready"
     page = text(client.get(response.headers["Location"]))
-    assert "now goes to 070-••• •• 67" in page
+    assert "The customer is told by email and can object" in page
+    assert "Held for the customer: the payout to 070-••• •• 67 waits until" in page
 
 
-def test_resending_the_link_shows_it_to_read_out(client, db, later, agent, waiting):
+def test_resending_the_link_never_shows_it_to_the_agent(client, db, later, agent, waiting):
     response = client.post(f"/support/refunds/{waiting['id']}/details-link",
-                           data={"link-why": "Customer lost the email"}, follow_redirects=True)
-    url = re.search(r"To read it out: (http://\S+/refunds/[\w.\-]+)", text(response))
-    assert url, text(response)
-    assert client.get(url[1].replace("http://localhost", "")).status_code == 200
+                           data={"link-why": "Customer lost the email"})
+    with client.session_transaction() as session:
+        flashed = json.dumps(session.get("_flashes", []), ensure_ascii=False)
+    page = text(client.get(response.headers["Location"]))
+    assert "/refunds/" not in flashed and "To read it out" not in page
+    assert re.search(r"/refunds/[\w.\-]{20,}", page) is None
+    assert "on its way to the customer's email address on file, m•••@example.se" in \
+        html.unescape(page) or "•••@" in page
+
+
+def test_a_big_destination_change_shows_for_approval_to_others_only(client, db, later, agent,
+                                                                    waiting):
+    db.execute("UPDATE refund SET amount_minor = ? WHERE id = ?", [899_500, waiting["id"]])
+    response = client.post(f"/support/refunds/{waiting['id']}/destination", data={
+        "destination-iban": "DE89 3704 0044 0532 0130 00",
+        "destination-consent": "By phone", "destination-why": "Customer moved to Germany"},
+        follow_redirects=True)
+    page = text(response)
+    assert "A second support user must approve it" in page
+    assert "Approve the new account" not in page  # not for the one who asked
+    assert "370400440532013000" not in page.replace(" ", "")
+    other = make_support_user(db, "second@example.se")
+    sign_in_as(client, f"support_user:{other}")
+    queue = text(client.get("/support/"))
+    assert "to a new account" in queue and "Customer moved to Germany" in queue
+    page = text(client.get(f"/support/refunds/{waiting['id']}"))
+    assert "Approve the new account" in page and "agent@example.se asked to send" in page
+    assert "DE89 •••• •••• •••• 3000" in page
 
 
 def test_a_big_manual_payment_waits_for_a_second_person(client, db, later, agent, waiting):

@@ -27,7 +27,8 @@ RETURN_STATUSES = ["reported", "sent", "received", "resolved", "cancelled", "exp
 RETURN_FILTERS = [*RETURN_STATUSES, "overdue"]
 REFUND_STATUSES = ["needs_details", "ready", "sending", "succeeded", "failed", "unknown"]
 STUCK_REASONS = [
-    "needs_details_over_3_days", "failed", "provider_not_answering", "unknown_over_1_hour",
+    "needs_details_over_3_days", "destination_objected", "failed", "provider_not_answering",
+    "unknown_over_1_hour",
     "not_registered_14_days_after_sent", "refund_deadline_near", "refund_deadline_passed",
     "unmatched_payment_over_2_banking_days",
 ]

@@ -4,4 +4,11 @@ from flask import Blueprint
 
 bp = Blueprint("customer", __name__)
 
-from . import bank_account_routes, calendar_routes, email_link_routes, money_routes, routes  # noqa: E402,F401  (routes attach themselves to bp)
+from . import (  # noqa: E402,F401  (routes attach themselves to bp)
+    bank_account_routes,
+    calendar_routes,
+    email_link_routes,
+    money_routes,
+    objection_routes,
+    routes,
+)

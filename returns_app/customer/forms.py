@@ -174,3 +174,7 @@ class PayoutDetailsForm(Form):
         fields = {"bank_account": ("clearing_number", "account_number"),
                   "iban": ("iban",), "swish": ("swish_number",)}[self.choice.data]
         return {name: self[name].data or "" for name in fields}
+
+
+class ObjectionForm(Form):
+    """No fields: the button still carries a CSRF token."""

@@ -15,7 +15,7 @@ from ..money import format_minor, parse_amount
 from ..payout_details import parse_payout_details
 from ..provider_access import provider
 from ..provider_client import ProviderUnavailable
-from ..services import bank_accounts, payments, refunds
+from ..services import audit, bank_accounts, payments, refunds
 from ..services.orders import get_order
 from . import bp
 from .email_link_routes import expired_link_page
@@ -125,7 +125,9 @@ def payout_details(token: str):
     if refund["status"] in ("needs_details", "failed") and form.validate_on_submit():
         try:
             destination = parse_payout_details(form.details())
-            refunds.set_destination(db, refund_id, destination, f"customer:{order['customer_id']}")
+            # Whoever holds the emailed link acted, not necessarily the customer it went to.
+            refunds.set_destination(db, refund_id, destination,
+                                    audit.link_holder(order["customer_email"]))
             if form.save_account.data and destination.kind == "bank_account":
                 bank_accounts.link(db, order["customer_id"], destination,
                                    f"customer:{order['customer_id']}:payout-details")

@@ -23,6 +23,7 @@ from ..services import bank_payments, payments, refunds, returns
 from ..services.orders import Viewer, amounts, get_order
 from . import (
     DEBIT_DECLINED,
+    DESTINATION_CHANGE,
     INVOICE_DUE_REMINDER,
     MERCHANT_RETURN_WAITING,
     NEW_LINK,
@@ -43,6 +44,7 @@ LINK_ENDPOINTS = {
     links.PAYOUT_DETAILS: "customer.payout_details",
     links.BANK_ACCOUNT: "customer.email_bank_account",
     links.CALENDAR: "customer.email_calendar",
+    links.OBJECT_CHANGE: "customer.object_destination_change",
 }
 # Emails that name a due or send-by date offer the dates as a calendar file.
 NAMES_DATES = frozenset({RETURN_REPORTED, RETURN_DECIDED, SEND_RETURN_REMINDER,
@@ -223,6 +225,17 @@ def _webhook_failing(db: Database, note: dict, _order: dict | None) -> dict:
     }
 
 
+def _destination_change(db: Database, note: dict, order: dict) -> dict:
+    facts = note["facts"]
+    refund = refunds.get_refund(db, note["refund_id"])
+    return {
+        "subject": _("Your refund of %(amount)s: a new account was given for it",
+                     amount=format_minor(refund["amount_minor"], order["currency"])),
+        "refund": refund, "facts": facts,
+        "object_url": link(links.OBJECT_CHANGE, facts["approval_id"]),
+    }
+
+
 BUILDERS: dict[str, Callable[[Database, dict, dict], dict]] = {
     RETURN_REPORTED: _return_reported,
     RETURN_DECIDED: _return_decided,
@@ -235,6 +248,7 @@ BUILDERS: dict[str, Callable[[Database, dict, dict], dict]] = {
     NEW_LINK: _new_link,
     WEBHOOK_FAILING: _webhook_failing,
     DEBIT_DECLINED: _debit_declined,
+    DESTINATION_CHANGE: _destination_change,
 }
 
 

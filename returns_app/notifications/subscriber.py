@@ -12,6 +12,7 @@ from ..events import Event
 from ..services.orders import amounts, get_order
 from . import (
     DEBIT_DECLINED,
+    DESTINATION_CHANGE,
     MERCHANT_RETURN_WAITING,
     PAYMENT_RECEIPT,
     PAYOUT_DETAILS_NEEDED,
@@ -85,6 +86,17 @@ def payout_details_needed(db: Database, event: Event) -> None:
                          refund_id=event.subject_id)
 
 
+def destination_change_requested(db: Database, event: Event) -> None:
+    """Support asked to send the refund somewhere new: the customer hears of it at the address
+    on file, whatever the amount, with a way to object before the payout leaves."""
+    order = _order_of(db, "refund", event.subject_id)
+    after = event.after or {}
+    queue_customer_email(db, DESTINATION_CHANGE, _key(DESTINATION_CHANGE, event), order,
+                         refund_id=event.subject_id,
+                         facts={key: after.get(key) for key in (
+                             "approval_id", "destination", "needs_approval", "pays_not_before")})
+
+
 def payment_succeeded(db: Database, event: Event) -> None:
     order = _order_of(db, "payment", event.subject_id)
     queue_customer_email(db, PAYMENT_RECEIPT, _key(PAYMENT_RECEIPT, event), order,
@@ -138,6 +150,7 @@ HANDLERS: dict[str, Callable[[Database, Event], None]] = {
     "refund.succeeded": refund_succeeded,
     "refund.created": refund_created,
     "refund.details_link_resent": payout_details_needed,
+    "refund.destination_change_requested": destination_change_requested,
     "payment.succeeded": payment_succeeded,
     "payment.debit_declined": debit_declined,
     "return.merchant_reminded": merchant_reminded,

@@ -10,7 +10,7 @@ import json
 from .. import clock
 from ..db import Database
 from ..events import Event, publish
-from ..masking import mask
+from ..masking import mask, mask_email
 
 
 def record(db: Database, actor: str, action: str, subject_kind: str, subject_id: int,
@@ -25,3 +25,9 @@ def record(db: Database, actor: str, action: str, subject_kind: str, subject_id:
          json.dumps(after, sort_keys=True) if after is not None else None, why],
     )
     publish(db, Event(cursor.lastrowid, at, actor, action, subject_kind, subject_id, before, after))
+
+
+def link_holder(email: str) -> str:
+    """The actor of what is done through an emailed link: whoever holds it, not necessarily
+    the customer it was sent to."""
+    return f"link_holder:{mask_email(email)}"

@@ -101,7 +101,10 @@ def link(db: Database, customer_id: int, destination: Destination, actor: str) -
 def _send_waiting_refunds(db: Database, customer_id: int, destination: Destination,
                           provider_json: str, actor: str) -> None:
     waiting = select(db, "SELECT refund.id FROM refund JOIN orders ON orders.id = refund.order_id"
-                         " WHERE orders.customer_id = ? AND refund.status = 'needs_details'",
+                         " WHERE orders.customer_id = ? AND refund.status = 'needs_details'"
+                         # a support request waiting for a second person holds the refund
+                         " AND NOT EXISTS (SELECT 1 FROM support_approval WHERE refund_id ="
+                         " refund.id AND status = 'pending')",
                      [customer_id])
     for row in waiting:
         cursor = db.execute(

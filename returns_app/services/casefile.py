@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from .. import clock
 from ..db import Database, select
 from ..errors import NotFound
 from ..masking import mask
@@ -72,11 +73,19 @@ def refund_case(db: Database, refund_id: int, now: datetime) -> dict:
         "ret": _return_row(db, refund["return_id"]) if refund["return_id"] else None,
         "reasons": stuck.reasons_for_refund(db, refund_id, now),
         "approvals": support_actions.pending_approvals(db, refund_id),
+        "held_until": _held_until(db, refund),
         "deliveries": select(db,
             "SELECT id, status, attempts, available_at, last_error, created_at, done_at"
             " FROM outbox WHERE kind = 'payout' AND subject_id = ? ORDER BY id", [refund_id]),
         "history": history(db, [("refund", refund_id)]),
     }
+
+
+def _held_until(db: Database, refund: dict) -> str | None:
+    """When a ready refund's payout may leave, if it waits for the customer's hold."""
+    row = db.execute("SELECT max(available_at) FROM outbox WHERE kind = 'payout'"
+                     " AND subject_id = ? AND status = 'pending'", [refund["id"]]).fetchone()
+    return row[0] if row and row[0] and row[0] > clock.now_iso() else None
 
 
 def order_case(db: Database, order_id: int, now: datetime) -> dict:

@@ -9,13 +9,15 @@ from .. import clock, outbox
 from ..db import Database, select, write_transaction
 from ..errors import Conflict, NotFound
 from ..payout_details import Destination
-from . import audit, idempotency
+from . import approvals, audit, idempotency
 from .orders import Viewer, ledger_amounts, order_for_viewer
 
 # succeeded from needs_details or failed: support booked it as paid outside the system.
+# ready to needs_details: the customer objected to a destination support chose, before the
+# payout left (it waits out a hold of 24 hours, see destination_changes.py).
 REFUND_TRANSITIONS = {
     "needs_details": frozenset({"ready", "succeeded"}),
-    "ready": frozenset({"sending"}),
+    "ready": frozenset({"sending", "needs_details"}),
     "sending": frozenset({"succeeded", "failed", "unknown"}),
     "unknown": frozenset({"succeeded", "failed", "unknown", "sending"}),
     "failed": frozenset({"ready", "succeeded"}),
@@ -125,11 +127,11 @@ def refunds_of_order(db: Database, order_id: int) -> list[dict]:
 
 
 def set_destination(db: Database, refund_id: int, destination: Destination,
-                    actor: str, why: str = "", note: dict | None = None) -> dict:
-    """The customer chose where the money goes (or told support, `note` saying how they agreed):
-    the refund is ready and its payout queued."""
+                    actor: str, why: str = "") -> dict:
+    """The customer chose where the money goes: the refund is ready and its payout queued.
+    Refused while a support request about the refund waits for a second person."""
     with write_transaction(db):
-        _set_destination(db, refund_id, destination, actor, why, note)
+        _set_destination(db, refund_id, destination, actor, why)
     return get_refund(db, refund_id)
 
 
@@ -154,21 +156,44 @@ def set_destination_once(db: Database, refund_id: int, destination: Destination,
 
 
 def _set_destination(db: Database, refund_id: int, destination: Destination, actor: str,
-                     why: str = "", note: dict | None = None) -> None:
+                     why: str = "") -> None:
     refund = get_refund(db, refund_id)
+    approvals.refuse_if_pending(db, refund_id)
+    apply_destination(db, refund, destination.kind,
+                      json.dumps(destination.as_provider_destination()), destination.masked,
+                      actor, why=why)
+
+
+def apply_destination(db: Database, refund: dict, kind: str, destination_json: str,
+                      masked: str, actor: str, why: str = "", note: dict | None = None,
+                      not_before=None) -> None:
+    """Inside the caller's transaction: the refund goes to this destination, its payout queued
+    (no earlier than `not_before`, when given); an objection on record is settled by it."""
     if refund["status"] not in ("needs_details", "failed"):
         raise Conflict("This refund already has somewhere to go"
                        + (" and has been sent." if refund["status"] == "succeeded" else "."))
-    _move(db, refund_id, refund["status"], "ready",
-          destination_kind=destination.kind,
-          destination_json=json.dumps(destination.as_provider_destination()),
-          destination_masked=destination.masked)
-    outbox.enqueue(db, "payout", refund_id)
-    audit.record(db, actor, "refund.destination_set", "refund", refund_id,
+    _move(db, refund["id"], refund["status"], "ready", destination_kind=kind,
+          destination_json=destination_json, destination_masked=masked, objected_at=None)
+    outbox.enqueue(db, "payout", refund["id"], available_at=not_before)
+    audit.record(db, actor, "refund.destination_set", "refund", refund["id"],
                  before={"status": refund["status"],
                          "destination": refund["destination_masked"]},
-                 after={"status": "ready", "destination": destination.masked,
-                        **(note or {})}, why=why)
+                 after={"status": "ready", "destination": masked, **(note or {})}, why=why)
+
+
+def withdraw_destination(db: Database, refund: dict, objected_at: str) -> int:
+    """Inside the caller's transaction: a ready refund whose payout hasn't left goes back to
+    waiting for an account, and its queued payout is called off. Returns how many payout
+    deliveries were called off."""
+    _move(db, refund["id"], "ready", "needs_details", destination_kind=None,
+          destination_json=None, destination_masked=None, objected_at=objected_at)
+    # A worker that claimed the row meanwhile finds the refund needing details and pays nothing.
+    return db.execute(
+        "UPDATE outbox SET status = 'done', done_at = ?, last_error = ?, lease_owner = NULL,"
+        " lease_expires_at = NULL WHERE kind = 'payout' AND subject_id = ?"
+        " AND status = 'pending'",
+        [objected_at, "Called off: the customer objected to the destination", refund["id"]]
+    ).rowcount
 
 
 def start_sending(db: Database, refund_id: int) -> dict:

@@ -29,6 +29,7 @@ UNMATCHED_BANKING_DAYS = 2
 REASONS = (
     "refund_deadline_passed",
     "refund_deadline_near",
+    "destination_objected",
     "failed",
     "provider_not_answering",
     "unknown_over_1_hour",
@@ -94,10 +95,13 @@ def _deadline_reason(due: str | None, since: str, today: date) -> Reason | None:
 
 def refund_reasons(refund: dict, now: datetime) -> list[Reason]:
     """Why this refund is stuck, most urgent first; [] when it isn't. `refund` needs status,
-    status_changed_at, unknown_since, last_error and its return's refund_due_by and
-    reported_at (None when it came from no return)."""
+    status_changed_at, unknown_since, objected_at, last_error and its return's
+    refund_due_by and reported_at (None when it came from no return)."""
     status, changed = refund["status"], refund["status_changed_at"]
     found: list[Reason] = []
+    # The customer stopped a destination support chose: a person must find out why.
+    if status != "succeeded" and refund.get("objected_at"):
+        found.append(Reason("destination_objected", refund["objected_at"]))
     if status == "needs_details" and clock.parse(changed) < now - NEEDS_DETAILS_AFTER:
         found.append(Reason("needs_details_over_3_days", changed))
     if status == "failed":
@@ -147,7 +151,8 @@ def unmatched_reasons(payment: dict, now: datetime) -> list[Reason]:
 
 _REFUND_COLUMNS = (
     "SELECT refund.id, refund.order_id, refund.status, refund.status_changed_at,"
-    " refund.unknown_since, refund.provider_silent_since, refund.last_error, refund.created_at,"
+    " refund.unknown_since, refund.provider_silent_since, refund.objected_at, refund.last_error,"
+    " refund.created_at,"
     " returns.refund_due_by, returns.reported_at"
     " FROM refund LEFT JOIN returns ON returns.id = refund.return_id")
 _RETURN_COLUMNS = (
@@ -177,6 +182,7 @@ def _refund_candidates(db: Database, now: datetime) -> list[dict]:
     return select(db,
         _REFUND_COLUMNS + " WHERE refund.id IN ("
         " SELECT id FROM refund WHERE status = 'needs_details' AND status_changed_at < :nd"
+        " UNION SELECT id FROM refund WHERE objected_at IS NOT NULL AND status != 'succeeded'"
         " UNION SELECT id FROM refund WHERE status = 'failed'"
         " UNION SELECT id FROM refund WHERE unknown_since < :unknown"
         " UNION SELECT id FROM refund WHERE status = 'unknown'"
@@ -239,6 +245,8 @@ _BY_SINCE = "slow_since, kind, item_id"
 _MAIN_REASONS = (  # (code, which rows, their order), in the order of REASONS
     ("refund_deadline_passed", "deadline < :today", _BY_DEADLINE),
     ("refund_deadline_near", "deadline >= :today AND deadline <= :near", _BY_DEADLINE),
+    ("destination_objected", f"slow_code = 'destination_objected' AND {_NO_DEADLINE}",
+     _BY_SINCE),
     ("failed", f"slow_code = 'failed' AND {_NO_DEADLINE}", _BY_SINCE),
     ("provider_not_answering", f"slow_code = 'provider_not_answering' AND {_NO_DEADLINE}",
      _BY_SINCE),
@@ -348,7 +356,8 @@ _PEOPLE_JOINS = (" JOIN orders ON orders.id = {}.order_id"
 # (not per item): the refunds, and the returns with the value still open in them.
 _SHOWN_REFUNDS = (
     "SELECT refund.id, refund.order_id, refund.status, refund.status_changed_at,"
-    " refund.unknown_since, refund.provider_silent_since, refund.last_error, refund.created_at,"
+    " refund.unknown_since, refund.provider_silent_since, refund.objected_at, refund.last_error,"
+    " refund.created_at,"
     " returns.refund_due_by, returns.reported_at, refund.amount_minor AS amount,"
     " refund.destination_masked,"
     " refund.return_id," + _PEOPLE + " FROM refund"
@@ -443,6 +452,9 @@ def why(reason: Reason, now: datetime, merchant: str = "The merchant") -> str:
     if reason.code == "needs_details_over_3_days":
         return (f"Waiting {_days(reason.since, now)} days for the customer to say where the "
                 "money should go.")
+    if reason.code == "destination_objected":
+        return ("The customer objected to a destination support chose; the payout was "
+                "stopped.")
     if reason.code == "failed":
         return f"The payout was declined ({reason.detail or 'no reason given'})."
     if reason.code == "provider_not_answering":

@@ -8,24 +8,18 @@ from datetime import date, timedelta
 
 from .. import clock, outbox
 from ..db import Database, select, write_transaction
-from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound
+from ..masking import mask_email
 from ..payout_details import Destination
-from . import audit, due_date_debits, refunds
+from . import approvals, audit, destination_changes, due_date_debits, refunds
+from .approvals import APPROVAL_ABOVE_MINOR, PAYABLE_OUTSIDE, actor
 from .orders import get_order
 
-# Above this, money booked as paid outside the system needs a second support user's approval.
-APPROVAL_ABOVE_MINOR = 500_000
 MAX_NOTE = 500
 MAX_REFERENCE = 100
 MAX_DAYS_AHEAD = 90  # a hold or a new due date further out is a typo or a case for a manager
 RETRYABLE = ("failed", "unknown")
-# Money is certainly not on its way in these states; anywhere else it may be.
-PAYABLE_OUTSIDE = ("needs_details", "failed")
 REMINDABLE_RETURNS = ("reported", "sent", "received")
-
-
-def actor(user_id: int) -> str:
-    return f"support_user:{user_id}"
 
 
 def _note(text: str | None, field: str = "why", what: str = "Say why") -> str:
@@ -52,10 +46,12 @@ def retry_payout(db: Database, refund_id: int, user_id: int, why: str) -> dict:
         refund = _refund(db, refund_id)
         if refund["status"] not in RETRYABLE:
             raise Conflict(_not_retryable(refund["status"]))
+        approvals.refuse_if_pending(db, refund_id)
         now = clock.now_iso()
         if refund["status"] == "failed":
+            # Support took the case up: an objection on record is settled by this retry.
             refunds.move(db, refund_id, "failed", "ready",
-                         payout_round=refund["payout_round"] + 1)
+                         payout_round=refund["payout_round"] + 1, objected_at=None)
             outbox.enqueue(db, "payout", refund_id)
         else:
             _ask_again(db, refund_id, now)
@@ -94,34 +90,27 @@ def _ask_again(db: Database, refund_id: int, now: str) -> None:
 
 def change_destination(db: Database, refund_id: int, destination: Destination, consent: str,
                        user_id: int, why: str) -> dict:
-    """Send the refund somewhere the customer told support about (how they agreed is noted)."""
+    """Ask to send the refund somewhere the customer told support about (how they agreed is
+    noted). Never pays at once: see destination_changes.py."""
     why = _note(why)
     consent = _note(consent, "consent", "Say how the customer agreed")
-    refund = _refund(db, refund_id)
-    if refund["status"] not in PAYABLE_OUTSIDE:
-        raise Conflict(_not_changeable(refund["status"]))
-    return refunds.set_destination(db, refund_id, destination, actor(user_id), why=why,
-                                   note={"consent": consent})
-
-
-def _not_changeable(status: str) -> str:
-    if status == "succeeded":
-        return "This refund has already been paid."
-    return "The payout may already be on its way: its destination can't change now."
+    return destination_changes.request_change(db, refund_id, destination, consent, user_id, why)
 
 
 def resend_details_link(db: Database, refund_id: int, user_id: int, why: str) -> dict:
     """Record that the customer is sent a new payout-details link (the email is sent on the
-    `refund.details_link_resent` event; the console shows the link for reading out too)."""
+    `refund.details_link_resent` event, to the address on file only: the agent never sees the
+    link). Returns the refund with `sent_to`, the address masked."""
     why = _note(why)
     with write_transaction(db):
         refund = _refund(db, refund_id)
         if refund["status"] not in PAYABLE_OUTSIDE:
             raise Conflict("This refund already has somewhere to go.")
+        sent_to = mask_email(get_order(db, refund["order_id"])["customer_email"])
         audit.record(db, actor(user_id), "refund.details_link_resent", "refund", refund_id,
-                     before={"status": refund["status"]}, after={"status": refund["status"]},
-                     why=why)
-    return refund
+                     before={"status": refund["status"]},
+                     after={"status": refund["status"], "sent_to": sent_to}, why=why)
+    return refund | {"sent_to": sent_to}
 
 
 def mark_paid_outside(db: Database, refund_id: int, reference: str, user_id: int,
@@ -135,11 +124,8 @@ def mark_paid_outside(db: Database, refund_id: int, reference: str, user_id: int
         refund = _refund(db, refund_id)
         _check_payable_outside(db, refund)
         if refund["amount_minor"] > APPROVAL_ABOVE_MINOR:
-            approval_id = db["support_approval"].insert({
-                "refund_id": refund_id, "action": "mark_paid_outside",
-                "amount_minor": refund["amount_minor"], "reference": reference, "why": why,
-                "requested_by": user_id, "requested_at": clock.now_iso(),
-            }).last_pk
+            approval_id = approvals.request(db, refund, "mark_paid_outside", user_id, why,
+                                           reference=reference)
             audit.record(db, actor(user_id), "refund.manual_payment_requested", "refund",
                          refund_id, before={"status": refund["status"]},
                          after={"status": refund["status"], "approval_id": approval_id,
@@ -155,9 +141,7 @@ def _check_payable_outside(db: Database, refund: dict) -> None:
         raise Conflict("This refund has already been paid." if refund["status"] == "succeeded"
                        else "The payout may already be on its way or be executed: retry it "
                             "(the provider is asked first) instead of paying it another way.")
-    if db.execute("SELECT 1 FROM support_approval WHERE refund_id = ? AND status = 'pending'",
-                  [refund["id"]]).fetchone():
-        raise Conflict("A manual payment of this refund is already waiting for approval.")
+    approvals.refuse_if_pending(db, refund["id"])
 
 
 def _book_paid(db: Database, refund: dict, reference: str, user_id: int, why: str,
@@ -169,7 +153,9 @@ def _book_paid(db: Database, refund: dict, reference: str, user_id: int, why: st
                  provider_payout_id=f"manual:{reference}", last_error=None)
     after = {"status": "succeeded", "paid_outside_reference": reference}
     if approval:
-        after |= {"approval_id": approval["id"], "requested_by": approval["requested_by"]}
+        after |= {"approval_id": approval["id"], "requested_by": approval["requested_by"],
+                  "requested_by_email": approvals.email_of(db, approval["requested_by"]),
+                  "approved_by": approvals.email_of(db, user_id)}
     audit.record(db, actor(user_id), "refund.marked_paid_outside", "refund", refund["id"],
                  before={"status": refund["status"]}, after=after, why=why)
 
@@ -178,11 +164,12 @@ def approve_manual_payment(db: Database, approval_id: int, user_id: int, why: st
     """The second person's yes: now the refund is booked as paid."""
     why = _note(why)
     with write_transaction(db):
-        approval = _pending_approval(db, approval_id, user_id)
+        approval = approvals.pending_for_decision(db, approval_id, user_id,
+                                                  "mark_paid_outside")
         refund = _refund(db, approval["refund_id"])
         if refund["status"] not in PAYABLE_OUTSIDE:
             raise Conflict("The refund changed since the request: it can't be paid outside now.")
-        _decide(db, approval, "approved", user_id, why)
+        approvals.decide(db, approval, "approved", user_id, why)
         _book_paid(db, refund, approval["reference"], user_id, why, approval)
     return _refund(db, approval["refund_id"])
 
@@ -190,49 +177,32 @@ def approve_manual_payment(db: Database, approval_id: int, user_id: int, why: st
 def decline_manual_payment(db: Database, approval_id: int, user_id: int, why: str) -> dict:
     why = _note(why)
     with write_transaction(db):
-        approval = _pending_approval(db, approval_id, user_id)
-        _decide(db, approval, "declined", user_id, why)
+        approval = approvals.pending_for_decision(db, approval_id, user_id,
+                                                  "mark_paid_outside")
+        approvals.decide(db, approval, "declined", user_id, why)
         audit.record(db, actor(user_id), "refund.manual_payment_declined", "refund",
                      approval["refund_id"], before={"approval": "pending"},
                      after={"approval": "declined", "approval_id": approval_id}, why=why)
     return _refund(db, approval["refund_id"])
 
 
-def _pending_approval(db: Database, approval_id: int, user_id: int) -> dict:
-    rows = select(db, "SELECT * FROM support_approval WHERE id = ?", [approval_id])
-    if not rows:
-        raise NotFound("No such approval request.")
-    approval = rows[0]
-    if approval["status"] != "pending":
-        raise Conflict(f"This request has already been {approval['status']}.")
-    if approval["requested_by"] == user_id:
-        raise Forbidden("A second support user must decide on your own request.")
-    return approval
+def approve(db: Database, approval_id: int, user_id: int, why: str) -> dict:
+    """The second person's yes to any request: what it does depends on its action."""
+    why = _note(why)
+    if approvals.get(db, approval_id)["action"] == destination_changes.ACTION:
+        return destination_changes.approve_change(db, approval_id, user_id, why)
+    return approve_manual_payment(db, approval_id, user_id, why)
 
 
-def _decide(db: Database, approval: dict, status: str, user_id: int, why: str) -> None:
-    cursor = db.execute(
-        "UPDATE support_approval SET status = ?, decided_by = ?, decided_at = ?,"
-        " decision_why = ? WHERE id = ? AND status = 'pending'",
-        [status, user_id, clock.now_iso(), why, approval["id"]])
-    if cursor.rowcount != 1:
-        raise Conflict("Someone decided on this request meanwhile.")
+def decline(db: Database, approval_id: int, user_id: int, why: str) -> dict:
+    why = _note(why)
+    if approvals.get(db, approval_id)["action"] == destination_changes.ACTION:
+        return destination_changes.decline_change(db, approval_id, user_id, why)
+    return decline_manual_payment(db, approval_id, user_id, why)
 
 
 def pending_approvals(db: Database, refund_id: int | None = None) -> list[dict]:
-    where = " AND support_approval.refund_id = ?" if refund_id is not None else ""
-    return select(db,
-        "SELECT support_approval.*, support_user.email AS requested_by_email,"
-        " orders.order_number, orders.currency FROM support_approval"
-        " JOIN support_user ON support_user.id = requested_by"
-        " JOIN refund ON refund.id = support_approval.refund_id"
-        " JOIN orders ON orders.id = refund.order_id"
-        " WHERE support_approval.status = 'pending'"
-        # A request the refund has outgrown (it was paid another way meanwhile) is stale: it
-        # leaves the queue by itself, and approving it is refused.
-        f" AND refund.status IN ({', '.join('?' * len(PAYABLE_OUTSIDE))})" + where +
-        " ORDER BY requested_at LIMIT 100",
-        [*PAYABLE_OUTSIDE, *([refund_id] if refund_id is not None else [])])
+    return approvals.pending(db, refund_id)
 
 
 # --- returns and invoices -------------------------------------------------------------------------

@@ -9,12 +9,12 @@ from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_datetime
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_user
 
-from .. import auth, clock, links, proxies
+from .. import auth, clock, proxies
 from ..database_session import get_db
 from ..errors import Conflict, Forbidden, Invalid, RateLimited, Unauthorized
 from ..payout_details import parse_payout_details
@@ -209,8 +209,12 @@ def change_destination(refund_id: int):
         lambda: support_actions.change_destination(
             get_db(), refund_id, parse_payout_details(form.details()), form.consent.data,
             access.user_id(), form.why.data),
-        lambda refund: _("The refund now goes to %(destination)s and its payout is queued.",
-                         destination=refund["destination_masked"]),
+        lambda result: (
+            _("Requested. A second support user must approve it, and the customer is told by "
+              "email: nothing is paid before %(when)s.", when=when(result["pays_not_before"]))
+            if result["status"] == "awaiting_approval" else
+            _("The customer is told by email and can object: the payout waits until %(when)s.",
+              when=when(result["pays_not_before"]))),
         url_for(".refund_page", refund_id=refund_id),
         lambda **kw: render_refund(refund_id, **kw))
 
@@ -219,11 +223,10 @@ def change_destination(refund_id: int):
 def resend_link(refund_id: int):
     form = DetailsLinkForm(prefix="link")
 
-    def done(_refund) -> str:
-        token = links.make_token(current_app.secret_key, links.PAYOUT_DETAILS, refund_id)
-        url = url_for("customer.payout_details", token=token, _external=True)
-        return _("A new link is on its way to the customer by email. To read it out: %(url)s",
-                 url=url)
+    def done(refund) -> str:
+        # The link goes to the address on file only: never to a page, a flash or the session.
+        return _("A new link is on its way to the customer's email address on file, "
+                 "%(email)s.", email=refund["sent_to"])
 
     return _act(
         form, "link",
@@ -255,13 +258,12 @@ def mark_paid(refund_id: int):
 def decide_approval(approval_id: int):
     form = ApprovalForm(prefix="approval")
     refund_id = casefile.refund_of_approval(get_db(), approval_id)
-    decide = (support_actions.approve_manual_payment if form.approve.data
-              else support_actions.decline_manual_payment)
+    decide = support_actions.approve if form.approve.data else support_actions.decline
     return _act(
         form, "approval",
         lambda: decide(get_db(), approval_id, access.user_id(), form.why.data),
-        lambda refund: (_("Approved: the refund is booked as paid.") if form.approve.data
-                        else _("Declined: nothing was booked.")),
+        lambda refund: (_("Approved.") if form.approve.data
+                        else _("Declined: nothing was booked or sent.")),
         url_for(".refund_page", refund_id=refund_id),
         lambda **kw: render_refund(refund_id, **kw))
 
