@@ -152,6 +152,16 @@ def customer_viewer() -> Viewer:
     )
 
 
+def open_from_link(order: dict) -> bool:
+    """Open the order an emailed link proves access to in this browser session, unless someone
+    else is signed in here: a link (perhaps followed by a page of another site) never adds an
+    order to an account that isn't its customer's. Whether the order is open now."""
+    if not current_user.is_authenticated:
+        remember_order(order["id"])
+        return True
+    return current_user.kind == "customer" and current_user.id == order["customer_id"]
+
+
 def remember_order(order_id: int) -> None:
     """An order found by number + email stays open in this browser session."""
     known = [i for i in session.get(ORDER_ACCESS_KEY, []) if i != order_id]

@@ -10,12 +10,28 @@ from __future__ import annotations
 
 import os
 
+from gunicorn.glogging import Logger
+
+from returns_app.link_paths import hide_link_tokens
+
+
+class AccessLog(Logger):
+    """gunicorn's logger, with emailed links' tokens hidden in every part of an access-log line
+    (the request line, the path, the referrer a page opened from a link sends, any header)."""
+
+    def atoms(self, resp, req, environ, request_time):
+        return {name: hide_link_tokens(value) if isinstance(value, str) else value
+                for name, value in super().atoms(resp, req, environ, request_time).items()}
+
+
 bind = os.environ.get("RETURNS_BIND", "127.0.0.1:8000")
 # Sync workers: each request holds a SQLite connection of its own thread; 2 per core keeps the
 # cores busy while one worker waits on the disk.
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1)))
 backlog = 2048
 accesslog = "-"
+# Emailed links carry their token in the path: the access log shows "[token]" instead.
+logger_class = AccessLog
 # Forwarded headers are believed in one place, the app's ProxyFix, for exactly the number of
 # proxies RETURNS_TRUSTED_PROXIES names (proxies.py); gunicorn would otherwise take
 # X-Forwarded-Proto from any client connecting over loopback.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import current_app, flash, redirect, render_template, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from .. import auth, i18n, links, page_cache, proxies
@@ -12,6 +12,7 @@ from ..database_session import get_db
 from ..domain_messages import translate
 from ..errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
 from ..money import format_decimal
+from ..safe_redirect import local_path
 from ..services import customers, orders, payments, refunds, returns
 from . import bp
 from .forms import (
@@ -80,7 +81,8 @@ def sign_out():
     # CSRFProtect has already checked the token of this and every other POST.
     auth.end_session()  # forgets who you are, not the language you read
     flash(_("You are signed out."), "info")
-    return redirect(url_for(".find_order"))
+    # Signed out to open an emailed link meant for another account: open it now.
+    return redirect(local_path(request.form.get("next"), "/links/") or url_for(".find_order"))
 
 
 @bp.post("/signout/everywhere")
