@@ -43,9 +43,10 @@ def worker_pids(log) -> set[str]:
 
 
 def served_by(log, marker: str) -> dict[str, str]:
-    """{pid: status} of the requests whose query carried `marker`."""
+    """{pid: status} of the requests whose User-Agent carried `marker`."""
     return {pid: status for pid, status in re.findall(
-        rf'^<(\d+)> .*"GET \S*{marker}\S* HTTP/1.1" (\d+)', log.read_text(), re.M)}
+        rf'^<(\d+)> .*"GET /merchant/returns HTTP/1.1" (\d+) \S+ "[^"]*" "probe-{marker}-\d+"$',
+        log.read_text(), re.M)}
 
 
 def on_every_worker(url: str, log, cookie: str, marker: str) -> set[str]:
@@ -53,8 +54,9 @@ def on_every_worker(url: str, log, cookie: str, marker: str) -> set[str]:
     pids = worker_pids(log)
     assert len(pids) == WORKERS
     for i in range(300):
-        requests.get(f"{url}/merchant/returns?{marker}={i}", cookies={"session": cookie},
-                     allow_redirects=False, timeout=30)
+        requests.get(f"{url}/merchant/returns", cookies={"session": cookie},
+                     headers={"User-Agent": f"probe-{marker}-{i}"}, allow_redirects=False,
+                     timeout=30)
         seen = served_by(log, marker)
         if pids <= seen.keys():
             return set(seen.values())

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from flask import g, has_app_context
 
 from returns_app import clock
 from returns_app.passwords import hash_password
@@ -58,6 +59,10 @@ def copy_of(app, client):
 
 
 def signed_in(client, role: str) -> bool:
+    # pytest-flask keeps one app context for the whole test, where Flask-Login caches the user
+    # it loaded (shared by every client): a real request starts without it.
+    if has_app_context():
+        g.pop("_login_user", None)
     return client.get(ROLES[role]["page"]).status_code == 200
 
 
