@@ -239,3 +239,32 @@ def test_sign_out_keeps_the_language_read(client, people):
     client.post("/signout")
     with client.session_transaction() as session:
         assert dict(session).get("language") == "en" and "sid" not in session
+
+
+# --- kept pages -------------------------------------------------------------------------------
+
+def test_kept_pages_neither_key_on_nor_hold_the_session(app, monkeypatch, people):
+    """Two sessions of one customer share one kept order page (the key has "signed in", not
+    which session), and the shelf file holds no session's token."""
+    from pathlib import Path
+
+    from tests.test_page_cache import counted_renders
+
+    app.config["PAGE_CACHE_VERIFY"] = False
+    renders = counted_renders(monkeypatch)
+    order = people["customer"][2]
+    laptop, phone = app.test_client(), app.test_client()
+    tokens = []
+    for client in (laptop, phone):
+        sign_in(client, people, "customer")
+        with client.session_transaction() as session:
+            tokens.append(session["sid"])
+        page = client.get(f"/orders/{order['id']}").get_data(as_text=True)
+        assert order["order_number"] in page and tokens[-1] not in page
+    assert len(renders) == 1 and tokens[0] != tokens[1]
+    shelf = b"".join(path.read_bytes() for suffix in ("", "-wal")
+                     if (path := Path(app.config["PAGE_CACHE_PATH"] + suffix)).exists())
+    assert order["order_number"].encode() in shelf  # the page is there
+    assert all(token.encode() not in shelf for token in tokens)
+    laptop.post("/signout")
+    assert laptop.get(f"/orders/{order['id']}").status_code == 404  # kept, yet not served
