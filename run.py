@@ -82,9 +82,17 @@ def supervise(commands: dict[str, list[str]]) -> int:
     return code
 
 
+REFUSAL_OUTSIDE_DEVELOPMENT = (
+    "run.py loads demo data with published demo passwords: it runs only with"
+    " RETURNS_ENV=development (RETURNS_ENV is {env!r}); serve production as the README's"
+    " \"Serving it in production\" says")
+
+
 def main(argv: list[str] | None = None) -> int:
     # A developer's machine: a kept secret key, /dev/mail, plain http (config.py).
     os.environ.setdefault("RETURNS_ENV", "development")
+    if os.environ["RETURNS_ENV"] != "development":
+        raise SystemExit(REFUSAL_OUTSIDE_DEVELOPMENT.format(env=os.environ["RETURNS_ENV"]))
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 5000)))
     parser.add_argument("--host", default="127.0.0.1")

@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import (
+    auth,
     config,
     cookie_session,
     database_session,
@@ -56,6 +57,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     cookie_session.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
+    auth.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
     database_session.init_app(app)

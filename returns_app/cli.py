@@ -97,8 +97,8 @@ def register_operator_commands(app: Flask) -> None:
     @click.argument("kind", type=STAFF_KIND)
     @click.argument("email")
     def disable_user_command(kind: str, email: str):
-        """Stop a merchant or support user signing in; their sessions and support tokens stop
-        working at their next request. Kept, not deleted: the audit trail names them."""
+        """Stop a merchant or support user signing in; their sessions end at once and their
+        support tokens stop working. Kept, not deleted: the audit trail names them."""
         migrate(get_db())
         try:
             changed = staff_accounts.set_disabled(get_db(), kind, email, True)

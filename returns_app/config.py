@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -63,6 +64,13 @@ def load(app: Flask, overrides: dict | None) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=env != "development",
+        # __Host-: the browser takes it only over https, for Path=/ and without a Domain, so
+        # neither a sibling subdomain nor a plain-http page can set or overwrite it.
+        SESSION_COOKIE_NAME="session" if env == "development" else "__Host-session",
+        # Only for a customer who ticks "stay signed in" (auth.begin_session); every other
+        # session cookie ends with the browser, and the server ends its row sooner
+        # (services/web_sessions.py).
+        PERMANENT_SESSION_LIFETIME=timedelta(days=30),
         # Customers fill the return form at their own pace; the token lives as long as the session.
         WTF_CSRF_TIME_LIMIT=None,
         # Swedish unless the customer chose otherwise or the browser asks for English (i18n.py).

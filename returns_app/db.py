@@ -1201,3 +1201,31 @@ def m018_destination_approvals(db: Database) -> None:
         " ON refund BEGIN "
         + _refresh_stuck("refund", "OLD.id, NEW.id")
         + _refresh_stuck("return", "OLD.return_id, NEW.return_id") + " END")
+
+
+@migration
+def m016_web_sessions(db: Database) -> None:
+    """Signed-in sessions kept on the server (services/web_sessions.py): the cookie carries a
+    random id, the row says whether it still counts, so sign-out, a password change, disabling
+    a user or "sign out everywhere" end every copy of the cookie. Customer API tokens can be
+    revoked (DELETE /api/v1/customer/session)."""
+    _execute_all(
+        db,
+        """
+        CREATE TABLE web_session (
+            id INTEGER PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            principal_kind TEXT NOT NULL
+                CHECK (principal_kind IN ('customer', 'merchant_user', 'support_user')),
+            principal_id INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            idle_seconds INTEGER CHECK (idle_seconds IS NULL OR idle_seconds > 0),
+            expires_at TEXT NOT NULL,
+            ended_at TEXT
+        );
+        CREATE INDEX web_session_principal ON web_session(principal_kind, principal_id)
+            WHERE ended_at IS NULL;
+        ALTER TABLE customer_token ADD COLUMN revoked_at TEXT
+        """,
+    )

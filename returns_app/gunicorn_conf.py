@@ -16,7 +16,20 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from gunicorn.glogging import Logger
+
 from returns_app.json_logs import GUNICORN_LOGGING
+from returns_app.link_paths import hide_link_tokens
+
+
+class AccessLog(Logger):
+    """gunicorn's logger, with emailed links' tokens hidden in every part of an access-log line
+    (the request line, the path, the referrer a page opened from a link sends, any header)."""
+
+    def atoms(self, resp, req, environ, request_time):
+        return {name: hide_link_tokens(value) if isinstance(value, str) else value
+                for name, value in super().atoms(resp, req, environ, request_time).items()}
+
 
 bind = os.environ.get("RETURNS_BIND", "127.0.0.1:8000")
 # Sync workers: each request holds a SQLite connection of its own thread; 2 per core keeps the
@@ -31,6 +44,8 @@ secure_scheme_headers: dict[str, str] = {}
 # which may hold a signed link's token); gunicorn's own lines are JSON too.
 accesslog = None
 logconfig_dict = GUNICORN_LOGGING
+# Should an operator turn gunicorn's access log on, emailed links' tokens show as "[token]".
+logger_class = AccessLog
 # The app is loaded in each worker after the fork, never in the master: prometheus-client must
 # first be imported once PROMETHEUS_MULTIPROC_DIR is set (on_starting), which preloading breaks.
 preload_app = False

@@ -7,6 +7,8 @@ import logging
 import re
 from typing import Any
 
+from .link_paths import hide_link_tokens
+
 MASK = "••••"
 
 # Values under these keys are account or card numbers whatever they look like.
@@ -103,7 +105,7 @@ def install_log_masking() -> None:
             message = record.getMessage()
         except (TypeError, ValueError):
             return record  # a broken format string: let logging report it as it would
-        record.msg, record.args = mask_text(message), None
+        record.msg, record.args = hide_link_tokens(mask_text(message)), None
         return record
 
     factory.masks_numbers = True

@@ -27,7 +27,8 @@ def gunicorn(database: Path, log: Path, workers: int = 3, **env: str) -> Iterato
                    "RETURNS_PAGE_CACHE_SIZE": "0", **env}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+            [sys.executable, "-m", "gunicorn", "-c", "python:returns_app.gunicorn_conf",
+             "--workers", str(workers),
              "--bind", f"127.0.0.1:{port}", "returns_app:create_app()"],
             cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -9,6 +9,7 @@ from returns_app import clock, heartbeat, links
 from returns_app.passwords import hash_password
 from returns_app.services import payments, support
 from tests.builders import decide, make_merchant, make_order, make_return
+from tests.session_helpers import session_keys
 
 
 def build_world(app, db) -> dict:
@@ -69,7 +70,6 @@ def sign_in_as(client, principal: str | None, order_id: int) -> None:
     with client.session_transaction() as session:
         session.clear()
         if principal:
-            session["_user_id"] = principal
-            session["_fresh"] = True
+            session.update(session_keys(client.application, principal))
             if principal.startswith("customer:"):
                 session["order_ids"] = [order_id]

@@ -8,8 +8,8 @@ from werkzeug.security import generate_password_hash
 
 from returns_app import clock
 from returns_app.services import payments, refunds, returns
-from returns_app.support.access import LAST_SEEN
 from tests.builders import decide, make_order, make_return, viewer_for
+from tests.session_helpers import session_keys
 
 PASSWORD = "agent-password"  # noqa: S105  (test data)
 
@@ -38,9 +38,7 @@ def sign_in_as(client, principal: str | None) -> None:
     with client.session_transaction() as session:
         session.clear()
         if principal:
-            session["_user_id"] = principal
-            session["_fresh"] = True
-            session[LAST_SEEN] = clock.now_iso()
+            session.update(session_keys(client.application, principal))
 
 
 def paid_order_with_return(db, merchant_id: int, sent: bool = True, **overrides) -> tuple:

@@ -30,6 +30,11 @@ def test_migrations_build_the_schema_on_an_in_memory_database():
     assert "disabled_at" in columns(db, "support_user")
     assert columns(db, "worker_heartbeat") == {"worker": "TEXT", "beat_at": "TEXT"}
     assert columns(db, "outbox")["request_id"] == "TEXT"
+    assert columns(db, "web_session") == {  # m016: sessions kept on the server
+        "id": "INTEGER", "token_hash": "TEXT", "principal_kind": "TEXT", "principal_id": "INTEGER",
+        "created_at": "TEXT", "last_seen_at": "TEXT", "idle_seconds": "INTEGER",
+        "expires_at": "TEXT", "ended_at": "TEXT"}
+    assert "revoked_at" in columns(db, "customer_token")
     assert migrate(db) == []  # applied once only
 
 

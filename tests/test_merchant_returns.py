@@ -14,6 +14,7 @@ import time_machine
 from returns_app import clock
 from returns_app.services import decisions, inbox, returns
 from tests.builders import make_order, make_return
+from tests.merchant_fixtures import sign_in
 from tests.test_customer_views import field_error, text
 
 
@@ -66,15 +67,18 @@ def test_overdue_means_open_with_the_refund_due_within_two_days(client, db, staf
     ret = make_return(db, order, {0: 1})
     due = clock.days_after(reported_at, returns.REFUND_DUE_DAYS)
     with time_machine.travel(reported_at + timedelta(days=11), tick=False):
+        sign_in(client, staff["user"]["email"])  # days apart: a staff session lasts 12 hours
         assert inbox_ids(client.get("/merchant/returns?status=overdue")) == []
     with time_machine.travel(clock.parse(f"{due - timedelta(days=2)}T12:00:00+00:00"),
                              tick=False):
+        sign_in(client, staff["user"]["email"])  # days apart: a staff session lasts 12 hours
         page = client.get("/merchant/returns?status=overdue")
         assert inbox_ids(page) == [ret["id"]]
         assert "Refund due soon" in text(page)
         assert "within 2 days" in text(page)
     with time_machine.travel(clock.parse(f"{due + timedelta(days=1)}T12:00:00+00:00"),
                              tick=False):
+        sign_in(client, staff["user"]["email"])  # days apart: a staff session lasts 12 hours
         assert "Refund late" in text(client.get("/merchant/returns?status=overdue"))
         decisions.register(db, staff["merchant"]["id"], ret["id"], {"items": [
             {"return_item_id": ret["items"][0]["id"], "accepted_quantity": 1}]}, "test")

@@ -111,8 +111,11 @@ def test_the_session_cookie_is_httponly_secure_and_samesite_in_production(
     response = sign_in(app.test_client(), "staff@prodshop.se")
     assert response.status_code == 302
     cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith("session=")
+    # __Host-: browsers take it only if Secure, for Path=/ and with no Domain (issue 16).
+    assert cookie.startswith("__Host-session=")
     assert "; Secure" in cookie and "; HttpOnly" in cookie and "; SameSite=Lax" in cookie
+    assert "; Path=/;" in cookie and "Domain" not in cookie
+    assert "Expires" not in cookie  # staff cookies end with the browser
 
 
 # --- the guessing limit -------------------------------------------------------------------------

@@ -418,7 +418,8 @@ def test_preferences_are_shown_and_saved_with_a_confirmation(app, db, client, or
     [event] = list(db.query("SELECT * FROM audit_event WHERE action = ?",
                             ["customer.preferences_changed"]))
     assert '"reminder_channel": "none"' in event["after_json"]
-    assert client.get(f"/orders/{order['id']}").status_code == 200  # the link opened the order
+    # The preferences link opens the preferences only (issue 16): not the order.
+    assert client.get(f"/orders/{order['id']}").status_code == 404
 
 
 def test_preferences_refuse_an_unknown_choice_next_to_the_field(app, db, client, order):

@@ -98,8 +98,10 @@ def test_cookies_are_secure_outside_development(served):
     response = app.test_client().post("/language", data={"language": "en", "next": "/"})
     assert response.status_code == 303
     cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith("session=") and "; HttpOnly" in cookie
+    name = "__Host-session" if env == "production" else "session"
+    assert cookie.startswith(f"{name}=") and "; HttpOnly" in cookie
     assert ("; Secure" in cookie) == (env == "production")
+    assert "; Path=/;" in cookie and "Domain" not in cookie  # as __Host- requires
 
 
 def test_webhooks_reach_this_machine_only_in_development(served):

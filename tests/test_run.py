@@ -150,3 +150,18 @@ def test_run_serves_the_demo_and_ctrl_c_stops_every_process(tmp_path, ctrl_c):
         assert not listening(port)
     finally:
         stop_group(proc)
+
+
+@pytest.mark.parametrize("env", ["production", "staging", ""])
+def test_run_refuses_demo_data_outside_development_with_one_line(tmp_path, env):
+    database = tmp_path / "run.sqlite3"
+    done = subprocess.run(
+        [sys.executable, "run.py", "--port", "1"], cwd=PROJECT_ROOT, capture_output=True,
+        text=True, timeout=60,
+        env={**os.environ, "RETURNS_ENV": env, "RETURNS_DATABASE": str(database),
+             "RETURNS_SECRET_KEY": "k", "RETURNS_INSTANCE_PATH": str(tmp_path)})
+    assert done.returncode == 1
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert "RETURNS_ENV=development" in line and "demo" in line
+    assert not database.exists()  # nothing migrated, no demo passwords loaded

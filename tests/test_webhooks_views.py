@@ -12,6 +12,7 @@ import pytest
 from returns_app import clock, worker
 from returns_app.services import webhook_settings
 from tests.builders import make_merchant, make_order, make_return
+from tests.session_helpers import session_keys
 from tests.webhook_support import (
     Receiver,
     make_merchant_user,
@@ -69,7 +70,7 @@ def test_anonymous_visitors_are_sent_to_the_merchant_sign_in(client):
 def test_a_signed_in_customer_is_refused(client, db, shop):
     order = make_order(db, shop["id"])
     with client.session_transaction() as session:
-        session["_user_id"] = f"customer:{order['customer_id']}"
+        session.update(session_keys(client.application, f"customer:{order['customer_id']}"))
     assert client.get(PAGE).status_code == 403
     assert client.post(PAGE + "/test").status_code == 403
 
@@ -78,7 +79,7 @@ def test_a_support_user_is_refused(client, db):
     support_id = db["support_user"].insert({"email": "agent@example.se", "password_hash": "x",
                                             "created_at": clock.now_iso()}).last_pk
     with client.session_transaction() as session:
-        session["_user_id"] = f"support_user:{support_id}"
+        session.update(session_keys(client.application, f"support_user:{support_id}"))
     assert client.get(PAGE).status_code == 403
 
 
@@ -307,6 +308,6 @@ def test_staff_see_only_their_own_merchants_settings(client, db, shop):
     other, _ = make_merchant(db, "Other Shop")
     user_id = make_merchant_user(db, other["id"], "a@other.example")
     with client.session_transaction() as session:
-        session["_user_id"] = f"merchant_user:{user_id}"
+        session.update(session_keys(client.application, f"merchant_user:{user_id}"))
     set_webhook(db, shop["id"], "https://shop.example.com/hooks")
     assert "https://shop.example.com/hooks" not in client.get(PAGE).get_data(as_text=True)

@@ -18,6 +18,7 @@ from requests.structures import CaseInsensitiveDict
 from returns_app import clock
 from returns_app.passwords import hash_password
 from returns_app.services import webhook_settings
+from tests.session_helpers import session_keys
 
 
 def set_webhook(db, merchant_id: int, url: str) -> str:
@@ -38,8 +39,7 @@ def sign_in_merchant(client, db, merchant_id: int) -> int:
     """Sign a new merchant user of `merchant_id` in, through the Flask-Login session."""
     user_id = make_merchant_user(db, merchant_id)
     with client.session_transaction() as session:
-        session["_user_id"] = f"merchant_user:{user_id}"
-        session["_fresh"] = True
+        session.update(session_keys(client.application, f"merchant_user:{user_id}"))
     return user_id
 
 

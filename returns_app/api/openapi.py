@@ -84,7 +84,8 @@ def error_responses(*statuses: int) -> dict:
     return responses
 
 
-def operation(operation_id: str, summary: str, security: str | None, ok: tuple[int, dict],
+def operation(operation_id: str, summary: str, security: str | None,
+              ok: tuple[int, dict | None],
               *error_statuses: int, body: dict | None = None,
               body_media_type: str = "application/json",
               parameters: list | None = None) -> dict:
@@ -100,7 +101,9 @@ def operation(operation_id: str, summary: str, security: str | None, ok: tuple[i
         "operationId": operation_id,
         "summary": summary,
         "security": [{security: []}] if security else [],
-        "responses": {str(ok[0]): {"description": summary, "content": json_content(ok[1])},
+        # ok[1] None: an answer without a body (204).
+        "responses": {str(ok[0]): {"description": summary} if ok[1] is None else
+                      {"description": summary, "content": json_content(ok[1])},
                       **error_responses(*sorted(statuses))},
     }
     if body:
@@ -424,9 +427,13 @@ def _paths() -> dict:
                          "description": "The language the document is written in.",
                          "schema": {"type": "string", "enum": ["sv", "en"],
                                     "default": "sv"}}])},
-        "/customer/session": {"post": operation(
-            "createCustomerSession", "Start a customer session with order number and email",
-            None, (201, answer({"token": STR})), 404, 429, body=ref("NewSession"))},
+        "/customer/session": {
+            "post": operation(
+                "createCustomerSession", "Start a customer session with order number and email",
+                None, (201, answer({"token": STR})), 404, 429, body=ref("NewSession")),
+            "delete": operation(
+                "endCustomerSession", "Sign out: the token is refused from now on",
+                "customerToken", (204, None))},
         "/orders/{order_id}": {"get": operation(
             "getOrder", "An order with its lines and amounts", "customerToken",
             (200, ref("Order")), 404, parameters=[path_id("order_id")])},

@@ -51,6 +51,12 @@ def create_session():
     return _created({"token": token})
 
 
+@bp.delete("/customer/session")
+def end_session():
+    customers.revoke_api_session(get_db(), auth.bearer())
+    return "", 204
+
+
 @bp.get("/orders/<id:order_id>")
 def get_order(order_id: int):
     viewer = auth.customer()

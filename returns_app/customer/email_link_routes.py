@@ -1,15 +1,18 @@
 """Pages an email link opens without a password: the signed token names one purpose and one
-order (or its return or refund); following it opens that order in this browser session."""
+order (or its return or refund); following it opens that order in this browser session, unless
+another account is signed in here (auth.open_from_link). The preferences link in every email's
+footer opens the preferences page only, never the order."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import auth, links, proxies
 from ..database_session import get_db
 from ..errors import Invalid
 from ..notifications import preferences
+from ..services.orders import get_order
 from . import bp
 from .email_link_forms import NewLinkForm, PreferencesForm
 
@@ -28,9 +31,11 @@ def _follow(purpose: str, token: str, target):
         subject_id = links.read_token(current_app.secret_key, purpose, token)
     except links.LinkExpired:
         return expired_link_page(purpose, token)
-    order_id = preferences.order_of_link(get_db(), purpose, subject_id)
-    auth.remember_order(order_id)
-    return redirect(target(order_id, subject_id), 303)
+    order = get_order(get_db(), preferences.order_of_link(get_db(), purpose, subject_id))
+    if not auth.open_from_link(order):
+        return render_template("customer/email_links/signed_in_as_other.html",
+                               link=request.path), 409
+    return redirect(target(order["id"], subject_id), 303)
 
 
 @bp.get("/links/order/<token>")
@@ -79,7 +84,6 @@ def email_preferences(token: str):
     except links.LinkExpired:
         return expired_link_page(links.PREFERENCES, token)
     current = preferences.preferences_of_order(db, order_id)
-    auth.remember_order(order_id)
     form = PreferencesForm(data={"reminder_channel": current["reminder_channel"],
                                  "language": current["language"]})
     if form.validate_on_submit():

@@ -48,6 +48,10 @@ class SignInForm(Form):
     email = EmailField(_l("Email address"), validators=[
         InputRequired(_l("Enter your email address.")), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[InputRequired(_l("Enter your password."))])
+    stay_signed_in = BooleanField(
+        _l("Stay signed in for 30 days"),
+        description=_l("Only on a device nobody else uses. Otherwise you are signed out when "
+                       "you close the browser, or after 30 minutes without activity."))
 
 
 class ShipmentForm(Form):

@@ -119,8 +119,9 @@ def payout_details(token: str):
         return expired_link_page(links.PAYOUT_DETAILS, token)
     refund = refunds.get_refund(db, refund_id)
     order = get_order(db, refund["order_id"])
-    # Following the link proves access to this one order, like finding it by number + email.
-    auth.remember_order(order["id"])
+    # Following the link proves access to this one order, like finding it by number + email;
+    # with another account signed in here, the link opens this page only.
+    auth.open_from_link(order)
     form = PayoutDetailsForm()
     if refund["status"] in ("needs_details", "failed") and form.validate_on_submit():
         try:

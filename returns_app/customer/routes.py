@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 
-from flask import current_app, flash, redirect, render_template, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
 
 from .. import auth, i18n, links, page_cache, proxies
 from ..database_session import get_db
 from ..domain_messages import translate
 from ..errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
 from ..money import format_decimal
+from ..safe_redirect import local_path
 from ..services import (
     bank_accounts,
     bank_payments,
@@ -74,8 +74,11 @@ def sign_in():
             status, headers = 429, {"Retry-After": str(exc.details["retry_after"])}
         else:
             customer = customers.get_customer(get_db(), customer_id)
-            login_user(auth.Principal("customer", customer_id, customer["email"],
-                                      customer["name"]))
+            # A new session: orders looked up before signing in (perhaps by someone else on
+            # this browser) don't join the account's list.
+            auth.begin_session(auth.Principal("customer", customer_id, customer["email"],
+                                              customer["name"]),
+                               stay_signed_in=form.stay_signed_in.data)
             return redirect(url_for(".orders_list"))
     if status == 200 and (form.errors or form.form_errors):
         status = 422
@@ -85,12 +88,16 @@ def sign_in():
 @bp.post("/signout")
 def sign_out():
     # CSRFProtect has already checked the token of this and every other POST.
-    logout_user()
-    language = session.get(i18n.SESSION_KEY)
-    session.clear()
-    if language:  # signing out forgets who you are, not the language you read
-        session[i18n.SESSION_KEY] = language
+    auth.end_session()  # forgets who you are, not the language you read
     flash(_("You are signed out."), "info")
+    # Signed out to open an emailed link meant for another account: open it now.
+    return redirect(local_path(request.form.get("next"), "/links/") or url_for(".find_order"))
+
+
+@bp.post("/signout/everywhere")
+def sign_out_everywhere():
+    auth.end_every_session()
+    flash(_("You are signed out on every device and browser."), "info")
     return redirect(url_for(".find_order"))
 
 

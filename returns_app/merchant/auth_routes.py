@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import flash, make_response, redirect, render_template, request, session, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
 
-from .. import proxies
+from .. import auth, proxies
 from ..auth import Principal
 from ..database_session import get_db
 from ..errors import RateLimited, Unauthorized
@@ -32,9 +31,8 @@ def sign_in():
         else:
             # A new session: nothing from before signing in (another person's, or a fixed
             # one) survives into the signed-in one.
-            session.clear()
-            login_user(Principal("merchant_user", user.id, user.email, user.name,
-                                 merchant_id=user.merchant_id))
+            auth.begin_session(Principal("merchant_user", user.id, user.email, user.name,
+                                         merchant_id=user.merchant_id))
             return redirect(safe_next(request.args.get("next"))
                             or url_for(".returns_inbox"))
     if status == 200 and (form.errors or form.form_errors):
@@ -47,7 +45,13 @@ def sign_in():
 
 @bp.post("/signout")
 def sign_out():
-    logout_user()
-    session.clear()
+    auth.end_session()
     flash(_("You are signed out."), "info")
+    return redirect(url_for(".sign_in"))
+
+
+@bp.post("/signout/everywhere")
+def sign_out_everywhere():
+    auth.end_every_session()
+    flash(_("You are signed out on every device and browser."), "info")
     return redirect(url_for(".sign_in"))

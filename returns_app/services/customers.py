@@ -70,7 +70,8 @@ def viewer_for_token(db: Database, token: str | None) -> Viewer:
     if not token:
         raise Unauthorized("Send your session token as 'Authorization: Bearer <token>'.")
     row = db.execute(
-        "SELECT customer_id, order_id FROM customer_token WHERE token_hash = ? AND expires_at > ?",
+        "SELECT customer_id, order_id FROM customer_token WHERE token_hash = ? AND expires_at > ?"
+        " AND revoked_at IS NULL",
         [hash_secret(token), clock.now_iso()],
     ).fetchone()
     if row is None:
@@ -79,6 +80,15 @@ def viewer_for_token(db: Database, token: str | None) -> Viewer:
     if order_id is None:
         return Viewer(customer_id=customer_id)
     return Viewer(order_ids=frozenset({order_id}))
+
+
+def revoke_api_session(db: Database, token: str | None) -> None:
+    """Sign the token out: from now on it is refused like an unknown one. Only a live token
+    revokes itself (Unauthorized otherwise), so the answer tells a stranger nothing."""
+    viewer_for_token(db, token)
+    with write_transaction(db):
+        db.execute("UPDATE customer_token SET revoked_at = ? WHERE token_hash = ?"
+                   " AND revoked_at IS NULL", [clock.now_iso(), hash_secret(token)])
 
 
 SIGN_IN_FAILED = "That email and password don't match."

@@ -3,8 +3,9 @@ user, reset a password, revoke a support API token. Each change is one transacti
 audit row naming the operator.
 
 A disabled account is kept, not deleted: audit rows, approvals and decisions keep pointing at it.
-It can't sign in (services/sign_in.py doesn't find it) and its sessions and support tokens stop
-working at their next request (auth.py's loaders and support.user_for_token don't find it).
+It can't sign in (services/sign_in.py doesn't find it), its sessions end at once (their rows in
+web_session, so no copy of a cookie works again even if the account is enabled later) and its
+support tokens stop working at their next request (support.user_for_token doesn't find it).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ..db import Database, write_transaction
 from ..errors import Invalid, NotFound
 from ..passwords import hash_password, hash_secret
 from ..validation import email_for_lookup
-from . import audit
+from . import audit, web_sessions
 
 TABLES = {"merchant": "merchant_user", "support": "support_user"}
 
@@ -45,6 +46,8 @@ def set_disabled(db: Database, kind: str, email: str, disabled: bool,
             return False
         db.execute(f"UPDATE {table} SET disabled_at = ? WHERE id = ?",  # noqa: S608
                    [clock.now_iso() if disabled else None, user_id])
+        if disabled:
+            web_sessions.end_all_for(db, table, user_id)
         audit.record(db, actor, f"{table}.{'disabled' if disabled else 'enabled'}", table,
                      user_id, before={"disabled_at": disabled_at},
                      after={"disabled": disabled})
@@ -61,6 +64,7 @@ def reset_password(db: Database, kind: str, email: str, actor: str = "cli") -> s
         user_id, _disabled_at = _find(db, table, email)
         db.execute(f"UPDATE {table} SET password_hash = ? WHERE id = ?",  # noqa: S608
                    [password_hash, user_id])
+        web_sessions.end_all_for(db, table, user_id)  # whoever knew the old one is out
         audit.record(db, actor, f"{table}.password_reset", table, user_id)
     return password
 

@@ -9,10 +9,9 @@ from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_datetime
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import login_user
 
 from .. import auth, clock, proxies
 from ..database_session import get_db
@@ -94,9 +93,9 @@ def sign_in():
             form.form_errors.append(exc.message)
             status, headers = 429, {"Retry-After": str(exc.details["retry_after"])}
         else:
-            session.clear()  # a new session: nothing from before signing in carries over
-            login_user(auth.Principal("support_user", user["id"], user["email"], user["email"]))
-            access.touch()
+            # A new session: nothing from before signing in carries over.
+            auth.begin_session(auth.Principal("support_user", user["id"], user["email"],
+                                              user["email"]))
             return redirect(access.safe_next(request.args.get("next")))
     if form.errors and status == 200:
         status = 422
@@ -105,8 +104,15 @@ def sign_in():
 
 @bp.post("/signout")
 def sign_out():
-    access.end_session()
+    auth.end_session()
     flash(_("You are signed out."), "info")
+    return redirect(url_for(".sign_in"))
+
+
+@bp.post("/signout/everywhere")
+def sign_out_everywhere():
+    auth.end_every_session()
+    flash(_("You are signed out on every device and browser."), "info")
     return redirect(url_for(".sign_in"))
 
 

@@ -129,7 +129,7 @@ def test_a_merchant_works_through_the_portal(new_page, make_order, server_databa
     expect(page.locator(".key-row").filter(has_text="Warehouse scanner")).to_contain_text(
         "Revoked")
 
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page).to_have_url(re.compile(r"/merchant/signin$"))
 
     audit.assert_clean(13)

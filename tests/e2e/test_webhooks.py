@@ -17,6 +17,7 @@ import threading
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.session_helpers import session_keys
 from tests.webhook_support import Receiver, make_merchant_user, status
 
 from .accessibility import AxeAudit
@@ -70,7 +71,7 @@ def staff_page(browser, portal):
                                       java_script_enabled=js, locale="en-GB")
         context.set_default_timeout(5000)
         cookie = app.session_interface.get_signing_serializer(app).dumps(
-            {"_user_id": f"merchant_user:{user_id}", "_fresh": True})
+            session_keys(app, f"merchant_user:{user_id}"))
         context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie,
                               "url": base_url}])
         contexts.append(context)

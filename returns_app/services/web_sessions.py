@@ -1,0 +1,113 @@
+"""Signed-in sessions kept on the server.
+
+The signed cookie carries a random token; its SHA-256 names one `web_session` row, and only a
+live row makes the cookie count. Ending the row (sign-out, "sign out everywhere", a password
+change, an operator disabling the account) ends every copy of the cookie at its next request,
+whichever worker serves it. A cookie signed with our key but without a live row is nobody's.
+
+Limits per role: a session idle for longer than its role's idle limit ends, and none outlives
+its absolute limit. A customer who ticks "stay signed in" gets 30 days and no idle limit (the
+point of ticking it); without it the cookie lasts as long as the browser and the row 12 hours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .. import clock
+from ..db import Database, write_transaction
+from ..passwords import hash_secret, new_secret
+
+
+@dataclass(frozen=True)
+class Limits:
+    idle: timedelta | None  # None: no idle limit
+    absolute: timedelta
+
+
+STAFF_ABSOLUTE = timedelta(hours=12)
+LIMITS = {
+    "support_user": Limits(timedelta(minutes=15), STAFF_ABSOLUTE),
+    "merchant_user": Limits(timedelta(minutes=60), STAFF_ABSOLUTE),
+    "customer": Limits(timedelta(minutes=30), timedelta(hours=12)),
+}
+STAY_SIGNED_IN = Limits(None, timedelta(days=30))
+# Last activity is written at most once a minute, not on every request: a session ends at most
+# a minute before its idle limit, and a page view costs no write most of the time.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Live:
+    id: int
+    kind: str
+    user_id: int
+
+
+@dataclass(frozen=True)
+class Ended:
+    reason: str  # "idle", "expired" or "ended"
+    kind: str
+
+
+def start(db: Database, kind: str, user_id: int, stay_signed_in: bool = False
+          ) -> tuple[int, str]:
+    """A new session for the principal: its row id and the token for the cookie (shown once:
+    only its hash is kept)."""
+    limits = STAY_SIGNED_IN if stay_signed_in and kind == "customer" else LIMITS[kind]
+    token = new_secret()
+    now = clock.now()
+    with write_transaction(db):
+        session_id = db["web_session"].insert({
+            "token_hash": hash_secret(token), "principal_kind": kind, "principal_id": user_id,
+            "created_at": clock.iso(now), "last_seen_at": clock.iso(now),
+            "idle_seconds": int(limits.idle.total_seconds()) if limits.idle else None,
+            "expires_at": clock.iso(now + limits.absolute)}).last_pk
+    return session_id, token
+
+
+def check(db: Database, token: str | None, now: datetime | None = None) -> Live | Ended | None:
+    """The live session the token names (its last activity moved to now), Ended when it has
+    ended or just ran out, None for a token that names no session."""
+    if not token or not isinstance(token, str):
+        return None
+    now = now or clock.now()
+    row = db.execute(
+        "SELECT id, principal_kind, principal_id, last_seen_at, idle_seconds, expires_at,"
+        " ended_at FROM web_session WHERE token_hash = ?", [hash_secret(token)]).fetchone()
+    if row is None:
+        return None
+    session_id, kind, user_id, last_seen_at, idle_seconds, expires_at, ended_at = row
+    if ended_at is not None:
+        return Ended("ended", kind)
+    last_seen = clock.parse(last_seen_at)
+    reason = ("expired" if now >= clock.parse(expires_at) else
+              "idle" if idle_seconds and now - last_seen > timedelta(seconds=idle_seconds)
+              else None)
+    if reason:
+        db.execute("UPDATE web_session SET ended_at = ? WHERE id = ? AND ended_at IS NULL",
+                   [clock.iso(now), session_id])
+        return Ended(reason, kind)
+    if now - last_seen >= TOUCH_EVERY:
+        # One statement, compare-and-set on the time read: no transaction needed.
+        db.execute("UPDATE web_session SET last_seen_at = ? WHERE id = ? AND last_seen_at = ?",
+                   [clock.iso(now), session_id, last_seen_at])
+    return Live(session_id, kind, user_id)
+
+
+def end(db: Database, token: str | None) -> None:
+    """End the session the token names (signing out)."""
+    if token and isinstance(token, str):
+        db.execute("UPDATE web_session SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL",
+                   [clock.now_iso(), hash_secret(token)])
+
+
+def end_all_for(db: Database, kind: str, user_id: int, except_id: int | None = None) -> int:
+    """End every live session of the principal, but `except_id` (the one a password was just
+    changed in, say); how many ended. One statement: it joins the caller's open transaction
+    (e.g. the one that disables the account) or commits on its own."""
+    return db.execute(
+        "UPDATE web_session SET ended_at = ? WHERE principal_kind = ? AND principal_id = ?"
+        " AND ended_at IS NULL AND id IS NOT ?",
+        [clock.now_iso(), kind, user_id, except_id]).rowcount
