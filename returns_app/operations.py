@@ -10,13 +10,10 @@ import ipaddress
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
-from . import clock, metrics, readiness
+from . import clock, metrics, proxies, readiness
 from .database_session import get_db
 
 bp = Blueprint("operations", __name__)
-# Headers a proxy adds: a request that carries one came through a proxy on this machine, so its
-# loopback address says nothing about who is asking.
-FORWARDED = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
 
 
 @bp.get("/healthz")
@@ -49,10 +46,10 @@ def _valid_token() -> bool:
 
 
 def _from_this_machine() -> bool:
-    if any(name in request.headers for name in FORWARDED):
+    if proxies.came_through_a_proxy():
         return False
     try:
-        peer = ipaddress.ip_address(request.remote_addr or "")
+        peer = ipaddress.ip_address(proxies.client_address())
     except ValueError:  # a unix socket has no address: a proxy's, not a scraper's
         return False
     if isinstance(peer, ipaddress.IPv6Address) and peer.ipv4_mapped:

@@ -23,3 +23,12 @@ def init_app(app: Flask) -> None:
 
 def client_address() -> str:
     return request.remote_addr or "unknown"
+
+
+# Headers a proxy adds: a request that carries one came through a proxy, so its socket's
+# loopback address says nothing about who is asking (/metrics is for this machine only).
+FORWARDED = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+
+
+def came_through_a_proxy() -> bool:
+    return any(name in request.headers for name in FORWARDED)

@@ -10,7 +10,7 @@ import time
 
 from flask import Flask, request
 
-from . import request_ids
+from . import proxies, request_ids
 
 log = logging.getLogger("returns_app.access")
 _STARTED = "returns_app.started"
@@ -44,7 +44,7 @@ def _finish(response):
         "status": status,
         "duration_ms": round(elapsed_seconds() * 1000, 2),
         "request_id": request_id,
-        "remote_addr": request.remote_addr,
+        "client": proxies.client_address(),
     }})
     return response
 

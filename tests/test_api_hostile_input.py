@@ -28,10 +28,15 @@ JSON_OPERATIONS = [
     ("post", "/refunds/{refund_id}/payout-details", "customer"),
     ("post", "/returns/{decided_return_id}/registration", "merchant"),
     ("post", "/webhook-endpoints", "merchant"),
+    ("put", "/customer/bank-account", "customer"),
+    ("post", "/customer/bank-account/mandate", "customer"),
+    ("put", "/customer/pay-on-due-date", "customer"),
 ]
 # Operations that read no JSON: another media type, or no body at all.
 NOT_JSON = {("put", "/instructions"), ("post", "/returns/{return_id}/cancel"),
-            ("post", "/bank-files"), ("post", "/webhook-endpoints/{endpoint_id}/rotate-secret")}
+            ("post", "/bank-files"), ("post", "/webhook-endpoints/{endpoint_id}/rotate-secret"),
+            ("post", "/orders/{order_id}/due-date-payment"),
+            ("post", "/payments/{payment_id}/cancel")}
 
 
 @pytest.fixture

@@ -74,7 +74,9 @@ def test_a_really_full_database_is_503_and_stores_nothing(app, client, db):
     app_db = get_db()
     pages = app_db.execute("PRAGMA page_count").fetchone()[0]
     app_db.execute(f"PRAGMA max_page_count = {pages}")
-    document = INSTRUCTIONS + "\nPack every item in its own bag, please. " * 3000  # ~120 KB
+    # ~80 KB in 400 short lines: big enough to need new pages, well inside the parser's limits
+    paragraph = "Pack every item in its own bag, please. " * 10
+    document = INSTRUCTIONS + ("\n" + paragraph + "\n") * 200
     response = client.put("/api/v1/instructions", data=document.encode(),
                           headers={**bearer(key), "Content-Type": "text/markdown",
                                    "Content-Language": "en"})

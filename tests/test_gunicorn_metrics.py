@@ -172,7 +172,7 @@ def test_readiness_logs_and_metrics_folder_as_deployed(served):
     # One JSON line per request (gunicorn's plain access log is off), gunicorn's own lines JSON.
     lines = served.lines()  # json.loads of every line: a plain line fails here
     (probe,) = [line for line in lines if line.get("request_id") == "probe-1"]
-    assert (probe["route"], probe["status"], probe["remote_addr"]) == ("/readyz", 200,
+    assert (probe["route"], probe["status"], probe["client"]) == ("/readyz", 200,
                                                                        "127.0.0.1")
     assert {line["logger"] for line in lines} <= {"gunicorn.error", "returns_app.access"}
     for line in worker.stderr.splitlines():

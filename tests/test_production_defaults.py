@@ -44,13 +44,19 @@ def test_gunicorn_refuses_before_starting_a_worker(tmp_path):
     assert "Traceback" not in done.stderr and "Booting worker" not in done.stderr
 
 
-def test_the_same_check_runs_in_gunicorns_arbiter(monkeypatch):
+def test_the_same_check_runs_in_gunicorns_arbiter(monkeypatch, tmp_path):
+    import logging
+    from types import SimpleNamespace
+
+    arbiter = SimpleNamespace(log=logging.getLogger("test-arbiter"))
+    # The hook also prepares the metrics folder: a test's own, so nothing leaks out of it.
+    monkeypatch.setenv(gunicorn_conf.METRICS_DIR, str(tmp_path))
     monkeypatch.delenv("RETURNS_ENV")
     monkeypatch.delenv("RETURNS_SECRET_KEY", raising=False)
     with pytest.raises(SystemExit, match="RETURNS_SECRET_KEY is not set"):
-        gunicorn_conf.on_starting(None)
+        gunicorn_conf.on_starting(arbiter)
     monkeypatch.setenv("RETURNS_SECRET_KEY", "configured")
-    gunicorn_conf.on_starting(None)
+    gunicorn_conf.on_starting(arbiter)
 
 
 def test_development_keeps_one_secret_key_in_the_instance_folder(tmp_path, monkeypatch):

@@ -82,7 +82,7 @@ def test_each_request_writes_one_json_line_with_its_fields(client, json_lines):
     assert line["status"] == 200
     assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
     assert line["request_id"] == "lb-7f3a.9:1" == response.headers["X-Request-ID"]
-    assert line["remote_addr"] == "198.51.100.23"
+    assert line["client"] == "198.51.100.23"
     assert line["level"] == "INFO" and line["logger"] == "returns_app.access"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", line["time"])
 
