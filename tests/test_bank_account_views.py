@@ -46,16 +46,18 @@ def test_a_wrong_check_digit_is_named_next_to_the_field_and_the_input_kept(clien
 
 def test_linking_then_confirming_the_mandate_shows_its_wording_and_time(client, db, signed_in):
     with time_machine.travel(NOON, tick=False):
+        # A session lives on the server from when it began: sign in at the travelled-to time.
+        client.post("/signin", data={"email": EMAIL, "password": "secret-pass"})
         response = link(client)
         assert response.status_code == 303
         page = text(client.get("/account/bank-account"))
         assert "SEB 5214, account ••••" in page and "Confirm the direct-debit mandate" in page
         assert bank_accounts.may_debit(db, signed_in["customer_id"]) is False
         client.post("/account/bank-account", data={"action": "mandate", "language": "en"})
+        page = text(client.get("/account/bank-account"))
     mandate = bank_accounts.active_mandate(db, signed_in["customer_id"])
     assert mandate["language"] == "en" and mandate["confirmed_at"] == "2026-11-02T11:00:00+00:00"
     assert "I, Kim Kund, authorise" in mandate["wording"] and "SEB 5214 ••••" in mandate["wording"]
-    page = text(client.get("/account/bank-account"))
     assert mandate["wording"] in page and "at 12:00" in page  # Stockholm time
 
 
