@@ -9,7 +9,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import browser  # noqa: F401 (the session's Chromium)
 from tests.system.forms import Tally
 from tests.system.test_forms_across_workers import DEMO_PASSWORD, new_order
 
