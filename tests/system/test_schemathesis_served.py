@@ -74,6 +74,9 @@ def served(tmp_path_factory):
     build_world(database)
     merchant_key, support_token, order_number = (home / "credentials").read_text().split()
     port = free_port()
+    # A file, not a pipe: the app logs a JSON line per request on stderr, and an unread pipe
+    # fills up and stalls the server.
+    log = (home / "gunicorn.log").open("wb")
     env = {**os.environ, "RETURNS_DATABASE": str(database), "RETURNS_SECRET_KEY": "served",
            # Nothing listens on the discard port: a card payment is a quick 503.
            "RETURNS_PROVIDER_URL": "http://127.0.0.1:9", "RETURNS_PAGE_CACHE_SIZE": "0"}
@@ -81,13 +84,14 @@ def served(tmp_path_factory):
         [sys.executable, "-m", "gunicorn", "--config", "python:returns_app.gunicorn_conf",
          "--workers", "2", "--bind", f"{HOST}:{port}", "--access-logfile", "/dev/null",
          "returns_app:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://{HOST}:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             if server.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {server.stderr.read().decode()}")
+                raise RuntimeError("gunicorn exited: "
+                                   f"{(home / 'gunicorn.log').read_text(errors='replace')}")
             try:
                 requests.get(base + "/api/v1/openapi.json", timeout=2).raise_for_status()
                 break
@@ -108,7 +112,7 @@ def served(tmp_path_factory):
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-        server.stderr.close()
+        log.close()
 
 
 ROUTED = routed_operations(create_app({"TESTING": True, "SECRET_KEY": "x",
