@@ -15,8 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from .. import clock
-from ..bankfiles import banking_days
+from .. import banking_days, clock
 from ..db import Database, select
 
 NEEDS_DETAILS_AFTER = timedelta(days=3)
