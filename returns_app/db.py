@@ -1229,3 +1229,66 @@ def m016_web_sessions(db: Database) -> None:
         ALTER TABLE customer_token ADD COLUMN revoked_at TEXT
         """,
     )
+
+
+# A due-date debit whose outcome the provider hasn't told after the worker's quick retries:
+# money may have left the customer's account, so a person must know (the worker keeps asking
+# every few hours). Its own kind (3) of item, named by the payment.
+_STUCK_DEBIT_SOURCE = """
+    SELECT 3 AS kind, payment.id AS item_id, payment.order_id, NULL AS deadline,
+        NULL AS deadline_since, 'debit_outcome_unknown' AS slow_code,
+        payment.provider_silent_since AS slow_since
+    FROM payment WHERE payment.status = 'scheduled'
+        AND payment.provider_silent_since IS NOT NULL"""
+
+
+@migration
+def m021_unknown_debits(db: Database) -> None:
+    """`payment.provider_silent_since`: set (deliveries.deliver_debit) when a debit's outcome is
+    still unknown once the worker's quick retries are used up, cleared by an answer. Such a
+    debit is a stuck item of its own (kind 3, reason debit_outcome_unknown); stuck_candidate is
+    built anew for the new kind and reason (SQLite can't change a CHECK) and refilled from its
+    views."""
+    _execute_all(
+        db,
+        f"""
+        ALTER TABLE payment ADD COLUMN provider_silent_since TEXT;
+        CREATE VIEW stuck_debit_source AS {_STUCK_DEBIT_SOURCE};
+        DROP TABLE stuck_candidate;
+        CREATE TABLE stuck_candidate (
+            kind INTEGER NOT NULL CHECK (kind IN (0, 1, 2, 3)),
+            item_id INTEGER NOT NULL,
+            order_id INTEGER REFERENCES orders(id),
+            deadline TEXT,
+            deadline_since TEXT,
+            slow_code TEXT CHECK (slow_code IN ('destination_objected', 'failed',
+                'provider_not_answering', 'debit_outcome_unknown', 'unknown_over_1_hour',
+                'needs_details_over_3_days', 'not_registered_14_days_after_sent',
+                'unmatched_payment_over_2_banking_days')),
+            slow_since TEXT,
+            PRIMARY KEY (kind, item_id),
+            CHECK ((kind = 2) = (order_id IS NULL))
+        ) WITHOUT ROWID;
+        CREATE INDEX stuck_candidate_deadline
+            ON stuck_candidate(deadline, deadline_since, kind, item_id)
+            WHERE deadline IS NOT NULL;
+        CREATE INDEX stuck_candidate_slow
+            ON stuck_candidate(slow_code, slow_since, kind, item_id, deadline)
+            WHERE slow_code IS NOT NULL;
+        CREATE INDEX stuck_candidate_order ON stuck_candidate(order_id);
+        INSERT INTO stuck_candidate SELECT * FROM stuck_refund_source;
+        INSERT INTO stuck_candidate SELECT * FROM stuck_return_source;
+        INSERT INTO stuck_candidate SELECT * FROM stuck_unmatched_source;
+        INSERT INTO stuck_candidate SELECT * FROM stuck_debit_source
+        """,
+    )
+    refresh = ("DELETE FROM stuck_candidate WHERE kind = 3 AND item_id = NEW.id;\n"
+               "INSERT INTO stuck_candidate SELECT * FROM stuck_debit_source"
+               " WHERE item_id = NEW.id;\n")
+    db.execute("CREATE TRIGGER stuck_candidate_debit_update AFTER UPDATE OF status,"
+               f" provider_silent_since ON payment BEGIN {refresh} END")
+    # Only an update makes a debit silent; the insert trigger keeps the rows equal to the view
+    # whatever writes them (a restored backup, a test), costing one index probe per payment.
+    db.execute("CREATE TRIGGER stuck_candidate_debit_insert AFTER INSERT ON payment"
+               " WHEN NEW.provider_silent_since IS NOT NULL"
+               f" BEGIN {refresh} END")

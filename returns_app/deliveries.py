@@ -58,22 +58,23 @@ def deliver_payout(db: Database, provider, row: dict) -> str:
             outbox.retry_later(db, row, detail, then_every=ASK_SLOWLY_EVERY)
         else:
             outbox.complete(db, row)
-        _mark_asking_slowly(db, refund_id, outcome == "unknown"
+        _mark_asking_slowly(db, "refund", refund_id, outcome == "unknown"
                             and row["attempts"] >= outbox.MAX_ATTEMPTS)
     log.info("refund %s: %s %s", refund_id, outcome, detail)
     return outcome
 
 
-def _mark_asking_slowly(db: Database, refund_id: int, slowly: bool) -> None:
+def _mark_asking_slowly(db: Database, table: str, subject_id: int, slowly: bool) -> None:
     """Inside the outcome's transaction. From the first slow ask the stuck queue shows the
-    refund as "provider_not_answering"; an answer, or a fresh round of attempts (support's
-    retry requeues with none made), clears it."""
+    refund as "provider_not_answering" (a debit as "debit_outcome_unknown"); an answer, or a
+    fresh round of attempts (support's retry requeues with none made), clears it."""
+    assert table in ("refund", "payment")
     if slowly:
-        db.execute("UPDATE refund SET provider_silent_since = ? WHERE id = ?"
-                   " AND provider_silent_since IS NULL", [clock.now_iso(), refund_id])
+        db.execute(f"UPDATE {table} SET provider_silent_since = ? WHERE id = ?"
+                   " AND provider_silent_since IS NULL", [clock.now_iso(), subject_id])
     else:
-        db.execute("UPDATE refund SET provider_silent_since = NULL WHERE id = ?"
-                   " AND provider_silent_since IS NOT NULL", [refund_id])
+        db.execute(f"UPDATE {table} SET provider_silent_since = NULL WHERE id = ?"
+                   " AND provider_silent_since IS NOT NULL", [subject_id])
 
 
 def deliver_debit(db: Database, provider, row: dict) -> str:
@@ -114,6 +115,9 @@ def deliver_debit(db: Database, provider, row: dict) -> str:
             outbox.retry_later(db, row, detail, then_every=ASK_SLOWLY_EVERY)
         else:
             outbox.complete(db, row)
+        _mark_asking_slowly(db, "payment", payment_id, outcome == "unknown"
+                            and row["attempts"] >= outbox.MAX_ATTEMPTS)
+    log.info("debit of payment %s: %s %s", payment_id, outcome, detail)
     return outcome
 
 

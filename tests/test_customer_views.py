@@ -281,3 +281,22 @@ def test_unknown_page_is_a_friendly_404(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "Find your order" in text(response)
+
+
+def test_a_debit_waiting_for_the_banks_answer_is_not_asked_for_again(client, db, found):
+    """Issue 14: the provider hasn't said whether the due-date debit was taken: the order page
+    says so and offers no way to pay it twice."""
+    from returns_app.services import due_date_debits
+    from tests.builders import link_bank_account
+    from tests.builders import viewer_for as viewer
+
+    link_bank_account(db, found["customer_id"])
+    debit = due_date_debits.schedule_invoice(db, viewer(found), found["id"])
+    db.execute("UPDATE payment SET provider_silent_since = ?, debit_tries = 1 WHERE id = ?",
+               ["2026-01-01T08:00:00+00:00", debit["id"]])
+    page = text(client.get(f"/orders/{found['id']}?lang=en"))
+    assert "we are waiting for the bank’s answer" in page
+    assert f'action="/orders/{found["id"]}/payments#pay-heading"' not in page
+    db.execute("UPDATE payment SET provider_silent_since = NULL WHERE id = ?", [debit["id"]])
+    again = client.get(f"/orders/{found['id']}").get_data(as_text=True)
+    assert f'action="/orders/{found["id"]}/payments#pay-heading"' in again  # between tries

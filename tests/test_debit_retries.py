@@ -4,7 +4,7 @@ invoice is an ordinary invoice with its reminder."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -111,3 +111,55 @@ def test_another_decline_is_not_tried_again(db, provider, sandbox, scheduled):  
     assert payments.get_payment(db, debit["id"])["status"] == "failed"
     with time_machine.travel(at(TRIES[1]), tick=False):
         assert outbox.claim(db, "worker", ("debit",)) is None
+
+
+def test_a_debit_the_provider_never_answers_about_is_stuck_and_nobody_is_chased(
+        app, db, sandbox, scheduled):
+    """Past the worker's quick retries the debit's outcome is still unknown: it stays
+    scheduled and is asked about every few hours, support's queue shows it at once with its own
+    reason, and the customer is neither reminded nor offered to pay it again (the money may be
+    gone). The provider's answer takes it out of the queue."""
+    from returns_app.provider_client import ProviderClient
+    from returns_app.services import stuck
+
+    order, debit = scheduled
+    silent = ProviderClient(sandbox.url, read_timeout=1.0, sleep=lambda s: None)
+    sandbox.mode("insufficient_funds", times=1)  # the first try is declined ...
+    assert try_debit(db, silent, TRIES[0]) == "declined"
+    sandbox.mode("error_500")  # ... and the second never answered
+    moment = at(TRIES[1], 9)
+    for attempt in range(1, outbox.MAX_ATTEMPTS + 1):
+        with time_machine.travel(moment, tick=False):
+            row = outbox.claim(db, "worker", ("debit",))
+            assert row["attempts"] == attempt
+            assert deliveries.deliver_debit(db, silent, row) == "unknown"
+            page = stuck.stuck_queue(db, clock.now())
+            found = [i for i in page.items if i.debit_id == debit["id"]]
+            assert bool(found) is (attempt == outbox.MAX_ATTEMPTS)
+        moment += timedelta(hours=1, seconds=1)
+    gave_up_at = moment - timedelta(hours=1, seconds=1)
+    assert payments.get_payment(db, debit["id"])["status"] == "scheduled"
+    page = stuck.stuck_queue(db, gave_up_at)
+    [item] = [i for i in page.items if i.debit_id == debit["id"]]
+    assert (item.reason.code, item.order_id) == ("debit_outcome_unknown", order["id"])
+    assert clock.parse(item.reason.since) == gave_up_at
+    assert page.counts["debit_outcome_unknown"] == 1
+    assert stuck.suggestion(item) == "open_order"
+    assert [(i.debit_id, i.reasons) for i in stuck.stuck_items(db, gave_up_at)
+            if i.debit_id] == [(debit["id"], item.reasons)]
+    api = stuck.as_api(item, gave_up_at)
+    assert (api["payment_id"], api["refund_id"], api["status"], api["amount"]) == (
+        debit["id"], None, None, TOTAL)
+    # Nothing is payable while the bank may have taken it: no pay button, no reminder.
+    assert payments.allowed_now(db, order["id"]) == 0
+    from returns_app.notifications import reminders
+    with time_machine.travel(gave_up_at, tick=False):
+        assert reminders.may_remind_about_order(db, order["id"]).reason == "payment_under_way"
+
+    sandbox.mode("normal")
+    with time_machine.travel(gave_up_at + timedelta(hours=7), tick=False):
+        row = outbox.claim(db, "worker", ("debit",))
+        assert deliveries.deliver_debit(db, silent, row) == "succeeded"
+        assert not [i for i in stuck.stuck_queue(db, clock.now()).items if i.debit_id]
+    payment = payments.get_payment(db, debit["id"])
+    assert payment["status"] == "succeeded" and payment["provider_silent_since"] is None

@@ -64,12 +64,25 @@ def generated(tmp_path_factory):
             " (?, ?, 100, 'SEK', 0, ?, ?, 'no_reference', ?)",
             [file_id, f"key-{day}", booked, "to_return" if day % 7 == 3 else "unmatched",
              clock.iso(NOW)])
+    # Due-date debits (issue 14): some the provider never answered about after the quick
+    # retries, some still being tried, some settled after a silence.
+    invoices = [r[0] for r in conn.execute(
+        "SELECT id FROM orders WHERE payment_method = 'invoice' ORDER BY id LIMIT 12")]
+    for k, order_id in enumerate(invoices):
+        status = "succeeded" if k % 4 == 3 else "scheduled"
+        silent = clock.iso(NOW - timedelta(hours=k)) if k % 3 else None
+        conn.execute(
+            "INSERT INTO payment (order_id, amount_minor, method, status, idempotency_key,"
+            " scheduled_for, provider_silent_since, created_at) VALUES"
+            " (?, 100, 'bank_account', ?, ?, '2025-03-11', ?, ?)",
+            [order_id, status, f"due-date:test-{k}", silent, clock.iso(NOW)])
     yield conn
     conn.close()
 
 
 def _key(item: stuck.StuckItem) -> tuple:
-    return item.refund_id, item.return_id, item.unmatched_id, item.order_id, item.reasons
+    return (item.refund_id, item.return_id, item.unmatched_id, item.debit_id, item.order_id,
+            item.reasons)
 
 
 @pytest.mark.parametrize("moment", MOMENTS, ids=lambda m: m.isoformat())
@@ -117,7 +130,8 @@ def _kept_and_defined(conn) -> tuple[set, set]:
     kept = set(conn.execute("SELECT * FROM stuck_candidate").fetchall())
     defined = set(conn.execute("SELECT * FROM stuck_refund_source"
                                " UNION ALL SELECT * FROM stuck_return_source"
-                               " UNION ALL SELECT * FROM stuck_unmatched_source").fetchall())
+                               " UNION ALL SELECT * FROM stuck_unmatched_source"
+                               " UNION ALL SELECT * FROM stuck_debit_source").fetchall())
     return kept, defined
 
 
@@ -147,6 +161,10 @@ _CHANGES = st.one_of(
     st.tuples(st.just("new_refund"), st.sampled_from(["needs_details", "failed"]),
               st.integers(0, 10**6)),
     st.tuples(st.just("delete_refund"), st.just(""), st.integers(0, 10**6)),
+    st.tuples(st.just("debit_status"), st.sampled_from(
+        ["scheduled", "succeeded", "failed", "cancelled"]), st.integers(0, 10**6)),
+    st.tuples(st.just("debit_silence"), st.sampled_from(["since", "answered"]),
+              st.integers(0, 10**6)),
 )
 
 
@@ -187,8 +205,17 @@ def _apply(conn, change: tuple) -> None:
         conn.execute("INSERT INTO refund (order_id, return_id, amount_minor, status, reason,"
                      " created_at, status_changed_at) SELECT order_id, id, 100, ?, 'return', ?,"
                      " ? FROM returns WHERE id = ?", [value, moment, moment, ret])
+    elif what == "debit_status":
+        conn.execute("UPDATE payment SET status = ? WHERE id = ?", [value, _debit(conn, n)])
+    elif what == "debit_silence":
+        conn.execute("UPDATE payment SET provider_silent_since = ? WHERE id = ?",
+                     [moment if value == "since" else None, _debit(conn, n)])
     else:
         conn.execute("DELETE FROM refund WHERE id = ?", [refund])
+
+
+def _debit(conn, n: int) -> int:
+    return _pick(conn, "SELECT id FROM payment WHERE method = 'bank_account' ORDER BY id", n)
 
 
 @settings(max_examples=60, deadline=None,

@@ -286,3 +286,34 @@ def test_the_api_answers_the_contracts_shape(client, db, merchant, waiting, late
     assert client.get("/api/v1/support/stuck-refunds?q=nobody@example.se",
                       headers={"Authorization": f"Bearer {token}"}).get_json() == {
         "stuck_refunds": []}
+
+
+def test_a_debit_nobody_knows_the_outcome_of_is_in_the_queue_and_on_the_order(
+        client, db, merchant, agent):
+    """Issue 14: the queue names the due-date payment, says why, and sends the agent to the
+    order, whose payments now show; the customer's page says not to pay it again."""
+    from returns_app.services import due_date_debits
+    from tests.builders import link_bank_account, make_order
+    from tests.builders import viewer_for as viewer
+
+    order = make_order(db, merchant["id"])
+    db.execute("UPDATE orders SET due_date = ? WHERE id = ?",
+               [(clock.local_date(clock.now()) + timedelta(days=3)).isoformat(), order["id"]])
+    link_bank_account(db, order["customer_id"])
+    debit = due_date_debits.schedule_invoice(db, viewer(order), order["id"])
+    db.execute("UPDATE payment SET provider_silent_since = ? WHERE id = ?",
+               [clock.now_iso(), debit["id"]])
+
+    client.get("/support/?lang=en")
+    page = text(client.get("/support/"))
+    assert f"Due-date payment {debit['id']}" in page
+    assert "Debit outcome unknown" in page
+    assert "whether the due-date payment was taken from the customer’s account" in page
+    assert f'href="/support/orders/{order["id"]}#payments"' in client.get(
+        "/support/").get_data(as_text=True)
+    order_page = text(client.get(f"/support/orders/{order['id']}"))
+    assert f"Payment {debit['id']}" in order_page
+    assert "outcome unknown since" in order_page
+    api = client.get("/api/v1/support/stuck-refunds").get_json()
+    [item] = [i for i in api["stuck_refunds"] if i["payment_id"] == debit["id"]]
+    assert item["reason"] == "debit_outcome_unknown" and item["refund_id"] is None

@@ -30,7 +30,7 @@ STUCK_REASONS = [
     "needs_details_over_3_days", "destination_objected", "failed", "provider_not_answering",
     "unknown_over_1_hour",
     "not_registered_14_days_after_sent", "refund_deadline_near", "refund_deadline_passed",
-    "unmatched_payment_over_2_banking_days",
+    "unmatched_payment_over_2_banking_days", "debit_outcome_unknown",
 ]
 UNMATCHED_REASONS = ["wrong_check_digit", "unknown_reference", "foreign_currency",
                      "no_reference", "deduction"]
@@ -255,6 +255,9 @@ RESPONSE_SCHEMAS = {
         "unmatched_payment_id": {"type": ["integer", "null"], "minimum": 1,
                                  "description": "A bank payment no order was found for "
                                                 "(then order, customer and refund are null)."},
+        "payment_id": {"type": ["integer", "null"], "minimum": 1,
+                       "description": "A due-date debit whose outcome the provider hasn't "
+                                      "told (then refund_id and status are null)."},
         "order_id": {"type": ["integer", "null"], "minimum": 1},
         "order_number": NULLABLE_STR, "amount": MONEY,
         "currency": {"type": "string", "enum": list(CURRENCIES)},

@@ -40,14 +40,16 @@ class ReturnUrls:
 def _under_way(db: Database, order_id: int) -> int:
     return db.execute(
         "SELECT coalesce(sum(amount_minor), 0) FROM payment WHERE order_id = ? AND (status ="
-        " 'pending' OR (status = 'scheduled' AND debit_tries = 0))", [order_id]).fetchone()[0]
+        " 'pending' OR (status = 'scheduled' AND (debit_tries = 0"
+        " OR provider_silent_since IS NOT NULL)))", [order_id]).fetchone()[0]
 
 
 def allowed_now(db: Database, order_id: int, known: Amounts | None = None) -> int:
     """What may still be paid now: the kept items' amount less payments already under way.
     A debit declined for lack of funds is not counted: the customer may pay another way, and
-    its next try then takes only what is still owed. `known` is the order's amounts when the
-    caller has just computed them."""
+    its next try then takes only what is still owed; unless the provider hasn't said how its
+    last try ended (it may have taken the money: nobody is asked to pay it twice). `known` is
+    the order's amounts when the caller has just computed them."""
     return max(0, (known or amounts(db, order_id)).payable_now - _under_way(db, order_id))
 
 

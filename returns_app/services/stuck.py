@@ -31,6 +31,8 @@ REASONS = (
     "destination_objected",
     "failed",
     "provider_not_answering",
+    # A due-date debit nobody knows the outcome of: the customer's money may be gone.
+    "debit_outcome_unknown",
     "unknown_over_1_hour",
     # Money in that no order shows: its customer may be reminded of an invoice already paid.
     "unmatched_payment_over_2_banking_days",
@@ -57,14 +59,16 @@ class Reason:
 
 @dataclass
 class StuckItem:
-    """One line of the queue: a refund, a sent return (refund_id None) with no refund yet, or a
-    bank payment no order could be found for (order_id None)."""
+    """One line of the queue: a refund, a sent return (refund_id None) with no refund yet, a
+    bank payment no order could be found for (order_id None), or a due-date debit whose
+    outcome is unknown."""
 
     order_id: int | None
     reasons: list[Reason]
     refund_id: int | None = None
     return_id: int | None = None
     unmatched_id: int | None = None
+    debit_id: int | None = None
     details: dict = field(default_factory=dict)  # filled for the items shown
 
     @property
@@ -146,6 +150,15 @@ def unmatched_reasons(payment: dict, now: datetime) -> list[Reason]:
     return []
 
 
+def debit_reasons(payment: dict, now: datetime) -> list[Reason]:
+    """Why this due-date debit needs a person: the provider hasn't said how it ended, however
+    often it was asked (the worker asks every few hours now). `payment` needs status and
+    provider_silent_since."""
+    if payment["status"] == "scheduled" and payment.get("provider_silent_since"):
+        return [Reason("debit_outcome_unknown", payment["provider_silent_since"])]
+    return []
+
+
 # --- finding them -------------------------------------------------------------------------------
 
 _REFUND_COLUMNS = (
@@ -216,18 +229,25 @@ def stuck_items(db: Database, now: datetime) -> list[StuckItem]:
                           " WHERE status = 'unmatched'"):
         if reasons := unmatched_reasons(row, now):
             items.append(StuckItem(None, reasons, unmatched_id=row["id"]))
+    for row in select(db, "SELECT id, order_id, status, provider_silent_since FROM payment"
+                          " WHERE provider_silent_since IS NOT NULL"):
+        if reasons := debit_reasons(row, now):
+            items.append(StuckItem(row["order_id"], reasons, debit_id=row["id"]))
     items.sort(key=_rank)
     return items
 
 
 def _rank(item: StuckItem) -> tuple:
-    # Refunds before returns before payments, then by id, where the reasons don't decide.
+    # Refunds before returns before payments in before debits, then by id, where the reasons
+    # don't decide.
     if item.refund_id is not None:
         kind, key = 0, item.refund_id
     elif item.return_id is not None:
         kind, key = 1, item.return_id
-    else:
+    elif item.unmatched_id is not None:
         kind, key = 2, item.unmatched_id
+    else:
+        kind, key = 3, item.debit_id
     return (*item.reason.urgency, kind, key)
 
 
@@ -249,6 +269,7 @@ _MAIN_REASONS = (  # (code, which rows, their order), in the order of REASONS
     ("failed", f"slow_code = 'failed' AND {_NO_DEADLINE}", _BY_SINCE),
     ("provider_not_answering", f"slow_code = 'provider_not_answering' AND {_NO_DEADLINE}",
      _BY_SINCE),
+    ("debit_outcome_unknown", "slow_code = 'debit_outcome_unknown'", _BY_SINCE),
     ("unknown_over_1_hour", "slow_code = 'unknown_over_1_hour' AND slow_since < :unknown"
      f" AND {_NO_DEADLINE}", _BY_SINCE),
     ("unmatched_payment_over_2_banking_days", "slow_code ="
@@ -373,6 +394,10 @@ _SHOWN_RETURNS = (
     " ON order_line.id = return_item.order_line_id WHERE return_id = returns.id) AS amount,"
     " returns.id AS return_id," + _PEOPLE + " FROM returns" + _PEOPLE_JOINS.format("returns") +
     " WHERE returns.id IN (SELECT value FROM json_each(?))")
+_SHOWN_DEBITS = (
+    "SELECT payment.id, payment.order_id, payment.status, payment.provider_silent_since,"
+    " payment.amount_minor AS amount, payment.scheduled_for," + _PEOPLE + " FROM payment"
+    + _PEOPLE_JOINS.format("payment") + " WHERE payment.id IN (SELECT value FROM json_each(?))")
 _SHOWN_PAYMENTS = (
     "SELECT id, status, booking_date, amount_minor, currency, payer_name, reference,"
     " unmatched_reason FROM bank_payment WHERE id IN (SELECT value FROM json_each(?))")
@@ -387,6 +412,9 @@ def _shown(db: Database, ranked: list[tuple[int, int]], now: datetime) -> list[S
     refund_ids = [item_id for kind, item_id in ranked if kind == 0]
     return_ids = [item_id for kind, item_id in ranked if kind == 1]
     payment_ids = [item_id for kind, item_id in ranked if kind == 2]
+    debit_ids = [item_id for kind, item_id in ranked if kind == 3]
+    debits = {row["id"]: row for row in select(db, _SHOWN_DEBITS, [json.dumps(debit_ids)])
+              } if debit_ids else {}
     payments = {row["id"]: row for row in select(db, _SHOWN_PAYMENTS, [json.dumps(payment_ids)])
                 } if payment_ids else {}
     refunds = {row["id"]: row for row in select(db, _SHOWN_REFUNDS, [json.dumps(refund_ids)])
@@ -399,6 +427,12 @@ def _shown(db: Database, ranked: list[tuple[int, int]], now: datetime) -> list[S
             row = refunds[item_id]
             item = StuckItem(row["order_id"], refund_reasons(row, now), refund_id=item_id)
             item.details = {key: row[key] for key in _DETAILS}
+        elif kind == 3:
+            row = debits[item_id]
+            item = StuckItem(row["order_id"], debit_reasons(row, now), debit_id=item_id)
+            # A debit is no refund: no refund status, error or destination to show.
+            item.details = {key: row.get(key) for key in _DETAILS} | {
+                "status": None, "scheduled_for": row["scheduled_for"]}
         elif kind == 2:
             row = payments[item_id]
             item = StuckItem(None, unmatched_reasons(row, now), unmatched_id=item_id)
@@ -427,9 +461,11 @@ def reasons_for_return(db: Database, return_id: int, now: datetime) -> list[Reas
 
 def suggestion(item: StuckItem) -> str:
     """The action most likely to unstick it: details_link, retry, remind_merchant,
-    match_payment or open."""
+    match_payment, open_order or open."""
     if item.unmatched_id is not None:
         return "match_payment"
+    if item.debit_id is not None:
+        return "open_order"
     if item.refund_id is None:
         return "remind_merchant"
     status = item.details.get("status")
@@ -459,6 +495,10 @@ def why(reason: Reason, now: datetime, merchant: str = "The merchant") -> str:
     if reason.code == "provider_not_answering":
         return ("The provider hasn't said whether the payout was made, however often it was "
                 "asked; the worker keeps asking every few hours.")
+    if reason.code == "debit_outcome_unknown":
+        return ("The provider hasn't said whether the due-date debit was taken from the "
+                "customer's account; the worker keeps asking every few hours and the customer "
+                "isn't asked to pay it meanwhile.")
     if reason.code == "unknown_over_1_hour":
         hours = int((now - clock.parse(reason.since)).total_seconds() // 3600)
         return f"The provider hasn't confirmed the payout for {hours} hours."
@@ -479,6 +519,7 @@ def as_api(item: StuckItem, now: datetime) -> dict:
     return {
         "refund_id": item.refund_id,
         "unmatched_payment_id": item.unmatched_id,
+        "payment_id": item.debit_id,
         "order_id": item.order_id,
         "order_number": d["order_number"],
         "amount": d["amount"],
