@@ -146,15 +146,16 @@ def make_order(server, server_database):
 
 @pytest.fixture
 def new_page(browser, server):
-    """`new_page(viewport, js=False)`: a page in a fresh context (own cookies) on the server.
+    """`new_page(viewport, js=False, locale="en-GB")`: a page in a fresh context (own cookies)
+    on the server, its browser asking for `locale`.
 
     Customers' pages must work without JavaScript, so contexts have it off unless asked.
     """
     contexts = []
 
-    def make(viewport=PHONE, js: bool = False):
+    def make(viewport=PHONE, js: bool = False, locale: str = "en-GB"):
         context = browser.new_context(viewport=viewport, base_url=server,
-                                      java_script_enabled=js, locale="en-GB")
+                                      java_script_enabled=js, locale=locale)
         # A staff sign-in hashes with scrypt at 128 MiB: on a busy 2-core machine a click that
         # signs in took over 5 s. A wait only ends early, so a generous bound costs nothing.
         context.set_default_timeout(30_000)
