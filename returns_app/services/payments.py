@@ -17,7 +17,7 @@ from ..errors import Conflict, Invalid, NotFound
 from ..money import Amounts, format_minor
 from ..provider_client import ProviderUnavailable
 from ..validation import FieldErrors
-from . import audit, bank_accounts, checkouts, idempotency
+from . import audit, bank_accounts, checkouts, idempotency, orders
 from .orders import Viewer, amounts, order_for_viewer
 from .payment_book import allowed_now, get_payment, under_way
 from .payment_book import set_status as _set_status
@@ -331,6 +331,14 @@ def provider_key(payment: dict) -> str:
 
 def payments_of_order(db: Database, order_id: int) -> list[dict]:
     return select(db, "SELECT * FROM payment WHERE order_id = ? ORDER BY id", [order_id])
+
+
+def order_as_api(db: Database, details: dict, invoice: dict | None) -> dict:
+    """The API's order, its `payable_now` being exactly what a payment may be now (allowed_now,
+    as POST .../payments judges it), not the amount owed before scheduled debits."""
+    answer = orders.as_api(details, invoice)
+    answer["amounts"]["payable_now"] = allowed_now(db, details["id"], details["amounts"])
+    return answer
 
 
 def as_api(payment: dict) -> dict:
