@@ -198,3 +198,11 @@ def test_paid_just_as_it_was_cancelled_the_excess_is_refunded_and_support_sees_w
 def test_an_open_checkout_does_not_stop_the_reminders(db, provider, order):
     started(db, provider, order)
     assert may_remind_about_order(db, order["id"]).allowed
+
+
+def test_a_refused_new_payment_leaves_the_open_checkout_alone(db, provider, order, sandbox):
+    first = started(db, provider, order, amount=100)
+    with pytest.raises(Invalid):
+        pay(db, provider, order, TOTAL + 1, key="key-2")
+    assert payments.get_payment(db, first["id"])["status"] == "pending"
+    assert at_provider(sandbox, session_of(first)) == "open"

@@ -100,6 +100,10 @@ def pay(db: Database, provider, viewer: Viewer, order_id: int, payload, key: str
     scope = f"payment:order:{order_id}"
     body = {"amount": amount, "method": method}
     if not _seen(db, scope, key):
+        # Refused before anything is cancelled: a mistyped amount must not cost the customer
+        # the checkout they had open. (Open checkouts don't count here, so cancelling one can
+        # only lower what may be paid, when it turns out paid; the check is made again then.)
+        _check_amount(db, order, amount)
         checkouts.replace_open(db, provider, order_id, key)
     try:
         if method == "bank_account":
