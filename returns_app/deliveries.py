@@ -10,7 +10,7 @@ import logging
 from . import clock, outbox
 from .db import Database, write_transaction
 from .notifications.sending import deliver_email
-from .services import payments, refunds
+from .services import checkouts, payments, refunds
 from .webhooks.delivery import deliver_webhook
 
 log = logging.getLogger("returns_app.worker")
@@ -122,7 +122,7 @@ def deliver_debit(db: Database, provider, row: dict) -> str:
 
 
 HANDLERS = {"payout": deliver_payout, "debit": deliver_debit, "webhook": deliver_webhook,
-            "email": deliver_email}
+            "email": deliver_email, checkouts.CANCEL_KIND: checkouts.deliver_cancel}
 
 
 def deliver(db: Database, provider, row: dict) -> str:

@@ -87,6 +87,12 @@ TEMPLATES = (
     N_("The bank account was removed"),
     N_("Cancelled by you"),
     N_("There is no direct-debit mandate for the linked bank account any more"),
+    # services/checkouts.py: how a card payment that was started ended unpaid
+    N_("Cancelled on the card page"),
+    N_("The card payment expired: it was not paid within 30 minutes"),
+    N_("Cancelled when you started another payment"),
+    N_("Cancelled because what you owe changed while it was open"),
+    N_("Only a card payment that is still open can be cancelled here."),
     # payout_details.py: where a refund goes
     N_("Choose one: a Swedish bank account, an IBAN or a Swish number."),
     N_("This is too long to be a payout detail."),

@@ -28,9 +28,10 @@ Subscriber = Callable[[Database, Event], None]
 def subscribers() -> tuple[Subscriber, ...]:
     """Imported late: the subscribers use the services, which publish through here."""
     from .notifications.subscriber import on_event as queue_emails
+    from .services.checkouts import on_event as guard_checkouts
     from .webhooks import subscriber as webhooks
 
-    return (webhooks.on_event, queue_emails)
+    return (webhooks.on_event, queue_emails, guard_checkouts)
 
 
 def publish(db: Database, event: Event) -> None:

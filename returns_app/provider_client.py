@@ -90,7 +90,7 @@ class Checkout:
 @dataclass(frozen=True)
 class CheckoutStatus:
     id: str
-    status: str  # open | paid | cancelled
+    status: str  # open | paid | cancelled | expired
     amount: int
     currency: str
     reference: str
@@ -185,6 +185,31 @@ class ProviderClient:
         if not session_id:
             raise ProviderRejected(404, "not_found", "no checkout session id")
         data = self._call_once("GET", "/v1/checkout-sessions/" + quote(session_id, safe=""))
+        return self._checkout_status(data)
+
+    def cancel_checkout(self, session_id: str) -> CheckoutStatus:
+        """Close an open session so it can no longer be paid. Idempotent at the provider: a
+        session cancelled or expired already answers as it is. A paid one can't be cancelled:
+        the provider says so (409) with the session, which is returned here with status "paid"
+        for the caller to book. Unknown ids raise ProviderRejected (404)."""
+        if not session_id:
+            raise ProviderRejected(404, "not_found", "no checkout session id")
+        path = "/v1/checkout-sessions/" + quote(session_id, safe="") + "/cancel"
+        try:
+            response = self._request("POST", path, json={},
+                                     headers={"Idempotency-Key": f"cancel-{session_id}"})
+            if response.status_code == 409:
+                error = self._json(response).get("error") or {}
+                if error.get("code") == "checkout_session_paid" and error.get("session"):
+                    return self._checkout_status(error["session"])
+            elif response.status_code < 300:
+                return self._checkout_status(self._json(response))
+        except _Transport as exc:
+            raise ProviderUnavailable(f"POST {path}: {exc}") from exc
+        raise self._rejected(response)
+
+    @staticmethod
+    def _checkout_status(data: dict) -> CheckoutStatus:
         payment = data.get("payment") or {}
         return CheckoutStatus(
             id=data["id"], status=data["status"], amount=data["amount"],

@@ -34,7 +34,7 @@ CHECKOUT_GRACE = timedelta(seconds=60)
 # lane -> the outbox kinds it claims
 LANES: dict[str, tuple[str, ...]] = {
     "payouts": ("payout",),
-    "debits": ("debit",),
+    "debits": ("debit", "checkout_cancel"),  # money in: debits, and card checkouts to close
     "emails": ("email",),
     "webhooks": ("webhook",),
 }

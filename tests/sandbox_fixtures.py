@@ -59,6 +59,10 @@ class SandboxServer:
     def reset(self) -> None:
         self._post("/_sandbox/reset")
 
+    def advance_clock(self, seconds: float) -> dict:
+        """Move the sandbox's clock on (checkout sessions expire by it); reset puts it back."""
+        return self._post("/_sandbox/clock", {"advance_seconds": seconds})
+
     def ledger(self) -> dict:
         response = self.http.get(self.url + "/_sandbox/ledger", timeout=5)
         response.raise_for_status()

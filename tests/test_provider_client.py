@@ -286,12 +286,35 @@ def test_an_unknown_or_crafted_session_id_is_rejected_as_not_found(sandbox, clie
     assert sandbox.ledger()["lookups_per_key"] == {}
 
 
+def test_cancelling_a_checkout_answers_its_state_and_a_paid_one_comes_back_paid(sandbox,
+                                                                                 client):
+    def opened(key: str) -> Checkout:
+        return client.create_checkout(key, 10_000, "SEK", "Order 1001",
+                                      "http://127.0.0.1:5000/done", "http://127.0.0.1:5000/")
+
+    first = opened("order-7-a")
+    assert client.cancel_checkout(first.id).status == "cancelled"
+    assert client.cancel_checkout(first.id).status == "cancelled"  # asking twice is harmless
+    assert client.get_checkout(first.id).status == "cancelled"
+    second = opened("order-7-b")
+    requests.post(second.url, timeout=5, allow_redirects=False, data={
+        "card_number": "4242424242424242", "expiry": "12/39", "cvc": "123"})
+    paid = client.cancel_checkout(second.id)
+    assert (paid.status, paid.card_last4) == ("paid", "4242")
+    assert paid.payment_id.startswith("pay_")
+    with pytest.raises(ProviderRejected) as caught:
+        client.cancel_checkout("cs_nope")
+    assert caught.value.status == 404
+
+
 def test_checkout_with_the_provider_down_raises_unavailable(dead_url, sleeps):
     client = make_client(dead_url, sleeps)
     with pytest.raises(ProviderUnavailable):
         client.create_checkout("k", 100, "SEK", "r", "http://x/", "http://x/")
     with pytest.raises(ProviderUnavailable):
         client.get_checkout("cs_1")
+    with pytest.raises(ProviderUnavailable):
+        client.cancel_checkout("cs_1")
 
 
 # -- debits ---------------------------------------------------------------------------------------

@@ -284,7 +284,8 @@ def test_a_checkout_session_is_created_once_and_starts_open(sandbox):
     assert new_session(sandbox) == session  # same key, same body
     state = get(sandbox, f"/v1/checkout-sessions/{session['id']}").json()
     assert state == {"id": session["id"], "status": "open", "amount": 123_450,
-                     "currency": "SEK", "reference": "Order 1001", "payment": None}
+                     "currency": "SEK", "reference": "Order 1001", "payment": None,
+                     "created_at": state["created_at"], "expires_at": state["expires_at"]}
     assert get(sandbox, "/v1/checkout-sessions/cs_nope").status_code == 404
     assert post(sandbox, "/v1/checkout-sessions", {}, key=None).status_code == 400
 

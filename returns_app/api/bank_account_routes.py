@@ -5,9 +5,12 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from ..database_session import get_db
-from ..errors import Invalid
+from ..errors import Invalid, NotFound
+from ..http_errors import api_error
 from ..payout_details import parse_payout_details
-from ..services import bank_accounts, due_date_debits, payments
+from ..provider_access import provider
+from ..provider_client import ProviderUnavailable
+from ..services import bank_accounts, checkouts, due_date_debits, payments
 from . import auth, bp
 from .routes import json_body
 
@@ -73,5 +76,18 @@ def pay_on_due_date(order_id: int):
 
 @bp.post("/payments/<id:payment_id>/cancel")
 def cancel_payment(payment_id: int):
-    payment = due_date_debits.cancel(get_db(), auth.customer(), payment_id)
+    """A scheduled debit (until the day before) or an open card checkout."""
+    db = get_db()
+    try:
+        method = payments.get_payment(db, payment_id)["method"]
+    except NotFound:
+        raise NotFound("We couldn't find that payment.") from None  # as for another's payment
+    if method != "card":
+        return jsonify(payments.as_api(due_date_debits.cancel(db, auth.customer(), payment_id)))
+    try:
+        payment = checkouts.cancel_for_customer(db, provider(), auth.customer(), payment_id)
+    except ProviderUnavailable:
+        return api_error(503, "provider_unavailable",
+                         "Card payments can't be reached right now. Nothing was charged; retry "
+                         "in a minute.")
     return jsonify(payments.as_api(payment))

@@ -152,8 +152,11 @@ RESPONSE_SCHEMAS = {
         "allowed": {**MONEY, "description": "The most that may be paid now (a payment over "
                                             "it is 422)."},
     }, ["code", "message"])}, ["error"], closed=True),
-    "Amounts": answer({k: MONEY for k in ("total", "payable_now", "paused", "paid", "refunded",
-                                          "refund_owed")}),
+    "Amounts": answer({
+        **{k: MONEY for k in ("total", "paused", "paid", "refunded", "refund_owed")},
+        "payable_now": {**MONEY, "description": "Exactly what POST /orders/{id}/payments accepts"
+                        " now: owed for the items kept, less bank debits already scheduled. An"
+                        " open card checkout is not taken off: a new payment cancels it."}}),
     "OrderLine": answer({"id": ID, "sku": STR, "name": STR, "quantity": INT,
                          "unit_price": MONEY, "returnable": {"type": "boolean"},
                          "returnable_quantity": INT}),
@@ -209,7 +212,10 @@ RESPONSE_SCHEMAS = {
                                               "cancelled"]},
         "scheduled_for": {**DAY, "type": ["string", "null"]},
         "checkout_url": {"type": ["string", "null"],
-                         "description": "Open it for the card payment page."},
+                         "description": "Open it for the card payment page. Null once the"
+                                        " checkout is paid, cancelled or expired (30 minutes"
+                                        " after created_at); a replayed answer shows the"
+                                        " payment as it is now."},
         "created_at": MOMENT,
     }),
     "Refund": answer({
@@ -502,8 +508,9 @@ def _paths() -> dict:
             "most what is owed that day", "customerToken", (201, ref("Payment")), 404, 409,
             parameters=[path_id("order_id")])},
         "/payments/{payment_id}/cancel": {"post": operation(
-            "cancelScheduledPayment", "Cancel a scheduled debit, until the day before",
-            "customerToken", (200, ref("Payment")), 404, 409,
+            "cancelPayment", "Cancel a scheduled debit (until the day before) or a card "
+            "checkout not paid yet (answered as it is if it already ended)",
+            "customerToken", (200, ref("Payment")), 404, 409, 503,
             parameters=[path_id("payment_id")])},
         "/orders/{order_id}/calendar.ics": {"get": calendar_operation()},
         "/support/stuck-refunds": {"get": operation(

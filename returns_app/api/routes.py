@@ -63,7 +63,8 @@ def get_order(order_id: int):
     db = get_db()
     order = orders.order_for_viewer(db, viewer, order_id)
     body = page_cache.answer(db, "api.order", order, lambda: current_app.json.response(
-        orders.as_api(orders.order_details(db, order_id, order), _invoice(order))).get_data())
+        payments.order_as_api(db, orders.order_details(db, order_id, order),
+                              _invoice(order))).get_data())
     return current_app.response_class(body, mimetype=current_app.json.mimetype)
 
 

@@ -138,6 +138,10 @@ class PaymentForm(Form):
     idempotency_key = HiddenField()
 
 
+class CancelCheckoutForm(Form):
+    """No fields: "cancel the card payment I started"."""
+
+
 class PayoutDetailsForm(Form):
     """One page, three small forms (one per option), each naming its choice: no JavaScript
     needed, and Enter in a field submits that field's own option."""

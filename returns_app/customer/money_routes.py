@@ -9,17 +9,17 @@ from markupsafe import Markup, escape
 from .. import auth, links
 from ..database_session import get_db
 from ..domain_messages import translate
-from ..errors import Conflict, Invalid
+from ..errors import Conflict, Invalid, NotFound
 from ..filters import day
 from ..money import format_minor, parse_amount
 from ..payout_details import parse_payout_details
 from ..provider_access import provider
 from ..provider_client import ProviderUnavailable
-from ..services import audit, bank_accounts, payments, refunds
+from ..services import audit, bank_accounts, checkouts, payments, refunds
 from ..services.orders import get_order
 from . import bp
 from .email_link_routes import expired_link_page
-from .forms import PaymentForm, PayoutDetailsForm
+from .forms import CancelCheckoutForm, PaymentForm, PayoutDetailsForm
 from .routes import render_order
 
 
@@ -85,6 +85,37 @@ def payment_cancelled():
     else:
         flash(_("The card payment was cancelled. Nothing was charged."), "info")
     return _back_to_order(payment)
+
+
+@bp.post("/payments/<id:payment_id>/cancel-checkout")
+def cancel_checkout(payment_id: int):
+    """"Cancel this payment" beside "Continue paying": the provider closes the card page."""
+    db = get_db()
+    viewer = auth.customer_viewer()
+    order = get_order(db, payments.get_payment(db, payment_id)["order_id"])
+    if not viewer.may_see(order):
+        raise NotFound("We couldn't find that payment.")
+    if CancelCheckoutForm().validate_on_submit():
+        try:
+            payment = checkouts.cancel_for_customer(db, provider(), viewer, payment_id)
+        except ProviderUnavailable:
+            flash(_("Card payments can't be reached right now. Nothing was charged; try again "
+                    "in a minute."), "error")
+        except Conflict as exc:
+            flash(translate(exc.message), "error")
+        else:
+            _flash_ended(payment)
+    return redirect(url_for(".order", order_id=order["id"]) + "#pay-heading", 303)
+
+
+def _flash_ended(payment: dict) -> None:
+    if payment["status"] == "succeeded":  # paid on the card page before cancelling here
+        flash(_("Thank you: %(amount)s is paid.",
+                amount=format_minor(payment["settled_amount_minor"])), "success")
+    elif payment["failure_reason"] == checkouts.EXPIRED:
+        flash(_("The card payment had expired. Nothing was charged."), "info")
+    else:
+        flash(_("The card payment was cancelled. Nothing was charged."), "info")
 
 
 def _checkout_of(order_id: int | None, key: str) -> str:

@@ -16,6 +16,7 @@ from ..safe_redirect import local_path
 from ..services import (
     bank_accounts,
     bank_payments,
+    checkouts,
     customers,
     due_date_debits,
     orders,
@@ -131,10 +132,12 @@ def render_order(order_id: int, pay_form: PaymentForm, status: int):
 
 
 def _order_page(db, found: dict, pay_form: PaymentForm) -> tuple[str, bool]:
-    """The page, and whether it may be kept (not while it holds a payout-details link)."""
+    """The page, and whether it may be kept (not while it holds a payout-details link or an
+    open card checkout)."""
     details = orders.order_details(db, found["id"], found)
     instructions = returns.instructions_for_order(db, details)
     allowed = payments.allowed_now(db, found["id"], details["amounts"])
+    open_checkout = checkouts.open_checkout(db, found["id"])
     if pay_form.amount.data is None:
         pay_form.amount.data = format_decimal(allowed)
     order_refunds = refunds.refunds_of_order(db, found["id"])
@@ -144,7 +147,7 @@ def _order_page(db, found: dict, pay_form: PaymentForm) -> tuple[str, bool]:
     return render_template(
         "customer/order.html", order=details,
         window=returns.return_window(details, instructions),
-        pay_form=pay_form, allowed_now=allowed,
+        pay_form=pay_form, allowed_now=allowed, open_checkout=open_checkout,
         bank_linked=may_debit, may_debit=may_debit,
         due_debit=due_date_debits.scheduled_debit(db, found["id"]),
         pay_on_due_date=bank_accounts.state(db, details["customer_id"])["pay_on_due_date"],
@@ -153,7 +156,9 @@ def _order_page(db, found: dict, pay_form: PaymentForm) -> tuple[str, bool]:
         refunds=order_refunds, rejected=orders.rejected_items(db, found["id"]),
         details_links=details_links,
         invoice=bank_payments.invoice_details(details, current_app.config["BANKGIRO"]),
-    ), not details_links
+    # Not kept while it offers an open checkout: that ends by the clock, not by a change the
+    # order's version would see.
+    ), not details_links and open_checkout is None
 
 
 @bp.route("/orders/<id:order_id>/returns/new", methods=["GET", "POST"])

@@ -10,7 +10,17 @@ from flask import Flask, Response, jsonify, redirect, render_template_string, re
 from werkzeug.exceptions import HTTPException
 
 from . import page, validation
-from .state import MODES, Sandbox, Stored, fingerprint, new_id, now_iso
+from .state import (
+    MODES,
+    SESSION_LIFETIME,
+    Sandbox,
+    Stored,
+    fingerprint,
+    iso,
+    new_id,
+    now_iso,
+    parse_iso,
+)
 
 JSON_CSP = "default-src 'none'; frame-ancestors 'none'"
 
@@ -171,12 +181,14 @@ def create_sandbox_app(sandbox: Sandbox | None = None) -> Flask:
 
     # -- checkout sessions ------------------------------------------------------------------------
     def session_json(s: dict) -> dict:
-        return {key: s[key] for key in
-                ("id", "status", "amount", "currency", "reference", "payment")}
+        return {key: s.get(key) for key in ("id", "status", "amount", "currency", "reference",
+                                            "payment", "created_at", "expires_at")}
 
     def open_session(key: str, fp: str, body: dict):
+        created_at = sb.now_iso()
         session = {
-            "id": new_id("cs"), "status": "open", "payment": None, "created_at": now_iso(),
+            "id": new_id("cs"), "status": "open", "payment": None, "created_at": created_at,
+            "expires_at": iso(parse_iso(created_at) + SESSION_LIFETIME),
             **{name: body[name] for name in
                ("amount", "currency", "reference", "return_url", "cancel_url")},
         }
@@ -195,6 +207,20 @@ def create_sandbox_app(sandbox: Sandbox | None = None) -> Flask:
         s = sb.session(session_id)
         if s is None:
             return _error(404, "not_found", "No such checkout session.")
+        return jsonify(session_json(s))
+
+    @app.post("/v1/checkout-sessions/<session_id>/cancel")
+    def cancel_checkout(session_id: str):
+        """The shop takes back a session it opened: idempotent by nature (cancelling again, or
+        a session that expired, answers the session as it is); a paid one is refused, for the
+        shop must refund a payment, not forget it."""
+        s = sb.settle_session(session_id, "cancelled", None)
+        if s is None:
+            return _error(404, "not_found", "No such checkout session.")
+        if s["status"] == "paid":
+            return _error(409, "checkout_session_paid",
+                          "This checkout session is paid and can't be cancelled; refund the"
+                          " payment instead.", session=session_json(s))
         return jsonify(session_json(s))
 
     # -- the hosted page --------------------------------------------------------------------------
@@ -262,6 +288,14 @@ def create_sandbox_app(sandbox: Sandbox | None = None) -> Flask:
         if delay is not None and (type(delay) not in (int, float) or not 0 <= delay <= 120):
             return _error(422, "invalid", "delay must be 0 to 120 seconds", field="delay")
         return jsonify(sb.set_mode(mode, times, delay))
+
+    @app.post("/_sandbox/clock")
+    def advance_clock():
+        seconds = (json_body() or {}).get("advance_seconds")
+        if type(seconds) not in (int, float) or not 0 <= seconds <= 10**8:
+            return _error(422, "invalid", "advance_seconds must be 0 to 10^8 seconds",
+                          field="advance_seconds")
+        return jsonify(sb.advance_clock(seconds))
 
     @app.get("/_sandbox/mode")
     def get_mode():

@@ -125,6 +125,9 @@ TEMPLATE = """<!doctype html>
 {% elif s.status == "cancelled" %}
 <p>This payment was cancelled. Nothing was charged.</p>
 <a class="button pay" href="{{ s.cancel_url }}">Back to the shop</a>
+{% elif s.status == "expired" %}
+<p>This payment has expired: it was not paid within 30 minutes. Nothing was charged.</p>
+<a class="button pay" href="{{ s.cancel_url }}">Back to the shop</a>
 {% else %}
 {% if errors %}
 <div class="summary-box" role="alert" aria-labelledby="problem-heading">

@@ -13,7 +13,7 @@ import secrets
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .store import Store
@@ -21,14 +21,25 @@ from .store import Store
 # insufficient_funds: declined like "decline", with the reason a bank gives for an empty account
 MODES = ("normal", "decline", "insufficient_funds", "error_500", "timeout", "lost_response")
 DEFAULT_DELAY = 10.0
+# An unpaid checkout session ends this long after it was opened: a page left open in a tab
+# must not take money hours later, when what is owed may have changed.
+SESSION_LIFETIME = timedelta(minutes=30)
 
 
 def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(8)}"
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+def now_iso(offset: float = 0.0) -> str:
+    return iso(datetime.now(UTC) + timedelta(seconds=offset))
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_iso(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def fingerprint(endpoint: str, body: dict) -> str:
@@ -58,6 +69,7 @@ class Mode:
 @dataclass
 class State:
     generation: int = 0  # bumped by reset: a request asleep in "timeout" mode then executes nothing
+    clock_offset: float = 0.0  # seconds the test control moved the clock on (until a reset)
     mode: Mode = field(default_factory=Mode)
     stored: dict[str, Stored] = field(default_factory=dict)
     in_flight: dict[str, str] = field(default_factory=dict)  # key -> fingerprint
@@ -102,6 +114,15 @@ class Sandbox:
             self.state.mode = Mode(name, None if name == "normal" else times,
                                    DEFAULT_DELAY if delay is None else delay)
             return self.state.mode.as_dict()
+
+    def advance_clock(self, seconds: float) -> dict:
+        with self.lock:
+            self.state.clock_offset += seconds
+            return {"now": now_iso(self.state.clock_offset)}
+
+    def now_iso(self) -> str:
+        with self.lock:
+            return now_iso(self.state.clock_offset)
 
     def get_mode(self) -> dict:
         with self.lock:
@@ -200,17 +221,35 @@ class Sandbox:
 
     def session(self, session_id: str) -> dict | None:
         with self.lock:
-            found = self.state.sessions.get(session_id)
+            found = self._current(session_id)
             return dict(found) if found else None
 
+    def _current(self, session_id: str) -> dict | None:
+        """Under the lock: the session, expired first if its time is up (an open session is
+        only ever paid or cancelled through here, so none is paid after it expired)."""
+        found = self.state.sessions.get(session_id)
+        if found is not None and found["status"] == "open" and self._expired(found):
+            self._set(found, "expired", None)
+        return found
+
+    def _expired(self, session: dict) -> bool:
+        expires_at = session.get("expires_at") or iso(
+            parse_iso(session["created_at"]) + SESSION_LIFETIME)
+        now = datetime.now(UTC) + timedelta(seconds=self.state.clock_offset)
+        return now >= parse_iso(expires_at)
+
+    def _set(self, session: dict, status: str, payment: dict | None) -> None:
+        self.store.put("session", {**session, "status": status, "payment": payment})
+        session["status"] = status
+        session["payment"] = payment
+
     def settle_session(self, session_id: str, status: str, payment: dict | None) -> dict | None:
-        """open -> paid|cancelled, once. Returns the session as it now is."""
+        """open -> paid|cancelled, once, and never after it expired. Returns the session as it
+        now is."""
         with self.lock:
-            found = self.state.sessions.get(session_id)
+            found = self._current(session_id)
             if found is None:
                 return None
             if found["status"] == "open":
-                self.store.put("session", {**found, "status": status, "payment": payment})
-                found["status"] = status
-                found["payment"] = payment
+                self._set(found, status, payment)
             return dict(found)

@@ -4,6 +4,7 @@ account on the due date. Every payment carries an idempotency key, so nothing is
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass
@@ -14,9 +15,15 @@ from .. import banking_days, clock, outbox
 from ..db import Database, select, write_transaction
 from ..errors import Conflict, Invalid, NotFound
 from ..money import Amounts, format_minor
+from ..provider_client import ProviderUnavailable
 from ..validation import FieldErrors
-from . import audit, bank_accounts, idempotency, refunds
+from . import audit, bank_accounts, checkouts, idempotency, orders
 from .orders import Viewer, amounts, order_for_viewer
+from .payment_book import allowed_now, get_payment, under_way
+from .payment_book import set_status as _set_status
+from .payment_book import settle as _settle
+
+__all__ = ["allowed_now", "get_payment"]  # their home is payment_book; callers know them here
 
 METHODS = ("card", "bank_account")
 IN_PROGRESS = ("pending", "scheduled")
@@ -35,22 +42,6 @@ class ReturnUrls:
 
     paid: str
     cancelled: str
-
-
-def _under_way(db: Database, order_id: int) -> int:
-    return db.execute(
-        "SELECT coalesce(sum(amount_minor), 0) FROM payment WHERE order_id = ? AND (status ="
-        " 'pending' OR (status = 'scheduled' AND (debit_tries = 0"
-        " OR provider_silent_since IS NOT NULL)))", [order_id]).fetchone()[0]
-
-
-def allowed_now(db: Database, order_id: int, known: Amounts | None = None) -> int:
-    """What may still be paid now: the kept items' amount less payments already under way.
-    A debit declined for lack of funds is not counted: the customer may pay another way, and
-    its next try then takes only what is still owed; unless the provider hasn't said how its
-    last try ended (it may have taken the money: nobody is asked to pay it twice). `known` is
-    the order's amounts when the caller has just computed them."""
-    return max(0, (known or amounts(db, order_id)).payable_now - _under_way(db, order_id))
 
 
 def has_linked_bank_account(db: Database, customer_id: int) -> bool:
@@ -76,21 +67,21 @@ def _parse(payload, bank_linked: bool) -> tuple[int, str]:
 
 def _check_amount(db: Database, order: dict, amount: int) -> None:
     known = amounts(db, order["id"])
-    under_way = _under_way(db, order["id"])
-    allowed = max(0, known.payable_now - under_way)
+    allowed = allowed_now(db, order["id"], known)
     if amount > allowed:
         most = format_minor(allowed, order["currency"])
         raise Invalid(f"You can pay at most {most} now.",
-                      fields={"amount": _why_no_more(known, under_way, most, order["currency"])},
+                      fields={"amount": _why_no_more(known, under_way(db, order["id"]), most,
+                                                     order["currency"])},
                       allowed=allowed)
 
 
-def _why_no_more(known: Amounts, under_way: int, most: str, currency: str) -> str:
+def _why_no_more(known: Amounts, scheduled: int, most: str, currency: str) -> str:
     """The true reason a larger amount is refused: a refusal that blames paused items when none
     are paused sends the customer looking for a return that isn't there."""
-    if under_way:
+    if scheduled:
         return (f"You can pay at most {most} now: a payment of "
-                f"{format_minor(under_way, currency)} is already under way.")
+                f"{format_minor(scheduled, currency)} is already under way.")
     if known.paused:
         return f"You can pay at most {most} now: items you are returning are paused, not due."
     if not known.payable_now:
@@ -100,20 +91,51 @@ def _why_no_more(known: Amounts, under_way: int, most: str, currency: str) -> st
 
 def pay(db: Database, provider, viewer: Viewer, order_id: int, payload, key: str | None,
         urls: ReturnUrls) -> idempotency.Response:
-    """Start a payment. A retry with the same key and body gets the first answer again."""
+    """Start a payment, after cancelling at the provider any card checkout the order still has
+    open (raises ProviderUnavailable when it can't be asked: nothing is started then). A retry
+    with the same key and body gets the first answer again, with the payment as it is now."""
     order = order_for_viewer(db, viewer, order_id)
     key = idempotency.check_key(key)
     amount, method = _parse(payload, bank_accounts.may_debit(db, order["customer_id"]))
     scope = f"payment:order:{order_id}"
     body = {"amount": amount, "method": method}
+    if not _seen(db, scope, key):
+        # Refused before anything is cancelled: a mistyped amount must not cost the customer
+        # the checkout they had open. (Open checkouts don't count here, so cancelling one can
+        # only lower what may be paid, when it turns out paid; the check is made again then.)
+        _check_amount(db, order, amount)
+        checkouts.replace_open(db, provider, order_id, key)
     try:
         if method == "bank_account":
-            return _schedule_from_bank(db, order, scope, key, body)
-        return _start_card_checkout(db, provider, order, scope, key, body, urls)
+            response = _schedule_from_bank(db, order, scope, key, body)
+        else:
+            response = _start_card_checkout(db, provider, order, scope, key, body, urls)
     except Conflict as exc:
         if not exc.details.get("in_flight"):
             raise
-        return _wait_for_twin(db, scope, key, exc)
+        response = _wait_for_twin(db, scope, key, exc)
+    return _as_now(db, provider, response)
+
+
+def _seen(db: Database, scope: str, key: str) -> bool:
+    """A retry of a request already made: it must not cancel what it started itself."""
+    return db.execute("SELECT 1 FROM idempotency_record WHERE scope = ? AND key = ?",
+                      [scope, key]).fetchone() is not None
+
+
+def _as_now(db: Database, provider, response: idempotency.Response) -> idempotency.Response:
+    """A replayed answer shows the payment as it is now: a stored "pending" with the page's URL
+    would send the customer to a checkout that was cancelled or has expired since."""
+    payment_id = response.body.get("id")
+    if payment_id is None:
+        return response
+    payment = get_payment(db, payment_id)
+    if payment["status"] == "pending" and not checkouts.is_current(payment):
+        # Unreachable provider: still shown as pending, without a way back to a page that may
+        # be gone.
+        with contextlib.suppress(ProviderUnavailable):
+            payment = confirm_checkout(db, provider, payment["provider_ref"])
+    return idempotency.Response(response.status, as_api(payment))
 
 
 def _wait_for_twin(db: Database, scope: str, key: str, exc: Conflict) -> idempotency.Response:
@@ -224,13 +246,6 @@ def book_transfer(db: Database, order_id: int, amount: int, reference: str) -> d
     return get_payment(db, payment_id)
 
 
-def get_payment(db: Database, payment_id: int) -> dict:
-    rows = select(db, "SELECT * FROM payment WHERE id = ?", [payment_id])
-    if not rows:
-        raise NotFound("No such payment.")
-    return rows[0]
-
-
 def payment_by_checkout(db: Database, session_id: str) -> dict:
     rows = select(db, "SELECT * FROM payment WHERE provider_ref = ? AND method = 'card'",
                          [session_id])
@@ -245,42 +260,9 @@ def confirm_checkout(db: Database, provider, session_id: str) -> dict:
     payment = payment_by_checkout(db, session_id)
     if payment["status"] != "pending":
         return payment
-    status = provider.get_checkout(session_id)
-    with write_transaction(db):
-        payment = get_payment(db, payment["id"])
-        if payment["status"] != "pending":
-            return payment
-        if status.status == "paid":
-            _settle(db, payment, payment["amount_minor"], provider_payment_id=status.payment_id,
-                    card_last4=status.card_last4)
-        elif status.status == "cancelled":
-            _set_status(db, payment, "cancelled", failure_reason="Cancelled on the card page")
-    return get_payment(db, payment["id"])
-
-
-def _set_status(db: Database, payment: dict, target: str, **columns) -> None:
-    assignments = "".join(f", {name} = ?" for name in columns)
-    cursor = db.execute(
-        f"UPDATE payment SET status = ?{assignments} WHERE id = ? AND status = ?",
-        [target, *columns.values(), payment["id"], payment["status"]])
-    if cursor.rowcount != 1:
-        raise Conflict("The payment changed meanwhile.")
-    audit.record(db, "system", f"payment.{target}", "payment", payment["id"],
-                 before={"status": payment["status"]}, after={"status": target, **columns})
-
-
-def _settle(db: Database, payment: dict, amount: int, **columns) -> None:
-    """Book money received, and refund at once whatever it overpaid."""
-    _set_status(db, payment, "succeeded", settled_amount_minor=amount,
-                settled_at=clock.now_iso(), **columns)
-    db["ledger_entry"].insert({
-        "order_id": payment["order_id"], "kind": "payment", "amount_minor": amount,
-        "idempotency_key": f"payment:{payment['id']}",
-        "memo": f"Paid by {payment['method'].replace('_', ' ')}",
-        "created_at": clock.now_iso(),
-    })
-    refunds.settle_refund_owed(db, payment["order_id"],
-                               "Paid more than was owed", "system")
+    # An expired session answers "expired": the payment is then cancelled with that reason.
+    return checkouts.book(db, payment["id"], provider.get_checkout(session_id),
+                          checkouts.CANCELLED_ON_PAGE)
 
 
 def prepare_debit(db: Database, payment_id: int) -> tuple[dict, int, dict | None]:
@@ -355,6 +337,14 @@ def payments_of_order(db: Database, order_id: int) -> list[dict]:
     return select(db, "SELECT * FROM payment WHERE order_id = ? ORDER BY id", [order_id])
 
 
+def order_as_api(db: Database, details: dict, invoice: dict | None) -> dict:
+    """The API's order, its `payable_now` being exactly what a payment may be now (allowed_now,
+    as POST .../payments judges it), not the amount owed before scheduled debits."""
+    answer = orders.as_api(details, invoice)
+    answer["amounts"]["payable_now"] = allowed_now(db, details["id"], details["amounts"])
+    return answer
+
+
 def as_api(payment: dict) -> dict:
     return {
         "id": payment["id"],
@@ -363,6 +353,6 @@ def as_api(payment: dict) -> dict:
         "method": payment["method"],
         "status": payment["status"],
         "scheduled_for": payment["scheduled_for"],
-        "checkout_url": payment["checkout_url"] if payment["status"] == "pending" else None,
+        "checkout_url": payment["checkout_url"] if checkouts.is_current(payment) else None,
         "created_at": payment["created_at"],
     }

@@ -1,0 +1,63 @@
+"""A payment row's one way to change status, and what money arriving books. Below both
+payments.py (starting payments) and checkouts.py (ending card checkouts), which share it."""
+
+from __future__ import annotations
+
+from .. import clock
+from ..db import Database, select
+from ..errors import Conflict, NotFound
+from ..money import Amounts
+from . import audit, refunds
+from .orders import amounts
+
+
+def get_payment(db: Database, payment_id: int) -> dict:
+    rows = select(db, "SELECT * FROM payment WHERE id = ?", [payment_id])
+    if not rows:
+        raise NotFound("No such payment.")
+    return rows[0]
+
+
+def under_way(db: Database, order_id: int) -> int:
+    """Bank debits the customer scheduled and that have not been declined yet, and those whose
+    last try's outcome the provider hasn't told (it may have taken the money: nobody is asked
+    to pay it twice). An open card checkout is not counted: a new payment cancels it at the
+    provider first (checkouts.py)."""
+    return db.execute(
+        "SELECT coalesce(sum(amount_minor), 0) FROM payment WHERE order_id = ? AND"
+        " status = 'scheduled' AND (debit_tries = 0 OR provider_silent_since IS NOT NULL)",
+        [order_id]).fetchone()[0]
+
+
+def allowed_now(db: Database, order_id: int, known: Amounts | None = None) -> int:
+    """What may still be paid now: the kept items' amount less debits already scheduled. The
+    one answer for the pay form, POST .../payments and the API's `payable_now`. A debit declined
+    for lack of funds is not counted: the customer may pay another way, and its next try then
+    takes only what is still owed. `known` is the order's amounts when the caller has just
+    computed them."""
+    return max(0, (known or amounts(db, order_id)).payable_now - under_way(db, order_id))
+
+
+def set_status(db: Database, payment: dict, target: str, **columns) -> None:
+    assignments = "".join(f", {name} = ?" for name in columns)
+    cursor = db.execute(
+        f"UPDATE payment SET status = ?{assignments} WHERE id = ? AND status = ?",
+        [target, *columns.values(), payment["id"], payment["status"]])
+    if cursor.rowcount != 1:
+        raise Conflict("The payment changed meanwhile.")
+    audit.record(db, "system", f"payment.{target}", "payment", payment["id"],
+                 before={"status": payment["status"]}, after={"status": target, **columns})
+
+
+def settle(db: Database, payment: dict, amount: int, **columns) -> None:
+    """Book money received, and refund at once whatever it overpaid."""
+    set_status(db, payment, "succeeded", settled_amount_minor=amount,
+               settled_at=clock.now_iso(), **columns)
+    db["ledger_entry"].insert({
+        "order_id": payment["order_id"], "kind": "payment", "amount_minor": amount,
+        "idempotency_key": f"payment:{payment['id']}",
+        "memo": f"Paid by {payment['method'].replace('_', ' ')}",
+        "created_at": clock.now_iso(),
+    })
+    refunds.settle_refund_owed(db, payment["order_id"],
+                               "Paid more than was owed", "system")
