@@ -123,6 +123,18 @@ TEMPLATES = (
     N_("%(bank)s %(clearing)s, account %(account)s"),
     N_("Card •••• %(last4)s"),
     N_("The card you paid with"),
+    # services/decisions.py and payments.py: why a refund was created (support's refund page)
+    N_("Return %(id)s: items accepted"),
+    N_("Paid more than was owed"),
+    # services/decisions.py, returns.py, bank_accounts.py: why the app itself changed something
+    N_("returned items were rejected"),
+    N_("not sent before the send-by date"),
+    N_("The customer linked a bank account"),
+    # services/merchants.py: the key every new merchant starts with
+    N_("first key"),
+    # merchant/access.py and support/access.py: a page for another kind of account
+    N_("This page is for merchant staff. Sign out, then sign in with your merchant account."),
+    N_("This page is for support staff. Sign out, then sign in with your support account."),
 )
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
