@@ -87,6 +87,10 @@ TEMPLATES = (
     N_("The bank account was removed"),
     N_("Cancelled by you"),
     N_("There is no direct-debit mandate for the linked bank account any more"),
+    N_("There wasn't enough money in the account on three banking days"),
+    N_("The bank declined"),
+    N_("The bank account is closed"),
+    N_("No bank account is linked any more"),
     # payout_details.py: where a refund goes
     N_("Choose one: a Swedish bank account, an IBAN or a Swish number."),
     N_("This is too long to be a payout detail."),

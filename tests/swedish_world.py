@@ -35,17 +35,20 @@ from returns_app.webhooks import health
 
 class PaidCards:
     """The card provider as far as these pages need it: every checkout is paid with •••• 4242,
-    except the ones named in `open_ones`, which the customer left on the provider's page."""
+    except the ones named in `open_ones`, which the customer left on the provider's page, and
+    in `cancelled_ones`, which the customer cancelled there."""
 
     def __init__(self) -> None:
         self.open_ones: set[str] = set()
+        self.cancelled_ones: set[str] = set()
 
     def create_checkout(self, idempotency_key, amount, currency, reference, return_url,
                         cancel_url) -> Checkout:
         return Checkout(id=f"cs_{idempotency_key}", url=f"https://cards.example/{reference}")
 
     def get_checkout(self, session_id: str) -> CheckoutStatus:
-        status = "open" if session_id in self.open_ones else "paid"
+        status = "open" if session_id in self.open_ones else \
+            "cancelled" if session_id in self.cancelled_ones else "paid"
         return CheckoutStatus(id=session_id, status=status, amount=0, currency="SEK",
                               reference="", payment_id=f"pay_{session_id}", card_last4="4242")
 
@@ -165,9 +168,12 @@ def build(app, db) -> World:
     _decide(db, hemma, _report(db, waiting, [(0, 1, "damaged")]), (0, 1, 0))
     refund_id = _refund_of(db, waiting)["id"]
     cards.open_ones.add("cs_open-1")
+    cards.cancelled_ones.add("cs_cancelled-1")
     overdue = db.execute("SELECT id FROM orders WHERE order_number = '733-204-118'").fetchone()[0]
     payments.pay(db, cards, Viewer(order_ids=frozenset({overdue})), overdue,
                  {"amount": 1000, "method": "card"}, "open-1", URLS)
+    left = _new_order(db, hemma, "anna", "600-100-009", "invoice", [("MUG-1", "Mugg", 1, 14900)])
+    _paid_by_card(db, cards, left, 14900, "cancelled-1")
     request_new_link(db, links.PAYOUT_DETAILS, refund_id, "anna.svensson@example.se", "test")
 
     # Erik: an invoice paid on its due date from his linked account, and one the bank declined.
@@ -182,6 +188,18 @@ def build(app, db) -> World:
         payments.record_debit(db, payment["id"], 49900, "declined", None,
                               payments.INSUFFICIENT_FUNDS)
     remind_of_invoice_now(db, declined["id"])
+    # ...and two that failed for good: too little money three times, and a closed account.
+    for number, tries in (("600-100-007", payments.DEBIT_TRIES), ("600-100-008", 0)):
+        order = _new_order(db, nordic, "erik", number, "invoice", [
+            ("HAT-1", "Hatt i filt", 1, 39900)])
+        payment = due_date_debits.schedule_invoice(db, erik_viewer, order["id"])
+        with write_transaction(db):
+            for _ in range(tries):
+                payments.record_debit(db, payment["id"], 39900, "declined", None,
+                                      payments.INSUFFICIENT_FUNDS)
+            if not tries:
+                payments.record_debit(db, payment["id"], 39900, "declined", None,
+                                      "account_closed")
 
     # Support: a new account asked for the refund waiting for details (the customer's email
     # and objection page), and the shop reminded of a return it hasn't registered.

@@ -19,7 +19,7 @@ from returns_app.payout_details import parse_payout_details
 from returns_app.services import payments, refunds, returns
 from returns_app.services.orders import get_order
 from tests.builders import decide, make_order, make_return, viewer_for
-from tests.test_i18n_rendered_swedish import sign_in, visible_text
+from tests.swedish_pages import sign_in, visible_text
 
 # make_order's lines: two shirts at 299 kr, jeans at 799 kr, a gift card at 100 kr.
 TOTAL = 149700
@@ -194,3 +194,32 @@ def test_staff_without_a_name_are_greeted_in_swedish(app, db, shop):
         health.exhausted(db, endpoint["id"])
     email = swedish_email(app, db, "webhook_failing")
     assert "Hej!" in email and "Hej ," not in email and "Hej !" not in email
+
+
+# --- a bank's decline in words ------------------------------------------------------------------
+
+@pytest.mark.parametrize("code, stored, shown", [
+    ("account_closed", "The bank account is closed", "Bankkontot är avslutat"),
+    ("do_not_honour", "The bank declined", "Banken nekade"),
+])
+def test_a_declined_debit_says_why_in_words_and_keeps_the_code(client, db, shop, code, stored,
+                                                               shown):
+    import json
+
+    from returns_app.services import due_date_debits
+    from returns_app.services.orders import Viewer
+    from tests.builders import link_bank_account
+
+    order = make_order(db, shop["merchant"]["id"])
+    link_bank_account(db, order["customer_id"])
+    payment = due_date_debits.schedule_invoice(db, Viewer(customer_id=order["customer_id"]),
+                                               order["id"])
+    with write_transaction(db):
+        payments.record_debit(db, payment["id"], TOTAL, "declined", None, code)
+    assert payments.get_payment(db, payment["id"])["failure_reason"] == stored
+    (after,) = db.execute("SELECT after_json FROM audit_event WHERE subject_kind = 'payment'"
+                          " AND subject_id = ? AND action = 'payment.failed'",
+                          [payment["id"]]).fetchone()
+    assert json.loads(after)["decline_reason"] == code
+    sign_in(client, f"customer:{order['customer_id']}")
+    assert f"inte betald: {shown}" in page(client, f"/orders/{order['id']}")
