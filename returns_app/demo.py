@@ -31,6 +31,9 @@ DEMO_MERCHANTS = (
     ("Hemma Design", "hemma-design.md"),
     ("Techbolaget", "techbolaget.md"),
 )
+# A person's name for each shop's staff account: emails greet them by it.
+DEMO_STAFF_NAMES = {"Nordic Outfitters": "Karin Lund", "Hemma Design": "Sara Holm",
+                    "Techbolaget": "Jonas Berg"}
 CUSTOMERS = {
     "anna": {"email": "anna.svensson@example.se", "name": "Anna Svensson", "uses_app": 0,
              "bank_account": None},
@@ -75,7 +78,7 @@ def load_demo(db: Database, bankgiro: str = DEFAULT_BANKGIRO) -> str | None:
         merchants.publish_instructions(db, merchant["id"], (SAMPLES / sample).read_text(),
                                        published_by="demo")
         merchant_users.create_merchant_user(db, merchant["slug"], merchant_user_email(name),
-                                            name=f"{name} staff", actor="demo",
+                                            name=DEMO_STAFF_NAMES[name], actor="demo",
                                             password_hash=staff_password_hash)
         ids[name] = merchant["id"]
         out.append(f"  {name:<18} API key: {key}")
@@ -105,7 +108,7 @@ def load_demo(db: Database, bankgiro: str = DEFAULT_BANKGIRO) -> str | None:
     _link_customers(db)
     returns.report_return(db, Viewer(order_ids=frozenset({lamp["id"]})), lamp["id"], {"items": [
         {"line_id": lamp["lines"][0]["id"], "quantity": 1, "reason": "not_as_described",
-         "comment": "The shade is much darker than in the pictures."}]})
+         "comment": "Skärmen är mycket mörkare än på bilderna."}]})
     returns.report_return(db, Viewer(order_ids=frozenset({erik["id"]})), erik["id"], {"items": [
         {"line_id": erik["lines"][0]["id"], "quantity": 1, "reason": "too_large"}]})
     _refund_waiting_for_details(db, nordic, bankgiro)

@@ -14,6 +14,10 @@ from .services.orders import Viewer
 
 SUPPORT_USERS = ("support@example.se", "support2@example.se")
 HEMMA = "Hemma Design"
+# What each stuck order bought, by price: a Swedish shop's product names.
+PRODUCTS = {45900: "Pläd i ull", 24900: "Kuddfodral i linne", 129000: "Golvlampa i mässing",
+            69500: "Spegel, rund", 34900: "Vas i stengods", 899500: "Soffa, tresits",
+            19900: "Ljusstake i järn"}
 # order number -> what is stuck about it (printed by demo.sign_in_help)
 STUCK_ORDERS = {
     "581-200-301": "refund waiting 5 days for an account",
@@ -78,7 +82,7 @@ def _order(db: Database, merchant_id: int, number: str, name: str, price: int) -
         "currency": "SEK", "payment_method": "invoice",
         "purchased_at": clock.iso(now - timedelta(days=22)),
         "delivered_at": clock.iso(now - timedelta(days=20)),
-        "lines": [{"sku": f"HD-{number[-3:]}", "name": "Returned item", "quantity": 1,
+        "lines": [{"sku": f"HD-{number[-3:]}", "name": PRODUCTS[price], "quantity": 1,
                    "unit_price": price}],
     }, order_number=number)
 

@@ -93,6 +93,10 @@ TEMPLATES = (
     N_("Cancelled when you started another payment"),
     N_("Cancelled because what you owe changed while it was open"),
     N_("Only a card payment that is still open can be cancelled here."),
+    N_("There wasn't enough money in the account on three banking days"),
+    N_("The bank declined"),
+    N_("The bank account is closed"),
+    N_("No bank account is linked any more"),
     # payout_details.py: where a refund goes
     N_("Choose one: a Swedish bank account, an IBAN or a Swish number."),
     N_("This is too long to be a payout detail."),
@@ -129,6 +133,18 @@ TEMPLATES = (
     N_("%(bank)s %(clearing)s, account %(account)s"),
     N_("Card •••• %(last4)s"),
     N_("The card you paid with"),
+    # services/decisions.py and payments.py: why a refund was created (support's refund page)
+    N_("Return %(id)s: items accepted"),
+    N_("Paid more than was owed"),
+    # services/decisions.py, returns.py, bank_accounts.py: why the app itself changed something
+    N_("returned items were rejected"),
+    N_("not sent before the send-by date"),
+    N_("The customer linked a bank account"),
+    # services/merchants.py: the key every new merchant starts with
+    N_("first key"),
+    # merchant/access.py and support/access.py: a page for another kind of account
+    N_("This page is for merchant staff. Sign out, then sign in with your merchant account."),
+    N_("This page is for support staff. Sign out, then sign in with your support account."),
 )
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")

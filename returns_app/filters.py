@@ -8,7 +8,8 @@ from functools import lru_cache
 
 from babel.dates import format_datetime
 from flask import Flask
-from flask_babel import format_date, get_locale
+from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import gettext as _
 
 from . import clock
 from .domain_messages import translate
@@ -48,6 +49,23 @@ def moment(value: str | None) -> str:
                            locale=get_locale())
 
 
+def number(value: float | int | None, decimals: int = 0) -> str:
+    """A number in the page's language, with `decimals` places: 6,5 / 6.5; 1 234 / 1,234."""
+    if value is None:
+        return ""
+    return format_decimal(value, format="#,##0" + ("." + "0" * decimals if decimals else ""))
+
+
+def payout_arrival(kind: str | None) -> str:
+    """How soon a refund sent to `kind` (refund.destination_kind) reaches the customer: a
+    Swish payout at once, a bank transfer in banking days."""
+    if kind == "swish":
+        return _("Swish payouts arrive at once.")
+    if kind == "iban":
+        return _("It usually shows in your account within 1–3 banking days.")
+    return _("It usually shows in your account within 1–2 banking days.")
+
+
 def label_table(macro: Callable[[str], str], codes: Iterable[str]) -> dict[str, str]:
     """{code: macro(code)}: a list page renders each label macro once per code, not per row."""
     return {code: macro(code) for code in codes}
@@ -58,7 +76,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(day, "day")
     app.add_template_filter(clock_time, "clock_time")
     app.add_template_filter(moment, "moment")
+    app.add_template_filter(number, "number")
     app.add_template_global(label_table, "label_table")
+    app.add_template_global(payout_arrival, "payout_arrival")
     # Words the domain stored or raised in English (a refund's destination): in the page's language.
     app.add_template_filter(translate, "domain_text")
     app.context_processor(lambda: {"today": clock.today})

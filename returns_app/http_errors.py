@@ -98,7 +98,11 @@ def _http_error(exc: HTTPException):
         response = api_error(status, HTTP_CODES.get(status, "error"),
                              message or exc.description or exc.name)
     else:
-        message = exc.description if status not in (404, 500) else None
+        # Werkzeug's own description is English ("You don't have the permission..."): the
+        # page says it in its own words; a description of ours is a domain message.
+        generic = exc.description == type(exc).description
+        message = translate(exc.description) if status not in (404, 500) and not generic \
+            else None
         response = make_response(
             render_template("error.html", status=status, message=message), status)
     # The exception's own headers, such as a 405's Allow (RFC 9110 requires it).

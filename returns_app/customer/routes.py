@@ -244,10 +244,14 @@ def return_sent(return_id: int):
 @bp.post("/returns/<id:return_id>/cancel")
 def return_cancel(return_id: int):
     try:
-        returns.cancel_return(get_db(), auth.customer_viewer(), return_id)
+        ret = returns.cancel_return(get_db(), auth.customer_viewer(), return_id)
     except Conflict as exc:
         flash(translate(exc.message), "error")
     else:
-        flash(_("Your return is cancelled. You keep the items, and their amount is due again."),
-              "info")
+        # Nothing is "due again" on an order that is paid for.
+        if orders.amounts(get_db(), ret["order_id"]).payable_now:
+            flash(_("Your return is cancelled. You keep the items, and their amount is due "
+                    "again."), "info")
+        else:
+            flash(_("Your return is cancelled. You keep the items, which are paid for."), "info")
     return redirect(url_for(".return_page", return_id=return_id))

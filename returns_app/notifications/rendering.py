@@ -177,7 +177,7 @@ def _send_return_reminder(db: Database, note: dict, order: dict) -> dict:
     return {
         "subject": _("Reminder: send your return to %(merchant)s by %(date)s",
                      merchant=order["merchant_name"], date=day(facts["send_by"])),
-        "returns": waiting, "send_by": facts["send_by"],
+        "returns": waiting, "send_by": facts["send_by"], "amounts": amounts(db, order["id"]),
         "return_urls": {r["id"]: link(links.RETURN, r["id"]) for r in waiting},
     }
 

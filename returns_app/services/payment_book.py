@@ -38,7 +38,9 @@ def allowed_now(db: Database, order_id: int, known: Amounts | None = None) -> in
     return max(0, (known or amounts(db, order_id)).payable_now - under_way(db, order_id))
 
 
-def set_status(db: Database, payment: dict, target: str, **columns) -> None:
+def set_status(db: Database, payment: dict, target: str, audited: dict | None = None,
+               **columns) -> None:
+    """`columns` are written and audited; `audited` is only audited (a provider's code)."""
     assignments = "".join(f", {name} = ?" for name in columns)
     cursor = db.execute(
         f"UPDATE payment SET status = ?{assignments} WHERE id = ? AND status = ?",
@@ -46,7 +48,8 @@ def set_status(db: Database, payment: dict, target: str, **columns) -> None:
     if cursor.rowcount != 1:
         raise Conflict("The payment changed meanwhile.")
     audit.record(db, "system", f"payment.{target}", "payment", payment["id"],
-                 before={"status": payment["status"]}, after={"status": target, **columns})
+                 before={"status": payment["status"]},
+                 after={"status": target, **columns, **(audited or {})})
 
 
 def settle(db: Database, payment: dict, amount: int, **columns) -> None:

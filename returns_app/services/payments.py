@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,10 @@ INSUFFICIENT_FUNDS = "insufficient_funds"  # the provider's decline_reason
 DEBIT_TRIES = 3  # the due date, then the next two banking days
 NOT_ENOUGH_MONEY = "There wasn't enough money in the account on three banking days"
 NO_MANDATE_ANY_MORE = "There is no direct-debit mandate for the linked bank account any more"
+# The bank's decline codes (the provider's decline_reason) as a customer reads them on the order
+# page; the code itself stays in the audit trail. An unknown code is "The bank declined".
+DECLINED_BECAUSE = {"account_closed": "The bank account is closed"}
+BANK_DECLINED = "The bank declined"
 NO_MANDATE = ("No bank account is linked with a confirmed direct-debit mandate. Pay by card"
               " instead.")
 
@@ -299,8 +304,17 @@ def record_debit(db: Database, payment_id: int, amount: int, outcome: str, debit
     elif outcome == "declined" and detail == INSUFFICIENT_FUNDS:
         _declined_for_lack_of_funds(db, payment, amount)
     elif outcome == "declined":
-        _set_status(db, payment, "failed", failure_reason=detail or "The bank declined")
+        _set_status(db, payment, "failed", audited={"decline_reason": detail},
+                    failure_reason=_declined_because(detail))
     return get_payment(db, payment_id)
+
+
+def _declined_because(detail: str) -> str:
+    """A sentence for the customer: the provider's code in words, or our own sentence as it is
+    (deliveries.py declines with one when no account is linked any more)."""
+    if detail in DECLINED_BECAUSE:
+        return DECLINED_BECAUSE[detail]
+    return BANK_DECLINED if not detail or re.fullmatch(r"[a-z0-9_]+", detail) else detail
 
 
 def _declined_for_lack_of_funds(db: Database, payment: dict, amount: int) -> None:

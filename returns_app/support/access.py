@@ -6,7 +6,7 @@ server from its row (services/web_sessions.py, the one mechanism for every role)
 
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import redirect, request, url_for
 from flask_login import current_user
 
 from ..api.auth import bearer
@@ -17,6 +17,7 @@ from ..services import support, web_sessions
 
 IDLE_LIMIT = web_sessions.LIMITS["support_user"].idle
 PUBLIC_ENDPOINTS = frozenset({"support.sign_in"})
+NOT_SUPPORT = "This page is for support staff. Sign out, then sign in with your support account."
 
 
 def is_support_user() -> bool:
@@ -35,7 +36,7 @@ def guard():
     if not current_user.is_authenticated:
         return redirect(url_for("support.sign_in", next=request.full_path.rstrip("?")))
     if current_user.kind != "support_user":
-        abort(403)
+        raise Forbidden(NOT_SUPPORT)
     return None
 
 
