@@ -117,7 +117,7 @@ def _field_errors(form, exc: Invalid) -> None:
         getattr(form, name).errors = [translate(message)]
 
 
-def code_step(aud: Audience):
+def sign_in_code(aud: Audience):
     pending = session.get(PENDING_KEY)
     if not isinstance(pending, dict) or pending.get("kind") != aud.kind \
             or clock.now() - clock.parse(pending["at"]) > PENDING_FOR:
@@ -308,7 +308,7 @@ def disable_second_factor(aud: Audience):
 
 
 VIEWS = (  # rule, view, methods
-    ("/signin/code", code_step, ["GET", "POST"]),
+    ("/signin/code", sign_in_code, ["GET", "POST"]),
     ("/password/new", choose_password, ["GET", "POST"]),
     ("/password", change_password, ["GET", "POST"]),
     ("/password/forgot", forgot_password, ["GET", "POST"]),
