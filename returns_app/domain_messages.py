@@ -123,6 +123,15 @@ TEMPLATES = (
     N_("%(bank)s %(clearing)s, account %(account)s"),
     N_("Card •••• %(last4)s"),
     N_("The card you paid with"),
+    # services/staff_credentials.py, staff_second_factor.py: staff passwords and codes
+    N_("Use at least %(least)s characters."),
+    N_("Use at most %(most)s characters."),
+    N_("Don't use your email address as your password."),
+    N_("Choose a password other than the one you have now."),
+    N_("That is not your current password."),
+    N_("That code isn't right. Enter the 6 digits your app shows now, or a recovery code."),
+    N_("That code isn't right. Check that the app shows this account, and enter the 6 digits "
+       "it shows now."),
 )
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
