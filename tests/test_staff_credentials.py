@@ -332,3 +332,16 @@ def test_a_merchant_turns_the_second_factor_on_and_off(client, db, shop):
         assert location(again) == "/merchant/returns"
     assert staff_credentials.get_staff(db, "merchant_user", shop["user"]["id"]).totp_enabled \
         is False
+
+
+def test_the_password_and_code_messages_are_shown_in_swedish(app):
+    from flask_babel import force_locale
+
+    from returns_app.domain_messages import translate
+
+    problems = [staff_credentials.password_problem(p, "a@b.se")
+                for p in ("short", "x" * 129, "A@B.se" + " " * 6)]
+    produced = [*problems, staff_credentials.IS_CURRENT, staff_credentials.NOT_CURRENT,
+                staff_second_factor.WRONG_CODE, staff_second_factor.WRONG_ENROLMENT_CODE]
+    with app.test_request_context(), force_locale("sv"):
+        assert all(problems) and [m for m in produced if translate(m) == m] == []
