@@ -254,8 +254,10 @@ def enrol_second_factor(aud: Audience):
         except Invalid as exc:
             _field_errors(form, exc)
         else:
+            # Support came here straight from signing in: on to the console.
             return _render(aud, "staff/recovery_codes.html", codes=codes, enrolled=True,
-                           next_url=after_sign_in(aud, None))
+                           next_url=url_for(aud.home if aud.kind == "support_user"
+                                            else f"{aud.name}.security"))
     secret = staff_second_factor.pending_secret(db, aud.kind, staff.id)
     qr = segno.make(staff_second_factor.provisioning_uri(secret, staff.email), error="m")
     # segno writes only its own markup and escapes the title; the page works without script.
