@@ -345,3 +345,23 @@ def test_the_password_and_code_messages_are_shown_in_swedish(app):
                 staff_second_factor.WRONG_CODE, staff_second_factor.WRONG_ENROLMENT_CODE]
     with app.test_request_context(), force_locale("sv"):
         assert all(problems) and [m for m in produced if translate(m) == m] == []
+
+
+def test_the_emails_render_with_the_link_in_the_recipients_language(app, db, client, shop):
+    from returns_app.notifications import rendering
+    from returns_app.notifications.queue import get_notification
+
+    with app.test_request_context(headers={"Accept-Language": "sv"}):
+        staff_credentials.request_reset(db, "merchant_user", shop["user"]["email"], "10.0.0.1",
+                                        "sv")
+    (note_id, token), = [(r[0], json.loads(r[1])["token"]) for r in db.execute(
+        "SELECT id, facts FROM notification WHERE kind = 'staff_password_reset'")]
+    reset = rendering.render(db, get_notification(db, note_id))
+    assert reset.subject == "Välj ett nytt lösenord"
+    assert f"/merchant/password/reset/{token}" in reset.text and token in reset.html
+    post(client, f"/merchant/password/reset/{token}",
+         {"new_password": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+    (changed_id,) = db.execute("SELECT id FROM notification WHERE kind = "
+                               "'staff_password_changed'").fetchone()
+    changed = rendering.render(db, get_notification(db, changed_id))
+    assert "/merchant/password/forgot" in changed.text and "reset link" in changed.text

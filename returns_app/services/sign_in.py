@@ -70,10 +70,12 @@ def _blocked_until(db: Database, bucket: str, limit: int, now: datetime) -> date
     return clock.parse(rows[-1][0]) + WINDOW
 
 
-def record_attempt(db: Database, door: Door, buckets, read: tuple[str, list] | None = None):
+def record_attempt(db: Database, door: Door, buckets, read: tuple[str, list] | None = None,
+                   then: Callable[[tuple | None], None] | None = None):
     """Step 1 for any guarded check: refuse (RateLimited) if a bucket is at its limit, else
     record the attempt in every bucket, in one write transaction; the attempt ids and the row
-    `read` (a query and its parameters) finds, read in the same transaction."""
+    `read` (a query and its parameters) finds, read in the same transaction. `then` runs in it
+    too, with that row (a reset request's link, written in the same transaction)."""
     now = clock.now()
     with write_transaction(db):
         blocked = [until for bucket, limit in buckets
@@ -82,6 +84,8 @@ def record_attempt(db: Database, door: Door, buckets, read: tuple[str, list] | N
             raise door.refuse(max(blocked), now)
         attempt_ids = attempts.record(db, (bucket for bucket, _limit in buckets), WINDOW, now)
         row = db.execute(read[0], read[1]).fetchone() if read else None
+        if then is not None:
+            then(row)
     return attempt_ids, row
 
 
