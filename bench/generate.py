@@ -35,6 +35,8 @@ BATCH_ORDERS = 50_000
 BENCH_PASSWORD = "bench-password"  # noqa: S105
 SIGN_IN_CUSTOMERS = 16  # customers 1..16 have this password
 SUPPORT_EMAIL = "support@bench.example.se"
+# Support signs in with a second factor: the benchmark's agent has this one (bench/targets.py).
+SUPPORT_TOTP_SECRET = "BENCHBENCHBENCHBENCHBENCHBENCH23"  # noqa: S105
 
 
 def customer_email(customer_id: int) -> str:
@@ -76,7 +78,8 @@ def _merchants(db: Database, rng: random.Random, password_hash: str) -> list[Mer
                                                  published_by="bench")
         merchant_users.create_merchant_user(db, merchant["slug"], staff_email(merchant["slug"]),
                                             name=f"Staff of shop {number}", actor="bench",
-                                            password_hash=password_hash)
+                                            password_hash=password_hash,
+                                            must_change_password=False)
         entry = Merchant(merchant["id"], merchant["slug"], version)
         make_catalog(rng, entry)
         made.append(entry)
@@ -122,7 +125,9 @@ def build(out: Path, order_count: int, seed: int = 20240601, now: datetime | Non
     shops = _merchants(db, rng, password_hash)
     with write_transaction(db):
         db["support_user"].insert({"email": SUPPORT_EMAIL, "password_hash": password_hash,
-                                   "created_at": clock.now_iso()})
+                                   "created_at": clock.now_iso(),
+                                   "totp_secret": SUPPORT_TOTP_SECRET,
+                                   "totp_enabled_at": clock.now_iso()})
     customer_count = max(SIGN_IN_CUSTOMERS, int(order_count * CUSTOMERS_PER_ORDER))
     customers = _customers(db, rng, customer_count, password_hash)
     # A few big shops and a long tail (Zipf): the biggest gets about a fifth of the orders.

@@ -37,6 +37,9 @@ class Principal:
     is_active: bool = True
     is_anonymous: bool = False
     merchant_id: int | None = None  # set for merchant users: the only merchant they may see
+    # Staff: a one-time password still to change; a second factor enrolled (staff_auth.py).
+    must_change_password: bool = False
+    second_factor: bool = False
 
     def get_id(self) -> str:
         return f"{self.kind}:{self.id}"
@@ -49,15 +52,20 @@ def _customer(user_id: int) -> Principal | None:
 
 def _merchant_user(user_id: int) -> Principal | None:
     # A disabled account's sessions end at their next request: it is not found.
-    row = get_db().execute("SELECT id, email, name, merchant_id FROM merchant_user"
+    row = get_db().execute("SELECT id, email, name, merchant_id, must_change_password,"
+                           " totp_secret IS NOT NULL FROM merchant_user"
                            " WHERE id = ? AND disabled_at IS NULL", [user_id]).fetchone()
-    return Principal("merchant_user", row[0], row[1], row[2], merchant_id=row[3]) if row else None
+    return Principal("merchant_user", row[0], row[1], row[2], merchant_id=row[3],
+                     must_change_password=bool(row[4]), second_factor=bool(row[5])) \
+        if row else None
 
 
 def _support_user(user_id: int) -> Principal | None:
-    row = get_db().execute("SELECT id, email FROM support_user"
-                           " WHERE id = ? AND disabled_at IS NULL", [user_id]).fetchone()
-    return Principal("support_user", row[0], row[1], row[1]) if row else None
+    row = get_db().execute("SELECT id, email, must_change_password, totp_secret IS NOT NULL"
+                           " FROM support_user WHERE id = ? AND disabled_at IS NULL",
+                           [user_id]).fetchone()
+    return Principal("support_user", row[0], row[1], row[1], must_change_password=bool(row[2]),
+                     second_factor=bool(row[3])) if row else None
 
 
 LOADERS = {"customer": _customer, "merchant_user": _merchant_user, "support_user": _support_user}

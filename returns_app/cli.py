@@ -49,6 +49,7 @@ def register(app: Flask) -> None:
             raise click.ClickException(exc.message) from exc
         click.echo(f"Created support user {user['email']}.")
         click.echo(f"Password (shown once): {password}")
+        click.echo("It works for the first sign-in only: a new one must be chosen then.")
 
     @app.cli.command("create-support-token")
     @click.argument("email")
@@ -73,6 +74,7 @@ def register(app: Flask) -> None:
             raise click.ClickException(exc.message) from exc
         click.echo(f"Created merchant user {user['email']} for {merchant_slug}.")
         click.echo(f"Password (shown once): {password}")
+        click.echo("It works for the first sign-in only: a new one must be chosen then.")
 
     @app.cli.command("load-demo")
     def load_demo_command():
@@ -132,6 +134,20 @@ def register_operator_commands(app: Flask) -> None:
         except DomainError as exc:
             raise click.ClickException(exc.message) from exc
         click.echo(f"New password for {kind} user {email} (shown once): {password}")
+        click.echo("It works for the next sign-in only: a new one must be chosen then.")
+
+    @app.cli.command("reset-second-factor")
+    @click.argument("kind", type=STAFF_KIND)
+    @click.argument("email")
+    def reset_second_factor_command(kind: str, email: str):
+        """Remove a merchant or support user's two-step sign-in (a lost phone, no recovery
+        codes left); their sessions end. Support users enrol again at the next sign-in."""
+        migrate(get_db())
+        try:
+            staff_accounts.reset_second_factor(get_db(), kind, email)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"Removed the two-step sign-in of {kind} user {email}.")
 
     @app.cli.command("revoke-support-token")
     @click.argument("token", required=False)

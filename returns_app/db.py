@@ -1292,3 +1292,89 @@ def m021_unknown_debits(db: Database) -> None:
     db.execute("CREATE TRIGGER stuck_candidate_debit_insert AFTER INSERT ON payment"
                " WHEN NEW.provider_silent_since IS NOT NULL"
                f" BEGIN {refresh} END")
+
+
+@migration
+def m017_staff_credentials(db: Database) -> None:
+    """Staff credentials (services/staff_credentials.py, staff_second_factor.py): a one-time
+    password must be changed at first sign-in (`must_change_password`); a reset by emailed link
+    keeps only the link token's SHA-256 (`staff_password_reset`, one hour, single use); a TOTP
+    second factor (`totp_secret` once confirmed, `totp_pending_secret` while enrolling,
+    `totp_last_step` so a code isn't accepted twice) with single-use recovery codes kept hashed.
+    Emails to support users need `notification.support_user_id`, and SQLite can't change the
+    table's CHECK, so notification is built anew (its rows copied after the new table takes the
+    name, so reminder_decision's references to it hold again before the commit)."""
+    staff_columns = """
+        ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0
+            CHECK (must_change_password IN (0, 1));
+        ALTER TABLE {table} ADD COLUMN password_changed_at TEXT;
+        ALTER TABLE {table} ADD COLUMN totp_secret TEXT;
+        ALTER TABLE {table} ADD COLUMN totp_pending_secret TEXT;
+        ALTER TABLE {table} ADD COLUMN totp_enabled_at TEXT;
+        ALTER TABLE {table} ADD COLUMN totp_last_step INTEGER;
+        """
+    for table in ("merchant_user", "support_user"):
+        _execute_all(db, f"ALTER TABLE {table} " + staff_columns.format(table=table))
+    # Deferred for this transaction only: the old notification rows leave before the new table
+    # has them, and reminder_decision points at them in between.
+    db.execute("PRAGMA defer_foreign_keys = ON")
+    _execute_all(
+        db,
+        """
+        CREATE TABLE staff_password_reset (
+            id INTEGER PRIMARY KEY,
+            principal_kind TEXT NOT NULL
+                CHECK (principal_kind IN ('merchant_user', 'support_user')),
+            principal_id INTEGER NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_at TEXT
+        );
+        CREATE INDEX staff_password_reset_principal
+            ON staff_password_reset(principal_kind, principal_id) WHERE used_at IS NULL;
+        CREATE TABLE staff_recovery_code (
+            id INTEGER PRIMARY KEY,
+            principal_kind TEXT NOT NULL
+                CHECK (principal_kind IN ('merchant_user', 'support_user')),
+            principal_id INTEGER NOT NULL,
+            code_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            used_at TEXT
+        );
+        CREATE INDEX staff_recovery_code_principal
+            ON staff_recovery_code(principal_kind, principal_id) WHERE used_at IS NULL;
+        CREATE TEMP TABLE notification_m017 AS SELECT * FROM notification;
+        DROP TABLE notification;
+        CREATE TABLE notification (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            dedupe_key TEXT NOT NULL UNIQUE,
+            customer_id INTEGER REFERENCES customer(id),
+            merchant_user_id INTEGER REFERENCES merchant_user(id),
+            order_id INTEGER REFERENCES orders(id),
+            return_id INTEGER REFERENCES returns(id),
+            refund_id INTEGER REFERENCES refund(id),
+            payment_id INTEGER REFERENCES payment(id),
+            recipient TEXT NOT NULL,
+            language TEXT NOT NULL CHECK (language IN ('sv', 'en')),
+            facts TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'queued'
+                CHECK (status IN ('queued', 'sent', 'failed', 'withdrawn')),
+            subject TEXT,
+            body_text TEXT,
+            body_html TEXT,
+            message_id TEXT UNIQUE,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            rendered_at TEXT,
+            sent_at TEXT,
+            support_user_id INTEGER REFERENCES support_user(id),
+            CHECK (customer_id IS NOT NULL OR merchant_user_id IS NOT NULL
+                   OR support_user_id IS NOT NULL)
+        );
+        INSERT INTO notification SELECT *, NULL FROM temp.notification_m017;
+        DROP TABLE temp.notification_m017;
+        CREATE INDEX notification_order ON notification(order_id)
+        """,
+    )

@@ -79,7 +79,10 @@ def load_demo(db: Database, bankgiro: str = DEFAULT_BANKGIRO) -> str | None:
                                        published_by="demo")
         merchant_users.create_merchant_user(db, merchant["slug"], merchant_user_email(name),
                                             name=DEMO_STAFF_NAMES[name], actor="demo",
-                                            password_hash=staff_password_hash)
+                                            password_hash=staff_password_hash,
+                                            # The published demo password keeps working for
+                                            # every newcomer (README): no forced change.
+                                            must_change_password=False)
         ids[name] = merchant["id"]
         out.append(f"  {name:<18} API key: {key}")
 
@@ -176,4 +179,7 @@ def sign_in_help(base_url: str) -> str:
         f"  Support console: {base_url}/support/ as {SUPPORT_USERS[0]} (or {SUPPORT_USERS[1]},"
         f" to approve a big manual payment), password {DEMO_PASSWORD}; stuck orders "
         f"{', '.join(STUCK_ORDERS)}",
+        "  Support staff set up two-step sign-in at their first sign-in: have an authenticator"
+        " app ready (or reset it: .venv/bin/flask --app returns_app reset-second-factor"
+        " support support@example.se)",
     ])

@@ -145,6 +145,15 @@ TEMPLATES = (
     # merchant/access.py and support/access.py: a page for another kind of account
     N_("This page is for merchant staff. Sign out, then sign in with your merchant account."),
     N_("This page is for support staff. Sign out, then sign in with your support account."),
+    # services/staff_credentials.py, staff_second_factor.py: staff passwords and codes
+    N_("Use at least %(least)s characters."),
+    N_("Use at most %(most)s characters."),
+    N_("Don't use your email address as your password."),
+    N_("Choose a password other than the one you have now."),
+    N_("That is not your current password."),
+    N_("That code isn't right. Enter the 6 digits your app shows now, or a recovery code."),
+    N_("That code isn't right. Check that the app shows this account, and enter the 6 digits "
+       "it shows now."),
 )
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")

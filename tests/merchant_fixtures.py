@@ -24,10 +24,11 @@ def cheap_hashing(monkeypatch):
 
 def make_shop(db, name: str, email: str) -> dict:
     """{"merchant", "key", "user"}: a merchant with instructions, an API key and one staff
-    member whose password is STAFF_PASSWORD."""
+    member whose password is STAFF_PASSWORD (their own: chosen after the one-time one)."""
     merchant, key = make_merchant(db, name)
     user, _ = merchant_users.create_merchant_user(db, merchant["slug"], email,
-                                                  password=STAFF_PASSWORD, actor="test")
+                                                  password=STAFF_PASSWORD, actor="test",
+                                                  must_change_password=False)
     return {"merchant": merchant, "key": key, "user": user}
 
 

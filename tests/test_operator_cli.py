@@ -17,7 +17,7 @@ from tests.api_helpers import bearer
 from tests.merchant_fixtures import STAFF_PASSWORD
 from tests.merchant_fixtures import sign_in as merchant_sign_in
 from tests.support_helpers import PASSWORD as AGENT_PASSWORD
-from tests.support_helpers import make_support_user
+from tests.support_helpers import make_support_user, pass_code_step
 
 AGENT = "agent@example.se"
 STUCK = "/api/v1/support/stuck-refunds"
@@ -42,7 +42,8 @@ def next_request(client, path: str):
 
 
 def support_sign_in(client, password=AGENT_PASSWORD):
-    return client.post("/support/signin", data={"email": AGENT, "password": password})
+    return pass_code_step(client, client.post("/support/signin", data={"email": AGENT,
+                                                                      "password": password}))
 
 
 # --- disable and enable -----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from returns_app.services import web_sessions
 from tests.builders import make_order
 from tests.merchant_fixtures import STAFF_PASSWORD
 from tests.support_helpers import PASSWORD as AGENT_PASSWORD
-from tests.support_helpers import make_support_user
+from tests.support_helpers import make_support_user, pass_code_step
 
 T0 = clock.parse("2026-03-02T09:00:00+00:00")
 CUSTOMER = "kund@example.se"
@@ -45,8 +45,8 @@ def people(db, shop):
 
 def sign_in(client, people, role: str, **extra):
     email, password, _ = people[role]
-    response = client.post(ROLES[role]["signin"], data={"email": email, "password": password,
-                                                        **extra})
+    response = pass_code_step(client, client.post(ROLES[role]["signin"], data={
+        "email": email, "password": password, **extra}))
     assert response.status_code == 302, response.get_data(as_text=True)
     return response
 

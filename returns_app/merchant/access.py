@@ -7,6 +7,7 @@ from functools import wraps
 from flask import redirect, request, url_for
 from flask_login import current_user
 
+from .. import staff_auth
 from ..errors import Forbidden
 from ..safe_redirect import local_path
 
@@ -22,6 +23,8 @@ def merchant_required(view):
         if current_user.kind != "merchant_user":
             raise Forbidden("This page is for merchant staff. Sign out, then sign in with your "
                             "merchant account.")
+        if (step := staff_auth.gate("merchant")) is not None:
+            return step
         return view(*args, **kwargs)
 
     return wrapped

@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import auth, proxies
-from ..auth import Principal
+from .. import auth, proxies, staff_auth
 from ..database_session import get_db
 from ..errors import RateLimited, Unauthorized
 from ..services import merchant_users
@@ -29,18 +28,19 @@ def sign_in():
             form.form_errors.append(exc.message)
             status, retry_after = 429, exc.details["retry_after"]
         else:
-            # A new session: nothing from before signing in (another person's, or a fixed
-            # one) survives into the signed-in one.
-            auth.begin_session(Principal("merchant_user", user.id, user.email, user.name,
-                                         merchant_id=user.merchant_id))
-            return redirect(safe_next(request.args.get("next"))
-                            or url_for(".returns_inbox"))
+            # A new session (after the code, if the account has a second factor): nothing
+            # from before signing in (another person's, or a fixed one) survives into it.
+            return staff_auth.password_accepted("merchant", user.id,
+                                                safe_next(request.args.get("next")))
     if status == 200 and (form.errors or form.form_errors):
         status = 422
     response = make_response(render_template("merchant/sign_in.html", form=form), status)
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+staff_auth.register(bp, "merchant")
 
 
 @bp.post("/signout")

@@ -15,17 +15,19 @@ PAGE_SIZE = 50
 
 def queue_email(db: Database, kind: str, key: str, *, recipient: str, language: str,
                 customer_id: int | None = None, merchant_user_id: int | None = None,
-                order_id: int | None = None, return_id: int | None = None,
+                support_user_id: int | None = None, order_id: int | None = None,
+                return_id: int | None = None,
                 refund_id: int | None = None, payment_id: int | None = None,
                 facts: dict | None = None) -> int | None:
     """Inside the caller's transaction. Returns the new notification's id, or None when an
     email with this key was queued before."""
     cursor = db.execute(
         "INSERT OR IGNORE INTO notification (kind, dedupe_key, customer_id, merchant_user_id,"
-        " order_id, return_id, refund_id, payment_id, recipient, language, facts, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [kind, key, customer_id, merchant_user_id, order_id, return_id, refund_id, payment_id,
-         recipient, language, json.dumps(facts or {}, sort_keys=True), clock.now_iso()])
+        " support_user_id, order_id, return_id, refund_id, payment_id, recipient, language,"
+        " facts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [kind, key, customer_id, merchant_user_id, support_user_id, order_id, return_id,
+         refund_id, payment_id, recipient, language, json.dumps(facts or {}, sort_keys=True),
+         clock.now_iso()])
     if cursor.rowcount != 1:
         return None
     outbox.enqueue(db, OUTBOX_KIND, cursor.lastrowid)

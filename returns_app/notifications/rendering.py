@@ -33,6 +33,8 @@ from . import (
     RETURN_DECIDED,
     RETURN_REPORTED,
     SEND_RETURN_REMINDER,
+    STAFF_PASSWORD_CHANGED,
+    STAFF_PASSWORD_RESET,
     WEBHOOK_FAILING,
 )
 
@@ -236,6 +238,25 @@ def _destination_change(db: Database, note: dict, order: dict) -> dict:
     }
 
 
+def _staff_password_reset(db: Database, note: dict, _order: dict | None) -> dict:
+    facts = note["facts"]
+    return {
+        "subject": _("Choose a new password"),
+        "reset_url": url_for(f"{facts['audience']}.reset_password", token=facts["token"],
+                             _external=True),
+        "minutes": facts["minutes"], "audience": facts["audience"],
+    }
+
+
+def _staff_password_changed(db: Database, note: dict, _order: dict | None) -> dict:
+    facts = note["facts"]
+    return {
+        "subject": _("Your password was changed"), "how": facts["how"],
+        "audience": facts["audience"],
+        "forgot_url": url_for(f"{facts['audience']}.forgot_password", _external=True),
+    }
+
+
 BUILDERS: dict[str, Callable[[Database, dict, dict], dict]] = {
     RETURN_REPORTED: _return_reported,
     RETURN_DECIDED: _return_decided,
@@ -249,6 +270,8 @@ BUILDERS: dict[str, Callable[[Database, dict, dict], dict]] = {
     WEBHOOK_FAILING: _webhook_failing,
     DEBIT_DECLINED: _debit_declined,
     DESTINATION_CHANGE: _destination_change,
+    STAFF_PASSWORD_RESET: _staff_password_reset,
+    STAFF_PASSWORD_CHANGED: _staff_password_changed,
 }
 
 

@@ -35,8 +35,10 @@ class SignedIn:
 
 def create_merchant_user(db: Database, merchant_slug: str, email: str, name: str = "",
                          password: str | None = None, actor: str = "cli",
-                         password_hash: str | None = None) -> tuple[dict, str | None]:
+                         password_hash: str | None = None,
+                         must_change_password: bool = True) -> tuple[dict, str | None]:
     """Create a staff account; returns it and its password (random unless given), shown once.
+    The password works for the first sign-in only: it must be changed then.
 
     `password_hash` is for demo data, where several accounts share one known password and
     hashing it once saves seconds at every start.
@@ -55,6 +57,7 @@ def create_merchant_user(db: Database, merchant_slug: str, email: str, name: str
         user_id = db["merchant_user"].insert({
             "merchant_id": merchant[0], "email": email, "name": name.strip(),
             "password_hash": password_hash, "created_at": clock.now_iso(),
+            "must_change_password": int(must_change_password),
         }).last_pk
         audit.record(db, actor, "merchant_user.created", "merchant", merchant[0],
                      after={"merchant_user_id": user_id, "email": email})

@@ -49,9 +49,15 @@ class Door:
     no_match: str
     refuse: Callable[[datetime, datetime], RateLimited] = refuse_generic
 
-    def buckets(self, email: str, client: str) -> tuple[tuple[str, int], tuple[str, int]]:
-        return ((f"{self.name}:account:{email}", LIMIT_PER_ACCOUNT),
-                (f"{self.name}:client:{client}", LIMIT_PER_CLIENT))
+    def buckets(self, email: str, client: str, step: str = "account"
+                ) -> tuple[tuple[str, int], tuple[str, int]]:
+        """The account's bucket for `step` and the address's. Second-factor codes have their
+        own account bucket ("code"): a right password clears the password failures, and must
+        not give a guesser of codes a fresh five. Password reset requests have theirs
+        ("reset") and their address's, so asking for links never locks anyone out of signing in."""
+        client_bucket = "client" if step in ("account", "code") else f"{step}-client"
+        return ((f"{self.name}:{step}:{email}", LIMIT_PER_ACCOUNT),
+                (f"{self.name}:{client_bucket}:{client}", LIMIT_PER_CLIENT))
 
 
 def _blocked_until(db: Database, bucket: str, limit: int, now: datetime) -> datetime | None:
@@ -64,24 +70,42 @@ def _blocked_until(db: Database, bucket: str, limit: int, now: datetime) -> date
     return clock.parse(rows[-1][0]) + WINDOW
 
 
-def sign_in(db: Database, door: Door, email: str, password: str, client: str) -> tuple:
-    """The account's columns (without its hash) if the password is right; Unauthorized if not;
-    RateLimited, before any hash, after too many failures for the account or the address,
-    even with the right password."""
-    email = email_for_lookup(email)
+def record_attempt(db: Database, door: Door, buckets, read: tuple[str, list] | None = None,
+                   then: Callable[[tuple | None], None] | None = None):
+    """Step 1 for any guarded check: refuse (RateLimited) if a bucket is at its limit, else
+    record the attempt in every bucket, in one write transaction; the attempt ids and the row
+    `read` (a query and its parameters) finds, read in the same transaction. `then` runs in it
+    too, with that row (a reset request's link, written in the same transaction)."""
     now = clock.now()
-    buckets = door.buckets(email, client)
     with write_transaction(db):
         blocked = [until for bucket, limit in buckets
                    if (until := _blocked_until(db, bucket, limit, now))]
         if blocked:
             raise door.refuse(max(blocked), now)
         attempt_ids = attempts.record(db, (bucket for bucket, _limit in buckets), WINDOW, now)
-        row = db.execute(door.account_sql, [email]).fetchone()
-    if not verify_password(row[-1] if row else None, password or ""):
-        raise Unauthorized(door.no_match)
+        row = db.execute(read[0], read[1]).fetchone() if read else None
+        if then is not None:
+            then(row)
+    return attempt_ids, row
+
+
+def forget_attempts(db: Database, attempt_ids: list[int], bucket: str) -> None:
+    """After a success: this attempt and the failures in `bucket` (the account's) no longer
+    count; the address's failures still do."""
     with write_transaction(db):
         marks = ", ".join("?" * len(attempt_ids))
-        db.execute(f"DELETE FROM lookup_attempt WHERE id IN ({marks}) OR bucket = ?",
-                   [*attempt_ids, buckets[0][0]])
+        db.execute(f"DELETE FROM lookup_attempt WHERE id IN ({marks}) OR bucket = ?",  # noqa: S608
+                   [*attempt_ids, bucket])
+
+
+def sign_in(db: Database, door: Door, email: str, password: str, client: str) -> tuple:
+    """The account's columns (without its hash) if the password is right; Unauthorized if not;
+    RateLimited, before any hash, after too many failures for the account or the address,
+    even with the right password."""
+    email = email_for_lookup(email)
+    buckets = door.buckets(email, client)
+    attempt_ids, row = record_attempt(db, door, buckets, (door.account_sql, [email]))
+    if not verify_password(row[-1] if row else None, password or ""):
+        raise Unauthorized(door.no_match)
+    forget_attempts(db, attempt_ids, buckets[0][0])
     return tuple(row[:-1])

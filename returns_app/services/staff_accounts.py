@@ -17,7 +17,7 @@ from ..db import Database, write_transaction
 from ..errors import Invalid, NotFound
 from ..passwords import hash_password, hash_secret
 from ..validation import email_for_lookup
-from . import audit, web_sessions
+from . import audit, staff_credentials, staff_second_factor, web_sessions
 
 TABLES = {"merchant": "merchant_user", "support": "support_user"}
 
@@ -55,8 +55,9 @@ def set_disabled(db: Database, kind: str, email: str, disabled: bool,
 
 
 def reset_password(db: Database, kind: str, email: str, actor: str = "cli") -> str:
-    """A new random password for the account, returned once for the operator to hand over;
-    the old one stops working at once."""
+    """A new random one-time password for the account, returned once for the operator to hand
+    over (it must be changed at the next sign-in); the old one and any reset link stop working
+    at once. The second factor stays."""
     table = _table(kind)
     password = secrets.token_urlsafe(12)
     password_hash = hash_password(password)  # slow on purpose: before the write lock
@@ -64,9 +65,22 @@ def reset_password(db: Database, kind: str, email: str, actor: str = "cli") -> s
         user_id, _disabled_at = _find(db, table, email)
         db.execute(f"UPDATE {table} SET password_hash = ? WHERE id = ?",  # noqa: S608
                    [password_hash, user_id])
+        staff_credentials.force_change(db, table, user_id)
         web_sessions.end_all_for(db, table, user_id)  # whoever knew the old one is out
         audit.record(db, actor, f"{table}.password_reset", table, user_id)
     return password
+
+
+def reset_second_factor(db: Database, kind: str, email: str, actor: str = "cli") -> None:
+    """A lost phone: the account's second factor and recovery codes are removed and its
+    sessions end. A support agent enrols again right after the next password; a merchant
+    user signs in with the password alone until they turn it on again."""
+    table = _table(kind)
+    with write_transaction(db):
+        user_id, _disabled_at = _find(db, table, email)
+        staff_second_factor.remove(db, table, user_id)
+        web_sessions.end_all_for(db, table, user_id)
+        audit.record(db, actor, f"{table}.second_factor_reset", table, user_id)
 
 
 def revoke_support_tokens(db: Database, *, token: str | None = None, token_id: int | None = None,

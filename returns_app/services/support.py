@@ -14,15 +14,17 @@ from . import sign_in as sign_in_limits
 
 
 def create_support_user(db: Database, email: str, actor: str = "cli") -> tuple[dict, str]:
-    """Create the user with a random password, returned once for the admin to hand over."""
+    """Create the user with a random password, returned once for the admin to hand over; it
+    works for the first sign-in only (must be changed then, and a second factor enrolled)."""
     email = normalize_email(email)
     password = secrets.token_urlsafe(12)
+    password_hash = hash_password(password)  # slow on purpose: before the write lock
     with write_transaction(db):
         if db.execute("SELECT 1 FROM support_user WHERE email = ?", [email]).fetchone():
             raise Conflict(f"A support user {email} already exists.")
         user_id = db["support_user"].insert({
-            "email": email, "password_hash": hash_password(password),
-            "created_at": clock.now_iso(),
+            "email": email, "password_hash": password_hash, "created_at": clock.now_iso(),
+            "must_change_password": 1,
         }).last_pk
         audit.record(db, actor, "support_user.created", "support_user", user_id,
                      after={"email": email})

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import redirect, request, url_for
 from flask_login import current_user
 
+from .. import staff_auth
 from ..api.auth import bearer
 from ..database_session import get_db
 from ..errors import Forbidden
@@ -16,7 +17,8 @@ from ..safe_redirect import local_path
 from ..services import support, web_sessions
 
 IDLE_LIMIT = web_sessions.LIMITS["support_user"].idle
-PUBLIC_ENDPOINTS = frozenset({"support.sign_in"})
+PUBLIC_ENDPOINTS = frozenset({"support.sign_in",
+                              *(f"support.{name}" for name in staff_auth.PUBLIC)})
 NOT_SUPPORT = "This page is for support staff. Sign out, then sign in with your support account."
 
 
@@ -37,7 +39,8 @@ def guard():
         return redirect(url_for("support.sign_in", next=request.full_path.rstrip("?")))
     if current_user.kind != "support_user":
         raise Forbidden(NOT_SUPPORT)
-    return None
+    # A one-time password to change or a second factor to enrol comes before anything else.
+    return staff_auth.gate("support")
 
 
 def safe_next(target: str | None) -> str:
@@ -52,4 +55,7 @@ def api_user() -> dict:
         return support.user_for_token(get_db(), token)
     if current_user.kind != "support_user":
         raise Forbidden("Only support staff may use this endpoint.")
+    if staff_auth.pending_step("support"):
+        raise Forbidden("Finish signing in first: choose a new password or set up two-step "
+                        "sign-in in the console.")
     return {"id": current_user.id, "email": current_user.email}

@@ -13,7 +13,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from .. import auth, clock, proxies
+from .. import auth, clock, proxies, staff_auth
 from ..database_session import get_db
 from ..errors import Conflict, Forbidden, Invalid, RateLimited, Unauthorized
 from ..payout_details import parse_payout_details
@@ -93,13 +93,15 @@ def sign_in():
             form.form_errors.append(exc.message)
             status, headers = 429, {"Retry-After": str(exc.details["retry_after"])}
         else:
-            # A new session: nothing from before signing in carries over.
-            auth.begin_session(auth.Principal("support_user", user["id"], user["email"],
-                                              user["email"]))
-            return redirect(access.safe_next(request.args.get("next")))
+            # A new session (after the code): nothing from before signing in carries over.
+            return staff_auth.password_accepted("support", user["id"],
+                                                access.safe_next(request.args.get("next")))
     if form.errors and status == 200:
         status = 422
     return render_template("support/sign_in.html", form=form), status, headers
+
+
+staff_auth.register(bp, "support")
 
 
 @bp.post("/signout")

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from .accessibility import AXE_TAGS
 from .conftest import DESKTOP, PHONE
+from .staff_sign_in import second_step
 
 
 @pytest.fixture
@@ -124,6 +125,7 @@ def test_staff_pages_in_swedish_pass_axe_and_fit_a_phone(browser, server, screen
         page.get_by_label("E-postadress").fill(email)
         page.get_by_label("Lösenord").fill(PASSWORD)
         page.get_by_role("button", name="Logga in").click()
+        second_step(page, email)
         return page
 
     merchant = swedish_staff_page("/merchant/returns", "hemma-design@example.se")

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from .accessibility import AxeAudit
 from .conftest import DESKTOP, PHONE
+from .staff_sign_in import second_step
 from .test_customer_flow import PASSWORD
 
 AGENT = "support@example.se"
@@ -26,6 +27,7 @@ def sign_in(page: Page, email: str = AGENT) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    second_step(page, email)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Stuck refunds")
 
 
