@@ -53,6 +53,13 @@ AUDIENCES = {
 }
 # Reached without a session (the code step has its own waiting state).
 PUBLIC = ("sign_in_code", "forgot_password", "reset_password")
+# The portal's and the console's own words for another kind of account (domain_messages).
+NOT_YOURS = {
+    "merchant": "This page is for merchant staff. Sign out, then sign in with your merchant "
+                "account.",
+    "support": "This page is for support staff. Sign out, then sign in with your support "
+               "account.",
+}
 # Reached by a signed-in account that still has a step to take (and sign-out).
 RESTRICTED_OK = ("choose_password", "enrol_second_factor", "sign_out", "sign_out_everywhere")
 
@@ -103,7 +110,7 @@ def _signed_in(aud: Audience):
     if not current_user.is_authenticated:
         return redirect(url_for(f"{aud.name}.sign_in", next=request.full_path.rstrip("?")))
     if current_user.kind != aud.kind:
-        raise Forbidden(f"This page is for {aud.name} staff.")
+        raise Forbidden(NOT_YOURS[aud.name])
     return gate(aud.name)
 
 

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import pyotp
 import time_machine
 from flask import url_for
 
-from returns_app import clock, links
+from returns_app import clock, links, staff_auth
 from returns_app.notifications import rendering
 from returns_app.notifications.queue import get_notification
 from tests.session_helpers import session_keys
@@ -222,6 +223,45 @@ def _new_link_sent(app, db, client, world):
     return [("/links/sent", response.get_data(as_text=True))]
 
 
+def _choose_password(app, db, client, world):
+    """A one-time password handed over by an operator: the first page after signing in."""
+    staff = world.merchant_user_ids[-1]
+    db.execute("UPDATE merchant_user SET must_change_password = 1 WHERE id = ?", [staff])
+    sign_in(client, f"merchant_user:{staff}")
+    page = _get(client, "/merchant/password/new", f"merchant_user:{staff} (one-time password)")
+    db.execute("UPDATE merchant_user SET must_change_password = 0 WHERE id = ?", [staff])
+    return page
+
+
+def _code_step(app, db, client, world):
+    """The password was right; the second factor's code comes next."""
+    sign_in(client, None)
+    with client.session_transaction() as session:
+        session[staff_auth.PENDING_KEY] = {"kind": "support_user",
+                                           "id": world.support_user_ids[0],
+                                           "at": clock.now_iso(), "next": None}
+    return _get(client, "/support/signin/code", "anonymous (code step)")
+
+
+def _dead_reset_link(app, db, client, world):
+    sign_in(client, None)
+    return _get(client, "/support/password/reset/used-or-expired", "anonymous (dead link)")
+
+
+def _recovery_codes(app, db, client, world):
+    """A new agent enrols: the ten recovery codes are shown once, after the code."""
+    agent = db["support_user"].insert({"email": "ny.agent@example.se", "password_hash": "x",
+                                       "created_at": clock.now_iso()}).last_pk
+    sign_in(client, f"support_user:{agent}")
+    client.get("/support/security/second-factor")
+    secret = db.execute("SELECT totp_pending_secret FROM support_user WHERE id = ?",
+                        [agent]).fetchone()[0]
+    response = client.post("/support/security/second-factor",
+                           data={"code": pyotp.TOTP(secret).now()})
+    return [("/support/security/second-factor (recovery codes)",
+             response.get_data(as_text=True))]
+
+
 # Templates that only a form's answer or a special moment shows: template -> how to show it.
 # The crawl reaches the rest; add a line here for a template it can't.
 EXTRA_RENDERS: dict[str, Callable] = {
@@ -231,6 +271,10 @@ EXTRA_RENDERS: dict[str, Callable] = {
     "merchant/instructions_preview.html": _instructions_preview,
     "merchant/_problems.html": _instructions_preview,
     "merchant/webhooks_secret.html": _webhook_secret,
+    "staff/choose_password.html": _choose_password,
+    "staff/code.html": _code_step,
+    "staff/reset_dead.html": _dead_reset_link,
+    "staff/recovery_codes.html": _recovery_codes,
 }
 
 

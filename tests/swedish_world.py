@@ -26,11 +26,13 @@ from returns_app.services import (
     payments,
     refunds,
     returns,
+    staff_credentials,
     support_actions,
     webhook_endpoints,
 )
 from returns_app.services.orders import Viewer
 from returns_app.webhooks import health
+from tests.support_helpers import TOTP_SECRET
 
 
 class PaidCards:
@@ -222,6 +224,21 @@ def build(app, db) -> World:
         endpoint, _secret = webhook_endpoints.add(db, hemma, "https://hemma.example/hooks",
                                                   ["return.registered"], "test")
         health.exhausted(db, endpoint["id"])
+
+    # Staff credentials: a merchant user's one-time password changed (the "password changed"
+    # email), and a support agent who forgot hers (the reset link email).
+    staff = db.execute("SELECT id FROM merchant_user ORDER BY id DESC LIMIT 1").fetchone()[0]
+    with write_transaction(db):
+        staff_credentials.force_change(db, "merchant_user", staff)
+    staff_credentials.change_password(db, "merchant_user", staff, "ett nytt långt lösenord",
+                                      current_password=None, client="203.0.113.9",
+                                      keep_session_id=None, language="sv")
+    agent_email = db.execute("SELECT email FROM support_user WHERE id = ?", [agent]).fetchone()[0]
+    staff_credentials.request_reset(db, "support_user", agent_email, "203.0.113.9", "sv")
+    # Support agents must have a second factor before the console opens (demo agents enrol at
+    # their first sign-in): these have.
+    db.execute("UPDATE support_user SET totp_secret = ?, totp_enabled_at = ?",
+               [TOTP_SECRET, clock.now_iso()])
 
     order_ids: dict[int, list[int]] = {}
     for order_id, customer_id in db.execute("SELECT id, customer_id FROM orders ORDER BY id"):
