@@ -19,6 +19,7 @@ from returns_app.payout_details import parse_payout_details
 from returns_app.services import payments, refunds, returns
 from returns_app.services.orders import get_order
 from tests.builders import decide, make_order, make_return, viewer_for
+from tests.support_helpers import make_support_user
 from tests.swedish_pages import sign_in, visible_text
 
 # make_order's lines: two shirts at 299 kr, jeans at 799 kr, a gift card at 100 kr.
@@ -87,7 +88,6 @@ def test_numbers_are_written_in_the_pages_language(app, locale, value, decimals,
 
 
 def test_the_dashboards_days_have_a_decimal_comma(client, db, paid_order, shop):
-    from returns_app.services import support
 
     decide(db, shop["merchant"]["id"], make_return(db, paid_order, {1: 1}), (0, 1, 0))
     (refund,) = db["refund"].rows_where("order_id = ?", [paid_order["id"]])
@@ -96,8 +96,8 @@ def test_the_dashboards_days_have_a_decimal_comma(client, db, paid_order, shop):
     with write_transaction(db):
         refunds.start_sending(db, refund["id"])
         refunds.record_outcome(db, refund["id"], "succeeded", "po_1", "")
-    user, _ = support.create_support_user(db, "agent@example.se")
-    sign_in(client, f"support_user:{user['id']}")
+    user_id = make_support_user(db)  # with its second factor and no one-time password
+    sign_in(client, f"support_user:{user_id}")
     dashboard = page(client, "/support/dashboard")
     assert "0,0 dagar" in dashboard and "0.0" not in dashboard
 
