@@ -37,6 +37,7 @@ class Principal:
     is_active: bool = True
     is_anonymous: bool = False
     merchant_id: int | None = None  # set for merchant users: the only merchant they may see
+    language: str | None = None  # merchant users' own setting: their portal's language
 
     def get_id(self) -> str:
         return f"{self.kind}:{self.id}"
@@ -49,9 +50,10 @@ def _customer(user_id: int) -> Principal | None:
 
 def _merchant_user(user_id: int) -> Principal | None:
     # A disabled account's sessions end at their next request: it is not found.
-    row = get_db().execute("SELECT id, email, name, merchant_id FROM merchant_user"
+    row = get_db().execute("SELECT id, email, name, merchant_id, language FROM merchant_user"
                            " WHERE id = ? AND disabled_at IS NULL", [user_id]).fetchone()
-    return Principal("merchant_user", row[0], row[1], row[2], merchant_id=row[3]) if row else None
+    return Principal("merchant_user", row[0], row[1], row[2], merchant_id=row[3],
+                     language=row[4]) if row else None
 
 
 def _support_user(user_id: int) -> Principal | None:

@@ -1229,3 +1229,16 @@ def m016_web_sessions(db: Database) -> None:
         ALTER TABLE customer_token ADD COLUMN revoked_at TEXT
         """,
     )
+
+
+@migration
+def m020_merchant_user_language(db: Database) -> None:
+    """Merchant staff choose the portal's language (and their emails'): Swedish unless they
+    pick English on their account page."""
+    _execute_all(
+        db,
+        """
+        ALTER TABLE merchant_user ADD COLUMN language TEXT NOT NULL DEFAULT 'sv'
+            CHECK (language IN ('sv', 'en'))
+        """,
+    )
