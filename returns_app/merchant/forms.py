@@ -166,3 +166,9 @@ class CreateApiKeyForm(Form):
 
 class RevokeApiKeyForm(Form):
     """No fields: the button still carries a CSRF token."""
+
+
+class AccountLanguageForm(Form):
+    language = SelectField(_l("Language of the portal and of your emails"),
+                           choices=LANGUAGE_CHOICES,
+                           validators=[AnyOf(["sv", "en"], _l("Choose Swedish or English."))])
