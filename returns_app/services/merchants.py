@@ -186,7 +186,8 @@ def preview_instructions(db: Database, merchant_id: int, text: str | bytes,
 def instructions_versions(db: Database, merchant_id: int) -> list[dict]:
     """Every published version, newest first, marking the one customers see per language."""
     rows = select(db,
-        "SELECT instructions_version.id, version, instructions_version.language, published_by, published_at,"
+        "SELECT instructions_version.id, version, instructions_version.language, published_by,"
+        " published_at,"
         " merchant_user.email AS publisher_email FROM instructions_version"
         " LEFT JOIN merchant_user ON instructions_version.published_by ="
         " 'merchant_user:' || merchant_user.id"
