@@ -15,7 +15,7 @@ from functools import cache
 
 from flask_babel import gettext
 
-from . import api_messages
+from . import api_messages, instruction_messages
 
 
 def N_(message: str) -> str:
@@ -133,7 +133,7 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 @cache
 def _patterns() -> tuple[tuple[re.Pattern, str], ...]:
     compiled = []
-    for template in (*TEMPLATES, *api_messages.TEMPLATES):
+    for template in (*TEMPLATES, *api_messages.TEMPLATES, *instruction_messages.TEMPLATES):
         parts = _PLACEHOLDER.split(template)  # literal, name, literal, name, ...
         regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)"
                         for i, part in enumerate(parts))
