@@ -20,6 +20,8 @@ def test_choosing_english_on_the_account_page_turns_the_portal_english(client, d
     sign_in(client, shop["user"]["email"])
     response = client.post("/merchant/account", data={"language": "en"})
     assert response.status_code == 303
+    confirmation = client.get("/merchant/account").get_data(as_text=True)
+    assert "Saved: the portal and your emails are now in English." in confirmation
     assert merchant_users.language_of(db, shop["user"]["id"]) == "en"
     page = client.get("/merchant/returns", headers={"Accept-Language": "sv"}).get_data(
         as_text=True)

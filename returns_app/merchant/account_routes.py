@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user
 
 from ..database_session import get_db
@@ -21,6 +22,9 @@ def account():
     if form.validate_on_submit():
         merchant_users.set_language(get_db(), current_user.id, form.language.data,
                                     current_actor())
+        # The confirmation in the language just chosen, not the one the form was sent in.
+        current_user.language = form.language.data
+        refresh()
         flash(_("Saved: the portal and your emails are now in %(language)s.",
                 language=LANGUAGES[form.language.data]), "success")
         return redirect(url_for(".account"), 303)
