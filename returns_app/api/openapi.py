@@ -435,7 +435,8 @@ def _paths() -> dict:
         "/customer/session": {
             "post": operation(
                 "createCustomerSession", "Start a customer session with order number and email",
-                None, (201, answer({"token": STR})), 404, 429, body=ref("NewSession")),
+                None, (201, answer({"token": STR})), 404, 422, 429,
+                body=ref("NewSession")),
             "delete": operation(
                 "endCustomerSession", "Sign out: the token is refused from now on",
                 "customerToken", (204, None))},
