@@ -92,8 +92,10 @@ TEMPLATES = (
        "space."),
     N_("non_returnable item %(number)s has the sku pattern %(pattern)s, which matches every "
        "product; start it with a fixed prefix, such as \"GC-*\"."),
-    # services/merchants.py: the language the merchant publishes in
-    N_("The document says language: %(said)s, but it is being published as the %(as_name)s "
-       "version; change this line to language: %(language)s, or publish it as the "
-       "%(other_name)s version."),
+    # services/merchants.py: the language the merchant publishes in (one per direction, so
+    # the languages' names are translated with the sentence)
+    N_("The document says language: en, but it is being published as the Swedish version; "
+       "change this line to language: sv, or publish it as the English version."),
+    N_("The document says language: sv, but it is being published as the English version; "
+       "change this line to language: en, or publish it as the Swedish version."),
 )
