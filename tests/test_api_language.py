@@ -227,3 +227,50 @@ def test_each_invalid_field_is_named_and_told_what_is_wrong_in_both_languages(
     assert "minor units" not in english or field.endswith(("amount", "unit_price")), english
     if why == "length":
         assert str(len(value) - 1) in english and str(len(value) - 1) in swedish
+
+
+# --- query parameters and the payout details' shapes ------------------------------------------
+
+@pytest.mark.parametrize(("query", "field", "english", "swedish"), [
+    ("limit=abc", "limit", "Must be a whole number from 1 to 500.",
+     "Måste vara ett heltal från 1 till 500."),
+    ("offset=-1", "offset", "Must be a whole number from 0 up.",
+     "Måste vara ett heltal från 0 och uppåt."),
+])
+def test_support_query_parameters_are_named_one_by_one(client, db, query, field, english,
+                                                       swedish):
+    from returns_app.services import support
+
+    user, _ = support.create_support_user(db, "agent@example.se", actor="test")
+    token = support.create_token(db, user["email"], actor="test")
+    for headers, expected in ((EN, english), (SV, swedish)):
+        response = client.get(f"/api/v1/support/stuck-refunds?{query}",
+                              headers={**bearer(token), **headers})
+        assert assert_error(response, 422, "invalid")["fields"] == {field: expected}
+
+
+def test_merchant_query_parameters_are_said_in_swedish(client, world):
+    response = client.get("/api/v1/returns?limit=0", headers={**bearer(world["key"]), **SV})
+    assert assert_error(response, 422, "invalid")["fields"]["limit"].startswith(
+        "Måste vara ett heltal från 1 till")
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"clearing_number": 5000, "account_number": "1234567"}, "clearing_number"),
+    ({"iban": "SE" + "1" * 70}, "iban"),
+    ({"swish_number": True}, "swish_number"),
+])
+def test_payout_details_fields_are_told_in_both_languages(client, db, world, body, field):
+    from tests.support_helpers import refund_needing_details
+
+    refund = refund_needing_details(db, world["merchant"]["id"])
+    (number, email) = db.execute(
+        "SELECT order_number, customer.email FROM orders JOIN customer ON customer.id ="
+        " orders.customer_id WHERE orders.id = ?", [refund["order_id"]]).fetchone()
+    token = customers.create_api_session(db, number, email, "127.0.0.1")
+    answers = {}
+    for language, headers in (("en", EN), ("sv", SV)):
+        response = client.post(f"/api/v1/refunds/{refund['id']}/payout-details", json=body,
+                               headers={**bearer(token), **headers})
+        answers[language] = assert_error(response, 422, "invalid")["fields"][field]
+    assert answers["en"] != answers["sv"], answers
