@@ -6,7 +6,7 @@ import fnmatch
 import hashlib
 from dataclasses import dataclass, field
 
-from . import decoding, frontmatter, settings
+from . import decoding, frontmatter, raw_html, settings
 from .problems import InstructionsInvalid, Problem
 from .rendering import TooComplex, render_html
 
@@ -34,6 +34,8 @@ class Instructions:
     html: str = field(repr=False)
     source: str = field(repr=False)
     content_hash: str
+    # Raw HTML, scripts and script links: published only once the merchant has seen these.
+    warnings: tuple[Problem, ...] = ()
 
     def is_returnable(self, sku: str) -> bool:
         return self.non_returnable_reason(sku) is None
@@ -111,4 +113,5 @@ def parse(text: str | bytes) -> Instructions:
         # Hashing the normalized text makes a re-save with other line endings, or with a
         # byte order mark, count as the same version.
         content_hash=hashlib.sha256(normalized.encode("utf-8")).hexdigest(),
+        warnings=tuple(raw_html.warnings(part.body, part.body_line)),
     )

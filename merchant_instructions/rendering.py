@@ -57,9 +57,14 @@ def render_html(markdown: str, max_steps: int = MAX_STEPS) -> str:
     """Safe HTML for `markdown`; raises TooComplex instead of working past `max_steps`."""
     # Lone surrogates cannot cross into the Rust sanitizer; they carry no meaning anyway.
     markdown = markdown.encode("utf-8", "replace").decode("utf-8")
-    tokens = _MARKDOWN.parse(markdown, {_STEPS: max_steps, _LINE: 0})
+    tokens = _MARKDOWN.parse(markdown, step_budget(max_steps))
     _shift_headings(tokens)
     return sanitize(_MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {}))
+
+
+def step_budget(max_steps: int = MAX_STEPS) -> dict:
+    """The parser environment a counted parse (count_steps) spends from."""
+    return {_STEPS: max_steps, _LINE: 0}
 
 
 def _counted(rule: Callable, steps: int, *, block: bool) -> Callable:
@@ -90,7 +95,8 @@ def _inline_by_line(state: StateCore) -> None:
             state.md.inline.parse(token.content, state.md, state.env, token.children)
 
 
-def _count_steps(md: MarkdownIt) -> None:
+def count_steps(md: MarkdownIt) -> None:
+    """Make every rule of `md` spend steps, as the customer rendering does."""
     for ruler, block in ((md.block.ruler, True), (md.inline.ruler, False)):
         for rule in ruler.__rules__:
             rule.fn = _counted(rule.fn, _RULE_STEPS.get(rule.name, 1), block=block)
@@ -98,7 +104,7 @@ def _count_steps(md: MarkdownIt) -> None:
     md.core.ruler.at("inline", _inline_by_line)
 
 
-_count_steps(_MARKDOWN)
+count_steps(_MARKDOWN)
 
 
 def sanitize(html: str) -> str:

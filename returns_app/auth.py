@@ -40,6 +40,7 @@ class Principal:
     # Staff: a one-time password still to change; a second factor enrolled (staff_auth.py).
     must_change_password: bool = False
     second_factor: bool = False
+    language: str | None = None  # merchant users' own setting: their portal's language
 
     def get_id(self) -> str:
         return f"{self.kind}:{self.id}"
@@ -53,11 +54,11 @@ def _customer(user_id: int) -> Principal | None:
 def _merchant_user(user_id: int) -> Principal | None:
     # A disabled account's sessions end at their next request: it is not found.
     row = get_db().execute("SELECT id, email, name, merchant_id, must_change_password,"
-                           " totp_secret IS NOT NULL FROM merchant_user"
+                           " totp_secret IS NOT NULL, language FROM merchant_user"
                            " WHERE id = ? AND disabled_at IS NULL", [user_id]).fetchone()
     return Principal("merchant_user", row[0], row[1], row[2], merchant_id=row[3],
-                     must_change_password=bool(row[4]), second_factor=bool(row[5])) \
-        if row else None
+                     must_change_password=bool(row[4]), second_factor=bool(row[5]),
+                     language=row[6]) if row else None
 
 
 def _support_user(user_id: int) -> Principal | None:

@@ -1378,3 +1378,16 @@ def m017_staff_credentials(db: Database) -> None:
         CREATE INDEX notification_order ON notification(order_id)
         """,
     )
+
+
+@migration
+def m020_merchant_user_language(db: Database) -> None:
+    """Merchant staff choose the portal's language (and their emails'): Swedish unless they
+    pick English on their account page."""
+    _execute_all(
+        db,
+        """
+        ALTER TABLE merchant_user ADD COLUMN language TEXT NOT NULL DEFAULT 'sv'
+            CHECK (language IN ('sv', 'en'))
+        """,
+    )

@@ -15,6 +15,8 @@ from functools import cache
 
 from flask_babel import gettext
 
+from . import api_messages, instruction_messages
+
 
 def N_(message: str) -> str:
     """Marks a message for extraction (pybabel's default keywords); translated when shown."""
@@ -162,7 +164,7 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 @cache
 def _patterns() -> tuple[tuple[re.Pattern, str], ...]:
     compiled = []
-    for template in TEMPLATES:
+    for template in (*TEMPLATES, *api_messages.TEMPLATES, *instruction_messages.TEMPLATES):
         parts = _PLACEHOLDER.split(template)  # literal, name, literal, name, ...
         regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)"
                         for i, part in enumerate(parts))

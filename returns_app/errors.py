@@ -27,9 +27,12 @@ class Invalid(DomainError):
 
     def __init__(self, message: str = "", fields: dict[str, str] | None = None, **details):
         self.fields = dict(fields or {})
-        if not message:
-            message = "; ".join(f"{k}: {v}" for k, v in self.fields.items())
-        super().__init__(message, **details)
+        super().__init__(message or self.joined(self.fields), **details)
+
+    @staticmethod
+    def joined(fields: dict[str, str]) -> str:
+        """The message of an error given only per-field messages."""
+        return "; ".join(f"{k}: {v}" for k, v in fields.items())
 
 
 class Unauthorized(DomainError):

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from . import errors
-from .domain_messages import translate
+from .domain_messages import N_, translate
 
 STATUS = {
     errors.Malformed: 400,
@@ -37,18 +37,18 @@ RETRY_AFTER = {sqlite3.SQLITE_FULL: 60, sqlite3.SQLITE_BUSY: 5, sqlite3.SQLITE_L
 _FAULT_TEXT = {"database or disk is full": sqlite3.SQLITE_FULL,
                "database is locked": sqlite3.SQLITE_BUSY,
                "database table is locked": sqlite3.SQLITE_LOCKED}
-UNAVAILABLE_MESSAGE = "The service can't store anything at the moment. Try again shortly."
+UNAVAILABLE_MESSAGE = N_("The service can't store anything at the moment. Try again shortly.")
 
 
 # The API's words for what Werkzeug raises by itself (an unknown URL, a method not routed, a body
 # over MAX_CONTENT_LENGTH) instead of its generic English pages' sentences.
 API_HTTP_TEXTS = {
-    400: "The request could not be read.",
-    404: "Not found, or not yours.",
-    405: "This method is not allowed here; the Allow header names those that are.",
-    413: "The body is too large.",
-    415: "The body is not of the media type this operation reads.",
-    500: "Something went wrong on our side; try again later.",
+    400: N_("The request could not be read."),
+    404: N_("Not found, or not yours."),
+    405: N_("This method is not allowed here; the Allow header names those that are."),
+    413: N_("The body is too large."),
+    415: N_("The body is not of the media type this operation reads."),
+    500: N_("Something went wrong on our side; try again later."),
 }
 
 
@@ -73,13 +73,8 @@ def api_error(status: int, code: str, message: str, **extra):
 def _domain_error(exc: errors.DomainError):
     status = status_of(exc)
     if wants_json():
-        extra = {}
-        if isinstance(exc, errors.Invalid) and exc.fields:
-            extra["fields"] = exc.fields
-        for key in ("problems", "existing_return_id", "allowed"):
-            if key in exc.details:
-                extra[key] = exc.details[key]
-        response = api_error(status, exc.code, exc.message or exc.code, **extra)
+        message, extra = _in_callers_language(exc)
+        response = api_error(status, exc.code, message, **extra)
     else:
         response = make_response(
             render_template("error.html", status=status, message=translate(exc.message)),
@@ -89,14 +84,34 @@ def _domain_error(exc: errors.DomainError):
     return response
 
 
+def _in_callers_language(exc: errors.DomainError) -> tuple[str, dict]:
+    """The API's message and per-field messages in the request's language (i18n chooses it
+    from Accept-Language); codes, field names and lines stay as they are."""
+    extra: dict = {}
+    message = translate(exc.message) or exc.code
+    if isinstance(exc, errors.Invalid) and exc.fields:
+        extra["fields"] = {name: translate(text) for name, text in exc.fields.items()}
+        if exc.message == errors.Invalid.joined(exc.fields):
+            message = errors.Invalid.joined(extra["fields"])
+    for key in ("existing_return_id", "allowed"):
+        if key in exc.details:
+            extra[key] = exc.details[key]
+    if "problems" in exc.details:
+        extra["problems"] = [
+            {**problem, "message": translate(problem["message"])}
+            if isinstance(problem, dict) and "message" in problem else problem
+            for problem in exc.details["problems"]]
+    return message, extra
+
+
 def _http_error(exc: HTTPException):
     status = exc.code or 500
     if wants_json():
         # Our own words unless the code that raised it said something of its own.
         generic = exc.description == type(exc).description
-        message = API_HTTP_TEXTS.get(status) if generic else None
-        response = api_error(status, HTTP_CODES.get(status, "error"),
-                             message or exc.description or exc.name)
+        message = _(API_HTTP_TEXTS[status]) if generic and status in API_HTTP_TEXTS \
+            else translate(exc.description)
+        response = api_error(status, HTTP_CODES.get(status, "error"), message or exc.name)
     else:
         # Werkzeug's own description is English ("You don't have the permission..."): the
         # page says it in its own words; a description of ours is a domain message.
@@ -133,7 +148,7 @@ def _database_fault(exc: sqlite3.OperationalError):
         raise exc  # a bug, not a fault of the moment: the usual 500
     current_app.logger.warning("503 for %s %s: %s", request.method, request.path, exc)
     if wants_json():
-        response = api_error(503, "unavailable", UNAVAILABLE_MESSAGE)
+        response = api_error(503, "unavailable", _(UNAVAILABLE_MESSAGE))
     else:
         response = make_response(render_template(
             "error.html", status=503,

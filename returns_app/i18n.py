@@ -4,6 +4,10 @@ Swedish by default, English selectable: the customer's explicit choice (kept in 
 saved on the customer of every order the visitor has opened, signed in or not: emails and the
 shop's instructions follow it), else the browser's
 Accept-Language, else `BABEL_DEFAULT_LOCALE` (Swedish; the tests' app sets British English).
+Signed-in merchant staff see their account's language (merchant_user.language), which the switch
+changes for them. The JSON API answers in the best match of the caller's Accept-Language, and in
+English when it names neither language: clients written before the API spoke Swedish still get
+the English they were written against.
 """
 
 from __future__ import annotations
@@ -25,19 +29,21 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale, get_translations, refresh
+from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
 
 from . import auth
 from .database_session import get_db
 from .safe_redirect import local_path
-from .services import customers
+from .services import customers, merchant_users
 
 # Each language in its own name: someone who can't read the page can still find theirs.
 LANGUAGES = {"sv": "Svenska", "en": "English"}
 # English dates as in Britain and Sweden (23 November 2026), not the US default of "en".
 FORMAT_LOCALES = {"sv": "sv_SE", "en": "en_GB"}
 SESSION_KEY = "language"
+API_DEFAULT_LANGUAGE = "en"
 
 bp = Blueprint("i18n", __name__)
 
@@ -48,10 +54,28 @@ def select_locale() -> Locale | None:
     A Locale, not its name: Flask-Babel parses a name afresh on every request."""
     if not has_request_context():
         return None  # outside a request (worker, CLI): the default, or force_locale(...)
-    chosen = session.get(SESSION_KEY)
+    if is_api_request():
+        return _locale(FORMAT_LOCALES[api_language()])
+    chosen = staff_language() or session.get(SESSION_KEY)
     language = chosen if chosen in LANGUAGES else request.accept_languages.best_match(LANGUAGES)
     return _locale(FORMAT_LOCALES[language] if language
                    else current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_language() -> str:
+    """The API's language for this request: Accept-Language's best match, else English."""
+    return request.accept_languages.best_match(LANGUAGES) or API_DEFAULT_LANGUAGE
+
+
+def staff_language() -> str | None:
+    """A signed-in merchant user's own setting; None for everyone else."""
+    if current_user.is_authenticated and current_user.kind == "merchant_user":
+        return current_user.language
+    return None
 
 
 @lru_cache(maxsize=16)
@@ -91,6 +115,9 @@ def switch_language():
         if viewer.customer_id:
             customers.set_language(get_db(), viewer.customer_id, language)
         customers.set_language_of_orders(get_db(), viewer.order_ids, language)
+        if staff_language():
+            merchant_users.set_language(get_db(), current_user.id, language,
+                                        f"merchant_user:{current_user.id}")
     return redirect(safe_next(request.form.get("next")), 303)
 
 
@@ -177,3 +204,13 @@ def init_app(app: Flask) -> None:
     # Flask-Babel caches the locale on `g`, which lives as long as the app context: a test
     # client's requests can share one, so each request chooses afresh.
     app.before_request(refresh)
+    app.after_request(_api_language_headers)
+
+
+def _api_language_headers(response):
+    """The API's answers say which language they are in and that it follows Accept-Language,
+    so a shared cache keeps a Swedish and an English answer apart."""
+    if has_request_context() and is_api_request():
+        response.headers["Content-Language"] = api_language()
+        response.vary.add("Accept-Language")
+    return response

@@ -23,7 +23,7 @@ from stdnum import iban as stdnum_iban
 from stdnum import luhn, numdb
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError
 
-from . import clearing_table
+from . import clearing_table, validation
 from .errors import Invalid
 
 Kind = Literal["bank_account", "iban", "swish"]
@@ -47,8 +47,7 @@ _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
 _DIGITS = re.compile(r"[0-9]+")
 
 CHOOSE_ONE = "Choose one: a Swedish bank account, an IBAN or a Swish number."
-MUST_BE_TEXT = "Must be text."
-TOO_LONG = "This is too long to be a payout detail."
+MUST_BE_TEXT = validation.NOT_TEXT
 CLEARING_LENGTH = (
     "Swedish clearing numbers have 4 digits (5 for some Swedbank accounts, like 8327-9)."
 )
@@ -118,7 +117,7 @@ def parse_payout_details(data: dict) -> Destination:
         if not isinstance(value, str):
             problems[name] = MUST_BE_TEXT
         elif len(value) > MAX_LENGTH:
-            problems[name] = TOO_LONG
+            problems[name] = validation.TOO_LONG.format(max=MAX_LENGTH, count=len(value))
         else:
             texts[name] = value
 

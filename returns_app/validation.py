@@ -39,6 +39,23 @@ def ascii_whole_number(raw: str | None) -> int | None:
     return int(raw)
 
 
+# What a whole number counts, so a bad one is told in its own terms: a quantity is no amount.
+COUNT, AMOUNT, ID = "count", "amount", "id"
+NOT_WHOLE = {
+    COUNT: "Must be a whole number of items, such as 1.",
+    AMOUNT: "Must be a whole number of minor units (öre), such as 24950 for 249,50 kr.",
+    ID: "Must be an id: a whole number such as 42.",
+}
+OUT_OF_RANGE = {
+    COUNT: "Must be from {minimum} to {maximum} items.",
+    AMOUNT: "Must be from {minimum} to {maximum} minor units (öre).",
+    ID: "Must be an id from {minimum} to {maximum}.",
+}
+REQUIRED = "This is required."
+NOT_TEXT = "Must be text (a JSON string)."
+TOO_LONG = "Must be at most {max} characters; this has {count}."
+
+
 class FieldErrors:
     """Collects problems so a client learns about every bad field in one answer."""
 
@@ -57,34 +74,35 @@ class FieldErrors:
         value = data.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
-                self.add(field, "This is required.")
+                self.add(field, REQUIRED)
             return None
         if not isinstance(value, str):
-            self.add(field, "Must be a string.")
+            self.add(field, NOT_TEXT)
             return None
         value = value.strip()
         if len(value) > max_length:
-            self.add(field, f"Must be at most {max_length} characters.")
+            self.add(field, TOO_LONG.format(max=max_length, count=len(value)))
             return None
         if has_control_characters(value, multiline=multiline):
             self.add(field, CONTROL_CHARACTERS_MESSAGE)
             return None
         return value
 
-    def integer(self, data: dict, key: str, field: str, *, minimum: int = 0,
+    def integer(self, data: dict, key: str, field: str, *, counts: str, minimum: int = 0,
                 maximum: int = 10**12, default: int | None = None) -> int | None:
+        """`counts` is COUNT, AMOUNT or ID: what the number is, for the messages."""
         value = data.get(key)
         # bool is an int in Python, but `true` is never a quantity or an amount.
         if value is None:
             if default is not None:
                 return default
-            self.add(field, "This is required.")
+            self.add(field, REQUIRED)
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            self.add(field, "Must be a whole number (amounts in minor units, e.g. öre).")
+            self.add(field, NOT_WHOLE[counts])
             return None
         if not minimum <= value <= maximum:
-            self.add(field, f"Must be between {minimum} and {maximum}.")
+            self.add(field, OUT_OF_RANGE[counts].format(minimum=minimum, maximum=maximum))
             return None
         return value
 
@@ -111,7 +129,7 @@ class FieldErrors:
         if value is None:
             return None
         try:
-            if not _MOMENT.match(value):
+            if not isinstance(value, str) or not _MOMENT.match(value):
                 raise ValueError(value)
             return clock.parse(value)
         # OverflowError: a moment that exists only in its own offset (0001-01-01T00:00+00:01).

@@ -24,11 +24,15 @@ def cheap_hashing(monkeypatch):
 
 def make_shop(db, name: str, email: str) -> dict:
     """{"merchant", "key", "user"}: a merchant with instructions, an API key and one staff
-    member whose password is STAFF_PASSWORD (their own: chosen after the one-time one)."""
+    member, reading English, whose password is STAFF_PASSWORD (their own: chosen after the
+    one-time one)."""
     merchant, key = make_merchant(db, name)
     user, _ = merchant_users.create_merchant_user(db, merchant["slug"], email,
                                                   password=STAFF_PASSWORD, actor="test",
                                                   must_change_password=False)
+    # Staff are Swedish until they choose; the tests read English pages, as the app's
+    # BABEL_DEFAULT_LOCALE there says (tests/test_merchant_language.py covers the default).
+    merchant_users.set_language(db, user["id"], "en", "test")
     return {"merchant": merchant, "key": key, "user": user}
 
 

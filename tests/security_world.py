@@ -22,7 +22,8 @@ def build_world(app, db) -> dict:
     (refund,) = db["refund"].rows_where("order_id = ?", [order["id"]])
     merchant_user = db["merchant_user"].insert({
         "merchant_id": merchant["id"], "email": "staff@shop.example", "name": "Sam Staff",
-        "password_hash": hash_password("pw-123456789"), "created_at": clock.now_iso()}).last_pk
+        "password_hash": hash_password("pw-123456789"), "created_at": clock.now_iso(),
+        "language": "en"}).last_pk
     support_user, _ = support.create_support_user(db, "agent@example.se")
     # Past its first sign-in (own password, second factor set up): the crawls see the console's
     # pages, not only the step that comes before them.

@@ -70,12 +70,12 @@ def put(client, key, body, content_type="text/markdown; charset=utf-8", language
 def test_publishing_instructions(client, db, shop):
     response = put(client, shop["key"], SWEDISH)  # sv is the default language
     assert response.status_code == 201
-    assert response.get_json() == {"version": 2}
+    assert response.get_json() == {"version": 2, "warnings": []}
     current = merchants.current_instructions(db, shop["merchant"]["id"], "sv")
     assert current["version"] == 2 and current["published_by"] == \
         f"merchant:{shop['merchant']['id']}:api"
     english = put(client, shop["key"], ENGLISH.encode(), language="en-GB")
-    assert english.status_code == 201 and english.get_json() == {"version": 3}
+    assert english.status_code == 201 and english.get_json() == {"version": 3, "warnings": []}
 
 
 def test_problems_are_422_with_each_line(client, db, shop):

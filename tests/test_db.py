@@ -35,6 +35,7 @@ def test_migrations_build_the_schema_on_an_in_memory_database():
         "created_at": "TEXT", "last_seen_at": "TEXT", "idle_seconds": "INTEGER",
         "expires_at": "TEXT", "ended_at": "TEXT"}
     assert "revoked_at" in columns(db, "customer_token")
+    assert columns(db, "merchant_user")["language"] == "TEXT"  # m020: the portal's language
     assert migrate(db) == []  # applied once only
 
 
@@ -100,3 +101,12 @@ def test_money_columns_refuse_negative_and_zero_amounts(mem):
     with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint"):
         mem.execute("INSERT INTO ledger_entry (order_id, kind, amount_minor, idempotency_key,"
                     " created_at) VALUES (1, 'payment', 0, 'k', 'now')")
+
+
+def test_a_merchant_user_is_swedish_until_set_and_only_sv_or_en(mem):
+    merchant = mem["merchant"].insert({"slug": "a", "name": "A", "created_at": "2026-01-01"})
+    user = mem["merchant_user"].insert({"merchant_id": merchant.last_pk, "email": "a@a.se",
+                                        "password_hash": "x", "created_at": "2026-01-01"})
+    assert mem["merchant_user"].get(user.last_pk)["language"] == "sv"
+    with pytest.raises(sqlite3.IntegrityError):
+        mem.execute("UPDATE merchant_user SET language = 'de'")

@@ -273,10 +273,11 @@ def test_refund_sent(app, db, client, smtp, order, merchant):
 
 
 def test_support_reminding_the_merchant_emails_each_of_its_users(app, db, smtp, order, merchant):
-    for i, email in enumerate(("lager@shop.se", "chef@shop.se")):
+    # Each in their own language: Swedish unless they chose English (m020).
+    for i, (email, language) in enumerate((("lager@shop.se", "sv"), ("chef@shop.se", "en"))):
         db["merchant_user"].insert({"merchant_id": merchant["id"], "email": email,
                                     "name": f"User {i}", "password_hash": hash_password("x"),
-                                    "created_at": clock.now_iso()})
+                                    "created_at": clock.now_iso(), "language": language})
     ret = make_return(db, order)
     with write_transaction(db):
         audit.record(db, "support_user:1", "return.merchant_reminded", "return", ret["id"])
@@ -284,7 +285,11 @@ def test_support_reminding_the_merchant_emails_each_of_its_users(app, db, smtp, 
     ids = {n["message_id"] for n in notes(db, "merchant_return_waiting")}
     waiting = [m for m in smtp.messages if m["Message-ID"] in ids]
     assert sorted(m["To"] for m in waiting) == ["chef@shop.se", "lager@shop.se"]
-    # Merchant users have no language of their own yet: their emails are in Swedish.
+    by_to = {m["To"]: m for m in waiting}
+    assert by_to["chef@shop.se"]["Content-Language"] == "en"
+    assert by_to["chef@shop.se"]["Subject"] == \
+        f"Return {ret['id']} for order {order['order_number']} is waiting to be registered"
+    waiting = [by_to["lager@shop.se"]]
     assert waiting[0]["Subject"] == \
         f"Retur {ret['id']} för order {order['order_number']} väntar på att registreras"
     text = body(waiting[0])

@@ -350,13 +350,14 @@ CHOOSE_ONE = "Choose one: a Swedish bank account, an IBAN or a Swish number."
     ({"clearing_number": "12", "account_number": ""},
      {"clearing_number": CLEARING_LENGTH, "account_number": "Enter the account number too."}),
     ({"clearing_number": 5214, "account_number": int(SEB_ACCOUNT)},
-     {"clearing_number": "Must be text.", "account_number": "Must be text."}),
+     {"clearing_number": "Must be text (a JSON string).",
+      "account_number": "Must be text (a JSON string)."}),
     ({"clearing_number": SEB, "account_number": ["1", "2"]},
-     {"account_number": "Must be text."}),
-    ({"iban": 12345}, {"iban": "Must be text."}),
-    ({"swish_number": 46701234567}, {"swish_number": "Must be text."}),
-    ({"swish_number": True}, {"swish_number": "Must be text."}),
-    ({"iban": "DE89" + "0" * 100}, {"iban": "This is too long to be a payout detail."}),
+     {"account_number": "Must be text (a JSON string)."}),
+    ({"iban": 12345}, {"iban": "Must be text (a JSON string)."}),
+    ({"swish_number": 46701234567}, {"swish_number": "Must be text (a JSON string)."}),
+    ({"swish_number": True}, {"swish_number": "Must be text (a JSON string)."}),
+    ({"iban": "DE89" + "0" * 100}, {"iban": "Must be at most 64 characters; this has 104."}),
 ])
 def test_shape(data, fields):
     with pytest.raises(Invalid) as exc:

@@ -77,7 +77,7 @@ def test_no_item_chosen(db, order):
 
 @pytest.mark.parametrize("bad, field, message", [
     ({"quantity": 3}, "items[0].quantity", "at most 2"),
-    ({"quantity": 0}, "items[0].quantity", "between 1"),
+    ({"quantity": 0}, "items[0].quantity", "from 1 to 10000 items"),
     ({"reason": "because"}, "items[0].reason", "Choose why"),
     ({"reason": "other"}, "items[0].comment", "why it goes back"),
     ({"line_id": 999999}, "items[0].line_id", "not on this order"),

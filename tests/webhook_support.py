@@ -32,7 +32,7 @@ def make_merchant_user(db, merchant_id: int, email: str | None = None,
     return db["merchant_user"].insert({
         "merchant_id": merchant_id, "email": email or f"staff-{merchant_id}@shop.example",
         "name": "Shop Staff", "password_hash": hash_password(password) if password else "!",
-        "created_at": clock.now_iso()}).last_pk
+        "created_at": clock.now_iso(), "language": "en"}).last_pk  # the tests read English
 
 
 def sign_in_merchant(client, db, merchant_id: int) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from ..database_session import get_db
+from ..domain_messages import translate
 from ..errors import Invalid
 from ..services import inbox, merchants
 from ..validation import ascii_whole_number
@@ -44,4 +45,8 @@ def publish_instructions():
     version = merchants.publish_instructions(get_db(), merchant["id"], request.get_data(),
                                              f"merchant:{merchant['id']}:api",
                                              language=language)
-    return jsonify({"version": version["version"]}), 201
+    # Raw HTML or script links are published (customers see them as text) and named, with
+    # their lines, in the caller's language: a system can't tick "publish anyway".
+    return jsonify({"version": version["version"],
+                    "warnings": [{**w, "message": translate(w["message"])}
+                                 for w in version["warnings"]]}), 201

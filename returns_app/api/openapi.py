@@ -429,8 +429,13 @@ def _paths() -> dict:
             parameters=[path_id("return_id"), IDEMPOTENCY_KEY])},
         "/instructions": {"put": operation(
             "publishInstructions", "Publish a new version of the return instructions",
-            "merchantKey", (201, answer({"version": {**ID, "description": "The version "
-                                                                          "number published."}})),
+            "merchantKey", (201, answer({
+                "version": {**ID, "description": "The version number published."},
+                "warnings": {"type": "array", "description": (
+                    "Raw HTML, scripts and javascript:/vbscript:/data: links in the Markdown, "
+                    "each with its line: published anyway (customers see them as literal "
+                    "text, never as HTML or links); empty when there are none."),
+                    "items": answer({"line": ID, "message": STR})}})),
             422, body=ref("InstructionsDocument"), body_media_type="text/markdown",
             parameters=[{"name": "Content-Language", "in": "header", "required": False,
                          "description": "The language the document is written in.",
@@ -439,7 +444,8 @@ def _paths() -> dict:
         "/customer/session": {
             "post": operation(
                 "createCustomerSession", "Start a customer session with order number and email",
-                None, (201, answer({"token": STR})), 404, 429, body=ref("NewSession")),
+                None, (201, answer({"token": STR})), 404, 422, 429,
+                body=ref("NewSession")),
             "delete": operation(
                 "endCustomerSession", "Sign out: the token is refused from now on",
                 "customerToken", (204, None))},
@@ -553,7 +559,13 @@ def document() -> dict:
                                 "Any operation may answer 503 {\"error\": {\"code\": "
                                 "\"unavailable\"}} with Retry-After when nothing can be "
                                 "stored for the moment (disk full, database busy): nothing "
-                                "was changed, so the same request may be sent again."},
+                                "was changed, so the same request may be sent again. "
+                                "Messages (an error's message, its fields' and problems' "
+                                "messages, instruction warnings) are in the best match of "
+                                "the request's Accept-Language among sv and en, English "
+                                "when it names neither; codes, field names and lines never "
+                                "change with the language. Every answer carries "
+                                "Content-Language and Vary: Accept-Language."},
         "servers": [{"url": "/api/v1"}],
         "components": {
             "securitySchemes": {

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify, request
+from flask_babel import gettext
 
 from .. import page_cache, proxies
 from ..customer.money_routes import return_urls
 from ..database_session import get_db
+from ..domain_messages import N_
 from ..errors import Invalid
 from ..http_errors import api_error
 from ..payout_details import parse_payout_details
 from ..provider_access import provider
 from ..provider_client import ProviderUnavailable
 from ..services import bank_payments, customers, decisions, orders, payments, refunds, returns
+from ..validation import NOT_TEXT
 from . import auth, bp
 from .openapi import document
 from .request_body import json_object
+
+PROVIDER_UNAVAILABLE = N_("Card payments can't be reached right now. Nothing was charged; retry "
+                          "with the same Idempotency-Key.")
 
 
 def json_body(required: bool = True) -> dict:
@@ -45,6 +51,10 @@ def create_order():
 @bp.post("/customer/session")
 def create_session():
     data = json_body()
+    wrong = {name: NOT_TEXT for name in ("order_number", "email")
+             if data.get(name) is not None and not isinstance(data[name], str)}
+    if wrong:
+        raise Invalid(fields=wrong)
     token = customers.create_api_session(
         get_db(), str(data.get("order_number") or ""), str(data.get("email") or ""),
         proxies.client_address())
@@ -81,7 +91,7 @@ def return_shipment(return_id: int):
     data = json_body()
     tracking = data.get("tracking_number")
     if tracking is not None and not isinstance(tracking, str):
-        raise Invalid(fields={"tracking_number": "Must be a string."})
+        raise Invalid(fields={"tracking_number": NOT_TEXT})
     return jsonify(returns.as_api(returns.mark_sent(get_db(), viewer, return_id, tracking)))
 
 
@@ -101,9 +111,7 @@ def create_payment(order_id: int):
                                 request.headers.get("Idempotency-Key"),
                                 return_urls(order_id, request.headers.get("Idempotency-Key")))
     except ProviderUnavailable:
-        return api_error(503, "provider_unavailable",
-                         "Card payments can't be reached right now. Nothing was charged; "
-                         "retry with the same Idempotency-Key.")
+        return api_error(503, "provider_unavailable", gettext(PROVIDER_UNAVAILABLE))
     return jsonify(response.body), response.status
 
 

@@ -22,8 +22,13 @@ def support_stuck_refunds():
     db = get_db()
     limit = _whole_number("limit", stuck.API_LIMIT)
     offset = _whole_number("offset", 0)
-    if limit is None or offset is None or not 1 <= limit <= stuck.API_MAX_LIMIT or offset < 0:
-        raise Invalid(fields={"limit": f"limit is 1 to {stuck.API_MAX_LIMIT}, offset 0 or more."})
+    problems = {}
+    if limit is None or not 1 <= limit <= stuck.API_MAX_LIMIT:
+        problems["limit"] = f"Must be a whole number from 1 to {stuck.API_MAX_LIMIT}."
+    if offset is None:
+        problems["offset"] = "Must be a whole number from 0 up."
+    if problems:
+        raise Invalid(fields=problems)
     query = request.args.get("q", "").strip()
     now = clock.now()
     page = stuck.stuck_queue(db, now, stuck.search(db, query) if query else None,

@@ -5,6 +5,7 @@ from flask import Blueprint
 bp = Blueprint("merchant", __name__, url_prefix="/merchant")
 
 from . import (  # noqa: E402,F401  (routes attach themselves to bp)
+    account_routes,
     api_key_routes,
     auth_routes,
     instructions_routes,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -156,6 +157,8 @@ class PublishInstructionsForm(Form):
     control_characters_checked_elsewhere = ("source",)  # checked again when published
     language = HiddenField(validators=[AnyOf(["sv", "en"])])
     source = HiddenField(validators=[InputRequired()])
+    # Only asked for when the document has warnings (raw HTML, scripts): the view checks it.
+    publish_anyway = BooleanField(_l("Publish anyway: I have read the warnings above"))
 
 
 class CreateApiKeyForm(Form):
@@ -166,3 +169,9 @@ class CreateApiKeyForm(Form):
 
 class RevokeApiKeyForm(Form):
     """No fields: the button still carries a CSRF token."""
+
+
+class AccountLanguageForm(Form):
+    language = SelectField(_l("Language of the portal and of your emails"),
+                           choices=LANGUAGE_CHOICES,
+                           validators=[AnyOf(["sv", "en"], _l("Choose Swedish or English."))])

@@ -100,6 +100,14 @@ def publish():
         return render_instructions(edit, UploadInstructionsForm(formdata=None,
                                                                 language=form.language.data))
     try:
+        preview = merchants.preview_instructions(get_db(), current_merchant_id(),
+                                                 form.source.data, form.language.data)
+        if preview["warnings"] and not form.publish_anyway.data:
+            # The same preview again, the document kept: publish anyway or go back to edit.
+            form.publish_anyway.errors = [_("Tick this to publish with the warnings, or go "
+                                            "back to editing and fix the lines named.")]
+            return render_template("merchant/instructions_preview.html", preview=preview,
+                                   form=form), 422
         version = merchants.publish_instructions(get_db(), current_merchant_id(),
                                                  form.source.data, current_actor(),
                                                  language=form.language.data)

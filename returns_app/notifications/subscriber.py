@@ -24,8 +24,6 @@ from . import (
 from .queue import queue_customer_email, queue_email
 from .reminders import remind_of_invoice_now
 
-MERCHANT_LANGUAGE = "sv"  # merchant users have no language of their own yet
-
 
 def _order_of(db: Database, table: str, row_id: int) -> dict:
     (order_id,) = db.execute(f"SELECT order_id FROM {table} WHERE id = ?", [row_id]).fetchone()
@@ -118,12 +116,12 @@ def merchant_reminded(db: Database, event: Event) -> None:
     """Support nudged the shop about a return waiting to be registered: every user of that
     merchant hears of it."""
     order = _order_of(db, "returns", event.subject_id)
-    for user_id, email in db.execute(
-            "SELECT id, email FROM merchant_user WHERE merchant_id = ? ORDER BY id",
+    for user_id, email, language in db.execute(
+            "SELECT id, email, language FROM merchant_user WHERE merchant_id = ? ORDER BY id",
             [order["merchant_id"]]).fetchall():
         queue_email(db, MERCHANT_RETURN_WAITING,
                     f"{_key(MERCHANT_RETURN_WAITING, event)}:{user_id}", recipient=email,
-                    language=MERCHANT_LANGUAGE, merchant_user_id=user_id, order_id=order["id"],
+                    language=language, merchant_user_id=user_id, order_id=order["id"],
                     return_id=event.subject_id)
 
 
@@ -135,11 +133,11 @@ def webhook_endpoint_failing(db: Database, event: Event) -> None:
     if row is None:
         return
     merchant_id, url = row
-    for user_id, email in db.execute(
-            "SELECT id, email FROM merchant_user WHERE merchant_id = ? ORDER BY id",
+    for user_id, email, language in db.execute(
+            "SELECT id, email, language FROM merchant_user WHERE merchant_id = ? ORDER BY id",
             [merchant_id]).fetchall():
         queue_email(db, WEBHOOK_FAILING, f"{_key(WEBHOOK_FAILING, event)}:{user_id}",
-                    recipient=email, language=MERCHANT_LANGUAGE, merchant_user_id=user_id,
+                    recipient=email, language=language, merchant_user_id=user_id,
                     facts={"endpoint_id": event.subject_id, "url": url,
                            "failing_since": (event.after or {}).get("failing_since")})
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from .. import clock, states
 from ..db import Database, select, write_transaction
 from ..errors import Conflict, NotFound
-from ..validation import FieldErrors
+from ..validation import COUNT, ID, FieldErrors
 from . import audit, idempotency, refunds, returns
 from .orders import INVOICE_DAYS
 
@@ -27,18 +27,19 @@ def _parse(payload) -> list[dict]:
             continue
         entry = {
             "return_item_id": errors.integer(item, "return_item_id", f"items[{i}].return_item_id",
-                                             minimum=1, maximum=2**62),
+                                             counts=ID, minimum=1, maximum=2**62),
             "accepted": errors.integer(item, "accepted_quantity", f"items[{i}].accepted_quantity",
-                                       maximum=10_000, default=0),
+                                       counts=COUNT, maximum=10_000, default=0),
             "rejected": errors.integer(item, "rejected_quantity", f"items[{i}].rejected_quantity",
-                                       maximum=10_000, default=0),
+                                       counts=COUNT, maximum=10_000, default=0),
             "reason": errors.text(item, "reason", f"items[{i}].reason", max_length=MAX_REASON,
                                   required=bool(item.get("rejected_quantity")),
                                   multiline=True) or "",
             # Arrival is kept apart from the decision: items may arrive today, be inspected
             # and decided later. A decided item has arrived, so deciding counts too.
             "received": errors.integer(item, "received_quantity",
-                                       f"items[{i}].received_quantity", maximum=10_000,
+                                       f"items[{i}].received_quantity", counts=COUNT,
+                                       maximum=10_000,
                                        default=0),
         }
         if not entry["accepted"] and not entry["rejected"] and not entry["received"]:

@@ -10,6 +10,7 @@ from .. import clock
 from ..db import Database, write_transaction
 from ..errors import (
     Conflict,
+    Invalid,
     NotFound,
     RateLimited,
     Unauthorized,  # noqa: F401  (what sign_in raises; callers name it from here)
@@ -85,3 +86,27 @@ def sign_in(db: Database, email: str, password: str, client: str) -> SignedIn:
     """The staff account for this email and password; refused (RateLimited) after too many
     failures for the account or from the client address, even with the right password."""
     return SignedIn(*sign_in_limits.sign_in(db, DOOR, email, password, client))
+
+
+LANGUAGES = ("sv", "en")
+
+
+def set_language(db: Database, user_id: int, language: str, actor: str) -> None:
+    """The language the portal and the emails to this staff member are in."""
+    if language not in LANGUAGES:
+        raise Invalid(fields={"language": "Choose Swedish or English."})
+    with write_transaction(db):
+        before = db.execute("SELECT language FROM merchant_user WHERE id = ?",
+                            [user_id]).fetchone()
+        if before is None:
+            raise NotFound("There is no such merchant user.")
+        if before[0] == language:
+            return
+        db.execute("UPDATE merchant_user SET language = ? WHERE id = ?", [language, user_id])
+        audit.record(db, actor, "merchant_user.language", "merchant_user", user_id,
+                     before={"language": before[0]}, after={"language": language})
+
+
+def language_of(db: Database, user_id: int) -> str:
+    row = db.execute("SELECT language FROM merchant_user WHERE id = ?", [user_id]).fetchone()
+    return row[0] if row else "sv"

@@ -159,7 +159,7 @@ def publish_instructions(db: Database, merchant_id: int, text: str | bytes,
         version_id = db["instructions_version"].insert(row).last_pk
         audit.record(db, published_by, "instructions.published", "merchant", merchant_id,
                      after={"version": row["version"], "language": parsed.language})
-    return instructions_by_id(db, version_id)
+    return {**instructions_by_id(db, version_id), "warnings": warnings_of(parsed)}
 
 
 def preview_instructions(db: Database, merchant_id: int, text: str | bytes,
@@ -180,13 +180,20 @@ def preview_instructions(db: Database, merchant_id: int, text: str | bytes,
         "send_methods": list(parsed.send_methods),
         "return_address_lines": list(parsed.return_address),
         "non_returnable": [{"what": n.what, "skus": list(n.skus)} for n in parsed.non_returnable],
+        "warnings": warnings_of(parsed),
     }
+
+
+def warnings_of(parsed) -> list[dict]:
+    """Raw HTML, scripts and script links in the document, each with its line."""
+    return [{"line": w.line, "message": w.message} for w in parsed.warnings]
 
 
 def instructions_versions(db: Database, merchant_id: int) -> list[dict]:
     """Every published version, newest first, marking the one customers see per language."""
     rows = select(db,
-        "SELECT instructions_version.id, version, language, published_by, published_at,"
+        "SELECT instructions_version.id, version, instructions_version.language, published_by,"
+        " published_at,"
         " merchant_user.email AS publisher_email FROM instructions_version"
         " LEFT JOIN merchant_user ON instructions_version.published_by ="
         " 'merchant_user:' || merchant_user.id"

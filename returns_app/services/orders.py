@@ -12,7 +12,7 @@ from ..db import Database, select, write_transaction
 from ..errors import Conflict, NotFound
 from ..money import Amounts, ItemValue, LineValue, compute_amounts
 from ..states import ENDED_WITHOUT_RETURN, OPEN_RETURN_STATUSES
-from ..validation import FieldErrors
+from ..validation import AMOUNT, COUNT, FieldErrors
 from . import audit, merchants
 
 CURRENCIES = ("SEK", "EUR", "NOK", "DKK")
@@ -87,9 +87,9 @@ def _parse_checkout(payload) -> dict:
                 "sku": errors.text(line, "sku", f"lines[{i}].sku", max_length=64),
                 "name": errors.text(line, "name", f"lines[{i}].name", max_length=200),
                 "quantity": errors.integer(line, "quantity", f"lines[{i}].quantity",
-                                           minimum=1, maximum=10_000),
+                                           counts=COUNT, minimum=1, maximum=10_000),
                 "unit_price": errors.integer(line, "unit_price", f"lines[{i}].unit_price",
-                                             minimum=0, maximum=10**10),
+                                             counts=AMOUNT, minimum=0, maximum=10**10),
             })
     errors.raise_if_any()
     return parsed

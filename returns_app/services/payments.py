@@ -17,7 +17,7 @@ from ..db import Database, select, write_transaction
 from ..errors import Conflict, Invalid, NotFound
 from ..money import Amounts, format_minor
 from ..provider_client import ProviderUnavailable
-from ..validation import FieldErrors
+from ..validation import AMOUNT, FieldErrors
 from . import audit, bank_accounts, checkouts, idempotency, orders
 from .orders import Viewer, amounts, order_for_viewer
 from .payment_book import allowed_now, get_payment, under_way
@@ -58,7 +58,7 @@ def has_linked_bank_account(db: Database, customer_id: int) -> bool:
 def _parse(payload, bank_linked: bool) -> tuple[int, str]:
     errors = FieldErrors()
     data = errors.mapping(payload, "body")
-    amount = errors.integer(data, "amount", "amount", minimum=1, maximum=10**10)
+    amount = errors.integer(data, "amount", "amount", counts=AMOUNT, minimum=1, maximum=10**10)
     method = data.get("method")
     if method is None:
         method = "bank_account" if bank_linked else "card"

@@ -10,7 +10,7 @@ from .. import clock, states
 from ..db import Database, insert, select, select_one, write_transaction
 from ..errors import Invalid, NotFound
 from ..money import Amounts, ItemValue, paused_in_return
-from ..validation import FieldErrors
+from ..validation import COUNT, ID, REQUIRED, FieldErrors
 from . import audit, merchants
 from .orders import Viewer, get_order, lines_with_returnable, order_for_viewer
 
@@ -63,13 +63,14 @@ def _parse_items(payload) -> list[dict]:
                                "Choose why this item goes back, one of")
         comment = errors.text(item, "comment", f"items[{i}].comment", max_length=MAX_COMMENT,
                               required=reason == "other", multiline=True) or ""
-        if reason == "other" and f"items[{i}].comment" in errors.fields:
+        # Only a missing comment asks for one: a too long one is told its limit.
+        if reason == "other" and errors.fields.get(f"items[{i}].comment") == REQUIRED:
             errors.fields[f"items[{i}].comment"] = "Tell us in a few words why it goes back."
         items.append({
-            "line_id": errors.integer(item, "line_id", f"items[{i}].line_id", minimum=1,
-                                      maximum=2**62),
-            "quantity": errors.integer(item, "quantity", f"items[{i}].quantity", minimum=1,
-                                       maximum=10_000),
+            "line_id": errors.integer(item, "line_id", f"items[{i}].line_id", counts=ID,
+                                      minimum=1, maximum=2**62),
+            "quantity": errors.integer(item, "quantity", f"items[{i}].quantity", counts=COUNT,
+                                       minimum=1, maximum=10_000),
             "reason": reason,
             "comment": comment,
         })

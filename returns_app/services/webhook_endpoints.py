@@ -9,6 +9,7 @@ import json
 from .. import clock
 from ..db import Database, insert, select, select_one, write_transaction
 from ..errors import Invalid, NotFound
+from ..validation import NOT_TEXT
 from ..webhooks import signing, urls
 from ..webhooks.subscriber import EVENT_TYPES, TEST_ACTION
 from . import audit
@@ -23,7 +24,7 @@ def check_events(raw) -> list[str]:
     if raw is None:
         return list(SUBSCRIBABLE)
     if not isinstance(raw, list) or not raw or not all(isinstance(e, str) for e in raw):
-        raise Invalid(fields={"events": "Give a non-empty list of event types."})
+        raise Invalid(fields={"events": "Must be a non-empty list of event types (strings)."})
     unknown = sorted(set(raw) - set(SUBSCRIBABLE))
     if unknown:
         raise Invalid(fields={"events": f"Unknown event type {unknown[0]!r}; known: "
@@ -52,7 +53,9 @@ def get_endpoint(db: Database, merchant_id: int, endpoint_id: int) -> dict:
 def create(db: Database, merchant_id: int, raw_url, raw_events, actor: str,
            allow_local: bool) -> tuple[dict, str]:
     """The new endpoint and its signing secret (the only time the secret is returned)."""
-    url = urls.check_url(raw_url if isinstance(raw_url, str) else None, allow_local)
+    if raw_url is not None and not isinstance(raw_url, str):
+        raise Invalid(fields={"url": NOT_TEXT})
+    url = urls.check_url(raw_url, allow_local)
     events = check_events(raw_events)
     with write_transaction(db):
         return add(db, merchant_id, url, events, actor)

@@ -90,7 +90,8 @@ def test_swedish_pages_pass_axe(swedish_page: Page, make_order, screenshots_dir)
     assert not problems, "\n".join(problems)
 
 
-def test_staff_pages_in_swedish_pass_axe_and_fit_a_phone(browser, server, screenshots_dir):
+def test_staff_pages_in_swedish_pass_axe_and_fit_a_phone(browser, server, server_database,
+                                                         screenshots_dir):
     """The merchant portal and the support console read Swedish to a Swedish browser: every
     page passes axe at 375 and 1280 px, and no Swedish word, longer than the English, pushes a
     page wider than the phone. Looks only: the demo data stays as it was."""
@@ -128,6 +129,14 @@ def test_staff_pages_in_swedish_pass_axe_and_fit_a_phone(browser, server, screen
         second_step(page, email)
         return page
 
+    # Staff read their account's language: Swedish, the default (another test may have set
+    # English on the shared server).
+    from returns_app.db import connect
+
+    db = connect(server_database)
+    db.execute("UPDATE merchant_user SET language = 'sv' WHERE email = ?",
+               ["hemma-design@example.se"])
+    db.close()
     merchant = swedish_staff_page("/merchant/returns", "hemma-design@example.se")
     try:
         expect(merchant.get_by_role("heading", level=1)).to_have_text("Returer")
@@ -138,7 +147,8 @@ def test_staff_pages_in_swedish_pass_axe_and_fit_a_phone(browser, server, screen
         nav = merchant.get_by_role("navigation", name="Handlarportalen")
         for link, heading, name in (("Instruktioner", "Returinstruktioner", "instructions"),
                                     ("API-nycklar", "API-nycklar", "api-keys"),
-                                    ("Webhooks", "Webhooks", "webhooks")):
+                                    ("Webhooks", "Webhooks", "webhooks"),
+                                    ("Ditt konto", "Ditt konto", "account")):
             nav.get_by_role("link", name=link).click()
             expect(merchant.get_by_role("heading", level=1)).to_have_text(heading)
             audit(merchant, f"merchant-{name}")

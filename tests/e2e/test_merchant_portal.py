@@ -31,6 +31,8 @@ def test_a_merchant_works_through_the_portal(new_page, make_order, server_databa
     # A return of our own at Hemma Design: jeans and two T-shirts.
     order = make_order("Hemma Design")
     db = connect(server_database)
+    # Demo staff are Swedish until they choose; this walk reads the portal in English.
+    db.execute("UPDATE merchant_user SET language = 'en' WHERE email = ?", [STAFF])
     ret = returns.report_return(db, Viewer(order_ids=frozenset({order["id"]})), order["id"], {
         "items": [{"line_id": order["lines"][0]["id"], "quantity": 1, "reason": "too_small"},
                   {"line_id": order["lines"][1]["id"], "quantity": 2, "reason": "damaged"}]})
