@@ -16,7 +16,7 @@ from returns_app.db import write_transaction
 from returns_app.filters import number
 from returns_app.notifications import queue, rendering
 from returns_app.payout_details import parse_payout_details
-from returns_app.services import payments, refunds, returns
+from returns_app.services import merchant_users, payments, refunds, returns
 from returns_app.services.orders import get_order
 from tests.builders import decide, make_order, make_return, viewer_for
 from tests.support_helpers import make_support_user
@@ -62,6 +62,7 @@ def test_counts_agree_with_their_number_for_the_customer_and_the_merchant(client
     assert "2 godkända." in customer and "1 inte godkänd: Worn and washed." in customer
     assert "1 inte godkända" not in customer
 
+    merchant_users.set_language(db, shop["user"]["id"], "sv", "test")  # fixtures read English
     sign_in(client, f"merchant_user:{shop['user']['id']}")
     merchant = page(client, f"/merchant/returns/{ret['id']}")
     assert "· 2 godkända" in merchant and "· 1 avvisad (Worn and washed)" in merchant

@@ -163,7 +163,7 @@ def test_the_retry_schedule_is_about_a_day_like_the_established_providers():
 
 def test_after_the_whole_schedule_the_endpoint_is_failing_and_the_merchant_emailed(
         app, db, shop, receiver):
-    make_merchant_user(db, shop["id"], "dev@hooked.example")
+    make_merchant_user(db, shop["id"], "dev@hooked.example", language="sv")
     make_return(db, make_order(db, shop["id"]))
     tries = len(RETRY_SCHEDULE) + 1
     receiver.answer(*[status(503, b"busy")] * tries)
@@ -192,7 +192,7 @@ def test_after_the_whole_schedule_the_endpoint_is_failing_and_the_merchant_email
 
 
 def test_the_failing_email_is_swedish_and_names_the_endpoint(app, db, shop, receiver):
-    user_id = make_merchant_user(db, shop["id"], "dev@hooked.example")
+    user_id = make_merchant_user(db, shop["id"], "dev@hooked.example", language="sv")
     [endpoint] = db.query("SELECT id FROM webhook_endpoint")
     with write_transaction(db):
         health.exhausted(db, endpoint["id"])

@@ -27,12 +27,13 @@ def set_webhook(db, merchant_id: int, url: str) -> str:
 
 
 def make_merchant_user(db, merchant_id: int, email: str | None = None,
-                       password: str | None = None) -> int:
-    """Without a password the account can't sign in with one (and no slow hash is computed)."""
+                       password: str | None = None, language: str = "en") -> int:
+    """Without a password the account can't sign in with one (and no slow hash is computed).
+    English unless asked: most tests read English pages and emails."""
     return db["merchant_user"].insert({
         "merchant_id": merchant_id, "email": email or f"staff-{merchant_id}@shop.example",
         "name": "Shop Staff", "password_hash": hash_password(password) if password else "!",
-        "created_at": clock.now_iso(), "language": "en"}).last_pk  # the tests read English
+        "created_at": clock.now_iso(), "language": language}).last_pk
 
 
 def sign_in_merchant(client, db, merchant_id: int) -> int:

@@ -109,7 +109,11 @@ def pay(db: Database, provider, viewer: Viewer, order_id: int, payload, key: str
         # the checkout they had open. (Open checkouts don't count here, so cancelling one can
         # only lower what may be paid, when it turns out paid; the check is made again then.)
         _check_amount(db, order, amount)
-        checkouts.replace_open(db, provider, order_id, key)
+        if method == "bank_account":
+            # A card payment replaces the open checkout once it holds the order's one start
+            # in flight (_start_card_checkout); a debit, taken on the day and capped by what
+            # is owed then, can cancel first.
+            checkouts.replace_open(db, provider, order_id, key)
     try:
         if method == "bank_account":
             response = _schedule_from_bank(db, order, scope, key, body)
@@ -205,9 +209,14 @@ def _start_card_checkout(db, provider, order, scope, key, body, urls) -> idempot
             return done
         _refuse_while_another_starts(db, scope, key)
         _check_amount(db, order, body["amount"])
-    # The provider call happens between two transactions, never inside one; its own
-    # idempotency key makes a repeat (after a crash) return the same checkout.
+    # Provider calls happen between transactions, never inside one. This start is now the
+    # order's only one in flight (every other is refused meanwhile), so no checkout can open
+    # between cancelling the open ones and opening ours: at most one can ever take money. The
+    # checkout's own idempotency key makes a repeat (after a crash) return the same one.
     try:
+        checkouts.replace_open(db, provider, order["id"], key)
+        with write_transaction(db):
+            _check_amount(db, order, body["amount"])  # a replaced one may have been paid
         checkout = provider.create_checkout(
             f"order-{order['id']}-{key}", body["amount"], order["currency"],
             order["order_number"], urls.paid, urls.cancelled)
