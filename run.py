@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 from returns_app import create_app
-from returns_app.database_session import get_db
-from returns_app.db import migrate
 from returns_app.demo import load_demo, sign_in_help
+from returns_app.store.db import migrate
+from returns_app.web.database_session import get_db
 
 
 def prepare(app) -> None:
@@ -39,7 +39,7 @@ def free_port(host: str) -> int:
 def children(host: str, port: int, provider_port: int | None,
              mail_port: int | None = None) -> dict[str, list[str]]:
     sandbox = {} if provider_port is None else {
-        "sandbox-provider": [sys.executable, "-m", "returns_app.sandbox_provider",
+        "sandbox-provider": [sys.executable, "-m", "returns_app.provider.sandbox",
                              "--host", host, "--port", str(provider_port)],
     }
     catcher = {} if mail_port is None else {

@@ -18,11 +18,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from returns_app import clock
-from returns_app.db import Database, connect, migrate, write_transaction
-from returns_app.passwords import hash_password
-from returns_app.payout_details import parse_payout_details
+from returns_app.domain import clock
+from returns_app.domain.passwords import hash_password
+from returns_app.domain.payout_details import parse_payout_details
 from returns_app.services import merchant_users, merchants, orders
+from returns_app.store.db import Database, connect, migrate, write_transaction
 
 from .story import COLUMNS, FIRST_NAMES, LAST_NAMES, Customer, Merchant, Rows, Story, make_catalog
 

@@ -28,7 +28,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from returns_app.db import connect, migrate
+from returns_app.store.db import connect, migrate
 
 from . import generate, targets
 

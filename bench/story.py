@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from returns_app import clock
+from returns_app.domain import clock
 from returns_app.services import merchants as merchant_service
 
 HOUR = timedelta(hours=1)

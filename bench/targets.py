@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pyotp
 
-from returns_app import clock
-from returns_app.auth import MAX_REMEMBERED_ORDERS
-from returns_app.db import Database
+from returns_app.domain import clock
+from returns_app.store.db import Database
+from returns_app.web.auth import MAX_REMEMBERED_ORDERS
 
 from .browser import Browser
 from .generate import (

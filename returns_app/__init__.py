@@ -7,22 +7,22 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import (
+from . import config
+from .domain import masking
+from .web import (
     auth,
-    config,
     cookie_session,
     database_session,
     filters,
     http_errors,
     i18n,
-    masking,
     page_cache,
     proxies,
     request_log,
     security_headers,
 )
-from .converters import IdConverter
-from .extensions import babel, csrf, login_manager
+from .web.converters import IdConverter
+from .web.extensions import babel, csrf, login_manager
 
 PACKAGE = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE.parent
@@ -68,15 +68,15 @@ def create_app(overrides: dict | None = None) -> Flask:
     security_headers.init_app(app)
     # Not imported with the package: prometheus-client picks its multiprocess mode when first
     # imported, and gunicorn's master imports this package before it sets the folder (metrics.py).
-    from . import metrics
+    from .web import metrics
     metrics.init_app(app)
 
     from .api import bp as api_bp
     from .cli import register as register_cli
     from .customer import bp as customer_bp
     from .merchant import bp as merchant_bp
-    from .operations import bp as operations_bp
     from .support import bp as support_bp
+    from .web.operations import bp as operations_bp
 
     app.register_blueprint(customer_bp)
     app.register_blueprint(merchant_bp)
@@ -89,4 +89,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(operations_bp)
     csrf.exempt(api_bp)  # bearer tokens, never cookies: nothing for a forged request to ride on
     register_cli(app)
+    _wire_events()
     return app
+
+
+def _wire_events() -> None:
+    """Who acts on what happened (services/events.py): merchants' webhooks, then emails, then a
+    check that no open card checkout asks for more than may now be paid."""
+    from .notifications.subscriber import on_event as queue_emails
+    from .services import events
+    from .services.checkouts import on_event as guard_checkouts
+    from .webhooks.subscriber import on_event as tell_webhooks
+
+    events.subscribe(tell_webhooks, queue_emails, guard_checkouts)

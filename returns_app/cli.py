@@ -8,13 +8,13 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from . import backups
 from .bankfiles import MAX_FILE_BYTES
-from .database_session import get_db
-from .db import migrate
-from .errors import DomainError, Invalid
-from .money import parse_amount
+from .domain.errors import DomainError, Invalid
+from .domain.money import parse_amount
 from .services import bank_payments, merchant_users, merchants, returns, staff_accounts, support
+from .store import backups
+from .store.db import migrate
+from .web.database_session import get_db
 
 STAFF_KIND = click.Choice(sorted(staff_accounts.TABLES))
 

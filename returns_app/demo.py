@@ -7,11 +7,10 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from . import clock
-from .db import Database, write_transaction
 from .demo_support import STUCK_ORDERS, SUPPORT_USERS, load_support_demo
-from .passwords import hash_password
-from .payout_details import parse_payout_details
+from .domain import clock
+from .domain.passwords import hash_password
+from .domain.payout_details import parse_payout_details
 from .services import (
     bank_accounts,
     bank_payments,
@@ -23,6 +22,7 @@ from .services import (
 )
 from .services.bank_payments import DEFAULT_BANKGIRO
 from .services.orders import Viewer
+from .store.db import Database, write_transaction
 
 SAMPLES = Path(__file__).resolve().parent.parent / "merchant_instructions" / "samples"
 DEMO_PASSWORD = "returns-demo"  # noqa: S105  (printed on purpose: demo data only)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from . import clock, outbox
-from .db import Database, select, write_transaction
-from .passwords import hash_password
+from .domain import clock
+from .domain.passwords import hash_password
 from .services import decisions, orders, payments, refunds, returns
 from .services.orders import Viewer
+from .store import outbox
+from .store.db import Database, select, write_transaction
 
 SUPPORT_USERS = ("support@example.se", "support2@example.se")
 HEMMA = "Hemma Design"

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from gunicorn.glogging import Logger
 
-from returns_app.json_logs import GUNICORN_LOGGING
-from returns_app.link_paths import hide_link_tokens
+from .domain.link_paths import hide_link_tokens
+from .web.json_logs import GUNICORN_LOGGING
 
 
 class AccessLog(Logger):
@@ -61,7 +61,7 @@ def on_starting(server) -> None:
     would be added to this one's); unset, a fresh one under the system's temporary folder,
     removed again when the master exits."""
     global _made_metrics_dir
-    from returns_app.config import require_secret_key
+    from .config import require_secret_key
 
     require_secret_key()
     folder = os.environ.get(METRICS_DIR)

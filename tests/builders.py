@@ -6,7 +6,7 @@ import itertools
 from datetime import timedelta
 from pathlib import Path
 
-from returns_app import clock
+from returns_app.domain import clock
 from returns_app.services import merchants, orders, returns
 from returns_app.services.orders import Viewer
 
@@ -87,7 +87,7 @@ def link_bank_account(db, customer_id: int, details: dict | None = None,
                       mandate: bool = True) -> dict:
     """Link a bank account as the customer's account page does and, unless told otherwise,
     confirm the direct-debit mandate. Returns the provider destination stored."""
-    from returns_app.payout_details import parse_payout_details
+    from returns_app.domain.payout_details import parse_payout_details
     from returns_app.services import bank_accounts
 
     linked = parse_payout_details(details or {"clearing_number": "8327-9",

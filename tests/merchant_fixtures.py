@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.security import generate_password_hash
 
-from returns_app import passwords
+from returns_app.domain import passwords
 from returns_app.services import merchant_users
 from tests.builders import make_merchant
 

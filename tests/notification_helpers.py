@@ -10,9 +10,9 @@ from email.message import EmailMessage
 import pytest
 from aiosmtpd.controller import Controller
 
-from returns_app import outbox
 from returns_app.mailcatcher import Catcher
 from returns_app.notifications.sending import deliver_email
+from returns_app.store import outbox
 
 
 class FlakyCatcher(Catcher):

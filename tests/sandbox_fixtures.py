@@ -71,14 +71,14 @@ class SandboxServer:
 
 def start_sandbox(log: Path, port: int | None = None,
                   database: Path | None = None) -> tuple[subprocess.Popen, SandboxServer]:
-    """Start `python -m returns_app.sandbox_provider` on a free port (or `port`), its records
+    """Start `python -m returns_app.provider.sandbox` on a free port (or `port`), its records
     in `database` (default: beside the log); wait (bounded) until it answers. The caller stops
     it with `stop_sandbox`."""
     port = port or free_port()
     database = database or log.with_suffix(".sqlite3")
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "returns_app.sandbox_provider",
+            [sys.executable, "-m", "returns_app.provider.sandbox",
              "--host", "127.0.0.1", "--port", str(port), "--database", str(database)],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     server = SandboxServer(f"http://127.0.0.1:{port}", log)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from flask import url_for
 
-from returns_app import clock, heartbeat, links
-from returns_app.passwords import hash_password
-from returns_app.services import payments, support
+from returns_app.domain import clock
+from returns_app.domain.passwords import hash_password
+from returns_app.services import links, payments, support
+from returns_app.store import heartbeat
 from tests.builders import decide, make_merchant, make_order, make_return
 from tests.session_helpers import session_keys
 from tests.support_helpers import TOTP_SECRET

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from returns_app.auth import SESSION_TOKEN_KEY
-from returns_app.db import connect
 from returns_app.services import web_sessions
+from returns_app.store.db import connect
+from returns_app.web.auth import SESSION_TOKEN_KEY
 
 
 def session_keys(app, principal: str, stay_signed_in: bool = False) -> dict:

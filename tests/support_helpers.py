@@ -7,9 +7,9 @@ import pyotp
 from flask import g, has_app_context
 from werkzeug.security import generate_password_hash
 
-from returns_app import clock
-from returns_app.database_session import get_db
+from returns_app.domain import clock
 from returns_app.services import payments, refunds, returns
+from returns_app.web.database_session import get_db
 from tests.builders import decide, make_order, make_return, viewer_for
 from tests.session_helpers import session_keys
 

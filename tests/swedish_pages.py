@@ -13,9 +13,11 @@ import pyotp
 import time_machine
 from flask import url_for
 
-from returns_app import clock, links, staff_auth
+from returns_app.domain import clock
 from returns_app.notifications import rendering
 from returns_app.notifications.queue import get_notification
+from returns_app.services import links
+from returns_app.web import staff_auth
 from tests.session_helpers import session_keys
 from tests.swedish_world import World
 from tests.test_i18n_templates import VisibleText

@@ -10,18 +10,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from types import SimpleNamespace
 
-from returns_app import clock, links
-from returns_app.db import write_transaction
 from returns_app.demo import load_demo
+from returns_app.domain import clock
+from returns_app.domain.payout_details import parse_payout_details
 from returns_app.notifications import SEND_RETURN_REMINDER
 from returns_app.notifications.preferences import request_new_link
 from returns_app.notifications.queue import queue_customer_email
 from returns_app.notifications.reminders import remind_of_invoice_now
-from returns_app.payout_details import parse_payout_details
-from returns_app.provider_client import Checkout, CheckoutStatus
+from returns_app.provider.client import Checkout, CheckoutStatus
 from returns_app.services import (
     decisions,
     due_date_debits,
+    links,
     orders,
     payments,
     refunds,
@@ -31,6 +31,7 @@ from returns_app.services import (
     webhook_endpoints,
 )
 from returns_app.services.orders import Viewer
+from returns_app.store.db import write_transaction
 from returns_app.webhooks import health
 from tests.support_helpers import TOTP_SECRET
 

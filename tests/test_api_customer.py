@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 import time_machine
 
-from returns_app import clock
+from returns_app.domain import clock
 from returns_app.services import customers, merchants
 from tests.api_helpers import assert_error, bearer, count, is_int
 from tests.builders import INSTRUCTIONS, make_merchant, make_order, make_return

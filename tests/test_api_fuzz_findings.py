@@ -75,7 +75,7 @@ def test_a_moment_that_is_no_rfc_3339_date_time_is_422_as_the_document_says(clie
     midnight and stored; the document's pattern (format is only a note in OpenAPI 3.1) and the
     server now refuse the same values."""
     from returns_app.api.openapi import document
-    from returns_app.validation import MOMENT_PATTERN
+    from returns_app.domain.validation import MOMENT_PATTERN
     from tests.builders import checkout_payload
 
     schema = document()["components"]["schemas"]["NewOrder"]["properties"]["delivered_at"]

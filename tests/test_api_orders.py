@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from returns_app import clock
+from returns_app.domain import clock
 from tests.api_helpers import assert_error, bearer, count, is_int
 from tests.builders import checkout_payload, make_merchant
 

@@ -11,11 +11,11 @@ import json
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from returns_app import worker
-from returns_app.db import MIGRATIONS, connect
 from returns_app.services import returns
 from returns_app.services.orders import Viewer
+from returns_app.store.db import MIGRATIONS, connect
 from returns_app.webhooks import signing
+from returns_app.worker import rounds as worker
 from tests.api_helpers import assert_error, bearer
 from tests.builders import make_merchant, make_order, make_return
 from tests.webhook_support import Receiver

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import time_machine
 
-from returns_app import clock, links
-from returns_app.passwords import hash_password
-from returns_app.services import bank_accounts, due_date_debits
+from returns_app.domain import clock
+from returns_app.domain.passwords import hash_password
+from returns_app.services import bank_accounts, due_date_debits, links
 from tests.builders import make_merchant, make_order
 from tests.test_customer_views import EMAIL, field_error, text
 from tests.test_payout_details import SEB, SEB_ACCOUNT, wrong_last_digit

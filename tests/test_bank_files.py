@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from returns_app import banking_days
 from returns_app.bankfiles import BankFileError, bgmax, camt054, ocr, read, sandbox
+from returns_app.domain import banking_days
 from tests.bank_file_builders import BANKGIRO, Deposit, Pay, as_file, record
 from tests.bank_file_builders import bgmax as build
 

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from returns_app.bankfiles import ocr, sandbox
-from returns_app.db import connect, migrate
-from returns_app.errors import Invalid
+from returns_app.domain.errors import Invalid
 from returns_app.services import bank_payments, orders
+from returns_app.store.db import connect, migrate
 from tests.bank_file_builders import Deposit, Pay, as_file
 from tests.bank_file_builders import bgmax as build
 from tests.builders import checkout_payload, make_merchant

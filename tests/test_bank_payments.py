@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from returns_app.bankfiles import ocr, sandbox
-from returns_app.errors import Conflict, Invalid
+from returns_app.domain.errors import Conflict, Invalid
 from returns_app.services import bank_payments, orders, refunds, stuck
 from tests.api_helpers import count
 from tests.bank_file_builders import Deposit, Pay, as_file

@@ -9,9 +9,9 @@ import pytest
 import time_machine
 
 from bench import generate
-from returns_app import db as db_module
 from returns_app.services import orders, payments, returns
 from returns_app.services.orders import Viewer
+from returns_app.store import db as db_module
 
 NOW = datetime(2025, 3, 12, 10, 0, tzinfo=UTC)
 

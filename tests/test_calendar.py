@@ -10,8 +10,8 @@ import pytest
 import time_machine
 from icalendar import Calendar
 
-from returns_app import clock, links
-from returns_app.services import support, support_actions
+from returns_app.domain import clock
+from returns_app.services import links, support, support_actions
 from tests.builders import make_merchant, make_order, make_return
 from tests.test_customer_views import EMAIL
 

@@ -10,11 +10,13 @@ import pytest
 import requests
 import time_machine
 
-from returns_app import clock, deliveries, outbox
-from returns_app.errors import Conflict, Invalid, NotFound
+from returns_app.domain import clock
+from returns_app.domain.errors import Conflict, Invalid, NotFound
 from returns_app.notifications.reminders import may_remind_about_order
-from returns_app.provider_client import ProviderClient, ProviderUnavailable
+from returns_app.provider.client import ProviderClient, ProviderUnavailable
 from returns_app.services import checkouts, orders, payments, refunds
+from returns_app.store import outbox
+from returns_app.worker import deliveries
 from tests.builders import decide, link_bank_account, make_merchant, make_order, make_return
 from tests.builders import viewer_for as viewer
 from tests.test_payments_service import JEAN, JEANS, TOTAL, fill_in_card_page, ledger, pay

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from returns_app.errors import Invalid
-from returns_app.payout_details import parse_payout_details
+from returns_app.domain.errors import Invalid
+from returns_app.domain.payout_details import parse_payout_details
 
 from .test_payout_details import type1_comment1, type1_comment2, wrong_last_digit
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 import time_machine
 
-from returns_app import clock
 from returns_app.demo import DEMO_MERCHANTS
-from returns_app.passwords import verify_password
+from returns_app.domain import clock
+from returns_app.domain.passwords import verify_password
 from returns_app.services import orders
 from tests.api_helpers import bearer, count
 from tests.builders import checkout_payload, make_merchant, make_order, make_return

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from returns_app import create_app
-from returns_app.db import connect, migrate
+from returns_app.store.db import connect, migrate
 from tests.builders import make_merchant, make_order
 
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from returns_app import clock
-from returns_app.passwords import hash_password
+from returns_app.domain import clock
+from returns_app.domain.passwords import hash_password
 from returns_app.services import customers
 from tests.builders import make_merchant, make_order, make_return
 

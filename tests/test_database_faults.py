@@ -8,9 +8,9 @@ import sqlite3
 
 import pytest
 
-from returns_app.database_session import get_db
-from returns_app.db import connect
 from returns_app.services import customers
+from returns_app.store.db import connect
+from returns_app.web.database_session import get_db
 from tests.api_helpers import bearer
 from tests.builders import INSTRUCTIONS, make_merchant, make_order
 

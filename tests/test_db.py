@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from returns_app.db import MIGRATIONS, Database, connect, migrate, write_transaction
+from returns_app.store.db import MIGRATIONS, Database, connect, migrate, write_transaction
 
 
 def columns(db: Database, table: str) -> dict[str, str]:

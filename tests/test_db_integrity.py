@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from returns_app.db import connect, write_transaction
+from returns_app.store.db import connect, write_transaction
 from tests.builders import make_merchant, make_order
 
 APPEND_ONLY = ["ledger_entry", "audit_event"]

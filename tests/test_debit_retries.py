@@ -9,8 +9,10 @@ from datetime import date, datetime, time, timedelta
 import pytest
 import time_machine
 
-from returns_app import banking_days, clock, deliveries, outbox
+from returns_app.domain import banking_days, clock
 from returns_app.services import due_date_debits, orders, payments
+from returns_app.store import outbox
+from returns_app.worker import deliveries
 from tests.builders import link_bank_account, make_merchant, make_order
 from tests.builders import viewer_for as viewer
 from tests.notification_helpers import body, deliver_emails
@@ -119,7 +121,7 @@ def test_a_debit_the_provider_never_answers_about_is_stuck_and_nobody_is_chased(
     scheduled and is asked about every few hours, support's queue shows it at once with its own
     reason, and the customer is neither reminded nor offered to pay it again (the money may be
     gone). The provider's answer takes it out of the queue."""
-    from returns_app.provider_client import ProviderClient
+    from returns_app.provider.client import ProviderClient
     from returns_app.services import stuck
 
     order, debit = scheduled

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from returns_app import clock
-from returns_app.db import write_transaction
-from returns_app.errors import Conflict, Invalid, NotFound
-from returns_app.http_errors import status_of
+from returns_app.domain import clock
+from returns_app.domain.errors import Conflict, Invalid, NotFound
 from returns_app.services import decisions, orders, payments, refunds, returns
+from returns_app.store.db import write_transaction
+from returns_app.web.http_errors import status_of
 from tests.builders import (
     decide,
     link_bank_account,

@@ -11,8 +11,8 @@ import time
 import pytest
 import requests
 
-from returns_app import links
-from returns_app.db import connect, migrate
+from returns_app.services import links
+from returns_app.store.db import connect, migrate
 from tests.builders import make_order
 from tests.deployed import gunicorn
 from tests.merchant_fixtures import STAFF_PASSWORD, make_shop

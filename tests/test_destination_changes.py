@@ -10,10 +10,11 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from returns_app import clock, outbox
-from returns_app.errors import Conflict, Forbidden
-from returns_app.payout_details import parse_payout_details
+from returns_app.domain import clock
+from returns_app.domain.errors import Conflict, Forbidden
+from returns_app.domain.payout_details import parse_payout_details
 from returns_app.services import destination_changes, refunds, stuck, support_actions
+from returns_app.store import outbox
 from tests.builders import make_merchant
 from tests.support_helpers import make_support_user, refund_needing_details
 from tests.test_support_actions import big_refund, last_audit, pending_payouts
@@ -167,7 +168,7 @@ def test_too_late_to_object_once_the_payout_left(db, merchant, agent):
                              tick=False):
         row = outbox.claim(db, "test-worker", ("payout",))
         assert row is not None
-        from returns_app.db import write_transaction
+        from returns_app.store.db import write_transaction
         with write_transaction(db):
             refunds.start_sending(db, refund["id"])
         with pytest.raises(Conflict, match="Too late"):
@@ -214,9 +215,9 @@ def test_resending_the_link_says_where_it_went_masked(db, merchant, agent):
 
 def test_the_email_links_to_an_objection_page_that_stops_the_payout(app, client, db, merchant,
                                                                     agent):
-    from returns_app import links
     from returns_app.notifications.queue import get_notification
     from returns_app.notifications.rendering import render
+    from returns_app.services import links
 
     refund = refund_needing_details(db, merchant["id"])
     result = change(db, refund, agent)
@@ -240,7 +241,7 @@ def test_the_email_links_to_an_objection_page_that_stops_the_payout(app, client,
 
 def test_a_payout_details_link_is_audited_as_its_holder_not_the_customer(client, app, db,
                                                                          merchant):
-    from returns_app import links
+    from returns_app.services import links
     refund = refund_needing_details(db, merchant["id"])
     token = links.make_token(app.secret_key, links.PAYOUT_DETAILS, refund["id"])
     response = client.post(f"/refunds/{token}", data={"choice": "swish",

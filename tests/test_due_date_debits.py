@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from returns_app import clock, outbox
-from returns_app.errors import Conflict
+from returns_app.domain import clock
+from returns_app.domain.errors import Conflict
 from returns_app.services import (
     bank_accounts,
     due_date_debits,
@@ -18,6 +18,7 @@ from returns_app.services import (
     support,
     support_actions,
 )
+from returns_app.store import outbox
 from tests.builders import decide, link_bank_account, make_merchant, make_order, make_return
 from tests.builders import viewer_for as viewer
 from tests.test_payments_service import TOTAL, debit_on_due_date, provider  # noqa: F401

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from wtforms import HiddenField, StringField, TextAreaField
 
-from returns_app.form_base import Form
-from returns_app.validation import FieldErrors, ascii_whole_number, has_control_characters
+from returns_app.domain.validation import FieldErrors, ascii_whole_number, has_control_characters
+from returns_app.web.form_base import Form
 from tests.api_helpers import assert_error, bearer, count
 from tests.builders import checkout_payload, make_merchant, make_order, make_return
 from tests.test_api_customer import token_for

@@ -21,10 +21,12 @@ import pytest
 import time_machine
 
 from bench import generate
-from returns_app import create_app, database_session, outbox
-from returns_app import db as db_module
+from returns_app import create_app
 from returns_app.notifications import reminders
 from returns_app.services import customers, returns
+from returns_app.store import db as db_module
+from returns_app.store import outbox
+from returns_app.web import database_session
 from tests.support_helpers import sign_in_as
 
 STATS = Path(__file__).resolve().parent / "hot_query_stats.json"

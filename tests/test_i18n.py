@@ -12,11 +12,11 @@ from babel.dates import get_month_names
 from flask_babel import force_locale
 
 from returns_app import create_app
-from returns_app.filters import day
-from returns_app.i18n import safe_next
-from returns_app.money import format_minor
-from returns_app.passwords import hash_password
+from returns_app.domain.money import format_minor
+from returns_app.domain.passwords import hash_password
 from returns_app.services import customers, merchants
+from returns_app.web.filters import day
+from returns_app.web.i18n import safe_next
 from tests.builders import INSTRUCTIONS, make_merchant, make_order, make_return
 
 SWEDISH_INSTRUCTIONS = INSTRUCTIONS.replace("language: en", "language: sv").replace(

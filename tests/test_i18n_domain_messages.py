@@ -1,5 +1,5 @@
 """Domain messages reach customer pages in Swedish: each is produced by the real service code
-and must match a template in returns_app/domain_messages.py (so a reworded service message fails
+and must match a template in returns_app/web/domain_messages.py (so a reworded service message fails
 here instead of silently showing English)."""
 
 from __future__ import annotations
@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 from flask_babel import force_locale
 
-from returns_app import states
-from returns_app.domain_messages import TEMPLATES, translate
-from returns_app.errors import DomainError, Invalid
-from returns_app.money import parse_amount
-from returns_app.payout_details import parse_payout_details
+from returns_app.domain import states
+from returns_app.domain.errors import DomainError, Invalid
+from returns_app.domain.money import parse_amount
+from returns_app.domain.payout_details import parse_payout_details
 from returns_app.services import customers, returns
+from returns_app.web.domain_messages import TEMPLATES, translate
 from tests.builders import make_merchant, make_order, make_return, viewer_for
 
 
@@ -72,7 +72,7 @@ def test_amount_problems_are_shown_in_swedish(app, typed):
 @pytest.mark.parametrize("owed, paused, under_way", [
     (100, 50, 0), (100, 0, 40), (100, 0, 0), (0, 0, 0)])
 def test_every_reason_a_payment_is_refused_is_shown_in_swedish(app, owed, paused, under_way):
-    from returns_app.money import Amounts
+    from returns_app.domain.money import Amounts
     from returns_app.services.payments import _why_no_more
 
     known = Amounts(total=owed + paused, payable_now=owed, paused=paused, paid=0, refunded=0,

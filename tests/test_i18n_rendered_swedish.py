@@ -22,8 +22,8 @@ from babel.messages.pofile import read_po
 from jinja2 import BaseLoader
 
 from returns_app import create_app
-from returns_app.db import connect, migrate
 from returns_app.notifications import KINDS
+from returns_app.store.db import connect, migrate
 from tests.swedish_pages import (
     EXTRA_RENDERS,
     crawl,

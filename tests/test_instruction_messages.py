@@ -7,9 +7,9 @@ import pytest
 from flask_babel import force_locale
 
 from merchant_instructions import InstructionsInvalid, parse
-from returns_app.domain_messages import translate
-from returns_app.errors import Invalid
+from returns_app.domain.errors import Invalid
 from returns_app.services import merchants
+from returns_app.web.domain_messages import translate
 from tests.builders import INSTRUCTIONS
 
 HEAD, BODY = INSTRUCTIONS.split("---\n# How", 1)

@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from returns_app import links
-from returns_app.link_paths import hide_link_tokens
-from returns_app.masking import install_log_masking
+from returns_app.domain.link_paths import hide_link_tokens
+from returns_app.domain.masking import install_log_masking
+from returns_app.services import links
 
 TOKEN = links.make_token("k", links.ORDER, 7)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from returns_app import links
-from returns_app.passwords import hash_password
+from returns_app.domain.passwords import hash_password
+from returns_app.services import links
 from tests.builders import make_order
 from tests.support_helpers import refund_needing_details
 

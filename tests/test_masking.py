@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from returns_app.masking import MASK, mask_text
+from returns_app.domain.masking import MASK, mask_text
 
 SEPARATORS = [" ", "  ", "-", ".", "_", "/", ",", ", ", "\u00a0", "\u202f", "\t", " - "]
 ALNUM = re.compile(r"[^0-9A-Za-z]")

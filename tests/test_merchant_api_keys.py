@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import time_machine
 
-from returns_app import clock
-from returns_app.passwords import hash_secret
+from returns_app.domain import clock
+from returns_app.domain.passwords import hash_secret
 from returns_app.services import api_keys, merchants
 from tests.api_helpers import assert_error, bearer
 from tests.test_customer_views import field_error, text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from returns_app import demo
-from returns_app.passwords import verify_password
+from returns_app.domain.passwords import verify_password
 from tests.builders import make_merchant
 
 

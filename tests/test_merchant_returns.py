@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from returns_app import clock
+from returns_app.domain import clock
 from returns_app.services import decisions, inbox, returns
 from tests.builders import make_order, make_return
 from tests.merchant_fixtures import sign_in

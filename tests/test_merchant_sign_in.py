@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from returns_app import clock, create_app
-from returns_app.passwords import hash_password
+from returns_app import create_app
+from returns_app.domain import clock
+from returns_app.domain.passwords import hash_password
 from returns_app.services import merchant_users
 from tests.builders import make_order
 from tests.merchant_fixtures import STAFF_PASSWORD, sign_in
@@ -102,7 +103,7 @@ def test_the_session_cookie_is_httponly_secure_and_samesite_in_production(
     monkeypatch.setenv("RETURNS_ENV", "production")
     app = create_app({"SECRET_KEY": "k", "DATABASE": str(tmp_path / "prod.sqlite3"),
                       "WTF_CSRF_ENABLED": False})
-    from returns_app.db import connect, migrate
+    from returns_app.store.db import connect, migrate
     from tests.merchant_fixtures import make_shop
 
     db = connect(app.config["DATABASE"])

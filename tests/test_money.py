@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from returns_app.errors import Invalid
-from returns_app.filters import money
-from returns_app.money import ItemValue, LineValue, compute_amounts, parse_amount
+from returns_app.domain.errors import Invalid
+from returns_app.domain.money import ItemValue, LineValue, compute_amounts, parse_amount
+from returns_app.web.filters import money
 
 
 @pytest.mark.parametrize("text, minor", [

@@ -33,11 +33,11 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from returns_app import clock
-from returns_app.db import connect, migrate, write_transaction
-from returns_app.errors import Conflict
-from returns_app.payout_details import parse_payout_details
+from returns_app.domain import clock
+from returns_app.domain.errors import Conflict
+from returns_app.domain.payout_details import parse_payout_details
 from returns_app.services import decisions, orders, payments, refunds, returns
+from returns_app.store.db import connect, migrate, write_transaction
 from tests.builders import checkout_payload, link_bank_account, make_merchant, viewer_for
 
 MACHINE_SETTINGS = settings(

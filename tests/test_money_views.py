@@ -12,9 +12,9 @@ import pytest
 import requests
 import time_machine
 
-from returns_app import clock, links
-from returns_app.filters import day
-from returns_app.services import decisions, payments
+from returns_app.domain import clock
+from returns_app.services import decisions, links, payments
+from returns_app.web.filters import day
 from tests.api_helpers import count
 from tests.builders import link_bank_account, make_merchant, make_order, make_return
 from tests.test_customer_views import EMAIL, field_error, find, text

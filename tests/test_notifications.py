@@ -9,11 +9,12 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 
-from returns_app import clock, create_app, links
-from returns_app.db import write_transaction
+from returns_app import create_app
+from returns_app.domain import clock
+from returns_app.domain.passwords import hash_password
 from returns_app.notifications import queue
-from returns_app.passwords import hash_password
-from returns_app.services import audit, customers, payments, refunds
+from returns_app.services import audit, customers, links, payments, refunds
+from returns_app.store.db import write_transaction
 from tests.builders import decide, make_merchant, make_order, make_return
 from tests.notification_helpers import body, deliver_emails, links_in, path_of
 
@@ -466,7 +467,7 @@ def test_dev_inbox_does_not_exist_outside_development(app, db, order, monkeypatc
 
 
 def test_the_migration_builds_the_notification_schema():
-    from returns_app.db import connect, migrate
+    from returns_app.store.db import connect, migrate
 
     mem = connect(":memory:")
     migrate(mem)

@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from returns_app import clock, outbox
+from returns_app.domain import clock
 from returns_app.notifications import sending
+from returns_app.store import outbox
 from tests.builders import make_merchant, make_order, make_return
 from tests.notification_helpers import body, deliver_emails, free_port
 

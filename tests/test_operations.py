@@ -10,10 +10,13 @@ import pytest
 import time_machine
 from prometheus_client.parser import text_string_to_metric_families
 
-from returns_app import clock, create_app, heartbeat, outbox, worker
-from returns_app import db as db_module
-from returns_app.db import write_transaction
+from returns_app import create_app
+from returns_app.domain import clock
 from returns_app.services import dashboard
+from returns_app.store import db as db_module
+from returns_app.store import heartbeat, outbox
+from returns_app.store.db import write_transaction
+from returns_app.worker import rounds as worker
 from tests.builders import make_merchant, make_order, make_return
 
 METRICS_TOKEN = "metrics-token-for-tests-0123456789"

@@ -11,8 +11,8 @@ import threading
 import pytest
 from flask import g
 
-from returns_app.db import connect, write_transaction
 from returns_app.services import merchants, support
+from returns_app.store.db import connect, write_transaction
 from tests.api_helpers import bearer
 from tests.merchant_fixtures import STAFF_PASSWORD
 from tests.merchant_fixtures import sign_in as merchant_sign_in

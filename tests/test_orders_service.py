@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from returns_app.errors import Conflict, Invalid
+from returns_app.domain.errors import Conflict, Invalid
 from returns_app.services import orders
 from tests.builders import checkout_payload, make_merchant, make_order
 

@@ -9,9 +9,10 @@ import pytest
 import requests
 import time_machine
 
-from returns_app import clock, outbox
-from returns_app.db import BUSY_TIMEOUT_MS, write_transaction
-from returns_app.provider_client import ProviderClient, longest_call_seconds
+from returns_app.domain import clock
+from returns_app.provider.client import ProviderClient, longest_call_seconds
+from returns_app.store import outbox
+from returns_app.store.db import BUSY_TIMEOUT_MS, write_transaction
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ import re
 
 import pytest
 
-from returns_app import create_app, page_cache
-from returns_app.db import ORDER_VERSIONED, connect, migrate
+from returns_app import create_app
 from returns_app.services import merchants
+from returns_app.store.db import ORDER_VERSIONED, connect, migrate
+from returns_app.web import page_cache
 from tests.builders import (
     INSTRUCTIONS,
     link_bank_account,

@@ -12,12 +12,14 @@ import pytest
 import requests
 import time_machine
 
-from returns_app import clock, deliveries, outbox
-from returns_app.errors import Invalid
-from returns_app.money import format_minor
-from returns_app.provider_client import ProviderClient
+from returns_app.domain import clock
+from returns_app.domain.errors import Invalid
+from returns_app.domain.money import format_minor
+from returns_app.provider.client import ProviderClient
 from returns_app.services import orders, payments, refunds
 from returns_app.services.payments import ReturnUrls
+from returns_app.store import outbox
+from returns_app.worker import deliveries
 from tests.builders import decide, link_bank_account, make_merchant, make_order, make_return
 from tests.builders import viewer_for as viewer
 

@@ -12,8 +12,8 @@ import re
 
 import pytest
 
-from returns_app.errors import Invalid
-from returns_app.payout_details import Destination, mask_account_number, parse_payout_details
+from returns_app.domain.errors import Invalid
+from returns_app.domain.payout_details import Destination, mask_account_number, parse_payout_details
 
 # --- reference check digits (test only) ------------------------------------------------------
 

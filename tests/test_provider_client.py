@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from returns_app.provider_client import (
+from returns_app.provider.client import (
     Checkout,
     DebitResult,
     PayoutResult,

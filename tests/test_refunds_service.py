@@ -10,12 +10,14 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from returns_app import clock, deliveries, outbox
-from returns_app.db import write_transaction
-from returns_app.errors import Conflict
-from returns_app.payout_details import parse_payout_details
-from returns_app.provider_client import ProviderClient
+from returns_app.domain import clock
+from returns_app.domain.errors import Conflict
+from returns_app.domain.payout_details import parse_payout_details
+from returns_app.provider.client import ProviderClient
 from returns_app.services import payments, refunds
+from returns_app.store import outbox
+from returns_app.store.db import write_transaction
+from returns_app.worker import deliveries
 from tests.builders import decide, link_bank_account, make_merchant, make_order, make_return
 
 JEANS = 1

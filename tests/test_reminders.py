@@ -10,9 +10,10 @@ from datetime import date, datetime
 import pytest
 import time_machine
 
-from returns_app import clock, worker
+from returns_app.domain import clock
 from returns_app.notifications import reminders
 from returns_app.services import payments, returns, support, support_actions
+from returns_app.worker import rounds as worker
 from tests.builders import link_bank_account, make_merchant, make_order, make_return, viewer_for
 from tests.notification_helpers import deliver_emails
 

@@ -12,10 +12,13 @@ import re
 import pytest
 import requests
 
-from returns_app import links, masking, outbox, request_ids, worker
-from returns_app.db import write_transaction
-from returns_app.json_logs import JsonFormatter
-from returns_app.provider_client import ProviderClient
+from returns_app.domain import masking, request_ids
+from returns_app.provider.client import ProviderClient
+from returns_app.services import links
+from returns_app.store import outbox
+from returns_app.store.db import write_transaction
+from returns_app.web.json_logs import JsonFormatter
+from returns_app.worker import rounds as worker
 from tests.api_helpers import bearer
 from tests.builders import make_merchant, make_order, make_return
 from tests.test_api_customer import token_for

@@ -10,9 +10,9 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import refresh
 from wtforms import IntegerField
 
-from returns_app.database_session import get_db
-from returns_app.db import write_transaction
-from returns_app.form_base import Form
+from returns_app.store.db import write_transaction
+from returns_app.web.database_session import get_db
+from returns_app.web.form_base import Form
 
 
 def test_requests_of_one_thread_share_a_connection_and_other_threads_get_their_own(app):

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from returns_app import clock
-from returns_app.errors import Conflict, Invalid, NotFound
+from returns_app.domain import clock
+from returns_app.domain.errors import Conflict, Invalid, NotFound
 from returns_app.services import orders, returns
 from returns_app.services.orders import Viewer
 from tests.builders import make_merchant, make_order, make_return, viewer_for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from returns_app.safe_redirect import local_path
+from returns_app.web.safe_redirect import local_path
 from tests.builders import make_merchant
 from tests.support_helpers import PASSWORD, make_merchant_user, make_support_user, pass_code_step
 

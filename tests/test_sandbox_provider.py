@@ -15,7 +15,7 @@ import requests
 
 from tests.sandbox_fixtures import start_sandbox, stop_sandbox
 
-PACKAGE = Path(__file__).resolve().parents[1] / "returns_app" / "sandbox_provider"
+PACKAGE = Path(__file__).resolve().parents[1] / "returns_app" / "provider" / "sandbox"
 IBAN = "SE4550000000058398257466"
 RETURN_URL = "http://127.0.0.1:5000/orders/7/card/done?lang=en"
 CANCEL_URL = "http://127.0.0.1:5000/orders/7/card"

@@ -9,7 +9,7 @@ import signal
 import pytest
 import requests
 
-from returns_app.sandbox_provider.store import default_path
+from returns_app.provider.sandbox.store import default_path
 from tests.sandbox_fixtures import free_port, start_sandbox, stop_sandbox
 from tests.test_sandbox_provider import get, new_session, pay, payout_body, post
 

@@ -51,7 +51,7 @@ def test_every_page_for_every_visitor_carries_the_headers(app, world):
 def test_no_page_with_someones_data_may_be_stored_by_a_browser_or_proxy(app, world):
     """Every crawled answer but the public ones (static files, the OpenAPI document) says
     no-store, for every visitor: the back button of a shared computer shows nothing."""
-    from returns_app.security_headers import PUBLIC_ENDPOINTS
+    from returns_app.web.security_headers import PUBLIC_ENDPOINTS
 
     adapter = app.url_map.bind("localhost")
     checked = 0

@@ -17,7 +17,7 @@ import re
 import html5lib
 import pytest
 
-from returns_app.errors import Invalid, TooLarge
+from returns_app.domain.errors import Invalid, TooLarge
 from returns_app.services import merchants
 from tests.api_helpers import bearer
 from tests.builders import checkout_payload

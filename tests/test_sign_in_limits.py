@@ -13,9 +13,9 @@ import pytest
 import requests
 from werkzeug.security import generate_password_hash
 
-from returns_app import clock, passwords
-from returns_app.db import connect, migrate
+from returns_app.domain import clock, passwords
 from returns_app.services import customers, merchant_users, sign_in, support
+from returns_app.store.db import connect, migrate
 from tests.builders import make_merchant
 from tests.deployed import gunicorn
 

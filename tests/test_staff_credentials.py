@@ -14,8 +14,8 @@ import pytest
 import time_machine
 from flask import g
 
-from returns_app import clock
-from returns_app.errors import Forbidden
+from returns_app.domain import clock
+from returns_app.domain.errors import Forbidden
 from returns_app.services import staff_credentials, staff_second_factor
 from returns_app.services.sign_in import LIMIT_PER_ACCOUNT
 from tests.merchant_fixtures import STAFF_PASSWORD
@@ -339,7 +339,7 @@ def test_a_merchant_turns_the_second_factor_on_and_off(client, db, shop):
 def test_the_password_and_code_messages_are_shown_in_swedish(app):
     from flask_babel import force_locale
 
-    from returns_app.domain_messages import translate
+    from returns_app.web.domain_messages import translate
 
     problems = [staff_credentials.password_problem(p, "a@b.se")
                 for p in ("short", "x" * 129, "A@B.se" + " " * 6)]

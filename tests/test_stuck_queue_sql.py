@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench import generate
-from returns_app import clock
-from returns_app import db as db_module
+from returns_app.domain import clock
 from returns_app.services import stuck
+from returns_app.store import db as db_module
 
 NOW = datetime(2025, 3, 12, 10, 0, tzinfo=UTC)
 MOMENTS = [NOW, NOW + timedelta(hours=1, seconds=1), NOW + timedelta(days=2),

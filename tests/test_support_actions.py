@@ -10,13 +10,14 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 
-from returns_app import clock, outbox
-from returns_app.db import write_transaction
-from returns_app.deliveries import payout_key
-from returns_app.errors import Conflict, Forbidden, Invalid
-from returns_app.payout_details import parse_payout_details
+from returns_app.domain import clock
+from returns_app.domain.errors import Conflict, Forbidden, Invalid
+from returns_app.domain.payout_details import parse_payout_details
 from returns_app.services import orders, refunds, support_actions
 from returns_app.services.holds import invoice_on_hold
+from returns_app.store import outbox
+from returns_app.store.db import write_transaction
+from returns_app.worker.deliveries import payout_key
 from tests.builders import decide, link_bank_account, make_merchant, make_order
 from tests.support_helpers import make_support_user, refund_needing_details
 from tests.test_support_stuck import ready_refund, worker_outcome

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from returns_app import clock
-from returns_app.db import write_transaction
+from returns_app.domain import clock
 from returns_app.services import refunds, stuck
+from returns_app.store.db import write_transaction
 from tests.builders import decide, link_bank_account, make_merchant
 from tests.support_helpers import paid_order_with_return, refund_needing_details
 

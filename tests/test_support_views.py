@@ -13,9 +13,9 @@ import jsonschema
 import pytest
 import time_machine
 
-from returns_app import clock
 from returns_app.api.openapi import document
-from returns_app.masking import mask_text
+from returns_app.domain import clock
+from returns_app.domain.masking import mask_text
 from returns_app.services import dashboard, support_actions
 from tests.builders import make_merchant
 from tests.support_helpers import make_support_user, refund_needing_details, sign_in_as

@@ -11,8 +11,8 @@ import pytest
 import time_machine
 from flask import g, has_app_context
 
-from returns_app import clock
-from returns_app.passwords import hash_password
+from returns_app.domain import clock
+from returns_app.domain.passwords import hash_password
 from returns_app.services import web_sessions
 from tests.builders import make_order
 from tests.merchant_fixtures import STAFF_PASSWORD

@@ -13,13 +13,14 @@ import pytest
 import time_machine
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from returns_app import clock, worker
-from returns_app.db import connect, write_transaction
+from returns_app.domain import clock
 from returns_app.notifications import rendering
 from returns_app.notifications.queue import get_notification
 from returns_app.services import webhook_settings
+from returns_app.store.db import connect, write_transaction
 from returns_app.webhooks import health, signing
 from returns_app.webhooks.delivery import RETRY_SCHEDULE, URL_REMOVED, post
+from returns_app.worker import rounds as worker
 from tests.builders import make_merchant, make_order, make_return
 from tests.sandbox_fixtures import free_port
 from tests.webhook_support import (

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from returns_app.errors import Invalid
+from returns_app.domain.errors import Invalid
 from returns_app.webhooks import signing, urls
 
 SPEC_SECRET = "whsec_MfKQ9r3ZL7YMqsnY0ZNrHqAMFPNxKnHz6cQIqeRdCLQ="

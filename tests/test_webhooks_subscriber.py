@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from returns_app import clock
-from returns_app.db import write_transaction
-from returns_app.events import Event
+from returns_app.domain import clock
 from returns_app.services import refunds, returns
+from returns_app.services.events import Event
+from returns_app.store.db import write_transaction
 from returns_app.webhooks import subscriber
 from tests.builders import link_bank_account, make_merchant, make_order, make_return, viewer_for
 from tests.webhook_support import set_webhook

@@ -9,8 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from returns_app import clock, worker
+from returns_app.domain import clock
 from returns_app.services import webhook_settings
+from returns_app.worker import rounds as worker
 from tests.builders import make_merchant, make_order, make_return
 from tests.session_helpers import session_keys
 from tests.webhook_support import (

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import time_machine
 
-from returns_app import clock, worker
+from returns_app.domain import clock
+from returns_app.worker import rounds as worker
 from tests.builders import make_merchant, make_order, make_return
 
 

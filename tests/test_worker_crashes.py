@@ -2,11 +2,12 @@
 middle of paying refunds out, restarted, and through every failure mode the provider has. Each
 refund is paid out exactly once, and none is lost.
 
-Leases: the worker reads RETURNS_OUTBOX_LEASE_SECONDS (returns_app/outbox.py, default 60); these
-tests run it with a 2 s lease, shorter than the sandbox's 3 s hang, so a restarted worker also
-takes over rows whose first call is still hanging at the provider. Retry backoff (10 s and up,
-returns_app/outbox.retry_later) is not shortened in the code: while draining, the test moves
-`available_at` of rows waiting out a backoff to now, as if that time had passed."""
+Leases: the worker reads RETURNS_OUTBOX_LEASE_SECONDS (returns_app/store/outbox.py, default
+60); these tests run it with a 2 s lease, shorter than the sandbox's 3 s hang, so a restarted
+worker also takes over rows whose first call is still hanging at the provider. Retry backoff
+(10 s and up, returns_app/store/outbox.retry_later) is not shortened in the code: while
+draining, the test moves `available_at` of rows waiting out a backoff to now, as if that time
+had passed."""
 
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from returns_app import clock
-from returns_app.db import connect, migrate
-from returns_app.deliveries import payout_key
+from returns_app.domain import clock
 from returns_app.services import decisions
+from returns_app.store.db import connect, migrate
+from returns_app.worker.deliveries import payout_key
 from tests.builders import make_merchant, make_order, make_return
 from tests.test_concurrency import JEANS, JEANS_PRICE, accept_jeans, app_env
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from returns_app import worker
+from returns_app.worker import rounds as worker
 from tests.builders import make_merchant, make_order, make_return
 from tests.notification_helpers import smtp  # noqa: F401  (a fixture)
 from tests.webhook_support import Receiver, hang, set_webhook

@@ -15,8 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from requests.structures import CaseInsensitiveDict
 
-from returns_app import clock
-from returns_app.passwords import hash_password
+from returns_app.domain import clock
+from returns_app.domain.passwords import hash_password
 from returns_app.services import webhook_settings
 from tests.session_helpers import session_keys
 

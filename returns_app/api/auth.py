@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import request
 
-from ..database_session import get_db
 from ..services import customers, merchants
 from ..services.orders import Viewer
+from ..web.database_session import get_db
 
 
 def bearer() -> str | None:

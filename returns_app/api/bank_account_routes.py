@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..database_session import get_db
-from ..errors import Invalid, NotFound
-from ..http_errors import api_error
-from ..payout_details import parse_payout_details
-from ..provider_access import provider
-from ..provider_client import ProviderUnavailable
+from ..domain.errors import Invalid, NotFound
+from ..domain.payout_details import parse_payout_details
+from ..provider.access import provider
+from ..provider.client import ProviderUnavailable
 from ..services import bank_accounts, checkouts, due_date_debits, payments
+from ..web.database_session import get_db
+from ..web.http_errors import api_error
 from . import auth, bp
 from .routes import json_body
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..calendar_response import order_calendar
-from ..database_session import get_db
 from ..services.orders import order_for_viewer
+from ..web.calendar_response import order_calendar
+from ..web.database_session import get_db
 from . import auth, bp
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..database_session import get_db
-from ..domain_messages import translate
-from ..errors import Invalid
+from ..domain.errors import Invalid
+from ..domain.validation import ascii_whole_number
 from ..services import inbox, merchants
-from ..validation import ascii_whole_number
+from ..web.database_session import get_db
+from ..web.domain_messages import translate
 from . import auth, bp
 from .request_body import accepts
 

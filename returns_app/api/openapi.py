@@ -8,11 +8,11 @@ them: the API ignores properties it doesn't know.
 
 from __future__ import annotations
 
+from ..domain.validation import MOMENT_PATTERN
 from ..services.inbox import CURSOR_PATTERN, MAX_PAGE_SIZE
 from ..services.orders import CURRENCIES, PAYMENT_METHODS
 from ..services.returns import REASONS
 from ..services.webhook_endpoints import SUBSCRIBABLE
-from ..validation import MOMENT_PATTERN
 
 INT = {"type": "integer"}
 ID = {"type": "integer", "minimum": 1}

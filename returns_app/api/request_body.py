@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from flask import current_app, request
 
-from ..errors import Malformed, UnsupportedMediaType
+from ..domain.errors import Malformed, UnsupportedMediaType
 
 JSON = "application/json"
 # Our bodies nest three levels (an order's lines); deeper is an attack on whatever walks it.

@@ -5,17 +5,17 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 from flask_babel import gettext
 
-from .. import page_cache, proxies
 from ..customer.money_routes import return_urls
-from ..database_session import get_db
-from ..domain_messages import N_
-from ..errors import Invalid
-from ..http_errors import api_error
-from ..payout_details import parse_payout_details
-from ..provider_access import provider
-from ..provider_client import ProviderUnavailable
+from ..domain.errors import Invalid
+from ..domain.payout_details import parse_payout_details
+from ..domain.validation import NOT_TEXT
+from ..provider.access import provider
+from ..provider.client import ProviderUnavailable
 from ..services import bank_payments, customers, decisions, orders, payments, refunds, returns
-from ..validation import NOT_TEXT
+from ..web import page_cache, proxies
+from ..web.database_session import get_db
+from ..web.domain_messages import N_
+from ..web.http_errors import api_error
 from . import auth, bp
 from .openapi import document
 from .request_body import json_object

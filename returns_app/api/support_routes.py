@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, request
 
-from .. import clock
-from ..database_session import get_db
-from ..errors import Invalid
-from ..http_errors import api_error
+from ..domain import clock
+from ..domain.errors import Invalid
+from ..domain.validation import ascii_whole_number
 from ..services import bank_payments, stuck, support_actions
 from ..support import access
-from ..validation import ascii_whole_number
+from ..web.database_session import get_db
+from ..web.http_errors import api_error
 from . import bp
 from .request_body import accepts
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from ..database_session import get_db
 from ..services import webhook_endpoints
+from ..web.database_session import get_db
 from ..webhooks.delivery import local_urls_allowed
 from . import auth, bp
 from .routes import json_body

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, StringField
 from wtforms.validators import AnyOf, InputRequired, Length
 
-from ..form_base import Form
+from ..web.form_base import Form
 
 
 class BankAccountForm(Form):

@@ -8,15 +8,15 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from .. import auth, links
-from ..database_session import get_db
-from ..domain_messages import translate
-from ..errors import Conflict, Invalid, NotFound
-from ..filters import day
-from ..money import format_minor
-from ..payout_details import parse_payout_details
-from ..services import bank_accounts, due_date_debits, payments
+from ..domain.errors import Conflict, Invalid, NotFound
+from ..domain.money import format_minor
+from ..domain.payout_details import parse_payout_details
+from ..services import bank_accounts, due_date_debits, links, payments
 from ..services.orders import get_order
+from ..web import auth
+from ..web.database_session import get_db
+from ..web.domain_messages import translate
+from ..web.filters import day
 from . import bp
 from .bank_account_forms import (
     BankAccountForm,

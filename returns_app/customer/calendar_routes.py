@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import current_app
 
-from .. import auth, links
-from ..calendar_response import order_calendar
-from ..database_session import get_db
+from ..services import links
 from ..services.orders import get_order, order_for_viewer
+from ..web import auth
+from ..web.calendar_response import order_calendar
+from ..web.database_session import get_db
 from . import bp
 from .email_link_routes import expired_link_page
 

@@ -6,8 +6,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, RadioField, SelectChoice
 from wtforms.validators import AnyOf, Email, InputRequired, Length
 
-from ..form_base import Form
 from ..notifications.preferences import RENEWABLE
+from ..web.form_base import Form
 
 
 class PreferencesForm(Form):

@@ -8,11 +8,12 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import auth, links, proxies
-from ..database_session import get_db
-from ..errors import Invalid
+from ..domain.errors import Invalid
 from ..notifications import preferences
+from ..services import links
 from ..services.orders import get_order
+from ..web import auth, proxies
+from ..web.database_session import get_db
 from . import bp
 from .email_link_forms import NewLinkForm, PreferencesForm
 

@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, Email, InputRequired, Length, NumberRange, Optional
 
-from ..form_base import Form
+from ..web.form_base import Form
 
 REASON_LABELS = {
     "changed_mind": _l("Changed my mind"),

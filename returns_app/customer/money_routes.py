@@ -6,17 +6,17 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from .. import auth, links
-from ..database_session import get_db
-from ..domain_messages import translate
-from ..errors import Conflict, Invalid, NotFound
-from ..filters import day
-from ..money import format_minor, parse_amount
-from ..payout_details import parse_payout_details
-from ..provider_access import provider
-from ..provider_client import ProviderUnavailable
-from ..services import audit, bank_accounts, checkouts, payments, refunds
+from ..domain.errors import Conflict, Invalid, NotFound
+from ..domain.money import format_minor, parse_amount
+from ..domain.payout_details import parse_payout_details
+from ..provider.access import provider
+from ..provider.client import ProviderUnavailable
+from ..services import audit, bank_accounts, checkouts, links, payments, refunds
 from ..services.orders import get_order
+from ..web import auth
+from ..web.database_session import get_db
+from ..web.domain_messages import translate
+from ..web.filters import day
 from . import bp
 from .email_link_routes import expired_link_page
 from .forms import CancelCheckoutForm, PaymentForm, PayoutDetailsForm

@@ -7,12 +7,11 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from .. import links
-from ..database_session import get_db
-from ..domain_messages import translate
-from ..errors import Conflict
-from ..services import audit, destination_changes
+from ..domain.errors import Conflict
+from ..services import audit, destination_changes, links
 from ..services.orders import get_order
+from ..web.database_session import get_db
+from ..web.domain_messages import translate
 from . import bp
 from .forms import ObjectionForm
 

@@ -7,23 +7,24 @@ import re
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from .. import auth, i18n, links, page_cache, proxies
-from ..database_session import get_db
-from ..domain_messages import translate
-from ..errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
-from ..money import format_decimal
-from ..safe_redirect import local_path
+from ..domain.errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
+from ..domain.money import format_decimal
 from ..services import (
     bank_accounts,
     bank_payments,
     checkouts,
     customers,
     due_date_debits,
+    links,
     orders,
     payments,
     refunds,
     returns,
 )
+from ..web import auth, i18n, page_cache, proxies
+from ..web.database_session import get_db
+from ..web.domain_messages import translate
+from ..web.safe_redirect import local_path
 from . import bp
 from .forms import (
     REASON_LABELS,

@@ -7,9 +7,9 @@ from functools import wraps
 from flask import redirect, request, url_for
 from flask_login import current_user
 
-from .. import staff_auth
-from ..errors import Forbidden
-from ..safe_redirect import local_path
+from ..domain.errors import Forbidden
+from ..web import staff_auth
+from ..web.safe_redirect import local_path
 
 
 def merchant_required(view):

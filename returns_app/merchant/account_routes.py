@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user
 
-from ..database_session import get_db
-from ..i18n import LANGUAGES
 from ..services import merchant_users
+from ..web.database_session import get_db
+from ..web.i18n import LANGUAGES
 from . import bp
 from .access import current_actor, merchant_required
 from .forms import AccountLanguageForm

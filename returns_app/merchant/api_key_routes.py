@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from ..database_session import get_db
-from ..errors import Conflict, Invalid
+from ..domain.errors import Conflict, Invalid
 from ..services import api_keys
+from ..web.database_session import get_db
 from . import bp
 from .access import current_actor, current_merchant_id, merchant_required
 from .forms import CreateApiKeyForm, RevokeApiKeyForm

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import auth, proxies, staff_auth
-from ..database_session import get_db
-from ..errors import RateLimited, Unauthorized
+from ..domain.errors import RateLimited, Unauthorized
 from ..services import merchant_users
+from ..web import auth, proxies, staff_auth
+from ..web.database_session import get_db
 from . import bp
 from .access import safe_next
 from .forms import SignInForm

@@ -13,7 +13,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
-from ..money import format_decimal
+from ..domain.money import format_decimal
 
 COLUMNS = (
     ("return_id", "id"), ("status", "status"), ("order_number", "order_number"),

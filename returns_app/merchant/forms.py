@@ -20,9 +20,9 @@ from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Option
 
 from merchant_instructions import MAX_DOCUMENT_BYTES
 
-from ..form_base import Form
 from ..services.api_keys import MAX_LABEL
 from ..services.decisions import MAX_REASON
+from ..web.form_base import Form
 
 LANGUAGE_CHOICES = [SelectChoice("sv", _l("Swedish")), SelectChoice("en", _l("English"))]
 

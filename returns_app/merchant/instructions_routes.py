@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 
 from merchant_instructions import MAX_DOCUMENT_BYTES
 
-from ..database_session import get_db
-from ..errors import Invalid, TooLarge
+from ..domain.errors import Invalid, TooLarge
 from ..services import merchants
+from ..web.database_session import get_db
 from . import bp
 from .access import current_actor, current_merchant_id, merchant_required
 from .forms import EditInstructionsForm, PublishInstructionsForm, UploadInstructionsForm

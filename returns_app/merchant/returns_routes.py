@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from ..customer.forms import REASON_LABELS
-from ..database_session import get_db
-from ..errors import Conflict, Invalid
+from ..domain.errors import Conflict, Invalid
 from ..services import arrivals, decisions, inbox, returns
+from ..web.database_session import get_db
 from . import bp
 from .access import current_actor, current_merchant_id, merchant_required, safe_next
 from .export import csv_lines

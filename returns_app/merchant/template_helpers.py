@@ -6,8 +6,8 @@ from babel.dates import format_datetime
 from flask_babel import get_locale
 from flask_login import current_user
 
-from .. import clock
-from ..database_session import get_db
+from ..domain import clock
+from ..web.database_session import get_db
 from . import bp
 
 

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import URLField
 from wtforms.validators import InputRequired, Length
 
-from ..form_base import Form
+from ..web.form_base import Form
 from ..webhooks.urls import MAX_URL_LENGTH
 
 

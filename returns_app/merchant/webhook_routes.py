@@ -9,10 +9,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import clock
-from ..database_session import get_db
-from ..errors import Conflict, Invalid
+from ..domain import clock
+from ..domain.errors import Conflict, Invalid
 from ..services import webhook_settings
+from ..web.database_session import get_db
 from ..webhooks import delivery
 from ..webhooks.delivery import local_urls_allowed
 from . import bp

@@ -8,8 +8,8 @@ import re
 from flask import Blueprint, abort, current_app, render_template, request
 from markupsafe import Markup, escape
 
-from .. import clock
-from ..database_session import get_db
+from ..domain import clock
+from ..web.database_session import get_db
 from .queue import PAGE_SIZE, get_notification, recent
 
 bp = Blueprint("dev_mail", __name__)

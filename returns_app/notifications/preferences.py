@@ -3,13 +3,13 @@ and a fresh link by email when an old one has expired."""
 
 from __future__ import annotations
 
-from .. import clock, links
-from ..db import Database, write_transaction
-from ..errors import Invalid, NotFound, RateLimited
-from ..services import attempts, audit
+from ..domain import clock
+from ..domain.errors import Invalid, NotFound, RateLimited
+from ..domain.validation import email_for_lookup
+from ..services import attempts, audit, links
 from ..services.customers import LOOKUP_WINDOW
 from ..services.orders import get_order
-from ..validation import email_for_lookup
+from ..store.db import Database, write_transaction
 from . import NEW_LINK
 from .queue import queue_customer_email
 from .reminders import CHOOSABLE

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 
-from .. import clock, outbox
-from ..db import Database, select
-from ..errors import NotFound
+from ..domain import clock
+from ..domain.errors import NotFound
+from ..store import outbox
+from ..store.db import Database, select
 
 OUTBOX_KIND = "email"
 PAGE_SIZE = 50

@@ -8,11 +8,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .. import clock
-from ..db import Database, write_transaction
+from ..domain import clock
 from ..services.holds import invoice_on_hold
 from ..services.orders import amounts, get_order
 from ..services.payments import allowed_now
+from ..store.db import Database, write_transaction
 from . import INVOICE_DUE_REMINDER, SEND_RETURN_REMINDER
 from .queue import queue_customer_email
 

@@ -14,13 +14,12 @@ from flask_babel import gettext as _
 
 from merchant_instructions.frontmatter import FrontMatterError, split
 
-from .. import calendar_file, links
-from ..db import Database
-from ..filters import day
-from ..i18n import FORMAT_LOCALES
-from ..money import format_minor
-from ..services import bank_payments, payments, refunds, returns
+from ..domain.money import format_minor
+from ..services import bank_payments, calendar_file, links, payments, refunds, returns
 from ..services.orders import Viewer, amounts, get_order
+from ..store.db import Database
+from ..web.filters import day
+from ..web.i18n import FORMAT_LOCALES
 from . import (
     DEBIT_DECLINED,
     DESTINATION_CHANGE,

@@ -15,8 +15,9 @@ from email.utils import format_datetime, parseaddr
 
 from flask import current_app
 
-from .. import clock, outbox
-from ..db import Database, write_transaction
+from ..domain import clock
+from ..store import outbox
+from ..store.db import Database, write_transaction
 from . import REMINDER_KINDS, rendering
 from .queue import get_notification
 from .reminders import reason_to_withdraw

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..db import Database
-from ..events import Event
+from ..services.events import Event
 from ..services.orders import amounts, get_order
+from ..store.db import Database
 from . import (
     DEBIT_DECLINED,
     DESTINATION_CHANGE,

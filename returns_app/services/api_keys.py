@@ -3,9 +3,9 @@ listed, revoked. Checking a key on a request is merchants.merchant_for_api_key."
 
 from __future__ import annotations
 
-from .. import clock
-from ..db import Database, select, write_transaction
-from ..errors import Conflict, Invalid, NotFound
+from ..domain import clock
+from ..domain.errors import Conflict, Invalid, NotFound
+from ..store.db import Database, select, write_transaction
 from . import audit
 from .merchants import NewApiKey, _insert_api_key
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 
-from .. import clock
-from ..db import Database, insert, select, select_one
-from ..errors import Conflict, Forbidden, NotFound
+from ..domain import clock
+from ..domain.errors import Conflict, Forbidden, NotFound
+from ..store.db import Database, insert, select, select_one
 
 # Above this (5 000 kr), money booked as paid outside the system or sent to a destination that
 # support chose needs a second support user's approval.

@@ -6,9 +6,9 @@ of the return is in, and the return moves to `received`.
 
 from __future__ import annotations
 
-from .. import clock, states
-from ..db import Database, select, write_transaction
-from ..errors import Conflict, Invalid, NotFound
+from ..domain import clock, states
+from ..domain.errors import Conflict, Invalid, NotFound
+from ..store.db import Database, select, write_transaction
 from . import audit
 from .decisions import _check_not_reported_again
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from .. import clock
-from ..db import Database
+from ..domain import clock
+from ..store.db import Database
 
 
 def count(db: Database, bucket: str, since: str) -> int:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 
-from .. import clock
-from ..db import Database
-from ..events import Event, publish
-from ..masking import mask, mask_email
+from ..domain import clock
+from ..domain.masking import mask, mask_email
+from ..store.db import Database
+from .events import Event, publish
 
 
 def record(db: Database, actor: str, action: str, subject_kind: str, subject_id: int,

@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 
-from .. import clock, mandate, outbox
-from ..db import Database, select, select_one, write_transaction
-from ..errors import Conflict, NotFound
-from ..payout_details import Destination
+from ..domain import clock, mandate
+from ..domain.errors import Conflict, NotFound
+from ..domain.payout_details import Destination
+from ..store import outbox
+from ..store.db import Database, select, select_one, write_transaction
 from . import audit
 
 NO_ACCOUNT = "Link a bank account first."

@@ -13,10 +13,10 @@ import hashlib
 import re
 from datetime import date
 
-from .. import clock
 from ..bankfiles import BankFile, BankFileError, IncomingPayment, ocr, read, sandbox
-from ..db import Database, select, select_one, write_transaction
-from ..errors import Conflict, Invalid, NotFound
+from ..domain import clock
+from ..domain.errors import Conflict, Invalid, NotFound
+from ..store.db import Database, select, select_one, write_transaction
 from . import audit, idempotency, payments
 from .orders import normalize_order_number
 

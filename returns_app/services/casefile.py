@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from .. import clock
-from ..db import Database, select
-from ..errors import NotFound
-from ..masking import mask
-from ..money import format_decimal
+from ..domain import clock
+from ..domain.errors import NotFound
+from ..domain.masking import mask
+from ..domain.money import format_decimal
+from ..store.db import Database, select
 from . import orders, refunds, stuck, support_actions
 
 HISTORY_LIMIT = 500

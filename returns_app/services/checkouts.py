@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .. import clock, outbox
-from ..db import Database, select, write_transaction
-from ..errors import Conflict, NotFound
-from ..events import Event
-from ..provider_client import CheckoutStatus, ProviderRejected, ProviderUnavailable
+from ..domain import clock
+from ..domain.errors import Conflict, NotFound
+from ..provider.client import CheckoutStatus, ProviderRejected, ProviderUnavailable
+from ..store import outbox
+from ..store.db import Database, select, write_transaction
 from . import audit
+from .events import Event
 from .orders import Viewer, amounts, order_for_viewer
 from .payment_book import allowed_now, get_payment, set_status, settle
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
-from .. import clock
-from ..db import Database, select, write_transaction
-from ..errors import NotFound, RateLimited, Unauthorized
-from ..passwords import hash_secret, new_secret
-from ..validation import email_for_lookup
+from ..domain import clock
+from ..domain.errors import NotFound, RateLimited, Unauthorized
+from ..domain.passwords import hash_secret, new_secret
+from ..domain.validation import email_for_lookup
+from ..store.db import Database, select, write_transaction
 from . import attempts
 from . import sign_in as sign_in_limits
 from .orders import Viewer, normalize_order_number

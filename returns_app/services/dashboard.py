@@ -9,8 +9,8 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .. import clock
-from ..db import Database
+from ..domain import clock
+from ..store.db import Database
 from . import stuck
 
 WINDOW = timedelta(days=30)

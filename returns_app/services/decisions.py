@@ -3,10 +3,10 @@ refund starts if the customer paid more than they now owe), rejected items are p
 
 from __future__ import annotations
 
-from .. import clock, states
-from ..db import Database, select, write_transaction
-from ..errors import Conflict, NotFound
-from ..validation import COUNT, ID, FieldErrors
+from ..domain import clock, states
+from ..domain.errors import Conflict, NotFound
+from ..domain.validation import COUNT, ID, FieldErrors
+from ..store.db import Database, select, write_transaction
 from . import audit, idempotency, refunds, returns
 from .orders import INVOICE_DAYS
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from .. import clock
-from ..db import Database, write_transaction
-from ..errors import Conflict, NotFound
-from ..payout_details import Destination
+from ..domain import clock
+from ..domain.errors import Conflict, NotFound
+from ..domain.payout_details import Destination
+from ..store.db import Database, write_transaction
 from . import approvals, audit, refunds
 from .approvals import PAYABLE_OUTSIDE, actor
 

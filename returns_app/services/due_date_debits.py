@@ -8,9 +8,10 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from .. import clock, outbox
-from ..db import Database, select, select_one, write_transaction
-from ..errors import Conflict, Invalid, NotFound
+from ..domain import clock
+from ..domain.errors import Conflict, Invalid, NotFound
+from ..store import outbox
+from ..store.db import Database, select, select_one, write_transaction
 from . import audit, bank_accounts, payments
 from .orders import Viewer, amounts, get_order, order_for_viewer
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from ..db import Database
+from ..store.db import Database
 
 
 def invoice_on_hold(db: Database, order_id: int, today: date) -> bool:

@@ -8,9 +8,9 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
-from .. import clock
-from ..db import Database, select
-from ..errors import Conflict, Invalid, Malformed
+from ..domain import clock
+from ..domain.errors import Conflict, Invalid, Malformed
+from ..store.db import Database, select
 
 MAX_KEY_LENGTH = 255
 # A request that crashed between its two transactions leaves its key in flight; after this long

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-from .. import clock
-from ..db import Database, select
-from ..errors import Invalid, NotFound
+from ..domain import clock
+from ..domain.errors import Invalid, NotFound
+from ..store.db import Database, select
 from . import returns
 from .orders import normalize_order_number
 

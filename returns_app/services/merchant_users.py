@@ -6,17 +6,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from .. import clock
-from ..db import Database, write_transaction
-from ..errors import (
-    Conflict,
-    Invalid,
-    NotFound,
-    RateLimited,
-    Unauthorized,  # noqa: F401  (what sign_in raises; callers name it from here)
-)
-from ..passwords import hash_password
-from ..validation import normalize_email
+from ..domain import clock
+from ..domain.errors import Conflict, Invalid, NotFound, RateLimited
+from ..domain.passwords import hash_password
+from ..domain.validation import normalize_email
+from ..store.db import Database, write_transaction
 from . import audit
 from . import sign_in as sign_in_limits
 

@@ -10,10 +10,10 @@ from fnmatch import fnmatchcase
 
 import merchant_instructions
 
-from .. import clock
-from ..db import Database, select, select_one, write_transaction
-from ..errors import Conflict, Invalid, TooLarge, Unauthorized
-from ..passwords import hash_secret, new_secret
+from ..domain import clock
+from ..domain.errors import Conflict, Invalid, TooLarge, Unauthorized
+from ..domain.passwords import hash_secret, new_secret
+from ..store.db import Database, select, select_one, write_transaction
 from . import audit
 
 API_KEY_PREFIX = "rk_"

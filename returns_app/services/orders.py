@@ -7,12 +7,12 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from .. import clock
-from ..db import Database, select, write_transaction
-from ..errors import Conflict, NotFound
-from ..money import Amounts, ItemValue, LineValue, compute_amounts
-from ..states import ENDED_WITHOUT_RETURN, OPEN_RETURN_STATUSES
-from ..validation import AMOUNT, COUNT, FieldErrors
+from ..domain import clock
+from ..domain.errors import Conflict, NotFound
+from ..domain.money import Amounts, ItemValue, LineValue, compute_amounts
+from ..domain.states import ENDED_WITHOUT_RETURN, OPEN_RETURN_STATUSES
+from ..domain.validation import AMOUNT, COUNT, FieldErrors
+from ..store.db import Database, select, write_transaction
 from . import audit, merchants
 
 CURRENCIES = ("SEK", "EUR", "NOK", "DKK")

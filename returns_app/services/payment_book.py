@@ -3,10 +3,10 @@ payments.py (starting payments) and checkouts.py (ending card checkouts), which 
 
 from __future__ import annotations
 
-from .. import clock
-from ..db import Database, select
-from ..errors import Conflict, NotFound
-from ..money import Amounts
+from ..domain import clock
+from ..domain.errors import Conflict, NotFound
+from ..domain.money import Amounts
+from ..store.db import Database, select
 from . import audit, refunds
 from .orders import amounts
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import time as day_time
 
-from .. import banking_days, clock, outbox
-from ..db import Database, select, write_transaction
-from ..errors import Conflict, Invalid, NotFound
-from ..money import Amounts, format_minor
-from ..provider_client import ProviderUnavailable
-from ..validation import AMOUNT, FieldErrors
+from ..domain import banking_days, clock
+from ..domain.errors import Conflict, Invalid, NotFound
+from ..domain.money import Amounts, format_minor
+from ..domain.validation import AMOUNT, FieldErrors
+from ..provider.client import ProviderUnavailable
+from ..store import outbox
+from ..store.db import Database, select, write_transaction
 from . import audit, bank_accounts, checkouts, idempotency, orders
 from .orders import Viewer, amounts, order_for_viewer
 from .payment_book import allowed_now, get_payment, under_way

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 
-from .. import clock, outbox
-from ..db import Database, select, write_transaction
-from ..errors import Conflict, NotFound
-from ..payout_details import Destination
+from ..domain import clock
+from ..domain.errors import Conflict, NotFound
+from ..domain.payout_details import Destination
+from ..store import outbox
+from ..store.db import Database, select, write_transaction
 from . import approvals, audit, idempotency
 from .orders import Viewer, ledger_amounts, order_for_viewer
 

@@ -6,11 +6,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from .. import clock, states
-from ..db import Database, insert, select, select_one, write_transaction
-from ..errors import Invalid, NotFound
-from ..money import Amounts, ItemValue, paused_in_return
-from ..validation import COUNT, ID, REQUIRED, FieldErrors
+from ..domain import clock, states
+from ..domain.errors import Invalid, NotFound
+from ..domain.money import Amounts, ItemValue, paused_in_return
+from ..domain.validation import COUNT, ID, REQUIRED, FieldErrors
+from ..store.db import Database, insert, select, select_one, write_transaction
 from . import audit, merchants
 from .orders import Viewer, get_order, lines_with_returnable, order_for_viewer
 

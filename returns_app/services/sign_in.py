@@ -20,11 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .. import clock
-from ..db import Database, write_transaction
-from ..errors import RateLimited, Unauthorized
-from ..passwords import verify_password
-from ..validation import email_for_lookup
+from ..domain import clock
+from ..domain.errors import RateLimited, Unauthorized
+from ..domain.passwords import verify_password
+from ..domain.validation import email_for_lookup
+from ..store.db import Database, write_transaction
 from . import attempts
 
 WINDOW = timedelta(minutes=15)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import secrets
 
-from .. import clock
-from ..db import Database, write_transaction
-from ..errors import Invalid, NotFound
-from ..passwords import hash_password, hash_secret
-from ..validation import email_for_lookup
+from ..domain import clock
+from ..domain.errors import Invalid, NotFound
+from ..domain.passwords import hash_password, hash_secret
+from ..domain.validation import email_for_lookup
+from ..store.db import Database, write_transaction
 from . import audit, staff_credentials, staff_second_factor, web_sessions
 
 TABLES = {"merchant": "merchant_user", "support": "support_user"}

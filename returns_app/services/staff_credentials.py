@@ -13,14 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from .. import clock
-from ..db import Database, write_transaction
-from ..errors import Invalid, NotFound, Unauthorized
+from ..domain import clock
+from ..domain.errors import Invalid, NotFound, Unauthorized
+from ..domain.passwords import hash_password, hash_secret, new_secret, verify_password
+from ..domain.validation import email_for_lookup
 from ..notifications import STAFF_PASSWORD_CHANGED as PASSWORD_CHANGED
 from ..notifications import STAFF_PASSWORD_RESET as PASSWORD_RESET
 from ..notifications.queue import queue_email
-from ..passwords import hash_password, hash_secret, new_secret, verify_password
-from ..validation import email_for_lookup
+from ..store.db import Database, write_transaction
 from . import audit, merchant_users, support, web_sessions
 from . import sign_in as guarded
 

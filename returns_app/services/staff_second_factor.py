@@ -19,10 +19,10 @@ import secrets
 
 import pyotp
 
-from .. import clock
-from ..db import Database, write_transaction
-from ..errors import Forbidden, Invalid, Unauthorized
-from ..passwords import hash_secret
+from ..domain import clock
+from ..domain.errors import Forbidden, Invalid, Unauthorized
+from ..domain.passwords import hash_secret
+from ..store.db import Database, write_transaction
 from . import audit
 from . import sign_in as guarded
 from .staff_credentials import DOORS, get_staff

@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from .. import banking_days, clock
-from ..db import Database, select
+from ..domain import banking_days, clock
+from ..store.db import Database, select
 
 NEEDS_DETAILS_AFTER = timedelta(days=3)
 UNKNOWN_AFTER = timedelta(hours=1)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import secrets
 
-from .. import clock
-from ..db import Database, write_transaction
-from ..errors import Conflict, Forbidden, NotFound, Unauthorized
-from ..passwords import hash_password, hash_secret, new_secret
-from ..validation import normalize_email
+from ..domain import clock
+from ..domain.errors import Conflict, Forbidden, NotFound, Unauthorized
+from ..domain.passwords import hash_password, hash_secret, new_secret
+from ..domain.validation import normalize_email
+from ..store.db import Database, write_transaction
 from . import audit
 from . import sign_in as sign_in_limits
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from .. import clock, outbox
-from ..db import Database, select, write_transaction
-from ..errors import Conflict, Invalid, NotFound
-from ..masking import mask_email
-from ..payout_details import Destination
+from ..domain import clock
+from ..domain.errors import Conflict, Invalid, NotFound
+from ..domain.masking import mask_email
+from ..domain.payout_details import Destination
+from ..store import outbox
+from ..store.db import Database, select, write_transaction
 from . import approvals, audit, destination_changes, due_date_debits, refunds
 from .approvals import APPROVAL_ABOVE_MINOR, PAYABLE_OUTSIDE, actor
 from .orders import get_order

@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .. import clock
-from ..db import Database, write_transaction
-from ..passwords import hash_secret, new_secret
+from ..domain import clock
+from ..domain.passwords import hash_secret, new_secret
+from ..store.db import Database, write_transaction
 
 
 @dataclass(frozen=True)

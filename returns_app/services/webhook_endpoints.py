@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import json
 
-from .. import clock
-from ..db import Database, insert, select, select_one, write_transaction
-from ..errors import Invalid, NotFound
-from ..validation import NOT_TEXT
+from ..domain import clock
+from ..domain.errors import Invalid, NotFound
+from ..domain.validation import NOT_TEXT
+from ..store.db import Database, insert, select, select_one, write_transaction
 from ..webhooks import signing, urls
 from ..webhooks.subscriber import EVENT_TYPES, TEST_ACTION
 from . import audit

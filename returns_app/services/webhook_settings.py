@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import outbox
-from ..db import Database, select, write_transaction
-from ..errors import Conflict, NotFound
+from ..domain.errors import Conflict, NotFound
+from ..store import outbox
+from ..store.db import Database, select, write_transaction
 from ..webhooks import urls
 from ..webhooks.subscriber import TEST_ACTION
 from . import audit, webhook_endpoints

@@ -9,12 +9,12 @@ from __future__ import annotations
 from flask import redirect, request, url_for
 from flask_login import current_user
 
-from .. import staff_auth
 from ..api.auth import bearer
-from ..database_session import get_db
-from ..errors import Forbidden
-from ..safe_redirect import local_path
+from ..domain.errors import Forbidden
 from ..services import support, web_sessions
+from ..web import staff_auth
+from ..web.database_session import get_db
+from ..web.safe_redirect import local_path
 
 IDLE_LIMIT = web_sessions.LIMITS["support_user"].idle
 PUBLIC_ENDPOINTS = frozenset({"support.sign_in",

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, EmailField, PasswordField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from ..form_base import Form
+from ..web.form_base import Form
 
 MAX_NOTE = 500
 

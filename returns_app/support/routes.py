@@ -13,11 +13,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from .. import auth, clock, proxies, staff_auth
-from ..database_session import get_db
-from ..errors import Conflict, Forbidden, Invalid, RateLimited, Unauthorized
-from ..payout_details import parse_payout_details
+from ..domain import clock
+from ..domain.errors import Conflict, Forbidden, Invalid, RateLimited, Unauthorized
+from ..domain.payout_details import parse_payout_details
 from ..services import bank_payments, casefile, dashboard, stuck, support, support_actions
+from ..web import auth, proxies, staff_auth
+from ..web.database_session import get_db
 from . import access, bp
 from .chart import bar_chart
 from .forms import (

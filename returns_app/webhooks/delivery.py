@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import requests
 from flask import current_app
 
-from .. import clock, outbox
-from ..db import Database, write_transaction
+from ..domain import clock
+from ..store import outbox
+from ..store.db import Database, write_transaction
 from . import health, signing, urls
 
 log = logging.getLogger("returns_app.worker")

@@ -4,9 +4,9 @@ subscriber turns into an email to the merchant's staff; any delivered event mark
 
 from __future__ import annotations
 
-from .. import clock
-from ..db import Database
+from ..domain import clock
 from ..services import audit
+from ..store.db import Database
 
 FAILING = "webhook.endpoint_failing"
 

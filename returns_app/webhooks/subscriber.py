@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from .. import outbox
-from ..db import Database
-from ..events import Event
+from ..services.events import Event
+from ..store import outbox
+from ..store.db import Database
 
 OUTBOX_KIND = "webhook"
 TEST_ACTION = "webhook.test"

@@ -110,9 +110,9 @@ def make_order(server, server_database):
 
     Lines like demo order 482-913-057: jeans, two T-shirts, and briefs that can't be returned.
     """
-    from returns_app import clock
-    from returns_app.db import connect
+    from returns_app.domain import clock
     from returns_app.services import orders
+    from returns_app.store.db import connect
 
     db = connect(server_database)
 

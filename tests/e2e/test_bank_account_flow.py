@@ -66,7 +66,7 @@ WORDS = {
 
 
 def seb_account() -> tuple[str, str]:
-    from returns_app.payout_details import parse_payout_details
+    from returns_app.domain.payout_details import parse_payout_details
     for body in ("123456", "234567", "345678"):
         for check in "0123456789":
             try:
@@ -79,7 +79,7 @@ def seb_account() -> tuple[str, str]:
 
 @pytest.fixture
 def server_db(server_database):
-    from returns_app.db import connect
+    from returns_app.store.db import connect
 
     db = connect(server_database)
     yield db
@@ -102,7 +102,7 @@ def until(page: Page, url: str, pattern: str) -> str:
 @pytest.mark.parametrize("lang", ["sv", "en"])
 def test_link_mandate_pay_on_due_date_and_refunds_follow_the_account(
         browser, server, make_order, server_db, screenshots_dir, lang):
-    from returns_app.passwords import hash_password
+    from returns_app.domain.passwords import hash_password
     from returns_app.services import decisions, support, support_actions
     from returns_app.services.orders import Viewer
     from returns_app.services.returns import report_return
@@ -177,7 +177,7 @@ def test_link_mandate_pay_on_due_date_and_refunds_follow_the_account(
     decisions.register(server_db, order["merchant_id"], ret["id"], {"items": [
         {"return_item_id": ret["items"][0]["id"], "accepted_quantity": 1}]}, actor="e2e")
     agent = support.create_support_user(server_db, f"agent-{order['id']}@example.se")[0]["id"]
-    from returns_app import clock
+    from returns_app.domain import clock
     support_actions.move_due_date(server_db, order["id"], clock.today(), agent,
                                   "e2e: due today")
     text = until(page, order_url, w["debited"])

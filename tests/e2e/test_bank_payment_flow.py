@@ -80,8 +80,8 @@ def owed(page: Page, label: str) -> int:
 @pytest.mark.parametrize("lang", ["en", "sv"])
 def test_the_email_only_customer_pays_from_his_bank_and_gets_his_overpayment_back(
         new_page, make_order, server_database, tmp_path, screenshots_dir, lang):
-    from returns_app.db import connect
     from returns_app.services import decisions
+    from returns_app.store.db import connect
 
     w = WORDS[lang]
     order = make_order()

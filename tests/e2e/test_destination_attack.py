@@ -23,7 +23,7 @@ AMOUNT = 899_500
 
 @pytest.fixture
 def server_db(server_database):
-    from returns_app.db import connect
+    from returns_app.store.db import connect
 
     db = connect(server_database)
     yield db
@@ -68,7 +68,7 @@ def paid_to_iban(server_database) -> list[str]:
 
 def test_one_agent_cannot_send_a_refund_abroad(new_page, big_refund, server_db,
                                                server_database, screenshots_dir):
-    from returns_app import clock
+    from returns_app.domain import clock
 
     audit = AxeAudit(screenshots_dir, prefix="attack-")
     refund_url = f"/support/refunds/{big_refund['id']}"

@@ -27,7 +27,7 @@ EMAIL_SENT_WITHIN = 45.0  # seconds: a worker round is 2 s; the first try may fi
 
 @pytest.fixture
 def server_db(server_database):
-    from returns_app.db import connect
+    from returns_app.store.db import connect
 
     db = connect(server_database)
     yield db
@@ -110,7 +110,8 @@ def test_a_reported_return_is_emailed_and_its_link_opens_it(new_page, reported):
 
 def test_email_pages_pass_axe_at_both_widths(new_page, reported, link_server, screenshots_dir):
 
-    from returns_app import clock, links
+    from returns_app.domain import clock
+    from returns_app.services import links
 
     audit = AxeAudit(screenshots_dir)
 

@@ -131,7 +131,7 @@ def test_staff_pages_in_swedish_pass_axe_and_fit_a_phone(browser, server, server
 
     # Staff read their account's language: Swedish, the default (another test may have set
     # English on the shared server).
-    from returns_app.db import connect
+    from returns_app.store.db import connect
 
     db = connect(server_database)
     db.execute("UPDATE merchant_user SET language = 'sv' WHERE email = ?",

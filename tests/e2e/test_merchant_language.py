@@ -19,7 +19,7 @@ RAW_HTML = "\n<div class=\"notice\">\nRing oss!\n</div>\n\nSe [sidan](javascript
 
 def test_staff_choose_english_and_publish_raw_html_only_after_the_warning(
         new_page, server_database, screenshots_dir):
-    from returns_app.db import connect
+    from returns_app.store.db import connect
 
     db = connect(server_database)
     db.execute("UPDATE merchant_user SET language = 'sv' WHERE email = ?", [STAFF])

@@ -22,9 +22,9 @@ STAFF = "hemma-design@example.se"
 def test_a_merchant_works_through_the_portal(new_page, make_order, server_database,
                                              screenshots_dir):
 
-    from returns_app.db import connect
     from returns_app.services import returns
     from returns_app.services.orders import Viewer
+    from returns_app.store.db import connect
 
     audit = AxeAudit(screenshots_dir, prefix="merchant-")
 

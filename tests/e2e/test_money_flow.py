@@ -35,7 +35,7 @@ JEANS = "Straight jeans, blue, W32"
 # --- helpers -----------------------------------------------------------------------------------
 
 def card_expiry() -> str:
-    from returns_app import clock
+    from returns_app.domain import clock
 
     return f"12/{(clock.today().year + 3) % 100:02d}"
 
@@ -68,7 +68,7 @@ def pay_on_sandbox_page(page: Page, card: str = TEST_CARD, expiry: str | None = 
 
 @pytest.fixture
 def server_db(server_database):
-    from returns_app.db import connect
+    from returns_app.store.db import connect
 
     db = connect(server_database)
     yield db
@@ -220,7 +220,7 @@ def test_money_pages_pass_axe_at_both_widths(new_page, make_order, refund_waitin
     """axe-core (the same WCAG tags as the customer pages' audit) at 375 and 1280 px on each
     money page, with a full-page screenshot of each in screenshots/."""
 
-    from returns_app import links
+    from returns_app.services import links
 
     audit = AxeAudit(screenshots_dir)
 
@@ -296,7 +296,7 @@ def test_money_pages_pass_axe_at_both_widths(new_page, make_order, refund_waitin
     audit(page, "payout-details-done")
 
     # The link from an email more than 30 days old.
-    from returns_app import clock
+    from returns_app.domain import clock
 
     base_url, secret = link_server
     (refund_id,) = server_db.execute("SELECT id FROM refund WHERE order_id = ?",

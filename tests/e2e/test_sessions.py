@@ -42,7 +42,7 @@ def own_server(server, server_database):
 
 def test_sign_in_and_a_link_for_another_account_pass_axe(browser, own_server, make_order,
                                                          screenshots_dir):
-    from returns_app import links
+    from returns_app.services import links
 
     base_url, secret = own_server
     audit = AxeAudit(screenshots_dir, prefix="sessions-")

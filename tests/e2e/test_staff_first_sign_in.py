@@ -19,8 +19,8 @@ NEW_PASSWORD = "lingonberries in december"  # noqa: S105 (test data)
 
 def test_a_new_agent_changes_the_password_and_enrols_before_the_console(
         new_page, server_database, screenshots_dir):
-    from returns_app.db import connect
     from returns_app.services import support
+    from returns_app.store.db import connect
 
     email = f"new-agent-{secrets.token_hex(3)}@example.se"
     db = connect(server_database)

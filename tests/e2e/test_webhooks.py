@@ -34,8 +34,8 @@ def portal(tmp_path):
     from werkzeug.serving import make_server
 
     from returns_app import create_app
-    from returns_app.db import connect, migrate
     from returns_app.services import merchants
+    from returns_app.store.db import connect, migrate
 
     app = create_app({"SECRET_KEY": secrets.token_hex(16),
                       "DATABASE": str(tmp_path / "portal.sqlite3")})
@@ -83,7 +83,7 @@ def staff_page(browser, portal):
 
 
 def deliver(app) -> dict:
-    from returns_app import worker
+    from returns_app.worker import rounds as worker
 
     # Only webhooks: the emails the same events queue share the outbox (and have no catcher here).
     return worker.deliver_outbox(app, "e2e-worker", kinds=("webhook",))
@@ -197,8 +197,8 @@ def test_the_webhook_pages_pass_axe_at_both_widths(staff_page, portal, receiver,
     page.get_by_text("How to check that a request came from us").click()
     audit(page, "webhooks-failed")
     # The endpoint went a day unanswered, and the merchant's ERP added two through the API.
-    from returns_app.db import write_transaction
     from returns_app.services import webhook_endpoints
+    from returns_app.store.db import write_transaction
     from returns_app.webhooks import health
 
     [(first,)] = db.execute("SELECT id FROM webhook_endpoint").fetchall()
@@ -229,7 +229,7 @@ def _merchant_sign_in_exists() -> bool:
                     reason="/merchant/signin is built on the merchant portal branch; this test "
                            "runs once that branch is merged")
 def test_staff_sign_in_through_the_portal_and_reach_webhooks(new_page, server_database):
-    from returns_app.db import connect
+    from returns_app.store.db import connect
 
     db = connect(server_database)
     (merchant_id,) = db.execute("SELECT id FROM merchant WHERE name = 'Hemma Design'").fetchone()

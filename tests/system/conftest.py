@@ -213,7 +213,7 @@ def deployment(installed, tmp_path_factory):
     served = Deployment(base_url, env["RETURNS_PROVIDER_URL"], folder, {}, env, logs)
     python = installed.bin("python")
     try:
-        _start(served, "sandbox-provider", [python, "-m", "returns_app.sandbox_provider",
+        _start(served, "sandbox-provider", [python, "-m", "returns_app.provider.sandbox",
                                             "--port", str(provider), "--quiet"])
         _start(served, "mail-relay", [python, "-m", "returns_app.mailcatcher",
                                       "--port", str(mail)])

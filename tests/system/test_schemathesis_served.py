@@ -24,8 +24,8 @@ from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
 from returns_app import create_app
-from returns_app.db import connect, migrate
 from returns_app.services import payments, support
+from returns_app.store.db import connect, migrate
 from tests.builders import decide, make_merchant, make_order, make_return
 from tests.openapi_contract import routed_operations
 

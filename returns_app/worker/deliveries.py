@@ -1,0 +1,130 @@
+"""What the worker does with each kind of outbox row. Every provider call happens between two
+transactions; an outcome nobody knows is settled by asking the provider, never by resending."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+from ..domain import clock
+from ..notifications.sending import deliver_email
+from ..services import checkouts, payments, refunds
+from ..store import outbox
+from ..store.db import Database, write_transaction
+from ..webhooks.delivery import deliver_webhook
+
+log = logging.getLogger("returns_app.worker")
+# Once the quick retries (outbox.MAX_ATTEMPTS over about half an hour) are used up, a payout or
+# debit whose outcome is unknown is asked about this often (seconds), for as long as it takes:
+# giving up would leave money in a state nobody looks after.
+ASK_SLOWLY_EVERY = 6 * 3600
+
+
+def payout_key(refund: dict) -> str:
+    """Derived from the refund and where it goes: a retry reuses it, a new destination (chosen
+    after a decline) gets a new one."""
+    where = hashlib.sha256((refund["destination_json"] or "").encode()).hexdigest()[:12]
+    key = f"refund-{refund['id']}-{where}"
+    # Support retried a declined payout: a new key, or the provider would replay the decline.
+    return f"{key}-r{refund['payout_round']}" if refund.get("payout_round") else key
+
+
+def _currency(db: Database, order_id: int) -> str:
+    return db.execute("SELECT currency FROM orders WHERE id = ?", [order_id]).fetchone()[0]
+
+
+def deliver_payout(db: Database, provider, row: dict) -> str:
+    refund_id = row["subject_id"]
+    with write_transaction(db):
+        refund = refunds.get_refund(db, refund_id)
+        if refund["status"] in ("succeeded", "failed", "needs_details"):
+            outbox.complete(db, row)
+            return refund["status"]
+        # A previous attempt may have reached the provider before dying: ask before sending.
+        maybe_sent = refund["status"] in ("sending", "unknown") or row["attempts"] > 1
+        refund = refunds.start_sending(db, refund_id)
+    key = payout_key(refund)
+    try:
+        result = provider.send_payout(key, refund["amount_minor"],
+                                      _currency(db, refund["order_id"]), f"refund-{refund_id}",
+                                      json.loads(refund["destination_json"]),
+                                      ask_first=maybe_sent)
+        outcome, payout_id, detail = result.outcome, result.payout_id, result.detail
+    except Exception as exc:  # noqa: BLE001  (any failure here is an unknown outcome)
+        outcome, payout_id, detail = "unknown", None, f"{type(exc).__name__}: {exc}"
+    with write_transaction(db):
+        refunds.record_outcome(db, refund_id, outcome, payout_id, detail)
+        if outcome == "unknown":
+            outbox.retry_later(db, row, detail, then_every=ASK_SLOWLY_EVERY)
+        else:
+            outbox.complete(db, row)
+        _mark_asking_slowly(db, "refund", refund_id, outcome == "unknown"
+                            and row["attempts"] >= outbox.MAX_ATTEMPTS)
+    log.info("refund %s: %s %s", refund_id, outcome, detail)
+    return outcome
+
+
+def _mark_asking_slowly(db: Database, table: str, subject_id: int, slowly: bool) -> None:
+    """Inside the outcome's transaction. From the first slow ask the stuck queue shows the
+    refund as "provider_not_answering" (a debit as "debit_outcome_unknown"); an answer, or a
+    fresh round of attempts (support's retry requeues with none made), clears it."""
+    assert table in ("refund", "payment")
+    if slowly:
+        db.execute(f"UPDATE {table} SET provider_silent_since = ? WHERE id = ?"
+                   " AND provider_silent_since IS NULL", [clock.now_iso(), subject_id])
+    else:
+        db.execute(f"UPDATE {table} SET provider_silent_since = NULL WHERE id = ?"
+                   " AND provider_silent_since IS NOT NULL", [subject_id])
+
+
+def deliver_debit(db: Database, provider, row: dict) -> str:
+    """The first attempt decides the amount and the account and pins them on the outbox row:
+    a retry after an unknown outcome must ask about, and if need be send, the very same debit,
+    even if a return accepted meanwhile lowered what is owed (taking too much then refunds at
+    once; asking about another debit would find nothing and take the money twice)."""
+    payment_id = row["subject_id"]
+    pinned = row["payload"].get("debit")
+    if pinned is None:
+        payment, amount, bank_account = payments.prepare_debit(db, payment_id)
+        with write_transaction(db):
+            if amount <= 0 or bank_account is None:
+                if amount > 0:
+                    payments.record_debit(db, payment_id, amount, "declined", None,
+                                          "No bank account is linked any more")
+                outbox.complete(db, row)
+                return "skipped"
+            pinned = {"amount": amount, "bank_account": bank_account}
+            outbox.set_payload(db, row["id"], {**row["payload"], "debit": pinned})
+    else:
+        payment = payments.get_payment(db, payment_id)
+        if payment["status"] != "scheduled":
+            with write_transaction(db):
+                outbox.complete(db, row)
+            return payment["status"]
+    amount = pinned["amount"]
+    try:
+        result = provider.debit(payments.provider_key(payment), amount,
+                                _currency(db, payment["order_id"]), f"payment-{payment_id}",
+                                pinned["bank_account"], ask_first=row["attempts"] > 1)
+        outcome, debit_id, detail = result.outcome, result.debit_id, result.detail
+    except Exception as exc:  # noqa: BLE001
+        outcome, debit_id, detail = "unknown", None, f"{type(exc).__name__}: {exc}"
+    with write_transaction(db):
+        payments.record_debit(db, payment_id, amount, outcome, debit_id, detail)
+        if outcome == "unknown":
+            outbox.retry_later(db, row, detail, then_every=ASK_SLOWLY_EVERY)
+        else:
+            outbox.complete(db, row)
+        _mark_asking_slowly(db, "payment", payment_id, outcome == "unknown"
+                            and row["attempts"] >= outbox.MAX_ATTEMPTS)
+    log.info("debit of payment %s: %s %s", payment_id, outcome, detail)
+    return outcome
+
+
+HANDLERS = {"payout": deliver_payout, "debit": deliver_debit, "webhook": deliver_webhook,
+            "email": deliver_email, checkouts.CANCEL_KIND: checkouts.deliver_cancel}
+
+
+def deliver(db: Database, provider, row: dict) -> str:
+    return HANDLERS[row["kind"]](db, provider, row)
