@@ -73,6 +73,11 @@ def test_a_customer_and_a_merchant_in_chromium(page, deployment):
     page.get_by_label("Email address").fill("nordic-outfitters@example.se")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    # Staff read Swedish until they choose (the sign-in page followed the browser's English).
+    page.goto("/merchant/account")
+    page.locator("select#language").select_option("en")
+    page.get_by_role("button", name="Spara språk").click()
+    expect(page.get_by_role("status").filter(has_text="now in English")).to_be_visible()
     page.goto(f"/merchant{return_path}")
     reload_a_few_times(page)
     page.get_by_label("Arrived now", exact=True).fill("1")

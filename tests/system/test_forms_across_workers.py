@@ -132,6 +132,10 @@ def merchant_walk(visitor: Visitor, orders: list[dict]) -> None:
     visitor.get("/merchant/signin")
     visitor.submit("/merchant/signin", {"email": "nordic-outfitters@example.se",
                                         "password": DEMO_PASSWORD})
+    # Staff read Swedish until they choose: this one chooses English on the account page.
+    visitor.get("/merchant/account")
+    chosen = visitor.follow(visitor.submit("/merchant/account", {"language": "en"}))
+    assert "the portal and your emails are now in English" in chosen
     for order in orders:
         path = f"/merchant/returns/{order['sent_return_id']}"
         page = views(visitor, path, 2)
