@@ -15,7 +15,7 @@ from pathlib import Path
 
 from returns_app import create_app
 from returns_app.demo import load_demo, sign_in_help
-from returns_app.store.db import migrate
+from returns_app.store.migrations import migrate
 from returns_app.web.database_session import get_db
 
 

@@ -22,7 +22,8 @@ from returns_app.domain import clock
 from returns_app.domain.passwords import hash_password
 from returns_app.domain.payout_details import parse_payout_details
 from returns_app.services import merchant_users, merchants, orders
-from returns_app.store.db import Database, connect, migrate, write_transaction
+from returns_app.store.db import Database, connect, write_transaction
+from returns_app.store.migrations import migrate
 
 from .story import COLUMNS, FIRST_NAMES, LAST_NAMES, Customer, Merchant, Rows, Story, make_catalog
 

@@ -28,7 +28,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from returns_app.store.db import connect, migrate
+from returns_app.store.db import connect
+from returns_app.store.migrations import migrate
 
 from . import generate, targets
 

@@ -13,7 +13,7 @@ from .domain.errors import DomainError, Invalid
 from .domain.money import parse_amount
 from .services import bank_payments, merchant_users, merchants, returns, staff_accounts, support
 from .store import backups
-from .store.db import migrate
+from .store.migrations import migrate
 from .web.database_session import get_db
 
 STAFF_KIND = click.Choice(sorted(staff_accounts.TABLES))

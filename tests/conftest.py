@@ -11,7 +11,8 @@ import pytest
 os.environ["RETURNS_ENV"] = "development"
 
 from returns_app import create_app
-from returns_app.store.db import connect, migrate
+from returns_app.store.db import connect
+from returns_app.store.migrations import migrate
 from tests.chromium import browser  # noqa: F401  (one Chromium for every tier)
 
 # `sandbox`: the real sandbox provider; `smtp`: a real SMTP server the app's emails go to;

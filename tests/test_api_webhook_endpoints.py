@@ -13,7 +13,8 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from returns_app.services import returns
 from returns_app.services.orders import Viewer
-from returns_app.store.db import MIGRATIONS, connect
+from returns_app.store.db import connect
+from returns_app.store.migrations import MIGRATIONS
 from returns_app.webhooks import signing
 from returns_app.worker import rounds as worker
 from tests.api_helpers import assert_error, bearer

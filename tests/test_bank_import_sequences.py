@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from returns_app.bankfiles import ocr, sandbox
 from returns_app.domain.errors import Invalid
 from returns_app.services import bank_payments, orders
-from returns_app.store.db import connect, migrate
+from returns_app.store.db import connect
+from returns_app.store.migrations import migrate
 from tests.bank_file_builders import Deposit, Pay, as_file
 from tests.bank_file_builders import bgmax as build
 from tests.builders import checkout_payload, make_merchant

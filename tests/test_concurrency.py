@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from returns_app.store.db import connect, migrate
+from returns_app.store.db import connect
+from returns_app.store.migrations import migrate
 from tests import builders
 from tests.builders import make_merchant, make_order, make_return
 from tests.sandbox_fixtures import free_port

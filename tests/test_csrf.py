@@ -7,7 +7,8 @@ import re
 import pytest
 
 from returns_app import create_app
-from returns_app.store.db import connect, migrate
+from returns_app.store.db import connect
+from returns_app.store.migrations import migrate
 from tests.builders import make_merchant, make_order
 
 

@@ -6,7 +6,8 @@ import sqlite3
 
 import pytest
 
-from returns_app.store.db import MIGRATIONS, Database, connect, migrate, write_transaction
+from returns_app.store.db import Database, connect, write_transaction
+from returns_app.store.migrations import MIGRATIONS, migrate
 
 
 def columns(db: Database, table: str) -> dict[str, str]:

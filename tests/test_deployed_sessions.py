@@ -12,7 +12,8 @@ import pytest
 import requests
 
 from returns_app.services import links
-from returns_app.store.db import connect, migrate
+from returns_app.store.db import connect
+from returns_app.store.migrations import migrate
 from tests.builders import make_order
 from tests.deployed import gunicorn
 from tests.merchant_fixtures import STAFF_PASSWORD, make_shop

@@ -22,7 +22,8 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from returns_app.store.db import connect, migrate
+from returns_app.store.db import connect
+from returns_app.store.migrations import migrate
 
 PORTS = range(18200, 18300)  # this test's own range on a shared machine
 WORKERS = 3

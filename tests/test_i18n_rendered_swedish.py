@@ -23,7 +23,8 @@ from jinja2 import BaseLoader
 
 from returns_app import create_app
 from returns_app.notifications import KINDS
-from returns_app.store.db import connect, migrate
+from returns_app.store.db import connect
+from returns_app.store.migrations import migrate
 from tests.swedish_pages import (
     EXTRA_RENDERS,
     crawl,

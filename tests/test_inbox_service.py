@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from returns_app.domain.errors import Invalid, NotFound
 from returns_app.services import arrivals, decisions, inbox, returns
 from returns_app.services.orders import Viewer
-from returns_app.store.db import connect, migrate
+from returns_app.store.db import connect
+from returns_app.store.migrations import migrate
 from tests.builders import make_merchant, make_order, make_return
 
 

@@ -104,7 +104,8 @@ def test_the_session_cookie_is_httponly_secure_and_samesite_in_production(
     monkeypatch.setenv("RETURNS_ENV", "production")
     app = create_app({"SECRET_KEY": "k", "DATABASE": str(tmp_path / "prod.sqlite3"),
                       "WTF_CSRF_ENABLED": False})
-    from returns_app.store.db import connect, migrate
+    from returns_app.store.db import connect
+    from returns_app.store.migrations import migrate
     from tests.merchant_fixtures import make_shop
 
     db = connect(app.config["DATABASE"])

@@ -37,7 +37,8 @@ from returns_app.domain import clock
 from returns_app.domain.errors import Conflict
 from returns_app.domain.payout_details import parse_payout_details
 from returns_app.services import decisions, orders, payments, refunds, returns
-from returns_app.store.db import connect, migrate, write_transaction
+from returns_app.store.db import connect, write_transaction
+from returns_app.store.migrations import migrate
 from tests.builders import checkout_payload, link_bank_account, make_merchant, viewer_for
 
 MACHINE_SETTINGS = settings(

@@ -467,7 +467,8 @@ def test_dev_inbox_does_not_exist_outside_development(app, db, order, monkeypatc
 
 
 def test_the_migration_builds_the_notification_schema():
-    from returns_app.store.db import connect, migrate
+    from returns_app.store.db import connect
+    from returns_app.store.migrations import migrate
 
     mem = connect(":memory:")
     migrate(mem)

@@ -13,8 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from returns_app import create_app
 from returns_app.domain import clock
 from returns_app.services import dashboard
-from returns_app.store import db as db_module
-from returns_app.store import heartbeat, outbox
+from returns_app.store import heartbeat, migrations, outbox
 from returns_app.store.db import write_transaction
 from returns_app.worker import rounds as worker
 from tests.builders import make_merchant, make_order, make_return
@@ -89,7 +88,7 @@ def test_readyz_names_the_migrations_not_applied(client, beating, monkeypatch):
         db.execute("CREATE TABLE next_version (id INTEGER PRIMARY KEY)")
 
     # This code has a migration the database lacks: deployed before `flask migrate` ran.
-    monkeypatch.setattr(db_module, "MIGRATIONS", [*db_module.MIGRATIONS, m999_next_version])
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, m999_next_version])
     response = client.get("/readyz")
     assert response.status_code == 503
     body = response.get_json()
@@ -106,7 +105,7 @@ def test_readyz_on_an_empty_database_names_every_migration(tmp_path):
     body = response.get_json()
     assert body["failed"] == ["migrations", "worker"]
     assert body["checks"]["migrations"]["pending"] == [fn.__name__ for fn in
-                                                       db_module.MIGRATIONS]
+                                                       migrations.MIGRATIONS]
 
 
 def test_readyz_fails_when_no_worker_ever_beat(client):

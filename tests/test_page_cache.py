@@ -11,7 +11,9 @@ import pytest
 
 from returns_app import create_app
 from returns_app.services import merchants
-from returns_app.store.db import ORDER_VERSIONED, connect, migrate
+from returns_app.store.db import connect
+from returns_app.store.migrations import migrate
+from returns_app.store.migrations.speed import ORDER_VERSIONED
 from returns_app.web import page_cache
 from tests.builders import (
     INSTRUCTIONS,

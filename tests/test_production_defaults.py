@@ -12,7 +12,8 @@ import pytest
 from returns_app import create_app, gunicorn_conf
 from returns_app.config import REFUSAL_WITHOUT_KEY
 from returns_app.domain.errors import Invalid
-from returns_app.store.db import connect, migrate
+from returns_app.store.db import connect
+from returns_app.store.migrations import migrate
 from returns_app.webhooks import urls
 from returns_app.webhooks.delivery import local_urls_allowed
 

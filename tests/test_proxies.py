@@ -13,7 +13,8 @@ from flask import request
 
 from returns_app import create_app
 from returns_app.services import customers
-from returns_app.store.db import connect, migrate
+from returns_app.store.db import connect
+from returns_app.store.migrations import migrate
 from tests.builders import make_merchant, make_order
 from tests.deployed import gunicorn
 from tests.merchant_fixtures import STAFF_PASSWORD, make_shop

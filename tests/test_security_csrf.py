@@ -8,7 +8,8 @@ import html5lib
 import pytest
 
 from returns_app import create_app
-from returns_app.store.db import connect, migrate
+from returns_app.store.db import connect
+from returns_app.store.migrations import migrate
 from tests.api_helpers import count
 from tests.security_world import build_world, route_urls, sign_in_as
 

@@ -15,7 +15,8 @@ from werkzeug.security import generate_password_hash
 
 from returns_app.domain import clock, passwords
 from returns_app.services import customers, merchant_users, sign_in, support
-from returns_app.store.db import connect, migrate
+from returns_app.store.db import connect
+from returns_app.store.migrations import migrate
 from tests.builders import make_merchant
 from tests.deployed import gunicorn
 

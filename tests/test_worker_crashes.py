@@ -23,7 +23,8 @@ import pytest
 
 from returns_app.domain import clock
 from returns_app.services import decisions
-from returns_app.store.db import connect, migrate
+from returns_app.store.db import connect
+from returns_app.store.migrations import migrate
 from returns_app.worker.deliveries import payout_key
 from tests.builders import make_merchant, make_order, make_return
 from tests.test_concurrency import JEANS, JEANS_PRICE, accept_jeans, app_env

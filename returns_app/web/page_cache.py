@@ -2,12 +2,12 @@
 worker processes) and served again until something they show has changed.
 
 An entry's key holds everything the answer shows: the order's own row (with its merchant's and
-customer's names), the order's version (db.ORDER_VERSIONED's triggers bump it on every change to
-its lines, returns, refunds, payments and ledger), the merchant's newest instructions, whether
-the customer has a bank account linked (with its mandate, and whether they pay on the due
-date), the day (return windows close, due dates pass), and for
-a page also the language, the URL and what the header shows. Who may see the order is checked
-before the cache is asked, on every request.
+customer's names), the order's version (the triggers of store/migrations/speed.py's
+ORDER_VERSIONED bump it on every change to its lines, returns, refunds, payments and ledger),
+the merchant's newest instructions, whether the customer has a bank account linked (with its
+mandate, and whether they pay on the due date), the day (return windows close, due dates
+pass), and for a page also the language, the URL and what the header shows. Who may see the
+order is checked before the cache is asked, on every request.
 
 What must differ between two views of one page is rendered as a placeholder and filled in on the
 way out: the CSRF token (it belongs to the session) and the payment form's idempotency key (each
@@ -78,7 +78,8 @@ _STAMP = (
 
 class StalePage(AssertionError):
     """A kept page differs from a fresh render: something it shows changed without a version
-    bump (a table missing from db.ORDER_VERSIONED, or something new in the key)."""
+    bump (a table missing from ORDER_VERSIONED, store/migrations/speed.py, or something new in
+    the key)."""
 
 
 def init_app(app: Flask) -> None:

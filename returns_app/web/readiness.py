@@ -9,7 +9,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ..store import heartbeat
-from ..store.db import Database, pending_migrations
+from ..store.db import Database
+from ..store.migrations import pending_migrations
 
 CHECKS = ("database", "migrations", "worker")
 

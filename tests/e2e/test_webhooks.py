@@ -35,7 +35,8 @@ def portal(tmp_path):
 
     from returns_app import create_app
     from returns_app.services import merchants
-    from returns_app.store.db import connect, migrate
+    from returns_app.store.db import connect
+    from returns_app.store.migrations import migrate
 
     app = create_app({"SECRET_KEY": secrets.token_hex(16),
                       "DATABASE": str(tmp_path / "portal.sqlite3")})

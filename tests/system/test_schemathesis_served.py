@@ -25,7 +25,8 @@ from schemathesis.config import SchemathesisConfig
 
 from returns_app import create_app
 from returns_app.services import payments, support
-from returns_app.store.db import connect, migrate
+from returns_app.store.db import connect
+from returns_app.store.migrations import migrate
 from tests.builders import decide, make_merchant, make_order, make_return
 from tests.openapi_contract import routed_operations
 
