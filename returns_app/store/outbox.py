@@ -23,6 +23,9 @@ DEFAULT_LEASE_SECONDS = 2 * (longest_call_seconds() + 2 * BUSY_TIMEOUT_MS / 1000
 LEASE = timedelta(seconds=float(os.environ.get("RETURNS_OUTBOX_LEASE_SECONDS",
                                                DEFAULT_LEASE_SECONDS)))
 MAX_ATTEMPTS = 8
+# Every kind of work the worker does (worker/deliveries.py has a handler for each; the metrics
+# report each, waiting or not).
+KINDS = ("payout", "debit", "checkout_cancel", "webhook", "email")
 
 
 class LeaseLost(Exception):

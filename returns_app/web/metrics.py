@@ -30,7 +30,6 @@ from ..domain import clock
 from ..services import dashboard, stuck
 from ..store import heartbeat, outbox
 from ..store.db import Database
-from ..worker.deliveries import HANDLERS
 from . import request_log
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -81,7 +80,7 @@ class DatabaseGauges:
         given_up = GaugeMetricFamily("returns_outbox_failed",
                                      "Outbox rows given up on after every attempt, by kind",
                                      labels=["kind"])
-        for kind in sorted({*HANDLERS, *pending, *failed}):
+        for kind in sorted({*outbox.KINDS, *pending, *failed}):
             count, first = pending.get(kind, (0, None))
             depth.add_metric([kind], count)
             oldest.add_metric([kind], 0 if first is None else max(

@@ -124,6 +124,7 @@ def deliver_debit(db: Database, provider, row: dict) -> str:
 
 HANDLERS = {"payout": deliver_payout, "debit": deliver_debit, "webhook": deliver_webhook,
             "email": deliver_email, checkouts.CANCEL_KIND: checkouts.deliver_cancel}
+assert set(HANDLERS) == set(outbox.KINDS), "a handler for every kind of outbox row"
 
 
 def deliver(db: Database, provider, row: dict) -> str:
