@@ -55,27 +55,28 @@ def deliver_payout(db: Database, provider, row: dict) -> str:
         outcome, payout_id, detail = "unknown", None, f"{type(exc).__name__}: {exc}"
     with write_transaction(db):
         refunds.record_outcome(db, refund_id, outcome, payout_id, detail)
-        if outcome == "unknown":
-            outbox.retry_later(db, row, detail, then_every=ASK_SLOWLY_EVERY)
-        else:
-            outbox.complete(db, row)
-        _mark_asking_slowly(db, "refund", refund_id, outcome == "unknown"
-                            and row["attempts"] >= outbox.MAX_ATTEMPTS)
+        _after_outcome(db, row, "refund", outcome, detail)
     log.info("refund %s: %s %s", refund_id, outcome, detail)
     return outcome
 
 
-def _mark_asking_slowly(db: Database, table: str, subject_id: int, slowly: bool) -> None:
-    """Inside the outcome's transaction. From the first slow ask the stuck queue shows the
-    refund as "provider_not_answering" (a debit as "debit_outcome_unknown"); an answer, or a
-    fresh round of attempts (support's retry requeues with none made), clears it."""
+def _after_outcome(db: Database, row: dict, table: str, outcome: str, detail: str) -> None:
+    """Inside the outcome's transaction, for a payout (`table` refund) or a debit (payment): an
+    unknown outcome is asked about again, quickly and then every few hours, never given up on;
+    any answer completes the row. From the first slow ask the stuck queue shows the refund as
+    "provider_not_answering" (a debit as "debit_outcome_unknown"); an answer, or a fresh round
+    of attempts (support's retry requeues with none made), clears it."""
     assert table in ("refund", "payment")
-    if slowly:
+    if outcome == "unknown":
+        outbox.retry_later(db, row, detail, then_every=ASK_SLOWLY_EVERY)
+    else:
+        outbox.complete(db, row)
+    if outcome == "unknown" and row["attempts"] >= outbox.MAX_ATTEMPTS:
         db.execute(f"UPDATE {table} SET provider_silent_since = ? WHERE id = ?"
-                   " AND provider_silent_since IS NULL", [clock.now_iso(), subject_id])
+                   " AND provider_silent_since IS NULL", [clock.now_iso(), row["subject_id"]])
     else:
         db.execute(f"UPDATE {table} SET provider_silent_since = NULL WHERE id = ?"
-                   " AND provider_silent_since IS NOT NULL", [subject_id])
+                   " AND provider_silent_since IS NOT NULL", [row["subject_id"]])
 
 
 def deliver_debit(db: Database, provider, row: dict) -> str:
@@ -112,12 +113,7 @@ def deliver_debit(db: Database, provider, row: dict) -> str:
         outcome, debit_id, detail = "unknown", None, f"{type(exc).__name__}: {exc}"
     with write_transaction(db):
         payments.record_debit(db, payment_id, amount, outcome, debit_id, detail)
-        if outcome == "unknown":
-            outbox.retry_later(db, row, detail, then_every=ASK_SLOWLY_EVERY)
-        else:
-            outbox.complete(db, row)
-        _mark_asking_slowly(db, "payment", payment_id, outcome == "unknown"
-                            and row["attempts"] >= outbox.MAX_ATTEMPTS)
+        _after_outcome(db, row, "payment", outcome, detail)
     log.info("debit of payment %s: %s %s", payment_id, outcome, detail)
     return outcome
 
