@@ -21,8 +21,7 @@ def merchant_required(view):
         if not current_user.is_authenticated:
             return redirect(url_for("merchant.sign_in", next=request.full_path.rstrip("?")))
         if current_user.kind != "merchant_user":
-            raise Forbidden("This page is for merchant staff. Sign out, then sign in with your "
-                            "merchant account.")
+            raise Forbidden(staff_auth.NOT_YOURS["merchant"])
         if (step := staff_auth.gate("merchant")) is not None:
             return step
         return view(*args, **kwargs)

@@ -19,7 +19,6 @@ from ..web.safe_redirect import local_path
 IDLE_LIMIT = web_sessions.LIMITS["support_user"].idle
 PUBLIC_ENDPOINTS = frozenset({"support.sign_in",
                               *(f"support.{name}" for name in staff_auth.PUBLIC)})
-NOT_SUPPORT = "This page is for support staff. Sign out, then sign in with your support account."
 
 
 def is_support_user() -> bool:
@@ -38,7 +37,7 @@ def guard():
     if not current_user.is_authenticated:
         return redirect(url_for("support.sign_in", next=request.full_path.rstrip("?")))
     if current_user.kind != "support_user":
-        raise Forbidden(NOT_SUPPORT)
+        raise Forbidden(staff_auth.NOT_YOURS["support"])
     # A one-time password to change or a second factor to enrol comes before anything else.
     return staff_auth.gate("support")
 
