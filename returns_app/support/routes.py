@@ -13,7 +13,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from ..domain import clock
+from ..domain import clock, stuck_rules
 from ..domain.errors import Conflict, Forbidden, Invalid, RateLimited, Unauthorized
 from ..domain.payout_details import parse_payout_details
 from ..services import bank_payments, casefile, dashboard, stuck, support, support_actions
@@ -47,7 +47,8 @@ def _console():
     return {"search_form": SearchForm(request.args), "sign_out_form": SignOutForm(),
             "when": when, "days_since": days_since, "hours_since": hours_since,
             "days_until": days_until, "suggestion": stuck.suggestion,
-            "reason_codes": stuck.REASONS, "refund_statuses": (*stuck.NOT_SUCCEEDED, "succeeded"),
+            "reason_codes": stuck_rules.REASONS,
+            "refund_statuses": (*stuck.NOT_SUCCEEDED, "succeeded"),
             "idle_minutes": int(access.IDLE_LIMIT.total_seconds() // 60)}
 
 

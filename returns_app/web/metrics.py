@@ -26,7 +26,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
-from ..domain import clock
+from ..domain import clock, stuck_rules
 from ..services import dashboard, stuck
 from ..store import heartbeat, outbox
 from ..store.db import Database
@@ -99,7 +99,7 @@ class DatabaseGauges:
         by_reason = GaugeMetricFamily("returns_stuck_by_reason",
                                       "Cases in support's stuck queue, by their main reason",
                                       labels=["reason"])
-        for reason in stuck.REASONS:
+        for reason in stuck_rules.REASONS:
             by_reason.add_metric([reason], queue.counts.get(reason, 0))
         yield by_reason
 
