@@ -44,7 +44,7 @@ def refresh_stuck(kind: str, ids: str) -> str:
 
 # An unmatched bank payment (m012) is stuck once it has waited 2 whole banking days; banking
 # days need the holiday calendar, so the row keeps its booking date and the queue compares it
-# with a cutoff computed in Python (services/stuck.py).
+# with a cutoff computed in Python (domain/stuck_rules.py).
 STUCK_UNMATCHED_SOURCE = """
     SELECT 2 AS kind, bank_payment.id AS item_id, NULL AS order_id, NULL AS deadline,
         NULL AS deadline_since, 'unmatched_payment_over_2_banking_days' AS slow_code,
