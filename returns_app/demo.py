@@ -45,7 +45,7 @@ CUSTOMERS = {
 
 def merchant_user_email(merchant_name: str) -> str:
     """nordic-outfitters@example.se: the portal sign-in of each demo merchant's staff."""
-    return f"{merchants._slugify(merchant_name)}@example.se"
+    return f"{merchants.slug_of(merchant_name)}@example.se"
 
 
 def _order(db, merchant_id, who, reference, payment_method, delivered_days_ago, lines,

@@ -8,6 +8,7 @@ from ..domain import clock
 from ..domain.errors import Conflict, Forbidden, NotFound, Unauthorized
 from ..domain.passwords import hash_password, hash_secret, new_secret
 from ..domain.validation import normalize_email
+from ..store import staff as staff_rows
 from ..store.db import Database, write_transaction
 from . import audit
 from . import sign_in as sign_in_limits
@@ -36,10 +37,8 @@ SIGN_IN_LIMIT_PER_EMAIL = sign_in_limits.LIMIT_PER_ACCOUNT
 SIGN_IN_LIMIT_PER_CLIENT = sign_in_limits.LIMIT_PER_CLIENT
 SIGN_IN_FAILED = "That email and password don't match a support account."
 TOKEN_PREFIX = "st_"  # noqa: S105  (a prefix, not a secret)
-DOOR = sign_in_limits.Door(
-    "support-sign-in",
-    "SELECT id, email, password_hash FROM support_user WHERE email = ? AND disabled_at IS NULL",
-    SIGN_IN_FAILED)
+DOOR = sign_in_limits.Door("support-sign-in", staff_rows.support_user_for_sign_in,
+                           SIGN_IN_FAILED)
 
 
 def sign_in(db: Database, email: str, password: str, client: str) -> dict:
