@@ -67,6 +67,16 @@ def get_staff(db: Database, kind: str, user_id: int) -> Staff | None:
                  bool(row["must_change_password"]), bool(row["totp_enabled"])) if row else None
 
 
+def merchant_user_principal(db: Database, user_id: int) -> dict | None:
+    """What a live merchant user's signed-in session carries (web/auth.py)."""
+    return staff_rows.merchant_user_principal(db, user_id)
+
+
+def support_user_principal(db: Database, user_id: int) -> dict | None:
+    """What a live support agent's signed-in session carries (web/auth.py)."""
+    return staff_rows.support_user_principal(db, user_id)
+
+
 def password_problem(password: str, email: str) -> str | None:
     """What is wrong with `password` as a new password, or None. Length only, no composition
     rules (ASVS, NIST): see docs/decisions.md for why there is no common-password list."""
