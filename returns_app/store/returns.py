@@ -62,9 +62,3 @@ def reported_returns_of_order(db: Database, order_id: int) -> list[dict]:
     return select(db, "SELECT id, send_by FROM returns WHERE order_id = ? AND status ="
                       " 'reported' ORDER BY id", [order_id])
 
-
-def set_times(db: Database, return_id: int, **times: str) -> None:
-    """Demo data: moments of the return set back (reported_at, sent_at, refund_due_by)."""
-    columns = ", ".join(f"{column} = ?" for column in times)
-    db.conn.execute(f"UPDATE returns SET {columns} WHERE id = ?",  # noqa: S608
-                    [*times.values(), return_id])
