@@ -22,6 +22,8 @@ from .services import (
 )
 from .services.bank_payments import DEFAULT_BANKGIRO
 from .services.orders import Viewer
+from .store import customers as customer_rows
+from .store import merchants as merchant_rows
 from .store.db import Database, write_transaction
 
 SAMPLES = Path(__file__).resolve().parent.parent / "merchant_instructions" / "samples"
@@ -45,7 +47,7 @@ CUSTOMERS = {
 
 def merchant_user_email(merchant_name: str) -> str:
     """nordic-outfitters@example.se: the portal sign-in of each demo merchant's staff."""
-    return f"{merchants._slugify(merchant_name)}@example.se"
+    return f"{merchants.slug_of(merchant_name)}@example.se"
 
 
 def _order(db, merchant_id, who, reference, payment_method, delivered_days_ago, lines,
@@ -68,7 +70,7 @@ def _order(db, merchant_id, who, reference, payment_method, delivered_days_ago, 
 def load_demo(db: Database, bankgiro: str = DEFAULT_BANKGIRO) -> str | None:
     """Returns what to print (API keys are shown this once), or None when already loaded.
     `bankgiro`: the provider's (RETURNS_BANKGIRO), which the demo bank file is sent to."""
-    if db.execute("SELECT count(*) FROM merchant").fetchone()[0]:
+    if merchant_rows.merchant_count(db):
         return None
     out = []
     ids = {}
@@ -123,17 +125,14 @@ def _link_customers(db: Database) -> None:
     with write_transaction(db):
         for data in CUSTOMERS.values():
             linked = parse_payout_details(data["bank_account"]) if data["bank_account"] else None
-            db.execute(
-                "UPDATE customer SET password_hash = ?, uses_app = ?, bank_account_json = ?,"
-                " bank_account_masked = ? WHERE email = ?",
-                [hash_password(DEMO_PASSWORD), data["uses_app"],
-                 json.dumps(linked.as_provider_destination()) if linked else None,
-                 linked.masked if linked else None, data["email"]])
+            customer_rows.set_password_and_bank_account(
+                db, data["email"], hash_password(DEMO_PASSWORD), data["uses_app"],
+                json.dumps(linked.as_provider_destination()) if linked else None,
+                linked.masked if linked else None)
     # The app customer confirmed the direct-debit mandate when she linked her account.
     for data in CUSTOMERS.values():
         if data["bank_account"]:
-            customer_id = db.execute("SELECT id FROM customer WHERE email = ?",
-                                     [data["email"]]).fetchone()[0]
+            customer_id = customer_rows.customer_id_by_email(db, data["email"])
             bank_accounts.confirm_mandate(db, customer_id, "sv", "demo")
 
 

@@ -10,8 +10,12 @@ from .domain import clock
 from .domain.passwords import hash_password
 from .services import decisions, orders, payments, refunds, returns
 from .services.orders import Viewer
-from .store import outbox
-from .store.db import Database, select, write_transaction
+from .store import customers as customer_rows
+from .store import demo_data, outbox
+from .store import merchants as merchant_rows
+from .store import returns as return_rows
+from .store import staff as staff_rows
+from .store.db import Database, write_transaction
 
 SUPPORT_USERS = ("support@example.se", "support2@example.se")
 HEMMA = "Hemma Design"
@@ -33,45 +37,44 @@ STUCK_ORDERS = {
 def load_support_demo(db: Database, password: str) -> None:
     with write_transaction(db):
         for email in SUPPORT_USERS:
-            db["support_user"].insert({"email": email, "password_hash": hash_password(password),
-                                       "created_at": clock.now_iso()})
-    hemma = db.execute("SELECT id FROM merchant WHERE name = ?", [HEMMA]).fetchone()[0]
+            staff_rows.add_support_user(db, email, hash_password(password), clock.now_iso(),
+                                        must_change_password=False)
+    hemma = merchant_rows.merchant_id_by_name(db, HEMMA)
     numbers = iter(STUCK_ORDERS)
 
     waiting = _refund(db, hemma, next(numbers), "Maja Ek", 45900, linked=False)
-    _set_back(db, "UPDATE refund SET status_changed_at = ? WHERE id = ?", 5, waiting)
+    demo_data.set_refund_times(db, waiting, status_changed_at=_ago(5))
 
     declined = _refund(db, hemma, next(numbers), "Lars Holm", 24900, linked=True)
     _worker_says(db, declined, "declined", "account_closed")
 
     unknown = _refund(db, hemma, next(numbers), "Sofia Nyberg", 129000, linked=True)
     _worker_says(db, unknown, "unknown", "ReadTimeout: the provider did not answer")
-    _set_back(db, "UPDATE refund SET status_changed_at = ?, unknown_since = ? WHERE id = ?",
-              timedelta(hours=2), unknown, times=2)
+    two_hours_ago = _ago(timedelta(hours=2))
+    demo_data.set_refund_times(db, unknown, status_changed_at=two_hours_ago,
+                               unknown_since=two_hours_ago)
 
     unregistered = _sent_return(db, hemma, next(numbers), "Per Sandberg", 69500, paid=False)
-    _set_back(db, "UPDATE returns SET sent_at = ? WHERE id = ?", 16, unregistered)
-    _set_back(db, "UPDATE returns SET reported_at = ? WHERE id = ?", 17, unregistered)
-    _set_back_date(db, "UPDATE returns SET refund_due_by = ? WHERE id = ?", 17 - 14,
-                   unregistered)
+    demo_data.set_return_times(db, unregistered, sent_at=_ago(16))
+    demo_data.set_return_times(db, unregistered, reported_at=_ago(17))
+    demo_data.set_return_times(db, unregistered, refund_due_by=_day_ago(17 - 14))
 
     near = _sent_return(db, hemma, next(numbers), "Elin Strand", 34900, paid=True)
-    _set_back(db, "UPDATE returns SET reported_at = ?, sent_at = ? WHERE id = ?", 12, near,
-              times=2)
-    _set_back_date(db, "UPDATE returns SET refund_due_by = ? WHERE id = ?", -2, near)
+    demo_data.set_return_times(db, near, reported_at=_ago(12), sent_at=_ago(12))
+    demo_data.set_return_times(db, near, refund_due_by=_day_ago(-2))
 
     big = _refund(db, hemma, next(numbers), "Oskar Lund", 899500, linked=False)
     return_id = refunds.get_refund(db, big)["return_id"]
-    _set_back(db, "UPDATE returns SET reported_at = ? WHERE id = ?", 16, return_id)
-    _set_back_date(db, "UPDATE returns SET refund_due_by = ? WHERE id = ?", 2, return_id)
-    _set_back(db, "UPDATE refund SET status_changed_at = ? WHERE id = ?", 4, big)
+    demo_data.set_return_times(db, return_id, reported_at=_ago(16))
+    demo_data.set_return_times(db, return_id, refund_due_by=_day_ago(2))
+    demo_data.set_refund_times(db, big, status_changed_at=_ago(4))
 
     # Refunds paid lately, for the dashboard's report-to-refund times.
     for number, days in (("581-200-311", 3), ("581-200-312", 6), ("581-200-313", 17)):
         paid = _refund(db, hemma, number, "Nils Ahl", 19900, linked=True)
         _worker_says(db, paid, "succeeded", "")
-        _set_back(db, "UPDATE returns SET reported_at = ? WHERE id = ?", days,
-                  refunds.get_refund(db, paid)["return_id"])
+        demo_data.set_return_times(db, refunds.get_refund(db, paid)["return_id"],
+                                   reported_at=_ago(days))
 
 
 def _order(db: Database, merchant_id: int, number: str, name: str, price: int) -> dict:
@@ -104,18 +107,15 @@ def _refund(db: Database, merchant_id: int, number: str, name: str, price: int,
             linked: bool) -> int:
     """An invoice paid by hand, its item returned and accepted: one refund of `price`."""
     return_id = _sent_return(db, merchant_id, number, name, price, paid=True)
-    order_id = db["returns"].get(return_id)["order_id"]
+    order_id = return_rows.return_row(db, return_id)["order_id"]
     if linked:
-        db.execute(
-            "UPDATE customer SET bank_account_json = ?, bank_account_masked = ? WHERE id ="
-            " (SELECT customer_id FROM orders WHERE id = ?)",
-            ['{"type": "bank_account", "clearing_number": "83279", "account_number":'
-             ' "1234567897", "bank": "Swedbank"}', "Swedbank 8327-9, account ••••7897",
-             order_id])
-    ret = db["returns"].get(return_id)
-    items = [{"return_item_id": row[0], "accepted_quantity": 1} for row in db.execute(
-        "SELECT id FROM return_item WHERE return_id = ?", [ret["id"]])]
-    decisions.register(db, merchant_id, ret["id"], {"items": items}, actor="demo")
+        customer_rows.set_bank_account_of_order(
+            db, order_id,
+            '{"type": "bank_account", "clearing_number": "83279", "account_number":'
+            ' "1234567897", "bank": "Swedbank"}', "Swedbank 8327-9, account ••••7897")
+    items = [{"return_item_id": item_id, "accepted_quantity": 1}
+             for item_id in return_rows.item_ids(db, return_id)]
+    decisions.register(db, merchant_id, return_id, {"items": items}, actor="demo")
     return refunds.refunds_of_order(db, order_id)[0]["id"]
 
 
@@ -124,16 +124,14 @@ def _worker_says(db: Database, refund_id: int, outcome: str, detail: str) -> Non
     with write_transaction(db):
         refunds.start_sending(db, refund_id)
         refunds.record_outcome(db, refund_id, outcome, None, detail)
-        for row in select(db, "SELECT * FROM outbox WHERE kind = 'payout' AND subject_id = ?"
-                          " AND status = 'pending'", [refund_id]):
+        for row in demo_data.pending_payouts(db, refund_id):
             outbox.complete(db, row)
 
 
-def _set_back(db: Database, sql: str, ago, row_id: int, times: int = 1) -> None:
-    moment = clock.iso(clock.now() - (ago if isinstance(ago, timedelta) else
-                                      timedelta(days=ago)))
-    db.execute(sql, [*([moment] * times), row_id])
+def _ago(ago) -> str:
+    """The moment `ago` (days, or a timedelta) before now."""
+    return clock.iso(clock.now() - (ago if isinstance(ago, timedelta) else timedelta(days=ago)))
 
 
-def _set_back_date(db: Database, sql: str, days_ago: int, row_id: int) -> None:
-    db.execute(sql, [(clock.today() - timedelta(days=days_ago)).isoformat(), row_id])
+def _day_ago(days: int) -> str:
+    return (clock.today() - timedelta(days=days)).isoformat()

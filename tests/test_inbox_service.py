@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from returns_app.domain.errors import Invalid, NotFound
 from returns_app.services import arrivals, decisions, inbox, returns
 from returns_app.services.orders import Viewer
+from returns_app.store import inbox as inbox_rows
 from returns_app.store.db import connect
 from returns_app.store.migrations import migrate
 from tests.builders import make_merchant, make_order, make_return
@@ -29,7 +30,8 @@ def plan(db, sql: str, params) -> str:
 @pytest.mark.parametrize("status", inbox.FILTERS)
 @pytest.mark.parametrize("search", [None, "123-456-789"])
 def test_every_list_and_count_query_uses_a_merchant_index(mem, status, search):
-    where, params = inbox._where(1, status, search)
+    where, params = inbox_rows.returns_where(1, status, inbox.search_terms(search),
+                                             inbox.overdue_date())
     for sql in (f"SELECT returns.id FROM returns WHERE {where}"
                 " ORDER BY returns.reported_at DESC, returns.id DESC LIMIT 25",
                 f"SELECT returns.status, count(*) FROM returns WHERE {where}"

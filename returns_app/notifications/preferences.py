@@ -3,11 +3,10 @@ and a fresh link by email when an old one has expired."""
 
 from __future__ import annotations
 
-from ..domain import clock
-from ..domain.errors import Invalid, NotFound, RateLimited
+from ..domain.errors import Invalid, NotFound
 from ..domain.validation import email_for_lookup
-from ..services import attempts, audit, links
-from ..services.customers import LOOKUP_WINDOW
+from ..services import audit, links
+from ..services import sign_in as guarded
 from ..services.orders import get_order
 from ..store.db import Database, write_transaction
 from . import NEW_LINK
@@ -18,6 +17,8 @@ LANGUAGES = ("sv", "en")
 # A new link is an email sent: few per link, and few per client, so the form can't spam anyone.
 NEW_LINK_LIMIT_PER_LINK = 3
 NEW_LINK_LIMIT_PER_CLIENT = 10
+NEW_LINK_REFUSED = guarded.refuse_for_window(
+    "Too many requests for a new link. Wait 15 minutes and try again.")
 RENEWABLE = (links.ORDER, links.RETURN, links.PAY, links.PREFERENCES, links.PAYOUT_DETAILS,
              links.BANK_ACCOUNT, links.CALENDAR)
 
@@ -71,19 +72,17 @@ def request_new_link(db: Database, purpose: str, subject_id: int, email: str,
     if purpose not in RENEWABLE:
         raise NotFound("We couldn't find what this link was for.")
     email = email_for_lookup(email)
-    now = clock.now()
     limits = ((f"new-link:{purpose}:{subject_id}", NEW_LINK_LIMIT_PER_LINK),
               (f"new-link-client:{client}", NEW_LINK_LIMIT_PER_CLIENT))
-    with write_transaction(db):
-        if attempts.over_limit(db, limits, LOOKUP_WINDOW, now):
-            raise RateLimited("Too many requests for a new link. Wait 15 minutes and try "
-                              "again.", retry_after=int(LOOKUP_WINDOW.total_seconds()))
-        attempt_id = attempts.record(db, (bucket for bucket, _limit in limits),
-                                     LOOKUP_WINDOW, now)[-1]
+
+    def send_link(attempt: guarded.Attempt) -> None:
         try:
             order = get_order(db, order_of_link(db, purpose, subject_id))
         except NotFound:
             return
         if order["customer_email"].lower() == email:
-            queue_customer_email(db, NEW_LINK, f"{NEW_LINK}:{purpose}:{subject_id}:{attempt_id}",
+            queue_customer_email(db, NEW_LINK,
+                                 f"{NEW_LINK}:{purpose}:{subject_id}:{attempt.ids[-1]}",
                                  order, facts={"purpose": purpose, "subject_id": subject_id})
+
+    guarded.record_attempt(db, limits, NEW_LINK_REFUSED, then=send_link)

@@ -3,13 +3,36 @@ listed, revoked. Checking a key on a request is merchants.merchant_for_api_key."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..domain import clock
 from ..domain.errors import Conflict, Invalid, NotFound
-from ..store.db import Database, select, write_transaction
+from ..domain.passwords import hash_secret, new_secret
+from ..store import merchants as merchant_rows
+from ..store.db import Database, write_transaction
 from . import audit
-from .merchants import NewApiKey, _insert_api_key
 
+API_KEY_PREFIX = "rk_"
 MAX_LABEL = 80
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    id: int
+    key: str  # shown once, never stored
+
+
+def add_api_key(db: Database, merchant_id: int, label: str) -> NewApiKey:
+    """Inside the caller's transaction: a new key for the merchant (its first one too)."""
+    key = new_secret(API_KEY_PREFIX)
+    key_id = merchant_rows.add_api_key(db, {
+        "merchant_id": merchant_id,
+        "prefix": key[:8],
+        "key_hash": hash_secret(key),
+        "label": label,
+        "created_at": clock.now_iso(),
+    })
+    return NewApiKey(key_id, key)
 
 
 def create_api_key(db: Database, merchant_id: int, label: str, actor: str) -> NewApiKey:
@@ -19,7 +42,7 @@ def create_api_key(db: Database, merchant_id: int, label: str, actor: str) -> Ne
     if len(label) > MAX_LABEL:
         raise Invalid(fields={"label": f"Keep the name to {MAX_LABEL} characters or fewer."})
     with write_transaction(db):
-        key = _insert_api_key(db, merchant_id, label)
+        key = add_api_key(db, merchant_id, label)
         audit.record(db, actor, "api_key.created", "merchant", merchant_id,
                      after={"api_key_id": key.id, "label": label})
     return key
@@ -27,18 +50,14 @@ def create_api_key(db: Database, merchant_id: int, label: str, actor: str) -> Ne
 
 def api_keys(db: Database, merchant_id: int) -> list[dict]:
     """Active keys first, newest first; the hash never leaves this module."""
-    return select(db,
-        "SELECT id, label, prefix, created_at, last_used_at, revoked_at FROM merchant_api_key"
-        " WHERE merchant_id = ? ORDER BY revoked_at IS NOT NULL, id DESC", [merchant_id])
+    return merchant_rows.api_keys_of_merchant(db, merchant_id)
 
 
 def api_key(db: Database, merchant_id: int, key_id: int) -> dict:
-    rows = select(db,
-        "SELECT id, label, prefix, created_at, last_used_at, revoked_at FROM merchant_api_key"
-        " WHERE id = ? AND merchant_id = ?", [key_id, merchant_id])
-    if not rows:
+    found = merchant_rows.api_key_of_merchant(db, merchant_id, key_id)
+    if found is None:
         raise NotFound("No such API key.")
-    return rows[0]
+    return found
 
 
 def revoke_api_key(db: Database, merchant_id: int, key_id: int, actor: str) -> dict:
@@ -47,8 +66,7 @@ def revoke_api_key(db: Database, merchant_id: int, key_id: int, actor: str) -> d
         key = api_key(db, merchant_id, key_id)
         if key["revoked_at"]:
             raise Conflict("This key was already revoked.")
-        db.execute("UPDATE merchant_api_key SET revoked_at = ? WHERE id = ? AND revoked_at"
-                   " IS NULL", [clock.now_iso(), key_id])
+        merchant_rows.revoke_api_key(db, key_id, clock.now_iso())
         audit.record(db, actor, "api_key.revoked", "merchant", merchant_id,
                      after={"api_key_id": key_id, "label": key["label"]})
     return api_key(db, merchant_id, key_id)

@@ -9,6 +9,7 @@ import json
 
 from ..domain import clock
 from ..domain.masking import mask, mask_email
+from ..store import audit as audit_rows
 from ..store.db import Database
 from .events import Event, publish
 
@@ -17,14 +18,13 @@ def record(db: Database, actor: str, action: str, subject_kind: str, subject_id:
            before: dict | None = None, after: dict | None = None, why: str = "") -> None:
     at = clock.now_iso()
     before, after, why = mask(before), mask(after), mask(why)
-    cursor = db.execute(
-        "INSERT INTO audit_event (at, actor, action, subject_kind, subject_id, before_json,"
-        " after_json, why) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [at, actor, action, subject_kind, subject_id,
-         json.dumps(before, sort_keys=True) if before is not None else None,
-         json.dumps(after, sort_keys=True) if after is not None else None, why],
-    )
-    publish(db, Event(cursor.lastrowid, at, actor, action, subject_kind, subject_id, before, after))
+    event_id = audit_rows.add_event(db, {
+        "at": at, "actor": actor, "action": action, "subject_kind": subject_kind,
+        "subject_id": subject_id,
+        "before_json": json.dumps(before, sort_keys=True) if before is not None else None,
+        "after_json": json.dumps(after, sort_keys=True) if after is not None else None,
+        "why": why})
+    publish(db, Event(event_id, at, actor, action, subject_kind, subject_id, before, after))
 
 
 def link_holder(email: str) -> str:

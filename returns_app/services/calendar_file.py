@@ -13,6 +13,8 @@ from datetime import date, datetime, time, timedelta
 from icalendar import Alarm, Calendar, Event
 
 from ..domain import clock
+from ..store import audit as audit_rows
+from ..store import returns as return_rows
 from ..store.db import Database
 from .orders import amounts
 
@@ -48,16 +50,13 @@ def moments(db: Database, order: dict, texts: Texts) -> list[Moment]:
     owed = amounts(db, order["id"])
     if order["payment_method"] == "invoice" and order["due_date"] and \
             owed.payable_now + owed.paused > 0:
-        moves = db.execute("SELECT count(*) FROM audit_event WHERE subject_kind = 'order' AND"
-                           " subject_id = ? AND action = 'order.due_date_moved'",
-                           [order["id"]]).fetchone()[0]
+        moves = audit_rows.count_of_action(db, "order", order["id"], "order.due_date_moved")
         found.append(Moment(f"order-{order['id']}-due@{UID_DOMAIN}",
                             date.fromisoformat(order["due_date"]), moves, texts.due(order),
                             texts.description(order)))
-    for ret in db.execute("SELECT id, send_by FROM returns WHERE order_id = ? AND status ="
-                          " 'reported' ORDER BY id", [order["id"]]).fetchall():
-        found.append(Moment(f"return-{ret[0]}-send-by@{UID_DOMAIN}", date.fromisoformat(ret[1]),
-                            0, texts.send_by(order, {"id": ret[0], "send_by": ret[1]}),
+    for ret in return_rows.reported_returns_of_order(db, order["id"]):
+        found.append(Moment(f"return-{ret['id']}-send-by@{UID_DOMAIN}",
+                            date.fromisoformat(ret["send_by"]), 0, texts.send_by(order, ret),
                             texts.description(order)))
     return [m for m in found if m.day >= today]
 

@@ -6,18 +6,19 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from ..domain import clock
-from ..domain.errors import NotFound, RateLimited, Unauthorized
+from ..domain.errors import NotFound, Unauthorized
 from ..domain.passwords import hash_secret, new_secret
 from ..domain.validation import email_for_lookup
-from ..store.db import Database, select, write_transaction
-from . import attempts
-from . import sign_in as sign_in_limits
+from ..store import customers as customer_rows
+from ..store.db import Database, write_transaction
+from . import sign_in as guarded
 from .orders import Viewer, normalize_order_number
 
-LOOKUP_WINDOW = timedelta(minutes=15)
+LOOKUP_WINDOW = guarded.WINDOW
 LOOKUP_LIMIT_PER_ORDER = 5  # a real customer mistypes a few times; a guesser needs thousands
 LOOKUP_LIMIT_PER_CLIENT = 20
 TOKEN_LIFETIME = timedelta(days=30)
+LOOKUP_REFUSED = guarded.refuse_for_window(guarded.TOO_MANY)
 NOT_FOUND_MESSAGE = (
     "We couldn't find an order with that order number and email address. Check both against "
     "your order confirmation email."
@@ -25,28 +26,18 @@ NOT_FOUND_MESSAGE = (
 
 
 def find_order(db: Database, order_number: str, email: str, client: str) -> dict:
-    """The order that matches both, or one generic NotFound; repeated guessing is refused.
-
-    Attempts are counted in the database so the limit holds across every server process.
-    """
+    """The order that matches both, or one generic NotFound; repeated guessing is refused
+    (services/sign_in.py: only a look-up that finds nothing counts as a failure)."""
     number = normalize_order_number(order_number)
     email = email_for_lookup(email)
-    limits = ((f"order:{number}", LOOKUP_LIMIT_PER_ORDER),
-              (f"client:{client}", LOOKUP_LIMIT_PER_CLIENT))
-    now = clock.now()
-    with write_transaction(db):
-        if attempts.over_limit(db, limits, LOOKUP_WINDOW, now):
-            raise RateLimited("Too many attempts. Wait 15 minutes and try again.",
-                              retry_after=int(LOOKUP_WINDOW.total_seconds()))
-        rows = select(db,
-            "SELECT orders.id, orders.customer_id FROM orders"
-            " JOIN customer ON customer.id = orders.customer_id"
-            " WHERE order_number = ? AND customer.email = ?", [number, email])
-        if not rows:
-            attempts.record(db, (bucket for bucket, _limit in limits), LOOKUP_WINDOW, now)
-    if not rows:
+    buckets = ((f"order:{number}", LOOKUP_LIMIT_PER_ORDER),
+               (f"client:{client}", LOOKUP_LIMIT_PER_CLIENT))
+    found = guarded.record_attempt(
+        db, buckets, LOOKUP_REFUSED,
+        lambda db: customer_rows.order_for_lookup(db, number, email), found_counts=False).row
+    if found is None:
         raise NotFound(NOT_FOUND_MESSAGE)
-    return rows[0]
+    return found
 
 
 def create_api_session(db: Database, order_number: str, email: str,
@@ -56,7 +47,7 @@ def create_api_session(db: Database, order_number: str, email: str,
     token = new_secret("ct_")
     now = clock.now()
     with write_transaction(db):
-        db["customer_token"].insert({
+        customer_rows.add_token(db, {
             "customer_id": found["customer_id"],
             "order_id": found["id"],
             "token_hash": hash_secret(token),
@@ -69,14 +60,10 @@ def create_api_session(db: Database, order_number: str, email: str,
 def viewer_for_token(db: Database, token: str | None) -> Viewer:
     if not token:
         raise Unauthorized("Send your session token as 'Authorization: Bearer <token>'.")
-    row = db.execute(
-        "SELECT customer_id, order_id FROM customer_token WHERE token_hash = ? AND expires_at > ?"
-        " AND revoked_at IS NULL",
-        [hash_secret(token), clock.now_iso()],
-    ).fetchone()
+    row = customer_rows.live_token(db, hash_secret(token), clock.now_iso())
     if row is None:
         raise Unauthorized("That session token is not valid or has expired.")
-    customer_id, order_id = row
+    customer_id, order_id = row["customer_id"], row["order_id"]
     if order_id is None:
         return Viewer(customer_id=customer_id)
     return Viewer(order_ids=frozenset({order_id}))
@@ -87,38 +74,34 @@ def revoke_api_session(db: Database, token: str | None) -> None:
     revokes itself (Unauthorized otherwise), so the answer tells a stranger nothing."""
     viewer_for_token(db, token)
     with write_transaction(db):
-        db.execute("UPDATE customer_token SET revoked_at = ? WHERE token_hash = ?"
-                   " AND revoked_at IS NULL", [clock.now_iso(), hash_secret(token)])
+        customer_rows.revoke_token(db, hash_secret(token), clock.now_iso())
 
 
 SIGN_IN_FAILED = "That email and password don't match."
-SIGN_IN_DOOR = sign_in_limits.Door(
-    "customer-sign-in", "SELECT id, password_hash FROM customer WHERE email = ?", SIGN_IN_FAILED)
+SIGN_IN_DOOR = guarded.Door("customer-sign-in", customer_rows.customer_for_sign_in,
+                            SIGN_IN_FAILED)
 
 
 def sign_in(db: Database, email: str, password: str, client: str) -> int:
     """The customer whose password this is; limited like staff sign-ins (services/sign_in.py)."""
-    return sign_in_limits.sign_in(db, SIGN_IN_DOOR, email, password, client)[0]
+    return guarded.sign_in(db, SIGN_IN_DOOR, email, password, client)[0]
 
 
 def customer_for_token(db: Database, token: str | None) -> int:
     """The customer a valid token belongs to (an order's token too: it proved the order's
     number and email)."""
     viewer_for_token(db, token)
-    return db.execute("SELECT customer_id FROM customer_token WHERE token_hash = ?",
-                      [hash_secret(token)]).fetchone()[0]
+    return customer_rows.customer_of_token(db, hash_secret(token))
 
 
 def get_customer(db: Database, customer_id: int) -> dict | None:
-    rows = select(db, "SELECT id, email, name, language FROM customer WHERE id = ?",
-                         [customer_id])
-    return rows[0] if rows else None
+    return customer_rows.customer(db, customer_id)
 
 
 def set_language(db: Database, customer_id: int, language: str) -> None:
     """The customer's chosen language ('sv' or 'en'): the one their emails are written in."""
     with write_transaction(db):
-        db.execute("UPDATE customer SET language = ? WHERE id = ?", [language, customer_id])
+        customer_rows.set_language(db, customer_id, language)
 
 
 def set_language_of_orders(db: Database, order_ids: Iterable[int], language: str) -> None:
@@ -129,6 +112,4 @@ def set_language_of_orders(db: Database, order_ids: Iterable[int], language: str
     if not ids:
         return
     with write_transaction(db):
-        db.execute(
-            "UPDATE customer SET language = ? WHERE id IN (SELECT customer_id FROM orders"
-            f" WHERE id IN ({', '.join('?' * len(ids))}))", [language, *ids])
+        customer_rows.set_language_of_orders(db, ids, language)

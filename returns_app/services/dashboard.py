@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..domain import clock
-from ..store import support_views as support_rows
+from ..store import dashboard as dashboard_rows
 from ..store.db import Database
 from . import stuck
 
@@ -49,7 +49,7 @@ def percentile(values: list[float], fraction: float) -> float | None:
 
 def report_to_refund_days(db: Database, now: datetime) -> list[float]:
     """For each refund of a return that succeeded in the window: days from the report."""
-    rows = support_rows.report_and_refund_times(db, clock.iso(now - WINDOW), clock.iso(now))
+    rows = dashboard_rows.report_and_refund_times(db, clock.iso(now - WINDOW), clock.iso(now))
     return [(clock.parse(done) - clock.parse(reported)).total_seconds() / 86400
             for reported, done in rows]
 
@@ -57,7 +57,7 @@ def report_to_refund_days(db: Database, now: datetime) -> list[float]:
 def refunds_by_state(db: Database) -> dict[str, int]:
     """Every state, those without refunds at 0 (the dashboard and the metrics)."""
     counts = dict.fromkeys(REFUND_STATES, 0)
-    counts.update(support_rows.refund_counts_by_status(db))
+    counts.update(dashboard_rows.refund_counts_by_status(db))
     return counts
 
 

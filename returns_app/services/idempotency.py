@@ -10,7 +10,8 @@ from datetime import timedelta
 
 from ..domain import clock
 from ..domain.errors import Conflict, Invalid, Malformed
-from ..store.db import Database, select
+from ..store import idempotency as idempotency_rows
+from ..store.db import Database
 
 MAX_KEY_LENGTH = 255
 # A request that crashed between its two transactions leaves its key in flight; after this long
@@ -42,11 +43,9 @@ def claim(db: Database, scope: str, key: str, body) -> Response | None:
     """Inside the caller's write transaction: the stored response if this key already finished,
     else mark it in flight (None). Refuses a key reused with another body, or one in flight."""
     digest = fingerprint(body)
-    rows = select(db, "SELECT * FROM idempotency_record WHERE scope = ? AND key = ?",
-                         [scope, key])
+    row = idempotency_rows.record_of_key(db, scope, key)
     now = clock.now()
-    if rows:
-        row = rows[0]
+    if row:
         if row["request_hash"] != digest:
             raise Invalid("This Idempotency-Key was already used for a different request. "
                           "Use a new key for a new request.",
@@ -56,33 +55,25 @@ def claim(db: Database, scope: str, key: str, body) -> Response | None:
         if clock.parse(row["created_at"]) > now - STALE_AFTER:
             raise Conflict("A request with this Idempotency-Key is still being processed. "
                            "Retry in a moment to get its result.", in_flight=True)
-        db.execute("UPDATE idempotency_record SET created_at = ? WHERE id = ?",
-                   [clock.iso(now), row["id"]])
+        idempotency_rows.take_over(db, row["id"], clock.iso(now))
         return None
-    db["idempotency_record"].insert({
-        "scope": scope, "key": key, "request_hash": digest, "status": "in_flight",
-        "created_at": clock.iso(now),
-    })
+    idempotency_rows.add_in_flight(db, scope, key, digest, clock.iso(now))
     return None
 
 
 def finish(db: Database, scope: str, key: str, response: Response) -> Response:
-    db.execute(
-        "UPDATE idempotency_record SET status = 'done', response_status = ?, response_body = ?,"
-        " completed_at = ? WHERE scope = ? AND key = ?",
-        [response.status, json.dumps(response.body), clock.now_iso(), scope, key])
+    idempotency_rows.finish(db, scope, key, response.status, json.dumps(response.body),
+                            clock.now_iso())
     return response
 
 
 def release(db: Database, scope: str, key: str) -> None:
     """Forget an in-flight key whose work failed before anything happened, so a retry may run."""
-    db.execute("DELETE FROM idempotency_record WHERE scope = ? AND key = ? AND status = "
-               "'in_flight'", [scope, key])
+    idempotency_rows.release(db, scope, key)
 
 
 def stored(db: Database, scope: str, key: str) -> Response | None:
-    row = db.execute("SELECT status, response_status, response_body FROM idempotency_record"
-                     " WHERE scope = ? AND key = ?", [scope, key]).fetchone()
-    if row and row[0] == "done":
-        return Response(row[1], json.loads(row[2]))
+    row = idempotency_rows.record_of_key(db, scope, key)
+    if row and row["status"] == "done":
+        return Response(row["response_status"], json.loads(row["response_body"]))
     return None

@@ -16,7 +16,9 @@ from datetime import timedelta
 
 from ..domain import clock
 from ..domain.errors import Invalid, NotFound
-from ..store.db import Database, select
+from ..store import audit as audit_rows
+from ..store import inbox as inbox_rows
+from ..store.db import Database
 from . import returns
 from .orders import normalize_order_number
 
@@ -48,21 +50,11 @@ def check_filter(status: str | None) -> str:
     return status
 
 
-def _where(merchant_id: int, status: str, search: str | None) -> tuple[str, list]:
-    # The status conditions are spelled as the indexes are, so SQLite can use them (the
-    # partial index on open returns needs its own WHERE clause word for word).
-    sql, params = "returns.merchant_id = ?", [merchant_id]
-    if status == "overdue":
-        sql += " AND returns.status IN ('reported', 'sent', 'received') AND refund_due_by <= ?"
-        params.append(overdue_date())
-    elif status != "all":
-        sql += " AND returns.status = ?"
-        params.append(status)
+def search_terms(search: str | None) -> inbox_rows.Search:
+    """What a search box's text is looked for as: an order number or a merchant reference."""
     if search := (search or "").strip()[:MAX_SEARCH]:
-        sql += (" AND returns.order_id IN (SELECT id FROM orders WHERE orders.merchant_id = ?"
-                " AND (order_number = ? OR merchant_reference = ?))")
-        params += [merchant_id, normalize_order_number(search), search]
-    return sql, params
+        return normalize_order_number(search), search
+    return None
 
 
 def encode_cursor(row: dict) -> str:
@@ -92,29 +84,9 @@ def list_returns(db: Database, merchant_id: int, status: str | None = "all",
                  limit: int = PAGE_SIZE) -> Page:
     status = check_filter(status)
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    where, params = _where(merchant_id, status, search)
-    if cursor:
-        where += " AND (returns.reported_at, returns.id) < (?, ?)"
-        params += list(decode_cursor(cursor))
-    rows = select(db,
-        "SELECT returns.id, returns.status, returns.order_id, returns.reported_at,"
-        " returns.sent_at, returns.received_at, returns.resolved_at, returns.send_by,"
-        " returns.refund_due_by, returns.tracking_number, orders.order_number,"
-        " orders.merchant_reference, orders.currency, customer.name AS customer_name,"
-        " customer.email AS customer_email,"
-        " (SELECT sum(return_item.quantity) FROM return_item"
-        "  WHERE return_item.return_id = returns.id) AS item_count,"
-        " (SELECT sum(return_item.quantity * order_line.unit_price_minor) FROM return_item"
-        "  JOIN order_line ON order_line.id = return_item.order_line_id"
-        "  WHERE return_item.return_id = returns.id) AS value_minor"
-        # The page's ids first, the rest for those only: a filter that sorts (overdue reads
-        # every overdue return of the shop) looked up orders, customers and items for all.
-        f" FROM (SELECT returns.id FROM returns WHERE {where}"
-        "  ORDER BY returns.reported_at DESC, returns.id DESC LIMIT ?) AS page"
-        " JOIN returns ON returns.id = page.id JOIN orders ON orders.id = returns.order_id"
-        " JOIN customer ON customer.id = orders.customer_id"
-        " ORDER BY returns.reported_at DESC, returns.id DESC",
-        [*params, limit + 1])
+    rows = inbox_rows.page_of_returns(db, merchant_id, status, search_terms(search),
+                                      overdue_date(),
+                                      decode_cursor(cursor) if cursor else None, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     today = clock.today().isoformat()
@@ -126,19 +98,9 @@ def list_returns(db: Database, merchant_id: int, status: str | None = "all",
 
 def counts(db: Database, merchant_id: int, search: str | None = None) -> dict[str, int]:
     """How many returns each filter shows (with the same search)."""
-    if search:
-        where, params = _where(merchant_id, "all", search)
-        by_status = dict(db.execute(
-            f"SELECT returns.status, count(*) FROM returns WHERE {where}"
-            " GROUP BY returns.status", params).fetchall())
-    else:
-        # Kept by triggers (migration m007): counting a big shop's history on every view
-        # was the one part of the inbox that grew with it.
-        by_status = dict(db.execute(
-            "SELECT status, count FROM return_status_count WHERE merchant_id = ?",
-            [merchant_id]).fetchall())
-    where, params = _where(merchant_id, "overdue", search)
-    overdue = db.execute(f"SELECT count(*) FROM returns WHERE {where}", params).fetchone()[0]
+    terms = search_terms(search)
+    by_status = inbox_rows.counts_by_status(db, merchant_id, terms, overdue_date())
+    overdue = inbox_rows.count_overdue(db, merchant_id, terms, overdue_date())
     return {"all": sum(by_status.values()), "overdue": overdue,
             **{status: by_status.get(status, 0) for status in STATUSES}}
 
@@ -168,15 +130,9 @@ def api_page(db: Database, merchant_id: int, status: str | None, cursor: str | N
 
 def history(db: Database, merchant_id: int, return_id: int) -> list[dict]:
     """The return's audit rows, oldest first (NotFound for another merchant's return)."""
-    if not db.execute("SELECT 1 FROM returns WHERE id = ? AND merchant_id = ?",
-                      [return_id, merchant_id]).fetchone():
+    if not inbox_rows.return_is_merchants(db, return_id, merchant_id):
         raise NotFound("No such return.")
-    rows = select(db,
-        "SELECT at, actor, action, before_json, after_json, why,"
-        " merchant_user.email AS actor_email FROM audit_event"
-        " LEFT JOIN merchant_user ON audit_event.actor = 'merchant_user:' || merchant_user.id"
-        " WHERE subject_kind = 'return' AND subject_id = ? ORDER BY audit_event.id",
-        [return_id])
+    rows = audit_rows.events_of_return_with_merchant_users(db, return_id)
     for row in rows:
         row["before"] = json.loads(row.pop("before_json") or "null")
         row["after"] = json.loads(row.pop("after_json") or "null")

@@ -10,6 +10,8 @@ from ..domain import clock
 from ..domain.errors import Conflict, Invalid, NotFound, RateLimited
 from ..domain.passwords import hash_password
 from ..domain.validation import normalize_email
+from ..store import merchants as merchant_rows
+from ..store import staff as staff_rows
 from ..store.db import Database, write_transaction
 from . import audit
 from . import sign_in as sign_in_limits
@@ -43,20 +45,19 @@ def create_merchant_user(db: Database, merchant_slug: str, email: str, name: str
         password = password or secrets.token_urlsafe(12)
         password_hash = hash_password(password)  # slow on purpose: before the write lock
     with write_transaction(db):
-        merchant = db.execute("SELECT id FROM merchant WHERE slug = ?",
-                              [merchant_slug]).fetchone()
-        if merchant is None:
+        merchant_id = merchant_rows.merchant_id_by_slug(db, merchant_slug)
+        if merchant_id is None:
             raise NotFound(f"There is no merchant {merchant_slug!r}.")
-        if db.execute("SELECT 1 FROM merchant_user WHERE email = ?", [email]).fetchone():
+        if staff_rows.merchant_user_email_taken(db, email):
             raise Conflict(f"A merchant user {email} already exists.")
-        user_id = db["merchant_user"].insert({
-            "merchant_id": merchant[0], "email": email, "name": name.strip(),
+        user_id = staff_rows.add_merchant_user(db, {
+            "merchant_id": merchant_id, "email": email, "name": name.strip(),
             "password_hash": password_hash, "created_at": clock.now_iso(),
             "must_change_password": int(must_change_password),
-        }).last_pk
-        audit.record(db, actor, "merchant_user.created", "merchant", merchant[0],
+        })
+        audit.record(db, actor, "merchant_user.created", "merchant", merchant_id,
                      after={"merchant_user_id": user_id, "email": email})
-    return {"id": user_id, "merchant_id": merchant[0], "email": email}, password
+    return {"id": user_id, "merchant_id": merchant_id, "email": email}, password
 
 
 def _refuse(until: datetime, now: datetime) -> RateLimited:
@@ -69,11 +70,8 @@ def _refuse(until: datetime, now: datetime) -> RateLimited:
         retry_after=wait, try_again_at=clock.iso(until))
 
 
-DOOR = sign_in_limits.Door(
-    "merchant-sign-in",
-    "SELECT id, merchant_id, email, name, password_hash FROM merchant_user"
-    " WHERE email = ? AND disabled_at IS NULL",
-    NO_MATCH_MESSAGE, _refuse)
+DOOR = sign_in_limits.Door("merchant-sign-in", staff_rows.merchant_user_for_sign_in,
+                           NO_MATCH_MESSAGE, _refuse)
 
 
 def sign_in(db: Database, email: str, password: str, client: str) -> SignedIn:
@@ -90,17 +88,16 @@ def set_language(db: Database, user_id: int, language: str, actor: str) -> None:
     if language not in LANGUAGES:
         raise Invalid(fields={"language": "Choose Swedish or English."})
     with write_transaction(db):
-        before = db.execute("SELECT language FROM merchant_user WHERE id = ?",
-                            [user_id]).fetchone()
+        before = staff_rows.merchant_user_language(db, user_id)
         if before is None:
             raise NotFound("There is no such merchant user.")
-        if before[0] == language:
+        if before["language"] == language:
             return
-        db.execute("UPDATE merchant_user SET language = ? WHERE id = ?", [language, user_id])
+        staff_rows.set_merchant_user_language(db, user_id, language)
         audit.record(db, actor, "merchant_user.language", "merchant_user", user_id,
-                     before={"language": before[0]}, after={"language": language})
+                     before={"language": before["language"]}, after={"language": language})
 
 
 def language_of(db: Database, user_id: int) -> str:
-    row = db.execute("SELECT language FROM merchant_user WHERE id = ?", [user_id]).fetchone()
-    return row[0] if row else "sv"
+    row = staff_rows.merchant_user_language(db, user_id)
+    return row["language"] if row else "sv"

@@ -1,32 +1,26 @@
-"""Merchants, their API keys and their published return instructions."""
+"""Merchants, checking their API keys, and their published return instructions."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 from fnmatch import fnmatchcase
 
 import merchant_instructions
 
 from ..domain import clock
-from ..domain.errors import Conflict, Invalid, TooLarge, Unauthorized
-from ..domain.passwords import hash_secret, new_secret
-from ..store.db import Database, select, select_one, write_transaction
-from . import audit
+from ..domain.errors import Conflict, Invalid, NotFound, TooLarge, Unauthorized
+from ..domain.passwords import hash_secret
+from ..store import merchants as merchant_rows
+from ..store.db import Database, write_transaction
+from . import api_keys, audit
 
-API_KEY_PREFIX = "rk_"
 LAST_USED_PRECISION = timedelta(hours=1)
 
 
-@dataclass(frozen=True)
-class NewApiKey:
-    id: int
-    key: str  # shown once, never stored
-
-
-def _slugify(name: str) -> str:
+def slug_of(name: str) -> str:
+    """The merchant's name as it appears in addresses: lower case, words joined by dashes."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "merchant"
 
 
@@ -35,44 +29,28 @@ def create_merchant(db: Database, name: str, actor: str = "cli") -> tuple[dict, 
     if not name:
         raise Invalid(fields={"name": "Give the merchant a name."})
     with write_transaction(db):
-        slug = _slugify(name)
-        if db.execute("SELECT 1 FROM merchant WHERE slug = ?", [slug]).fetchone():
+        slug = slug_of(name)
+        if merchant_rows.slug_taken(db, slug):
             raise Conflict(f"A merchant called {name!r} already exists.")
-        merchant_id = db["merchant"].insert(
-            {"slug": slug, "name": name, "created_at": clock.now_iso()}
-        ).last_pk
-        key = _insert_api_key(db, merchant_id, "first key")
+        merchant_id = merchant_rows.add_merchant(db, slug, name, clock.now_iso())
+        key = api_keys.add_api_key(db, merchant_id, "first key")
         audit.record(db, actor, "merchant.created", "merchant", merchant_id, after={"name": name})
     return get_merchant(db, merchant_id), key.key
 
 
-def _insert_api_key(db: Database, merchant_id: int, label: str) -> NewApiKey:
-    key = new_secret(API_KEY_PREFIX)
-    key_id = db["merchant_api_key"].insert({
-        "merchant_id": merchant_id,
-        "prefix": key[:8],
-        "key_hash": hash_secret(key),
-        "label": label,
-        "created_at": clock.now_iso(),
-    }).last_pk
-    return NewApiKey(key_id, key)
-
-
 def get_merchant(db: Database, merchant_id: int) -> dict:
-    return dict(db["merchant"].get(merchant_id))
+    found = merchant_rows.merchant(db, merchant_id)
+    if found is None:
+        raise NotFound("No such merchant.")
+    return found
 
 
 def merchant_for_api_key(db: Database, key: str | None) -> dict:
     if not key:
         raise Unauthorized("Send the merchant API key as 'Authorization: Bearer <key>'.")
-    rows = select(db,
-        "SELECT merchant.*, merchant_api_key.id AS api_key_id, last_used_at"
-        " FROM merchant_api_key JOIN merchant ON merchant.id = merchant_id"
-        " WHERE key_hash = ? AND revoked_at IS NULL",
-        [hash_secret(key)])
-    if not rows:
+    merchant = merchant_rows.merchant_for_key_hash(db, hash_secret(key))
+    if merchant is None:
         raise Unauthorized("That API key is not valid or has been revoked.")
-    merchant = rows[0]
     _note_use(db, merchant.pop("api_key_id"), merchant.pop("last_used_at"))
     return merchant
 
@@ -83,8 +61,7 @@ def _note_use(db: Database, key_id: int, last_used_at: str | None) -> None:
     now = clock.now()
     if last_used_at and clock.parse(last_used_at) > now - LAST_USED_PRECISION:
         return
-    db.execute("UPDATE merchant_api_key SET last_used_at = ? WHERE id = ?",
-               [clock.iso(now), key_id])
+    merchant_rows.note_api_key_use(db, key_id, clock.iso(now))
 
 
 # --- return instructions --------------------------------------------------------------------
@@ -136,10 +113,7 @@ def publish_instructions(db: Database, merchant_id: int, text: str | bytes,
     """Validate and store a new version. Returns the stored version row."""
     parsed = parse_instructions(text, language)
     with write_transaction(db):
-        latest = db.execute(
-            "SELECT coalesce(max(version), 0) FROM instructions_version WHERE merchant_id = ?",
-            [merchant_id],
-        ).fetchone()[0]
+        latest = merchant_rows.latest_instructions_version(db, merchant_id)
         row = {
             "merchant_id": merchant_id,
             "version": latest + 1,
@@ -156,7 +130,7 @@ def publish_instructions(db: Database, merchant_id: int, text: str | bytes,
             "published_by": published_by,
             "published_at": clock.now_iso(),
         }
-        version_id = db["instructions_version"].insert(row).last_pk
+        version_id = merchant_rows.add_instructions_version(db, row)
         audit.record(db, published_by, "instructions.published", "merchant", merchant_id,
                      after={"version": row["version"], "language": parsed.language})
     return {**instructions_by_id(db, version_id), "warnings": warnings_of(parsed)}
@@ -167,9 +141,7 @@ def preview_instructions(db: Database, merchant_id: int, text: str | bytes,
     """What publishing would store, without storing it: shaped like `instructions_by_id`, so
     the customer's templates render it as they will render the published version."""
     parsed = parse_instructions(text, language)
-    latest = db.execute(
-        "SELECT coalesce(max(version), 0) FROM instructions_version WHERE merchant_id = ?",
-        [merchant_id]).fetchone()[0]
+    latest = merchant_rows.latest_instructions_version(db, merchant_id)
     return {
         "version": latest + 1,
         "language": parsed.language,
@@ -191,13 +163,7 @@ def warnings_of(parsed) -> list[dict]:
 
 def instructions_versions(db: Database, merchant_id: int) -> list[dict]:
     """Every published version, newest first, marking the one customers see per language."""
-    rows = select(db,
-        "SELECT instructions_version.id, version, instructions_version.language, published_by,"
-        " published_at,"
-        " merchant_user.email AS publisher_email FROM instructions_version"
-        " LEFT JOIN merchant_user ON instructions_version.published_by ="
-        " 'merchant_user:' || merchant_user.id"
-        " WHERE instructions_version.merchant_id = ? ORDER BY version DESC", [merchant_id])
+    rows = merchant_rows.instructions_versions(db, merchant_id)
     current = {}
     for row in rows:
         current.setdefault(row["language"], row["id"])
@@ -208,25 +174,19 @@ def instructions_versions(db: Database, merchant_id: int) -> list[dict]:
 
 def current_source(db: Database, merchant_id: int, language: str) -> str | None:
     """The source of the newest version in exactly this language, to edit from."""
-    row = db.execute(
-        "SELECT source FROM instructions_version WHERE merchant_id = ? AND language = ?"
-        " ORDER BY version DESC LIMIT 1", [merchant_id, language]).fetchone()
-    return row[0] if row else None
+    return merchant_rows.newest_source(db, merchant_id, language)
 
 
 def instructions_by_id(db: Database, version_id: int | None) -> dict | None:
     if version_id is None:
         return None
-    return _decode(select_one(db, "SELECT * FROM instructions_version WHERE id = ?",
-                              [version_id]))
+    return _decode(merchant_rows.instructions_version(db, version_id))
 
 
 def current_instructions(db: Database, merchant_id: int,
                          language: str | None) -> dict | None:
     """The newest version in the customer's language, else the newest in the other one."""
-    versions = select(db,
-        "SELECT id, language, version FROM instructions_version WHERE merchant_id = ?",
-        [merchant_id])
+    versions = merchant_rows.version_languages(db, merchant_id)
     chosen = merchant_instructions.select(versions, language)
     return instructions_by_id(db, chosen["id"]) if chosen else None
 

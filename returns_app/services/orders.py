@@ -12,7 +12,9 @@ from ..domain.errors import Conflict, NotFound
 from ..domain.money import Amounts, ItemValue, LineValue, compute_amounts
 from ..domain.states import ENDED_WITHOUT_RETURN, OPEN_RETURN_STATUSES
 from ..domain.validation import AMOUNT, COUNT, FieldErrors
-from ..store.db import Database, select, write_transaction
+from ..store import customers as customer_rows
+from ..store import orders as order_rows
+from ..store.db import Database, write_transaction
 from . import audit, merchants
 
 CURRENCIES = ("SEK", "EUR", "NOK", "DKK")
@@ -49,7 +51,7 @@ def normalize_order_number(text: str) -> str:
 def _new_order_number(db: Database) -> str:
     while True:
         candidate = format_order_number(f"{secrets.randbelow(10**9):09d}")
-        if not db.execute("SELECT 1 FROM orders WHERE order_number = ?", [candidate]).fetchone():
+        if not order_rows.number_taken(db, candidate):
             return candidate
 
 
@@ -106,15 +108,12 @@ def create_order(db: Database, merchant_id: int, payload, order_number: str | No
     purchased_at = data["purchased_at"] or now
     delivered_at = data["delivered_at"]
     with write_transaction(db):
-        if db.execute(
-            "SELECT 1 FROM orders WHERE merchant_id = ? AND merchant_reference = ?",
-            [merchant_id, data["merchant_reference"]],
-        ).fetchone():
+        if order_rows.reference_taken(db, merchant_id, data["merchant_reference"]):
             raise Conflict(f"An order with merchant_reference {data['merchant_reference']!r} "
                            "already exists.")
         customer_id = _customer_for(db, data["email"], data["name"], now)
         instructions = merchants.current_instructions(db, merchant_id, None)
-        order_id = db["orders"].insert({
+        order_id = order_rows.add_order(db, {
             "merchant_id": merchant_id,
             "customer_id": customer_id,
             "order_number": order_number or _new_order_number(db),
@@ -125,11 +124,11 @@ def create_order(db: Database, merchant_id: int, payload, order_number: str | No
             "delivered_at": clock.iso(delivered_at) if delivered_at else None,
             "due_date": _due_date(data["payment_method"], delivered_at),
             "created_at": clock.iso(now),
-        }).last_pk
+        })
         total = 0
         for position, line in enumerate(data["lines"], start=1):
             reason = merchants.non_returnable_reason(instructions, line["sku"])
-            db["order_line"].insert({
+            order_rows.add_line(db, {
                 "order_id": order_id,
                 "position": position,
                 "sku": line["sku"],
@@ -163,25 +162,19 @@ def _ledger(db, order_id: int, kind: str, amount: int, key: str, memo: str, now)
 
 
 def _customer_for(db, email: str, name: str, now) -> int:
-    row = db.execute("SELECT id FROM customer WHERE email = ?", [email]).fetchone()
-    if row:
-        return row[0]
-    return db["customer"].insert({"email": email, "name": name, "created_at": clock.iso(now)}
-                                 ).last_pk
+    found = customer_rows.customer_id_by_email(db, email)
+    if found is not None:
+        return found
+    return customer_rows.add_customer(db, email, name, clock.iso(now))
 
 
 # --- reading ----------------------------------------------------------------------------------
 
 def get_order(db: Database, order_id: int) -> dict:
-    rows = select(db,
-        "SELECT orders.*, merchant.name AS merchant_name, customer.email AS customer_email,"
-        " customer.name AS customer_name, customer.language AS customer_language"
-        " FROM orders JOIN merchant ON merchant.id = orders.merchant_id"
-        " JOIN customer ON customer.id = orders.customer_id WHERE orders.id = ?",
-        [order_id])
-    if not rows:
+    order = order_rows.order_with_names(db, order_id)
+    if order is None:
         raise NotFound("No such order.")
-    return rows[0]
+    return order
 
 
 def order_for_viewer(db: Database, viewer: Viewer, order_id: int) -> dict:
@@ -196,16 +189,7 @@ def order_for_viewer(db: Database, viewer: Viewer, order_id: int) -> dict:
 
 
 def lines_with_returnable(db: Database, order_id: int) -> list[dict]:
-    lines = select(db,
-        "SELECT order_line.*, coalesce((SELECT sum(return_item.quantity) FROM return_item"
-        " JOIN returns ON returns.id = return_item.return_id"
-        " WHERE return_item.order_line_id = order_line.id"
-        f" AND returns.status NOT IN ({_placeholders(ENDED_WITHOUT_RETURN)})), 0) AS in_returns,"
-        " (SELECT max(return_id) FROM return_item JOIN returns ON returns.id = return_id"
-        " WHERE order_line_id = order_line.id"
-        f" AND returns.status NOT IN ({_placeholders(ENDED_WITHOUT_RETURN)})) AS latest_return_id"
-        " FROM order_line WHERE order_id = ? ORDER BY position",
-        [*sorted(ENDED_WITHOUT_RETURN), *sorted(ENDED_WITHOUT_RETURN), order_id])
+    lines = order_rows.lines_with_returned(db, order_id, sorted(ENDED_WITHOUT_RETURN))
     for line in lines:
         left = line["quantity"] - line["in_returns"]
         line["returnable_quantity"] = left if line["returnable"] else 0
@@ -213,31 +197,19 @@ def lines_with_returnable(db: Database, order_id: int) -> list[dict]:
     return lines
 
 
-def _placeholders(values) -> str:
-    return ", ".join("?" for _ in values)
-
-
 def ledger_amounts(db: Database, order_id: int, lines: list[dict] | None = None) -> Amounts:
     """The money rules over the ledger, where a refund counts from the moment it is created:
     what decides whether a new refund is owed, so the same money is never refunded twice.
     `lines` are the order's lines when the caller has already read them."""
     if lines is None:
-        lines = select(db, "SELECT quantity, unit_price_minor FROM order_line"
-                           " WHERE order_id = ?", [order_id])
+        lines = order_rows.line_values(db, order_id)
     values = [LineValue(r["quantity"], r["unit_price_minor"]) for r in lines]
     items = [
         ItemValue(r["quantity"], r["unit_price_minor"], r["accepted_quantity"],
                   r["rejected_quantity"], r["status"] in OPEN_RETURN_STATUSES)
-        for r in select(db,
-            "SELECT return_item.quantity, accepted_quantity, rejected_quantity,"
-            " unit_price_minor, returns.status FROM return_item"
-            " JOIN returns ON returns.id = return_item.return_id"
-            " JOIN order_line ON order_line.id = return_item.order_line_id"
-            " WHERE returns.order_id = ?", [order_id])
+        for r in order_rows.returned_item_values(db, order_id)
     ]
-    sums = dict(db.execute(
-        "SELECT kind, sum(amount_minor) FROM ledger_entry WHERE order_id = ? GROUP BY kind",
-        [order_id]).fetchall())
+    sums = order_rows.ledger_sums(db, order_id)
     return compute_amounts(values, items, sums.get("payment", 0), sums.get("refund", 0))
 
 
@@ -245,9 +217,7 @@ def amounts(db: Database, order_id: int, lines: list[dict] | None = None) -> Amo
     """What the customer sees: as refunded only what has reached them; a refund still under
     way is owed to them."""
     booked = ledger_amounts(db, order_id, lines)
-    under_way = db.execute(
-        "SELECT coalesce(sum(amount_minor), 0) FROM refund WHERE order_id = ?"
-        " AND status != 'succeeded'", [order_id]).fetchone()[0]
+    under_way = order_rows.refunds_under_way(db, order_id)
     return _as_seen(booked, under_way)
 
 
@@ -262,29 +232,17 @@ def order_details(db: Database, order_id: int, order: dict | None = None) -> dic
     order = dict(order) if order is not None else get_order(db, order_id)
     order["lines"] = lines_with_returnable(db, order_id)
     order["amounts"] = amounts(db, order_id, order["lines"])
-    order["returns"] = select(db,
-        "SELECT id, status, reported_at, send_by, (SELECT group_concat(return_item.quantity"
-        " || ' × ' || order_line.name, ', ') FROM return_item JOIN order_line"
-        " ON order_line.id = order_line_id WHERE return_id = returns.id) AS summary"
-        " FROM returns WHERE order_id = ? ORDER BY reported_at DESC, id DESC", [order_id])
+    order["returns"] = order_rows.returns_with_summary(db, order_id)
     return order
 
 
 def rejected_items(db: Database, order_id: int) -> list[dict]:
     """Items the merchant did not accept: the customer is told why, and what is due again."""
-    return select(db,
-        "SELECT order_line.name, return_item.rejected_quantity, return_item.decision_reason,"
-        " return_item.rejected_quantity * order_line.unit_price_minor AS value,"
-        " return_item.return_id FROM return_item JOIN order_line ON order_line.id ="
-        " return_item.order_line_id JOIN returns ON returns.id = return_item.return_id"
-        " WHERE returns.order_id = ? AND return_item.rejected_quantity > 0", [order_id])
+    return order_rows.rejected_items(db, order_id)
 
 
 def orders_of_customer(db: Database, customer_id: int) -> list[dict]:
-    orders = select(db,
-        "SELECT orders.id, order_number, purchased_at, currency, merchant.name AS merchant_name"
-        " FROM orders JOIN merchant ON merchant.id = merchant_id WHERE customer_id = ?"
-        " ORDER BY purchased_at DESC", [customer_id])
+    orders = order_rows.orders_of_customer(db, customer_id)
     known = amounts_of_customer(db, customer_id)
     for order in orders:
         order["amounts"] = known[order["id"]]
@@ -294,32 +252,21 @@ def orders_of_customer(db: Database, customer_id: int) -> list[dict]:
 def amounts_of_customer(db: Database, customer_id: int) -> dict[int, Amounts]:
     """`amounts` of every order of the customer, with one grouped query per table instead of
     four queries per order."""
-    by_order = "SELECT id FROM orders WHERE customer_id = ?"
     lines: dict[int, list[LineValue]] = {}
-    for order_id, quantity, price in db.execute(
-            "SELECT order_id, quantity, unit_price_minor FROM order_line"
-            f" WHERE order_id IN ({by_order})", [customer_id]).fetchall():
-        lines.setdefault(order_id, []).append(LineValue(quantity, price))
+    for row in order_rows.line_values_of_customer(db, customer_id):
+        lines.setdefault(row["order_id"], []).append(
+            LineValue(row["quantity"], row["unit_price_minor"]))
     items: dict[int, list[ItemValue]] = {}
-    for order_id, quantity, accepted, rejected, price, status in db.execute(
-            "SELECT returns.order_id, return_item.quantity, accepted_quantity,"
-            " rejected_quantity, unit_price_minor, returns.status FROM returns"
-            " JOIN return_item ON return_item.return_id = returns.id"
-            " JOIN order_line ON order_line.id = return_item.order_line_id"
-            f" WHERE returns.order_id IN ({by_order})", [customer_id]).fetchall():
-        items.setdefault(order_id, []).append(
-            ItemValue(quantity, price, accepted, rejected, status in OPEN_RETURN_STATUSES))
+    for row in order_rows.returned_item_values_of_customer(db, customer_id):
+        items.setdefault(row["order_id"], []).append(ItemValue(
+            row["quantity"], row["unit_price_minor"], row["accepted_quantity"],
+            row["rejected_quantity"], row["status"] in OPEN_RETURN_STATUSES))
     sums: dict[int, dict[str, int]] = {}
-    for order_id, kind, total in db.execute(
-            "SELECT order_id, kind, sum(amount_minor) FROM ledger_entry"
-            f" WHERE order_id IN ({by_order}) GROUP BY order_id, kind", [customer_id]).fetchall():
-        sums.setdefault(order_id, {})[kind] = total
-    under_way = dict(db.execute(
-        "SELECT order_id, sum(amount_minor) FROM refund"
-        f" WHERE order_id IN ({by_order}) AND status != 'succeeded' GROUP BY order_id",
-        [customer_id]).fetchall())
+    for row in order_rows.ledger_sums_of_customer(db, customer_id):
+        sums.setdefault(row["order_id"], {})[row["kind"]] = row["total"]
+    under_way = order_rows.refunds_under_way_of_customer(db, customer_id)
     found = {}
-    for (order_id,) in db.execute(by_order, [customer_id]).fetchall():
+    for order_id in order_rows.order_ids_of_customer(db, customer_id):
         paid = sums.get(order_id, {})
         booked = compute_amounts(lines.get(order_id, []), items.get(order_id, []),
                                  paid.get("payment", 0), paid.get("refund", 0))

@@ -10,7 +10,8 @@ from ..domain import clock, states
 from ..domain.errors import Invalid, NotFound
 from ..domain.money import Amounts, ItemValue, paused_in_return
 from ..domain.validation import COUNT, ID, REQUIRED, FieldErrors
-from ..store.db import Database, insert, select, select_one, write_transaction
+from ..store import returns as return_rows
+from ..store.db import Database, write_transaction
 from . import audit, merchants
 from .orders import Viewer, get_order, lines_with_returnable, order_for_viewer
 
@@ -101,7 +102,7 @@ def _check_against_order(db, order: dict, items: list[dict], window: ReturnWindo
             errors.add(field, f"{merchant_name} can't take this item back: "
                               f"{line['non_returnable_reason']}.")
         elif line["returnable_quantity"] == 0:
-            existing = existing or _open_return_with_line(db, line["id"])
+            existing = existing or return_rows.open_return_with_line(db, line["id"])
             errors.add(field, "You have already reported this item for return.")
         elif item["quantity"] > line["returnable_quantity"]:
             errors.add(field, f"You can return at most {line['returnable_quantity']} "
@@ -110,14 +111,6 @@ def _check_against_order(db, order: dict, items: list[dict], window: ReturnWindo
     if errors.fields:
         details = {"existing_return_id": existing} if existing else {}
         raise Invalid("Some items can't be returned as asked.", fields=errors.fields, **details)
-
-
-def _open_return_with_line(db, line_id: int) -> int | None:
-    row = db.execute(
-        "SELECT returns.id FROM returns JOIN return_item ON return_item.return_id = returns.id"
-        " WHERE order_line_id = ? AND status NOT IN ('cancelled', 'expired')"
-        " ORDER BY returns.id DESC LIMIT 1", [line_id]).fetchone()
-    return row[0] if row else None
 
 
 def report_return(db: Database, viewer: Viewer, order_id: int, payload) -> dict:
@@ -131,7 +124,7 @@ def report_return(db: Database, viewer: Viewer, order_id: int, payload) -> dict:
         _check_against_order(db, order, items, window, order["merchant_name"])
         now = clock.now()
         days_to_send = instructions["days_to_send"] if instructions else DEFAULT_DAYS_TO_SEND
-        return_id = insert(db, "returns", {
+        return_id = return_rows.add_return(db, {
             "order_id": order_id,
             "status": "reported",
             "instructions_version_id": instructions["id"] if instructions else None,
@@ -140,7 +133,7 @@ def report_return(db: Database, viewer: Viewer, order_id: int, payload) -> dict:
             "refund_due_by": clock.days_after(now, REFUND_DUE_DAYS).isoformat(),
         })
         for item in items:
-            insert(db, "return_item", {
+            return_rows.add_return_item(db, {
                 "return_id": return_id,
                 "order_line_id": item["line_id"],
                 "quantity": item["quantity"],
@@ -150,13 +143,12 @@ def report_return(db: Database, viewer: Viewer, order_id: int, payload) -> dict:
         audit.record(db, viewer.actor, "return.reported", "return", return_id,
                      after={"order_id": order_id, "items": items})
     # The viewer may see the order (checked above), so the new return is theirs too.
-    return with_details(db, select_one(db, "SELECT * FROM returns WHERE id = ?", [return_id]),
-                         order)
+    return with_details(db, return_rows.return_row(db, return_id), order)
 
 
 def return_for_viewer(db, viewer: Viewer, return_id: int) -> tuple[dict, dict]:
     """The return and its order (read once), if the viewer may see the order."""
-    ret = select_one(db, "SELECT * FROM returns WHERE id = ?", [return_id])
+    ret = return_rows.return_row(db, return_id)
     if ret is None:
         raise NotFound("We couldn't find that return.")
     try:
@@ -177,7 +169,7 @@ def mark_sent(db: Database, viewer: Viewer, return_id: int,
             f"{MAX_TRACKING} characters.")})
     return_for_viewer(db, viewer, return_id)
     with write_transaction(db):
-        current = db["returns"].get(return_id)
+        current = return_rows.return_row(db, return_id)
         states.move(db, "returns", return_id, current["status"], "sent",
                     sent_at=clock.now_iso(), tracking_number=tracking)
         audit.record(db, viewer.actor, "return.sent", "return", return_id,
@@ -189,7 +181,7 @@ def mark_sent(db: Database, viewer: Viewer, return_id: int,
 def cancel_return(db: Database, viewer: Viewer, return_id: int) -> dict:
     return_for_viewer(db, viewer, return_id)
     with write_transaction(db):
-        current = db["returns"].get(return_id)
+        current = return_rows.return_row(db, return_id)
         states.move(db, "returns", return_id, current["status"], "cancelled",
                     cancelled_at=clock.now_iso())
         audit.record(db, viewer.actor, "return.cancelled", "return", return_id,
@@ -202,9 +194,7 @@ def expire_overdue(db: Database) -> list[int]:
     today = clock.today().isoformat()
     expired = []
     with write_transaction(db):
-        for (return_id,) in db.execute(
-                "SELECT id FROM returns WHERE status = 'reported' AND send_by < ?",
-                [today]).fetchall():
+        for return_id in return_rows.overdue_reported(db, today):
             states.move(db, "returns", return_id, "reported", "expired",
                         expired_at=clock.now_iso())
             audit.record(db, "system", "return.expired", "return", return_id,
@@ -219,12 +209,10 @@ def return_details(db: Database, viewer: Viewer, return_id: int) -> dict:
 
 
 def return_for_merchant(db: Database, merchant_id: int, return_id: int) -> dict:
-    rows = select(db,
-        "SELECT returns.* FROM returns JOIN orders ON orders.id = returns.order_id"
-        " WHERE returns.id = ? AND orders.merchant_id = ?", [return_id, merchant_id])
-    if not rows:
+    ret = return_rows.return_of_merchant(db, merchant_id, return_id)
+    if ret is None:
         raise NotFound("No such return.")
-    return with_details(db, rows[0])
+    return with_details(db, ret)
 
 
 def paused_here(ret: dict, order_amounts: Amounts) -> int:
@@ -237,10 +225,7 @@ def paused_here(ret: dict, order_amounts: Amounts) -> int:
 
 def with_details(db: Database, ret: dict, order: dict | None = None) -> dict:
     ret["order"] = order if order is not None else get_order(db, ret["order_id"])
-    ret["items"] = select(db,
-        "SELECT return_item.*, order_line.sku, order_line.name, order_line.unit_price_minor"
-        " FROM return_item JOIN order_line ON order_line.id = order_line_id"
-        " WHERE return_id = ? ORDER BY order_line.position", [ret["id"]])
+    ret["items"] = return_rows.items_with_lines(db, ret["id"])
     ret["value"] = sum(i["quantity"] * i["unit_price_minor"] for i in ret["items"])
     ret["instructions"] = merchants.instructions_by_id(db, ret["instructions_version_id"])
     ret["timeline"] = timeline(ret)

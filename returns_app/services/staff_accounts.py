@@ -16,6 +16,7 @@ from ..domain import clock
 from ..domain.errors import Invalid, NotFound
 from ..domain.passwords import hash_password, hash_secret
 from ..domain.validation import email_for_lookup
+from ..store import staff as staff_rows
 from ..store.db import Database, write_transaction
 from . import audit, staff_credentials, staff_second_factor, web_sessions
 
@@ -29,11 +30,10 @@ def _table(kind: str) -> str:
 
 
 def _find(db: Database, table: str, email: str) -> tuple[int, str | None]:
-    row = db.execute(f"SELECT id, disabled_at FROM {table} WHERE email = ?",  # noqa: S608
-                     [email_for_lookup(email)]).fetchone()
+    row = staff_rows.staff_by_email(db, table, email_for_lookup(email))
     if row is None:
         raise NotFound(f"There is no {table.replace('_', ' ')} {email}.")
-    return row[0], row[1]
+    return row["id"], row["disabled_at"]
 
 
 def set_disabled(db: Database, kind: str, email: str, disabled: bool,
@@ -44,8 +44,7 @@ def set_disabled(db: Database, kind: str, email: str, disabled: bool,
         user_id, disabled_at = _find(db, table, email)
         if (disabled_at is not None) == disabled:
             return False
-        db.execute(f"UPDATE {table} SET disabled_at = ? WHERE id = ?",  # noqa: S608
-                   [clock.now_iso() if disabled else None, user_id])
+        staff_rows.set_disabled_at(db, table, user_id, clock.now_iso() if disabled else None)
         if disabled:
             web_sessions.end_all_for(db, table, user_id)
         audit.record(db, actor, f"{table}.{'disabled' if disabled else 'enabled'}", table,
@@ -63,8 +62,7 @@ def reset_password(db: Database, kind: str, email: str, actor: str = "cli") -> s
     password_hash = hash_password(password)  # slow on purpose: before the write lock
     with write_transaction(db):
         user_id, _disabled_at = _find(db, table, email)
-        db.execute(f"UPDATE {table} SET password_hash = ? WHERE id = ?",  # noqa: S608
-                   [password_hash, user_id])
+        staff_rows.set_password_hash(db, table, user_id, password_hash)
         staff_credentials.force_change(db, table, user_id)
         web_sessions.end_all_for(db, table, user_id)  # whoever knew the old one is out
         audit.record(db, actor, f"{table}.password_reset", table, user_id)
@@ -90,19 +88,17 @@ def revoke_support_tokens(db: Database, *, token: str | None = None, token_id: i
     with write_transaction(db):
         if email is not None:
             user_id, _disabled_at = _find(db, "support_user", email)
-            where, params = "support_user_id = ?", [user_id]
+            which = {"support_user_id": user_id}
         elif token is not None:
-            where, params = "token_hash = ?", [hash_secret(token.strip())]
+            which = {"token_hash": hash_secret(token.strip())}
         else:
-            where, params = "id = ?", [token_id]
-        rows = db.execute(f"SELECT id, support_user_id FROM support_token WHERE {where}"  # noqa: S608
-                          " AND revoked_at IS NULL", params).fetchall()
-        if email is None and not rows and not db.execute(
-                f"SELECT 1 FROM support_token WHERE {where}", params).fetchone():  # noqa: S608
+            which = {"token_id": token_id}
+        rows = staff_rows.support_tokens(db, **which)
+        if email is None and not rows and not staff_rows.support_tokens(db, **which,
+                                                                        live_only=False):
             raise NotFound("There is no such support token.")
-        for found_id, user_id in rows:
-            db.execute("UPDATE support_token SET revoked_at = ? WHERE id = ?",
-                       [clock.now_iso(), found_id])
-            audit.record(db, actor, "support_token.revoked", "support_user", user_id,
-                         after={"token_id": found_id})
+        for row in rows:
+            staff_rows.revoke_support_token(db, row["id"], clock.now_iso())
+            audit.record(db, actor, "support_token.revoked", "support_user",
+                         row["support_user_id"], after={"token_id": row["id"]})
     return len(rows)

@@ -20,6 +20,7 @@ from ..domain.validation import email_for_lookup
 from ..notifications import STAFF_PASSWORD_CHANGED as PASSWORD_CHANGED
 from ..notifications import STAFF_PASSWORD_RESET as PASSWORD_RESET
 from ..notifications.queue import queue_email
+from ..store import staff as staff_rows
 from ..store.db import Database, write_transaction
 from . import audit, merchant_users, support, web_sessions
 from . import sign_in as guarded
@@ -61,13 +62,19 @@ def _kind(kind: str) -> str:
 
 def get_staff(db: Database, kind: str, user_id: int) -> Staff | None:
     """A live (not disabled) staff account."""
-    name = "name" if kind == "merchant_user" else "''"
-    row = db.execute(
-        f"SELECT id, email, {name}, password_hash, must_change_password,"  # noqa: S608
-        f" totp_secret IS NOT NULL FROM {_kind(kind)} WHERE id = ? AND disabled_at IS NULL",
-        [user_id]).fetchone()
-    return Staff(kind, row[0], row[1], row[2], row[3], bool(row[4]), bool(row[5])) if row \
-        else None
+    row = staff_rows.live_staff(db, _kind(kind), user_id)
+    return Staff(kind, row["id"], row["email"], row["name"], row["password_hash"],
+                 bool(row["must_change_password"]), bool(row["totp_enabled"])) if row else None
+
+
+def merchant_user_principal(db: Database, user_id: int) -> dict | None:
+    """What a live merchant user's signed-in session carries (web/auth.py)."""
+    return staff_rows.merchant_user_principal(db, user_id)
+
+
+def support_user_principal(db: Database, user_id: int) -> dict | None:
+    """What a live support agent's signed-in session carries (web/auth.py)."""
+    return staff_rows.support_user_principal(db, user_id)
 
 
 def password_problem(password: str, email: str) -> str | None:
@@ -109,10 +116,8 @@ def _set_password(db: Database, staff: Staff, password_hash: str, keep_session_i
                   language: str, how: str) -> None:
     """Inside the caller's transaction."""
     now = clock.now_iso()
-    db.execute(f"UPDATE {staff.kind} SET password_hash = ?, must_change_password = 0,"  # noqa: S608
-               " password_changed_at = ? WHERE id = ?", [password_hash, now, staff.id])
-    db.execute("UPDATE staff_password_reset SET used_at = ? WHERE principal_kind = ?"
-               " AND principal_id = ? AND used_at IS NULL", [now, staff.kind, staff.id])
+    staff_rows.set_new_password(db, staff.kind, staff.id, password_hash, now)
+    staff_rows.void_resets(db, staff.kind, staff.id, now)
     ended = web_sessions.end_all_for(db, staff.kind, staff.id, except_id=keep_session_id)
     audit.record(db, f"{staff.kind}:{staff.id}", f"{staff.kind}.password_{how}", staff.kind,
                  staff.id, after={"sessions_ended": ended})
@@ -135,15 +140,14 @@ def request_reset(db: Database, kind: str, email: str, client: str, language: st
     token = new_secret()
     now = clock.now()
 
-    def send_link(found: tuple | None) -> None:
-        if found is None:
+    def send_link(attempt: guarded.Attempt) -> None:
+        if attempt.row is None:
             return
-        user_id, address = found
-        db.execute("UPDATE staff_password_reset SET used_at = ? WHERE principal_kind = ?"
-                   " AND principal_id = ? AND used_at IS NULL", [clock.iso(now), kind, user_id])
-        reset_id = db["staff_password_reset"].insert({
+        user_id, address = attempt.row["id"], attempt.row["email"]
+        staff_rows.void_resets(db, kind, user_id, clock.iso(now))
+        reset_id = staff_rows.add_reset(db, {
             "principal_kind": kind, "principal_id": user_id, "token_hash": hash_secret(token),
-            "created_at": clock.iso(now), "expires_at": clock.iso(now + RESET_LIFETIME)}).last_pk
+            "created_at": clock.iso(now), "expires_at": clock.iso(now + RESET_LIFETIME)})
         # The token rides in the email's facts until the worker renders the link: the reset
         # row keeps only its hash.
         queue_email(db, PASSWORD_RESET, f"{PASSWORD_RESET}:{reset_id}", recipient=address,
@@ -152,19 +156,16 @@ def request_reset(db: Database, kind: str, email: str, client: str, language: st
                            "minutes": int(RESET_LIFETIME.total_seconds() // 60)})
         audit.record(db, "anonymous", f"{kind}.password_reset_requested", kind, user_id)
 
-    guarded.record_attempt(
-        db, door, door.buckets(email, client, "reset"),
-        (f"SELECT id, email FROM {kind} WHERE email = ? AND disabled_at IS NULL",  # noqa: S608
-         [email]), then=send_link)
+    guarded.record_attempt(db, door.buckets(email, client, "reset"), door.refuse,
+                           lambda db: staff_rows.live_staff_by_email(db, kind, email),
+                           then=send_link)
 
 
 def _live_reset(db: Database, kind: str, token: str | None) -> tuple[int, int] | None:
     if not token or not isinstance(token, str) or len(token) > 100:
         return None
-    row = db.execute("SELECT id, principal_id FROM staff_password_reset WHERE token_hash = ?"
-                     " AND principal_kind = ? AND used_at IS NULL AND expires_at > ?",
-                     [hash_secret(token), kind, clock.now_iso()]).fetchone()
-    return (row[0], row[1]) if row else None
+    row = staff_rows.live_reset(db, kind, hash_secret(token), clock.now_iso())
+    return (row["id"], row["principal_id"]) if row else None
 
 
 def reset_link_works(db: Database, kind: str, token: str | None) -> bool:
@@ -185,10 +186,7 @@ def reset_password(db: Database, kind: str, token: str, new_password: str,
         raise Invalid(problem, fields={"new_password": problem})
     password_hash = hash_password(new_password)  # slow on purpose: before the write lock
     with write_transaction(db):
-        used = db.execute("UPDATE staff_password_reset SET used_at = ? WHERE id = ?"
-                          " AND used_at IS NULL AND expires_at > ?",
-                          [clock.now_iso(), found[0], clock.now_iso()]).rowcount
-        if used != 1:
+        if not staff_rows.use_reset(db, found[0], clock.now_iso()):
             raise NotFound(LINK_DEAD)
         _set_password(db, staff, password_hash, None, language, "reset")
 
@@ -196,7 +194,5 @@ def reset_password(db: Database, kind: str, token: str, new_password: str,
 def force_change(db: Database, kind: str, user_id: int) -> None:
     """Inside the caller's transaction: the account must choose a new password at its next
     sign-in (a one-time password handed over by an operator), and no reset link still works."""
-    db.execute(f"UPDATE {_kind(kind)} SET must_change_password = 1 WHERE id = ?",  # noqa: S608
-               [user_id])
-    db.execute("UPDATE staff_password_reset SET used_at = ? WHERE principal_kind = ?"
-               " AND principal_id = ? AND used_at IS NULL", [clock.now_iso(), kind, user_id])
+    staff_rows.require_password_change(db, _kind(kind), user_id)
+    staff_rows.void_resets(db, kind, user_id, clock.now_iso())

@@ -22,6 +22,7 @@ import pyotp
 from ..domain import clock
 from ..domain.errors import Forbidden, Invalid, Unauthorized
 from ..domain.passwords import hash_secret
+from ..store import staff as staff_rows
 from ..store.db import Database, write_transaction
 from . import audit
 from . import sign_in as guarded
@@ -59,13 +60,10 @@ def pending_secret(db: Database, kind: str, user_id: int) -> str:
     """The secret being enrolled (made now if none waits): the same one on every view of the
     enrolment page until confirmed, so a reload doesn't orphan what the app scanned."""
     with write_transaction(db):
-        row = db.execute(f"SELECT totp_pending_secret FROM {kind} WHERE id = ?",  # noqa: S608
-                         [user_id]).fetchone()
-        if row and row[0]:
-            return row[0]
+        if waiting := staff_rows.pending_totp_secret(db, kind, user_id):
+            return waiting
         secret = pyotp.random_base32()  # 160 bits, as RFC 4226 recommends
-        db.execute(f"UPDATE {kind} SET totp_pending_secret = ? WHERE id = ?",  # noqa: S608
-                   [secret, user_id])
+        staff_rows.set_pending_totp_secret(db, kind, user_id, secret)
     return secret
 
 
@@ -76,15 +74,12 @@ def provisioning_uri(secret: str, email: str) -> str:
 
 def _new_recovery_codes(db: Database, kind: str, user_id: int) -> list[str]:
     """Inside the caller's transaction: ten new codes; the old ones stop working."""
-    db.execute("DELETE FROM staff_recovery_code WHERE principal_kind = ? AND principal_id = ?",
-               [kind, user_id])
+    staff_rows.delete_recovery_codes(db, kind, user_id)
     codes = []
     for _ in range(RECOVERY_CODES):
         raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(16))  # ~79 bits
         codes.append("-".join(raw[i:i + 4] for i in range(0, 16, 4)))
-        db["staff_recovery_code"].insert({
-            "principal_kind": kind, "principal_id": user_id, "code_hash": hash_secret(raw),
-            "created_at": clock.now_iso()})
+        staff_rows.add_recovery_code(db, kind, user_id, hash_secret(raw), clock.now_iso())
     return codes
 
 
@@ -93,14 +88,11 @@ def confirm_enrolment(db: Database, kind: str, user_id: int, code: str) -> list[
     this once."""
     code = _normalized(code)
     with write_transaction(db):
-        row = db.execute(f"SELECT totp_pending_secret FROM {kind} WHERE id = ?",  # noqa: S608
-                         [user_id]).fetchone()
-        step = _matching_step(row[0], code) if row and row[0] and len(code) == 6 else None
+        secret = staff_rows.pending_totp_secret(db, kind, user_id)
+        step = _matching_step(secret, code) if secret and len(code) == 6 else None
         if step is None:
             raise Invalid(WRONG_ENROLMENT_CODE, fields={"code": WRONG_ENROLMENT_CODE})
-        db.execute(f"UPDATE {kind} SET totp_secret = totp_pending_secret,"  # noqa: S608
-                   " totp_pending_secret = NULL, totp_enabled_at = ?, totp_last_step = ?"
-                   " WHERE id = ?", [clock.now_iso(), step, user_id])
+        staff_rows.enable_totp(db, kind, user_id, clock.now_iso(), step)
         codes = _new_recovery_codes(db, kind, user_id)
         audit.record(db, f"{kind}:{user_id}", f"{kind}.second_factor_enabled", kind, user_id)
     return codes
@@ -114,37 +106,30 @@ def verify(db: Database, kind: str, user_id: int, code: str, client: str) -> str
     if staff is None:
         raise Unauthorized(WRONG_CODE)
     door = DOORS[kind]
-    buckets = door.buckets(staff.email.casefold(), client, "code")
-    attempt_ids, row = guarded.record_attempt(
-        db, door, buckets,
-        (f"SELECT totp_secret FROM {kind} WHERE id = ? AND disabled_at IS NULL",  # noqa: S608
-         [user_id]))
     code = _normalized(code)
-    used = None
-    if row and row[0] and len(code) == 6 and code.isdigit():
-        step = _matching_step(row[0], code)
-        if step is not None and db.execute(
-                f"UPDATE {kind} SET totp_last_step = ? WHERE id = ?"  # noqa: S608
-                " AND (totp_last_step IS NULL OR totp_last_step < ?)",
-                [step, user_id, step]).rowcount == 1:
-            used = "totp"
-    elif row and row[0] and len(code) == 16:
-        with write_transaction(db):
-            if db.execute("UPDATE staff_recovery_code SET used_at = ? WHERE principal_kind = ?"
-                          " AND principal_id = ? AND code_hash = ? AND used_at IS NULL",
-                          [clock.now_iso(), kind, user_id, hash_secret(code)]).rowcount == 1:
-                used = "recovery"
-                audit.record(db, f"{kind}:{user_id}", f"{kind}.recovery_code_used", kind,
-                             user_id, after={"left": recovery_codes_left(db, kind, user_id)})
-    if used is None:
-        raise Unauthorized(WRONG_CODE)
-    guarded.forget_attempts(db, attempt_ids, buckets[0][0])
-    return used
+
+    def use_code(row: dict | None) -> str | None:
+        secret = row["totp_secret"] if row else None
+        if secret and len(code) == 6 and code.isdigit():
+            step = _matching_step(secret, code)
+            if step is not None and staff_rows.use_totp_step(db, kind, user_id, step):
+                return "totp"
+        elif secret and len(code) == 16:
+            with write_transaction(db):
+                if staff_rows.use_recovery_code(db, kind, user_id, hash_secret(code),
+                                                clock.now_iso()):
+                    audit.record(db, f"{kind}:{user_id}", f"{kind}.recovery_code_used", kind,
+                                 user_id, after={"left": recovery_codes_left(db, kind, user_id)})
+                    return "recovery"
+        return None
+
+    return guarded.guarded_check(
+        db, door.buckets(staff.email.casefold(), client, "code"), door.refuse,
+        lambda db: staff_rows.live_totp_secret(db, kind, user_id), use_code, WRONG_CODE)
 
 
 def recovery_codes_left(db: Database, kind: str, user_id: int) -> int:
-    return db.execute("SELECT count(*) FROM staff_recovery_code WHERE principal_kind = ?"
-                      " AND principal_id = ? AND used_at IS NULL", [kind, user_id]).fetchone()[0]
+    return staff_rows.recovery_codes_left(db, kind, user_id)
 
 
 def _checked(db: Database, kind: str, user_id: int, code: str, client: str) -> None:
@@ -177,7 +162,5 @@ def disable(db: Database, kind: str, user_id: int, code: str, client: str) -> No
 def remove(db: Database, kind: str, user_id: int) -> None:
     """Inside the caller's transaction: no second factor, no recovery codes (an operator's
     reset for a lost phone; a support agent then enrols again at the next sign-in)."""
-    db.execute(f"UPDATE {kind} SET totp_secret = NULL, totp_pending_secret = NULL,"  # noqa: S608
-               " totp_enabled_at = NULL, totp_last_step = NULL WHERE id = ?", [user_id])
-    db.execute("DELETE FROM staff_recovery_code WHERE principal_kind = ? AND principal_id = ?",
-               [kind, user_id])
+    staff_rows.remove_totp(db, kind, user_id)
+    staff_rows.delete_recovery_codes(db, kind, user_id)

@@ -8,7 +8,7 @@ from ..domain import clock
 from ..domain.errors import Conflict, Forbidden, NotFound, Unauthorized
 from ..domain.passwords import hash_password, hash_secret, new_secret
 from ..domain.validation import normalize_email
-from ..store import support_views as support_rows
+from ..store import staff as staff_rows
 from ..store.db import Database, write_transaction
 from . import audit
 from . import sign_in as sign_in_limits
@@ -21,9 +21,9 @@ def create_support_user(db: Database, email: str, actor: str = "cli") -> tuple[d
     password = secrets.token_urlsafe(12)
     password_hash = hash_password(password)  # slow on purpose: before the write lock
     with write_transaction(db):
-        if support_rows.support_user_by_email(db, email):
+        if staff_rows.support_user_by_email(db, email):
             raise Conflict(f"A support user {email} already exists.")
-        user_id = support_rows.add_support_user(db, email, password_hash, clock.now_iso())
+        user_id = staff_rows.add_support_user(db, email, password_hash, clock.now_iso())
         audit.record(db, actor, "support_user.created", "support_user", user_id,
                      after={"email": email})
     return {"id": user_id, "email": email}, password
@@ -34,7 +34,8 @@ SIGN_IN_LIMIT_PER_EMAIL = sign_in_limits.LIMIT_PER_ACCOUNT
 SIGN_IN_LIMIT_PER_CLIENT = sign_in_limits.LIMIT_PER_CLIENT
 SIGN_IN_FAILED = "That email and password don't match a support account."
 TOKEN_PREFIX = "st_"  # noqa: S105  (a prefix, not a secret)
-DOOR = sign_in_limits.Door("support-sign-in", support_rows.SIGN_IN_ACCOUNT_SQL, SIGN_IN_FAILED)
+DOOR = sign_in_limits.Door("support-sign-in", staff_rows.support_user_for_sign_in,
+                           SIGN_IN_FAILED)
 
 
 def sign_in(db: Database, email: str, password: str, client: str) -> dict:
@@ -49,10 +50,10 @@ def create_token(db: Database, email: str, actor: str = "cli") -> str:
     email = normalize_email(email)
     token = new_secret(TOKEN_PREFIX)
     with write_transaction(db):
-        user = support_rows.support_user_by_email(db, email)
+        user = staff_rows.support_user_by_email(db, email)
         if user is None:
             raise NotFound(f"There is no support user {email}.")
-        token_id = support_rows.add_support_token(db, user["id"], hash_secret(token),
+        token_id = staff_rows.add_support_token(db, user["id"], hash_secret(token),
                                                   clock.now_iso())
         audit.record(db, actor, "support_token.created", "support_user", user["id"],
                      after={"token_id": token_id})
@@ -65,13 +66,13 @@ def user_for_token(db: Database, token: str | None) -> dict:
     if not token:
         raise Unauthorized("Send a support API token as 'Authorization: Bearer <token>'.")
     token_hash = hash_secret(token)
-    user = support_rows.support_user_of_token(db, token_hash)
+    user = staff_rows.support_user_of_token(db, token_hash)
     if user:
         return user
-    if support_rows.other_role_holds(db, token_hash, clock.now_iso()):
+    if staff_rows.other_role_holds(db, token_hash, clock.now_iso()):
         raise Forbidden("Only support staff may use this endpoint.")
     raise Unauthorized("That support token is not valid or has been revoked.")
 
 
 def get_user(db: Database, user_id: int) -> dict | None:
-    return support_rows.support_user_by_id(db, user_id)
+    return staff_rows.support_user_by_id(db, user_id)

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from ..domain import clock
 from ..domain.passwords import hash_secret, new_secret
+from ..store import sessions as session_rows
 from ..store.db import Database, write_transaction
 
 
@@ -59,11 +60,11 @@ def start(db: Database, kind: str, user_id: int, stay_signed_in: bool = False
     token = new_secret()
     now = clock.now()
     with write_transaction(db):
-        session_id = db["web_session"].insert({
+        session_id = session_rows.add_session(db, {
             "token_hash": hash_secret(token), "principal_kind": kind, "principal_id": user_id,
             "created_at": clock.iso(now), "last_seen_at": clock.iso(now),
             "idle_seconds": int(limits.idle.total_seconds()) if limits.idle else None,
-            "expires_at": clock.iso(now + limits.absolute)}).last_pk
+            "expires_at": clock.iso(now + limits.absolute)})
     return session_id, token
 
 
@@ -73,12 +74,10 @@ def check(db: Database, token: str | None, now: datetime | None = None) -> Live 
     if not token or not isinstance(token, str):
         return None
     now = now or clock.now()
-    row = db.execute(
-        "SELECT id, principal_kind, principal_id, last_seen_at, idle_seconds, expires_at,"
-        " ended_at FROM web_session WHERE token_hash = ?", [hash_secret(token)]).fetchone()
+    row = session_rows.session_by_token_hash(db, hash_secret(token))
     if row is None:
         return None
-    session_id, kind, user_id, last_seen_at, idle_seconds, expires_at, ended_at = row
+    session_id, kind, user_id, last_seen_at, idle_seconds, expires_at, ended_at = row.values()
     if ended_at is not None:
         return Ended("ended", kind)
     last_seen = clock.parse(last_seen_at)
@@ -86,28 +85,22 @@ def check(db: Database, token: str | None, now: datetime | None = None) -> Live 
               "idle" if idle_seconds and now - last_seen > timedelta(seconds=idle_seconds)
               else None)
     if reason:
-        db.execute("UPDATE web_session SET ended_at = ? WHERE id = ? AND ended_at IS NULL",
-                   [clock.iso(now), session_id])
+        session_rows.end_session(db, session_id, clock.iso(now))
         return Ended(reason, kind)
     if now - last_seen >= TOUCH_EVERY:
         # One statement, compare-and-set on the time read: no transaction needed.
-        db.execute("UPDATE web_session SET last_seen_at = ? WHERE id = ? AND last_seen_at = ?",
-                   [clock.iso(now), session_id, last_seen_at])
+        session_rows.touch_session(db, session_id, clock.iso(now), last_seen_at)
     return Live(session_id, kind, user_id)
 
 
 def end(db: Database, token: str | None) -> None:
     """End the session the token names (signing out)."""
     if token and isinstance(token, str):
-        db.execute("UPDATE web_session SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL",
-                   [clock.now_iso(), hash_secret(token)])
+        session_rows.end_session_by_token_hash(db, hash_secret(token), clock.now_iso())
 
 
 def end_all_for(db: Database, kind: str, user_id: int, except_id: int | None = None) -> int:
     """End every live session of the principal, but `except_id` (the one a password was just
     changed in, say); how many ended. One statement: it joins the caller's open transaction
     (e.g. the one that disables the account) or commits on its own."""
-    return db.execute(
-        "UPDATE web_session SET ended_at = ? WHERE principal_kind = ? AND principal_id = ?"
-        " AND ended_at IS NULL AND id IS NOT ?",
-        [clock.now_iso(), kind, user_id, except_id]).rowcount
+    return session_rows.end_sessions_of(db, kind, user_id, clock.now_iso(), except_id)

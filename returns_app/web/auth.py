@@ -15,7 +15,7 @@ from flask import Flask, flash, g, request, session
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from ..services import customers, web_sessions
+from ..services import customers, staff_credentials, web_sessions
 from ..services.orders import Viewer
 from .database_session import get_db
 from .extensions import login_manager
@@ -53,20 +53,19 @@ def _customer(user_id: int) -> Principal | None:
 
 def _merchant_user(user_id: int) -> Principal | None:
     # A disabled account's sessions end at their next request: it is not found.
-    row = get_db().execute("SELECT id, email, name, merchant_id, must_change_password,"
-                           " totp_secret IS NOT NULL, language FROM merchant_user"
-                           " WHERE id = ? AND disabled_at IS NULL", [user_id]).fetchone()
-    return Principal("merchant_user", row[0], row[1], row[2], merchant_id=row[3],
-                     must_change_password=bool(row[4]), second_factor=bool(row[5]),
-                     language=row[6]) if row else None
+    row = staff_credentials.merchant_user_principal(get_db(), user_id)
+    return Principal("merchant_user", row["id"], row["email"], row["name"],
+                     merchant_id=row["merchant_id"],
+                     must_change_password=bool(row["must_change_password"]),
+                     second_factor=bool(row["second_factor"]),
+                     language=row["language"]) if row else None
 
 
 def _support_user(user_id: int) -> Principal | None:
-    row = get_db().execute("SELECT id, email, must_change_password, totp_secret IS NOT NULL"
-                           " FROM support_user WHERE id = ? AND disabled_at IS NULL",
-                           [user_id]).fetchone()
-    return Principal("support_user", row[0], row[1], row[1], must_change_password=bool(row[2]),
-                     second_factor=bool(row[3])) if row else None
+    row = staff_credentials.support_user_principal(get_db(), user_id)
+    return Principal("support_user", row["id"], row["email"], row["email"],
+                     must_change_password=bool(row["must_change_password"]),
+                     second_factor=bool(row["second_factor"])) if row else None
 
 
 LOADERS = {"customer": _customer, "merchant_user": _merchant_user, "support_user": _support_user}
