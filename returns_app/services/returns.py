@@ -178,7 +178,7 @@ def mark_sent(db: Database, viewer: Viewer, return_id: int,
     return_for_viewer(db, viewer, return_id)
     with write_transaction(db):
         current = db["returns"].get(return_id)
-        states.move(db, "returns", return_id, current["status"], "sent",
+        states.move(db, "return", return_id, current["status"], "sent",
                     sent_at=clock.now_iso(), tracking_number=tracking)
         audit.record(db, viewer.actor, "return.sent", "return", return_id,
                      before={"status": current["status"]},
@@ -190,7 +190,7 @@ def cancel_return(db: Database, viewer: Viewer, return_id: int) -> dict:
     return_for_viewer(db, viewer, return_id)
     with write_transaction(db):
         current = db["returns"].get(return_id)
-        states.move(db, "returns", return_id, current["status"], "cancelled",
+        states.move(db, "return", return_id, current["status"], "cancelled",
                     cancelled_at=clock.now_iso())
         audit.record(db, viewer.actor, "return.cancelled", "return", return_id,
                      before={"status": current["status"]}, after={"status": "cancelled"})
@@ -205,7 +205,7 @@ def expire_overdue(db: Database) -> list[int]:
         for (return_id,) in db.execute(
                 "SELECT id FROM returns WHERE status = 'reported' AND send_by < ?",
                 [today]).fetchall():
-            states.move(db, "returns", return_id, "reported", "expired",
+            states.move(db, "return", return_id, "reported", "expired",
                         expired_at=clock.now_iso())
             audit.record(db, "system", "return.expired", "return", return_id,
                          before={"status": "reported"}, after={"status": "expired"},
