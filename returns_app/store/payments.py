@@ -139,3 +139,22 @@ def set_provider_silent(db: Database, table: str, row_id: int, since: str | None
     else:
         db.execute(f"UPDATE {table} SET provider_silent_since = NULL WHERE id = ?"
                    " AND provider_silent_since IS NOT NULL", [row_id])
+
+
+def start_recorded(db: Database, scope: str, key: str) -> bool:
+    """Whether a payment request with this Idempotency-Key was made before (its record)."""
+    return select_one(db, "SELECT 1 AS found FROM idempotency_record WHERE scope = ? AND key = ?",
+                      [scope, key]) is not None
+
+
+def another_start_in_flight(db: Database, scope: str, key: str, created_after: str) -> bool:
+    """Whether another key of this scope is still in flight, started after `created_after`."""
+    return select_one(db, "SELECT 1 AS found FROM idempotency_record WHERE scope = ? AND"
+                          " key != ? AND status = 'in_flight' AND created_at > ?",
+                      [scope, key, created_after]) is not None
+
+
+def outbox_row_pending(db: Database, kind: str, subject_id: int) -> bool:
+    """Whether an outbox row of `kind` about this payment still waits for the worker."""
+    return select_one(db, "SELECT 1 AS found FROM outbox WHERE kind = ? AND subject_id = ? AND"
+                          " status = 'pending'", [kind, subject_id]) is not None
