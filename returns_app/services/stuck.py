@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from ..domain import banking_days, clock
+from ..domain.states import REFUND_STATUSES
 from ..store.db import Database, select
 
 NEEDS_DETAILS_AFTER = timedelta(days=3)
@@ -40,7 +41,7 @@ REASONS = (
     "not_registered_14_days_after_sent",
 )
 PRIORITY = {code: rank for rank, code in enumerate(REASONS)}
-NOT_SUCCEEDED = ("needs_details", "ready", "sending", "failed", "unknown")
+NOT_SUCCEEDED = tuple(s for s in REFUND_STATUSES if s != "succeeded")
 API_LIMIT = 100
 API_MAX_LIMIT = 500
 
