@@ -196,9 +196,9 @@ def test_merchant_inbox_every_filter_search_and_page(traced):
 
 
 def returns_statuses() -> tuple[str, ...]:
-    from returns_app.services.inbox import STATUSES
+    from returns_app.domain.states import RETURN_STATUSES
 
-    return STATUSES
+    return RETURN_STATUSES
 
 
 def test_support_queue_every_rule_and_search(traced):

@@ -102,7 +102,7 @@ def test_return_problems_are_shown_in_swedish(app, db):
     returns.cancel_return(db, viewer, ret["id"])
     produced += messages_of(lambda: returns.cancel_return(db, viewer, ret["id"]))
     produced += messages_of(lambda: returns.mark_sent(db, viewer, ret["id"], "#" * 3))
-    produced += messages_of(lambda: states.check("returns", "sent", "cancelled"))
+    produced += messages_of(lambda: states.check("return", "sent", "cancelled"))
     produced += messages_of(lambda: customers.sign_in(db, "x@example.se", "nope", "10.0.0.1"))
     with app.test_request_context(), force_locale("sv_SE"):
         untranslated = [m for m in produced if translate(m) == m]

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from returns_app.domain.errors import Invalid, NotFound
+from returns_app.domain.states import RETURN_STATUSES
 from returns_app.services import arrivals, decisions, inbox, returns
 from returns_app.services.orders import Viewer
 from returns_app.store import inbox as inbox_rows
@@ -87,7 +88,7 @@ def test_pages_cover_the_list_exactly_once_and_counts_agree(tmp_path_factory, pa
         # Every other refund is due 14 days out: only the late ones are overdue.
         expected = {"all": [i for i, _, _ in rows],
                     "overdue": [i for i, _, is_late in rows if is_late],
-                    **{s: [i for i, st, _ in rows if st == s] for s in inbox.STATUSES}}
+                    **{s: [i for i, st, _ in rows if st == s] for s in RETURN_STATUSES}}
         assert seen == expected[status]
         assert len(seen) == inbox.counts(db, merchant["id"])[status]
     db.close()

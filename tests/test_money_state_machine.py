@@ -36,6 +36,7 @@ from hypothesis.stateful import (
 from returns_app.domain import clock
 from returns_app.domain.errors import Conflict
 from returns_app.domain.payout_details import parse_payout_details
+from returns_app.domain.states import REFUND_STATUSES
 from returns_app.services import decisions, orders, payments, refunds, returns
 from returns_app.store.db import connect, write_transaction
 from returns_app.store.migrations import migrate
@@ -47,7 +48,6 @@ MACHINE_SETTINGS = settings(
 OPEN = ("reported", "sent", "received")
 DECIDABLE = (*OPEN, "expired")  # an expired return's parcel may still arrive
 IBAN = parse_payout_details({"iban": "SE4550000000058398257466"})
-REFUND_STATUSES = {"needs_details", "ready", "sending", "succeeded", "failed", "unknown"}
 
 
 class MoneyMachine(RuleBasedStateMachine):

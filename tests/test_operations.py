@@ -11,8 +11,7 @@ import time_machine
 from prometheus_client.parser import text_string_to_metric_families
 
 from returns_app import create_app
-from returns_app.domain import clock
-from returns_app.services import dashboard
+from returns_app.domain import clock, states
 from returns_app.store import heartbeat, migrations, outbox
 from returns_app.store.db import write_transaction
 from returns_app.worker import rounds as worker
@@ -264,7 +263,7 @@ def test_outbox_refunds_and_stuck_gauges_come_from_the_database(client, db):
     assert gauge("returns_refunds", state="failed") == 1
     assert gauge("returns_refunds", state="succeeded") == 0
     assert {labels[0][1] for name, labels in samples if name == "returns_refunds"} == set(
-        dashboard.REFUND_STATES)  # every state, those with no refund at 0
+        states.REFUND_STATUSES)  # every state, those with no refund at 0
     assert gauge("returns_stuck") >= 1
     assert gauge("returns_stuck_by_reason", reason="failed") == 1
     assert ("returns_worker_heartbeat_age_seconds", ()) not in samples  # no worker yet

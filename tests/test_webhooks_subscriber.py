@@ -165,7 +165,7 @@ def test_a_change_rolled_back_leaves_no_webhook(db, shop):
     order = make_order(db, shop["id"])
     ret = make_return(db, order)
     with pytest.raises(RuntimeError), write_transaction(db):
-        returns.states.move(db, "returns", ret["id"], "reported", "sent",
+        returns.status_moves.move(db, "return", ret["id"], "reported", "sent",
                             sent_at=clock.now_iso())
         from returns_app.services import audit
 

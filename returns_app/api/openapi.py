@@ -8,6 +8,7 @@ them: the API ignores properties it doesn't know.
 
 from __future__ import annotations
 
+from ..domain import states
 from ..domain.validation import MOMENT_PATTERN
 from ..services.inbox import CURSOR_PATTERN, MAX_PAGE_SIZE
 from ..services.orders import CURRENCIES, PAYMENT_METHODS
@@ -22,10 +23,10 @@ NULLABLE_STR = {"type": ["string", "null"]}
 MONEY = {"type": "integer", "description": "Minor units (öre)."}
 MOMENT = {"type": "string", "description": "UTC, ISO-8601."}
 DAY = {"type": "string", "description": "A calendar day in Stockholm, YYYY-MM-DD."}
-RETURN_STATUSES = ["reported", "sent", "received", "resolved", "cancelled", "expired"]
+RETURN_STATUSES = [*states.RETURN_STATUSES]
 # "overdue" is no state of its own: a reported return past its send-by date, not yet expired.
 RETURN_FILTERS = [*RETURN_STATUSES, "overdue"]
-REFUND_STATUSES = ["needs_details", "ready", "sending", "succeeded", "failed", "unknown"]
+REFUND_STATUSES = [*states.REFUND_STATUSES]
 STUCK_REASONS = [
     "needs_details_over_3_days", "destination_objected", "failed", "provider_not_answering",
     "unknown_over_1_hour",
@@ -208,8 +209,7 @@ RESPONSE_SCHEMAS = {
     "Payment": answer({
         "id": ID, "order_id": ID, "amount": MONEY,
         "method": {"type": "string", "enum": ["card", "bank_account"]},
-        "status": {"type": "string", "enum": ["pending", "scheduled", "succeeded", "failed",
-                                              "cancelled"]},
+        "status": {"type": "string", "enum": [*states.PAYMENT_STATUSES]},
         "scheduled_for": {**DAY, "type": ["string", "null"]},
         "checkout_url": {"type": ["string", "null"],
                          "description": "Open it for the card payment page. Null once the"
@@ -231,7 +231,7 @@ RESPONSE_SCHEMAS = {
         "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
         "reference": {"type": "string", "description": "As the payer gave it."},
         "payer_name": STR, "booking_date": DAY,
-        "status": {"type": "string", "enum": ["booked", "unmatched", "to_return"]},
+        "status": {"type": "string", "enum": [*states.BANK_PAYMENT_STATUSES]},
         "unmatched_reason": {"type": ["string", "null"], "enum": [*UNMATCHED_REASONS, None]},
         "order_id": {"type": ["integer", "null"], "minimum": 1},
         "order_number": NULLABLE_STR,

@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 from ..domain.errors import Conflict, Invalid, NotFound
 from ..domain.money import format_minor, parse_amount
 from ..domain.payout_details import parse_payout_details
+from ..domain.states import REFUND_PAYABLE_OUTSIDE
 from ..provider.access import provider
 from ..provider.client import ProviderUnavailable
 from ..services import audit, bank_accounts, checkouts, links, payments, refunds
@@ -154,7 +155,7 @@ def payout_details(token: str):
     # with another account signed in here, the link opens this page only.
     auth.open_from_link(order)
     form = PayoutDetailsForm()
-    if refund["status"] in ("needs_details", "failed") and form.validate_on_submit():
+    if refund["status"] in REFUND_PAYABLE_OUTSIDE and form.validate_on_submit():
         try:
             destination = parse_payout_details(form.details())
             # Whoever holds the emailed link acted, not necessarily the customer it went to.

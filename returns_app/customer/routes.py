@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from ..domain.errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
 from ..domain.money import format_decimal
+from ..domain.states import REFUND_PAYABLE_OUTSIDE
 from ..services import (
     bank_accounts,
     bank_payments,
@@ -143,7 +144,7 @@ def _order_page(db, found: dict, pay_form: PaymentForm) -> tuple[str, bool]:
         pay_form.amount.data = format_decimal(allowed)
     order_refunds = refunds.refunds_of_order(db, found["id"])
     details_links = {r["id"]: payout_details_url(r["id"]) for r in order_refunds
-                     if r["status"] in ("needs_details", "failed")}
+                     if r["status"] in REFUND_PAYABLE_OUTSIDE}
     may_debit = bank_accounts.may_debit(db, details["customer_id"])
     return render_template(
         "customer/order.html", order=details,

@@ -11,6 +11,7 @@ from flask_babel import ngettext
 
 from ..customer.forms import REASON_LABELS
 from ..domain.errors import Conflict, Invalid
+from ..domain.states import RETURN_STATUSES
 from ..services import arrivals, decisions, inbox, returns
 from ..web.database_session import get_db
 from . import bp
@@ -38,7 +39,7 @@ def returns_inbox():
         counts=inbox.counts(db, merchant_id, query), filters=inbox.FILTERS,
         overdue_days=inbox.OVERDUE_WITHIN_DAYS, first_page=not request.args.get("after"),
         received_form=MarkReceivedForm(formdata=None, back=request.full_path.rstrip("?")),
-        can_arrive=arrivals.CAN_ARRIVE, can_show=inbox.STATUSES,
+        can_arrive=arrivals.CAN_ARRIVE, can_show=RETURN_STATUSES,
     )
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from ..domain import clock, states
 from ..domain.errors import Conflict, Invalid, NotFound
-from ..store.db import Database, select, write_transaction
+from ..store import decisions as decision_rows
+from ..store import status_moves
+from ..store.db import Database, write_transaction
 from . import audit
 from .decisions import _check_not_reported_again
 
 MAX_AT_ONCE = 100
-CAN_ARRIVE = ("reported", "sent", "expired")
+CAN_ARRIVE = states.can_move_to("return", "received")
 
 
 def mark_received(db: Database, merchant_id: int, return_ids: list[int], actor: str) -> dict:
@@ -26,9 +28,7 @@ def mark_received(db: Database, merchant_id: int, return_ids: list[int], actor: 
         raise Invalid(fields={"return_ids": f"Choose at most {MAX_AT_ONCE} returns at once."})
     received, skipped = [], []
     with write_transaction(db):
-        rows = {row["id"]: row for row in select(db,
-            f"SELECT id, status, order_id FROM returns WHERE merchant_id = ?"
-            f" AND id IN ({', '.join('?' for _ in ids)})", [merchant_id, *ids])}
+        rows = {row["id"]: row for row in decision_rows.returns_of_merchant(db, merchant_id, ids)}
         if len(rows) != len(ids):
             raise NotFound("No such return.")
         now = clock.now_iso()
@@ -43,9 +43,8 @@ def mark_received(db: Database, merchant_id: int, return_ids: list[int], actor: 
                 except Conflict as exc:
                     skipped.append({"id": return_id, "why": exc.message})
                     continue
-            db.execute("UPDATE return_item SET received_quantity = quantity WHERE return_id = ?",
-                       [return_id])
-            states.move(db, "returns", return_id, ret["status"], "received", received_at=now)
+            decision_rows.mark_all_received(db, return_id)
+            status_moves.move(db, "return", return_id, ret["status"], "received", received_at=now)
             audit.record(db, actor, "return.received", "return", return_id,
                          before={"status": ret["status"]}, after={"status": "received"})
             received.append(return_id)

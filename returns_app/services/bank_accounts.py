@@ -12,8 +12,11 @@ import json
 from ..domain import clock, mandate
 from ..domain.errors import Conflict, NotFound
 from ..domain.payout_details import Destination
-from ..store import outbox
-from ..store.db import Database, select, select_one, write_transaction
+from ..store import bank as bank_rows
+from ..store import outbox, status_moves
+from ..store import payments as payment_rows
+from ..store import refunds as refund_rows
+from ..store.db import Database, write_transaction
 from . import audit
 
 NO_ACCOUNT = "Link a bank account first."
@@ -27,9 +30,7 @@ def _fingerprint(provider_json: str) -> str:
 
 
 def _customer(db: Database, customer_id: int) -> dict:
-    row = select_one(db, "SELECT id, name, language, bank_account_json, bank_account_masked,"
-                         " bank_account_linked_at, pay_on_due_date FROM customer WHERE id = ?",
-                     [customer_id])
+    row = bank_rows.customer_account(db, customer_id)
     if row is None:
         raise NotFound("No such customer.")
     return row
@@ -40,9 +41,8 @@ def active_mandate(db: Database, customer_id: int) -> dict | None:
     customer = _customer(db, customer_id)
     if not customer["bank_account_json"]:
         return None
-    return select_one(db, "SELECT * FROM debit_mandate WHERE customer_id = ? AND ended_at IS NULL"
-                          " AND account_fingerprint = ? ORDER BY id DESC LIMIT 1",
-                      [customer_id, _fingerprint(customer["bank_account_json"])])
+    return bank_rows.active_mandate(db, customer_id,
+                                    _fingerprint(customer["bank_account_json"]))
 
 
 def may_debit(db: Database, customer_id: int) -> bool:
@@ -87,10 +87,8 @@ def link(db: Database, customer_id: int, destination: Destination, actor: str) -
         before = _customer(db, customer_id)
         now = clock.now_iso()
         if before["bank_account_json"] != provider_json:
-            db.execute("UPDATE customer SET bank_account_json = ?, bank_account_masked = ?,"
-                       " bank_account_linked_at = ? WHERE id = ?",
-                       [provider_json, destination.masked, now, customer_id])
-            _end_mandates(db, customer_id, now, keep=_fingerprint(provider_json))
+            bank_rows.set_account(db, customer_id, provider_json, destination.masked, now)
+            bank_rows.end_mandates(db, customer_id, now, keep=_fingerprint(provider_json))
             cancel_scheduled_debits(db, customer_id, ACCOUNT_CHANGED, actor)
             audit.record(db, actor, "bank_account.linked", "customer", customer_id,
                          before={"bank_account": before["bank_account_masked"]},
@@ -101,29 +99,16 @@ def link(db: Database, customer_id: int, destination: Destination, actor: str) -
 
 def _send_waiting_refunds(db: Database, customer_id: int, destination: Destination,
                           provider_json: str, actor: str) -> None:
-    waiting = select(db, "SELECT refund.id FROM refund JOIN orders ON orders.id = refund.order_id"
-                         " WHERE orders.customer_id = ? AND refund.status = 'needs_details'"
-                         # a support request waiting for a second person holds the refund
-                         " AND NOT EXISTS (SELECT 1 FROM support_approval WHERE refund_id ="
-                         " refund.id AND status = 'pending')",
-                     [customer_id])
-    for row in waiting:
-        cursor = db.execute(
-            "UPDATE refund SET status = 'ready', status_changed_at = ?, destination_kind ="
-            " 'bank_account', destination_json = ?, destination_masked = ? WHERE id = ? AND"
-            " status = 'needs_details'",
-            [clock.now_iso(), provider_json, destination.masked, row["id"]])
-        if cursor.rowcount == 1:
-            outbox.enqueue(db, "payout", row["id"])
-            audit.record(db, actor, "refund.destination_set", "refund", row["id"],
-                         before={"status": "needs_details"},
-                         after={"status": "ready", "destination": destination.masked},
-                         why="The customer linked a bank account")
-
-
-def _end_mandates(db: Database, customer_id: int, now: str, keep: str | None = None) -> None:
-    db.execute("UPDATE debit_mandate SET ended_at = ? WHERE customer_id = ? AND ended_at IS NULL"
-               " AND account_fingerprint IS NOT ?", [now, customer_id, keep])
+    # A support request waiting for a second person holds its refund: those stay.
+    for refund_id in refund_rows.waiting_for_details_of_customer(db, customer_id):
+        status_moves.move(db, "refund", refund_id, "needs_details", "ready",
+                    destination_kind="bank_account", destination_json=provider_json,
+                    destination_masked=destination.masked)
+        outbox.enqueue(db, "payout", refund_id)
+        audit.record(db, actor, "refund.destination_set", "refund", refund_id,
+                     before={"status": "needs_details"},
+                     after={"status": "ready", "destination": destination.masked},
+                     why="The customer linked a bank account")
 
 
 def unlink(db: Database, customer_id: int, actor: str) -> dict:
@@ -133,10 +118,8 @@ def unlink(db: Database, customer_id: int, actor: str) -> dict:
         if not before["bank_account_json"]:
             return state(db, customer_id)
         now = clock.now_iso()
-        db.execute("UPDATE customer SET bank_account_json = NULL, bank_account_masked = NULL,"
-                   " bank_account_linked_at = NULL, pay_on_due_date = 0 WHERE id = ?",
-                   [customer_id])
-        _end_mandates(db, customer_id, now)
+        bank_rows.remove_account(db, customer_id)
+        bank_rows.end_mandates(db, customer_id, now)
         cancel_scheduled_debits(db, customer_id, ACCOUNT_REMOVED, actor)
         audit.record(db, actor, "bank_account.unlinked", "customer", customer_id,
                      before={"bank_account": before["bank_account_masked"]},
@@ -146,12 +129,8 @@ def unlink(db: Database, customer_id: int, actor: str) -> dict:
 
 def cancel_scheduled_debits(db: Database, customer_id: int, why: str, actor: str) -> None:
     """Inside the caller's transaction."""
-    rows = select(db, "SELECT payment.id FROM payment JOIN orders ON orders.id ="
-                      " payment.order_id WHERE orders.customer_id = ? AND payment.status ="
-                      " 'scheduled'", [customer_id])
-    for row in rows:
-        db.execute("UPDATE payment SET status = 'cancelled', failure_reason = ? WHERE id = ? AND"
-                   " status = 'scheduled'", [why, row["id"]])
+    for row in payment_rows.scheduled_payments_of_customer(db, customer_id):
+        status_moves.move(db, "payment", row["id"], "scheduled", "cancelled", failure_reason=why)
         audit.record(db, actor, "payment.cancelled", "payment", row["id"],
                      before={"status": "scheduled"}, after={"status": "cancelled"}, why=why)
 
@@ -168,13 +147,13 @@ def confirm_mandate(db: Database, customer_id: int, language: str, actor: str) -
             return found
         wording = mandate.wording(language, customer["name"],
                                   account_label(customer["bank_account_masked"]))
-        mandate_id = db["debit_mandate"].insert({
+        mandate_id = bank_rows.add_mandate(db, {
             "customer_id": customer_id,
             "account_masked": customer["bank_account_masked"],
             "account_fingerprint": _fingerprint(customer["bank_account_json"]),
             "language": language, "version": mandate.VERSION, "wording": wording,
             "confirmed_at": clock.now_iso(),
-        }).last_pk
+        })
         audit.record(db, actor, "mandate.confirmed", "customer", customer_id,
                      after={"mandate": mandate_id, "language": language,
                             "version": mandate.VERSION,

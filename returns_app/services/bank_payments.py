@@ -16,7 +16,9 @@ from datetime import date
 from ..bankfiles import BankFile, BankFileError, IncomingPayment, ocr, read, sandbox
 from ..domain import clock
 from ..domain.errors import Conflict, Invalid, NotFound
-from ..store.db import Database, select, select_one, write_transaction
+from ..store import bank as bank_rows
+from ..store import status_moves
+from ..store.db import Database, write_transaction
 from . import audit, idempotency, payments
 from .orders import normalize_order_number
 
@@ -81,22 +83,21 @@ def _invalid(exc: BankFileError) -> Invalid:
 
 def _book_file(db: Database, parsed: BankFile, digest: str, actor: str) -> dict:
     now = clock.now_iso()
-    file_id = db.execute(
-        "INSERT INTO bank_file (format, file_key, sha256, account, booked, unmatched,"
-        " duplicates, imported_by, imported_at) VALUES (?, ?, ?, ?, 0, 0, 0, ?, ?)",
-        [parsed.format, parsed.file_key, digest, parsed.account, actor, now]).lastrowid
+    file_id = bank_rows.add_file(db, {
+        "format": parsed.format, "file_key": parsed.file_key, "sha256": digest,
+        "account": parsed.account, "booked": 0, "unmatched": 0, "duplicates": 0,
+        "imported_by": actor, "imported_at": now})
     counts = {"booked": 0, "unmatched": 0, "duplicates": 0}
     shown = []
     for incoming in parsed.payments:
-        if db.execute("SELECT 1 FROM bank_payment WHERE booking_key = ?",
-                      [incoming.booking_key]).fetchone():
+        if bank_rows.booking_seen(db, incoming.booking_key):
             counts["duplicates"] += 1
             continue
         row = _book_payment(db, file_id, incoming, actor, now)
         counts["booked" if row["status"] == "booked" else "unmatched"] += 1
         shown.append(as_api(row))
-    db.execute("UPDATE bank_file SET booked = ?, unmatched = ?, duplicates = ? WHERE id = ?",
-               [counts["booked"], counts["unmatched"], counts["duplicates"], file_id])
+    bank_rows.set_file_counts(db, file_id, counts["booked"], counts["unmatched"],
+                              counts["duplicates"])
     audit.record(db, actor, "bank_file.imported", "bank_file", file_id,
                  after={"format": parsed.format, "file_key": parsed.file_key, **counts})
     return {**counts, "payments": shown}
@@ -121,20 +122,18 @@ def match(incoming: IncomingPayment) -> tuple[int | None, str | None]:
 def _book_payment(db: Database, file_id: int, incoming: IncomingPayment, actor: str,
                   now: str) -> dict:
     order_id, reason = match(incoming)
-    if order_id is not None and not db.execute(
-            "SELECT 1 FROM orders WHERE id = ? AND payment_method = 'invoice'"
-            " AND currency = ?", [order_id, incoming.currency]).fetchone():
+    if order_id is not None and not bank_rows.invoice_order_in(db, order_id, incoming.currency):
         order_id, reason = None, "unknown_reference"
     payment = (payments.book_transfer(db, order_id, incoming.amount_minor, incoming.booking_key)
                if order_id is not None else None)
-    row_id = db.execute(
-        "INSERT INTO bank_payment (bank_file_id, booking_key, amount_minor, currency,"
-        " reference, structured, payer_name, booking_date, status, unmatched_reason, order_id,"
-        " payment_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [file_id, incoming.booking_key, incoming.amount_minor, incoming.currency,
-         incoming.reference, int(incoming.structured), incoming.payer_name,
-         incoming.booking_date.isoformat(), "booked" if payment else "unmatched", reason,
-         order_id, payment["id"] if payment else None, now]).lastrowid
+    row_id = bank_rows.add_bank_payment(db, {
+        "bank_file_id": file_id, "booking_key": incoming.booking_key,
+        "amount_minor": incoming.amount_minor, "currency": incoming.currency,
+        "reference": incoming.reference, "structured": int(incoming.structured),
+        "payer_name": incoming.payer_name, "booking_date": incoming.booking_date.isoformat(),
+        "status": "booked" if payment else "unmatched", "unmatched_reason": reason,
+        "order_id": order_id, "payment_id": payment["id"] if payment else None,
+        "created_at": now})
     if payment is None:
         audit.record(db, actor, "bank_payment.unmatched", "bank_payment", row_id,
                      after={"amount": incoming.amount_minor, "currency": incoming.currency,
@@ -144,13 +143,8 @@ def _book_payment(db: Database, file_id: int, incoming: IncomingPayment, actor: 
 
 # --- support's list -----------------------------------------------------------------------------
 
-_ROWS = ("SELECT bank_payment.*, orders.order_number, bank_file.format FROM bank_payment"
-         " JOIN bank_file ON bank_file.id = bank_payment.bank_file_id"
-         " LEFT JOIN orders ON orders.id = bank_payment.order_id")
-
-
 def get(db: Database, bank_payment_id: int) -> dict:
-    row = select_one(db, _ROWS + " WHERE bank_payment.id = ?", [bank_payment_id])
+    row = bank_rows.bank_payment_by_id(db, bank_payment_id)
     if row is None:
         raise NotFound("No such bank payment.")
     return row
@@ -158,14 +152,12 @@ def get(db: Database, bank_payment_id: int) -> dict:
 
 def unmatched(db: Database) -> list[dict]:
     """The open ones, oldest first: they have waited longest."""
-    return select(db, _ROWS + " WHERE bank_payment.status = 'unmatched'"
-                  " ORDER BY booking_date, bank_payment.id")
+    return bank_rows.unmatched_payments(db)
 
 
 def recently_resolved(db: Database, limit: int = 25) -> list[dict]:
     """The ones support dealt with, newest first."""
-    return select(db, _ROWS + " WHERE resolved_at IS NOT NULL"
-                  " ORDER BY resolved_at DESC, bank_payment.id DESC LIMIT ?", [limit])
+    return bank_rows.resolved_payments(db, limit)
 
 
 def _why(text: str | None) -> str:
@@ -191,8 +183,7 @@ def book_to_order(db: Database, bank_payment_id: int, order_number: str, why: st
     number = normalize_order_number(order_number)
     with write_transaction(db):
         row = _open(db, bank_payment_id)
-        order = select_one(db, "SELECT id, currency FROM orders WHERE order_number = ?",
-                           [number])
+        order = bank_rows.order_by_number(db, number)
         if order is None:
             raise Invalid(fields={"order_number": "No order has this number."})
         if row["amount_minor"] <= 0:
@@ -223,13 +214,8 @@ def mark_for_return(db: Database, bank_payment_id: int, why: str | None, actor: 
 
 
 def _resolve(db: Database, row: dict, status: str, actor: str, why: str, **columns) -> None:
-    assignments = "".join(f", {name} = ?" for name in columns)
-    cursor = db.execute(
-        f"UPDATE bank_payment SET status = ?, resolved_by = ?, resolved_at = ?,"
-        f" resolution_why = ?{assignments} WHERE id = ? AND status = 'unmatched'",
-        [status, actor, clock.now_iso(), why, *columns.values(), row["id"]])
-    if cursor.rowcount != 1:
-        raise Conflict("This payment has already been dealt with.")
+    status_moves.move(db, "bank_payment", row["id"], "unmatched", status, resolved_by=actor,
+                resolved_at=clock.now_iso(), resolution_why=why, **columns)
 
 
 def as_api(row: dict) -> dict:
@@ -255,9 +241,7 @@ def sandbox_file(db: Database, bankgiro: str, pay: list[tuple[str, int]],
     reference by its customer, each (reference as typed, amount) as it was typed."""
     credits = []
     for number, amount in pay:
-        order = select_one(db, "SELECT orders.id, orders.payment_method, customer.name FROM"
-                               " orders JOIN customer ON customer.id = orders.customer_id"
-                               " WHERE order_number = ?", [normalize_order_number(number)])
+        order = bank_rows.invoice_payer(db, normalize_order_number(number))
         if order is None or order["payment_method"] != "invoice":
             raise NotFound(f"No invoice order has the number {number}.")
         credits.append(sandbox.Credit(amount, ocr.for_order(order["id"]), order["name"]))

@@ -16,7 +16,8 @@ from ..domain import clock
 from ..domain.errors import Conflict, NotFound
 from ..provider.client import CheckoutStatus, ProviderRejected, ProviderUnavailable
 from ..store import outbox
-from ..store.db import Database, select, write_transaction
+from ..store import payments as payment_rows
+from ..store.db import Database, write_transaction
 from . import audit
 from .events import Event
 from .orders import Viewer, amounts, order_for_viewer
@@ -38,8 +39,7 @@ LOWERING = {"return.reported": "returns", "return.registered": "returns",
 
 
 def pending(db: Database, order_id: int) -> list[dict]:
-    return select(db, "SELECT * FROM payment WHERE order_id = ? AND method = 'card' AND"
-                      " status = 'pending' ORDER BY id", [order_id])
+    return payment_rows.pending_card_payments(db, order_id)
 
 
 def is_current(payment: dict) -> bool:
@@ -114,11 +114,9 @@ def on_event(db: Database, event: Event) -> None:
     table = LOWERING.get(event.action)
     if table is None:
         return
-    row = db.execute(f"SELECT order_id FROM {table} WHERE id = ?",  # noqa: S608 (fixed names)
-                     [event.subject_id]).fetchone()
-    for payment in pending(db, row[0]) if row else ():
-        if not db.execute("SELECT 1 FROM outbox WHERE kind = ? AND subject_id = ? AND"
-                          " status = 'pending'", [CANCEL_KIND, payment["id"]]).fetchone():
+    order_id = payment_rows.order_of(db, table, event.subject_id)
+    for payment in pending(db, order_id) if order_id is not None else ():
+        if not payment_rows.outbox_row_pending(db, CANCEL_KIND, payment["id"]):
             outbox.enqueue(db, CANCEL_KIND, payment["id"])
 
 

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..domain import clock
+from ..domain.states import REFUND_STATUSES
 from ..store import dashboard as dashboard_rows
 from ..store.db import Database
 from . import stuck
 
 WINDOW = timedelta(days=30)
-REFUND_STATES = ("needs_details", "ready", "sending", "succeeded", "failed", "unknown")
 # Days from report to refund, in bins; the last one is past the legal 14 days.
 BINS = ((0, 2), (2, 4), (4, 7), (7, 10), (10, 14), (14, None))
 
@@ -56,7 +56,7 @@ def report_to_refund_days(db: Database, now: datetime) -> list[float]:
 
 def refunds_by_state(db: Database) -> dict[str, int]:
     """Every state, those without refunds at 0 (the dashboard and the metrics)."""
-    counts = dict.fromkeys(REFUND_STATES, 0)
+    counts = dict.fromkeys(REFUND_STATUSES, 0)
     counts.update(dashboard_rows.refund_counts_by_status(db))
     return counts
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 from ..domain import clock, states
 from ..domain.errors import Conflict, NotFound
 from ..domain.validation import COUNT, ID, FieldErrors
-from ..store.db import Database, select, write_transaction
-from . import audit, idempotency, refunds, returns
+from ..store import decisions as decision_rows
+from ..store import invoices as invoice_rows
+from ..store import status_moves
+from ..store.db import Database, write_transaction
+from . import audit, idempotency, ledger, refunds, returns
 from .orders import INVOICE_DAYS
 
 MAX_REASON = 500
@@ -81,10 +84,7 @@ def _register(db: Database, merchant_id: int, return_id: int, items: list[dict],
         raise Conflict(f"This return is {ret['status']}; nothing more can be registered.")
     if ret["status"] == "expired":
         _check_not_reported_again(db, ret)
-    current = {row["id"]: row for row in select(db,
-        "SELECT return_item.*, order_line.unit_price_minor, order_line.name"
-        " FROM return_item JOIN order_line ON order_line.id = order_line_id"
-        " WHERE return_id = ?", [return_id])}
+    current = {row["id"]: row for row in decision_rows.items_with_lines(db, return_id)}
     _check_quantities(items, current)
     now = clock.now()
     credited = rejected_value = 0
@@ -93,23 +93,15 @@ def _register(db: Database, merchant_id: int, return_id: int, items: list[dict],
         accepted = row["accepted_quantity"] + item["accepted"]
         rejected = row["rejected_quantity"] + item["rejected"]
         decided = bool(item["accepted"] or item["rejected"])
-        db.execute(
-            "UPDATE return_item SET accepted_quantity = ?, rejected_quantity = ?,"
-            " received_quantity = max(received_quantity + ?, ?), decision_reason = coalesce(?,"
-            " decision_reason), decided_at = CASE WHEN ? THEN ? ELSE decided_at END"
-            " WHERE id = ?",
-            [accepted, rejected, item["received"], accepted + rejected,
-             item["reason"] or None, decided, clock.iso(now), row["id"]])
+        decision_rows.record_decision(db, row["id"], accepted, rejected, item["received"],
+                                      item["reason"] or None, decided, clock.iso(now))
         value = item["accepted"] * row["unit_price_minor"]
         if value:
             credited += value
-            db["ledger_entry"].insert({
-                "order_id": ret["order_id"], "kind": "credit", "amount_minor": value,
-                # Totals only grow, so the running total names this decision uniquely.
-                "idempotency_key": f"return_item:{row['id']}:accepted:{accepted}",
-                "memo": f"{item['accepted']} × {row['name']} accepted",
-                "created_at": clock.iso(now),
-            })
+            ledger.book(db, order_id=ret["order_id"], kind="credit", amount_minor=value,
+                        # Totals only grow, so the running total names this decision uniquely.
+                        reference=f"return_item:{row['id']}:accepted:{accepted}",
+                        memo=f"{item['accepted']} × {row['name']} accepted", at=clock.iso(now))
         rejected_value += item["rejected"] * row["unit_price_minor"]
     _advance_status(db, ret, now)
     if rejected_value:
@@ -123,30 +115,20 @@ def _register(db: Database, merchant_id: int, return_id: int, items: list[dict],
 
 
 def _return_of_merchant(db: Database, merchant_id: int, return_id: int) -> dict:
-    rows = select(db,
-        "SELECT returns.* FROM returns JOIN orders ON orders.id = returns.order_id"
-        " WHERE returns.id = ? AND orders.merchant_id = ?", [return_id, merchant_id])
-    if not rows:
+    row = decision_rows.return_of_merchant(db, merchant_id, return_id)
+    if row is None:
         raise NotFound("No such return.")
-    return rows[0]
+    return row
 
 
 def _check_not_reported_again(db: Database, ret: dict) -> None:
     """An expired return no longer holds its items, so the customer may have reported them in
     a new return; registering this one too would count them twice (credited beyond the order
     total, refunded beyond what was paid)."""
-    row = db.execute(
-        "SELECT other.return_id FROM return_item AS mine"
-        " JOIN order_line ON order_line.id = mine.order_line_id"
-        " JOIN return_item AS other ON other.order_line_id = mine.order_line_id"
-        " AND other.return_id != mine.return_id"
-        " JOIN returns ON returns.id = other.return_id"
-        " WHERE mine.return_id = ? AND returns.status NOT IN ('cancelled', 'expired')"
-        " GROUP BY mine.id HAVING mine.quantity + sum(other.quantity) > order_line.quantity"
-        " LIMIT 1", [ret["id"]]).fetchone()
-    if row:
-        raise Conflict(f"These items were reported again in return {row[0]} after this one "
-                       "expired: register them there.", other_return_id=row[0])
+    other = decision_rows.reported_again_in(db, ret["id"])
+    if other is not None:
+        raise Conflict(f"These items were reported again in return {other} after this one "
+                       "expired: register them there.", other_return_id=other)
 
 
 def _check_quantities(items: list[dict], current: dict[int, dict]) -> None:
@@ -175,24 +157,21 @@ def _check_quantities(items: list[dict], current: dict[int, dict]) -> None:
 
 def _advance_status(db: Database, ret: dict, now) -> None:
     status = ret["status"]
-    if status in ("reported", "sent", "expired"):
-        states.move(db, "returns", ret["id"], status, "received", received_at=clock.iso(now))
+    if status in states.can_move_to("return", "received"):
+        status_moves.move(db, "return", ret["id"], status, "received", received_at=clock.iso(now))
         status = "received"
-    undecided = db.execute(
-        "SELECT count(*) FROM return_item WHERE return_id = ?"
-        " AND accepted_quantity + rejected_quantity < quantity", [ret["id"]]).fetchone()[0]
-    if not undecided:
-        states.move(db, "returns", ret["id"], status, "resolved", resolved_at=clock.iso(now))
+    if not decision_rows.undecided_items(db, ret["id"]):
+        status_moves.move(db, "return", ret["id"], status, "resolved", resolved_at=clock.iso(now))
 
 
 def _new_due_date(db: Database, order_id: int, now) -> None:
     """A rejected item's value is payable again, with a fresh 14 days to pay it."""
-    order = db["orders"].get(order_id)
+    order = invoice_rows.order_terms(db, order_id)
     if order["payment_method"] != "invoice":
         return
     due = clock.days_after(now, INVOICE_DAYS).isoformat()
     if not order["due_date"] or order["due_date"] < due:
-        db.execute("UPDATE orders SET due_date = ? WHERE id = ?", [due, order_id])
+        invoice_rows.set_due_date(db, order_id, due)
         audit.record(db, "system", "order.due_date_moved", "order", order_id,
                      before={"due_date": order["due_date"]}, after={"due_date": due},
                      why="returned items were rejected")

@@ -18,9 +18,12 @@ from datetime import timedelta
 from ..domain import clock
 from ..domain.errors import Conflict, NotFound
 from ..domain.payout_details import Destination
+from ..domain.states import REFUND_PAYABLE_OUTSIDE
+from ..store import approvals as approval_rows
+from ..store import refunds as refund_rows
 from ..store.db import Database, write_transaction
 from . import approvals, audit, refunds
-from .approvals import PAYABLE_OUTSIDE, actor
+from .approvals import actor
 
 HOLD = timedelta(hours=24)
 ACTION = "change_destination"
@@ -32,7 +35,7 @@ def request_change(db: Database, refund_id: int, destination: Destination, conse
     Returns {"status": "awaiting_approval" | "held", "approval_id", "pays_not_before"}."""
     with write_transaction(db):
         refund = refunds.get_refund(db, refund_id)
-        if refund["status"] not in PAYABLE_OUTSIDE:
+        if refund["status"] not in REFUND_PAYABLE_OUTSIDE:
             raise Conflict("This refund has already been paid." if refund["status"] ==
                            "succeeded" else "The payout may already be on its way: its "
                            "destination can't change now.")
@@ -72,7 +75,7 @@ def approve_change(db: Database, approval_id: int, user_id: int, why: str) -> di
     with write_transaction(db):
         approval = approvals.pending_for_decision(db, approval_id, user_id, ACTION)
         refund = refunds.get_refund(db, approval["refund_id"])
-        if refund["status"] not in PAYABLE_OUTSIDE:
+        if refund["status"] not in REFUND_PAYABLE_OUTSIDE:
             raise Conflict("The refund changed since the request: its destination can't "
                            "change now.")
         approvals.decide(db, approval, "approved", user_id, why)
@@ -140,11 +143,8 @@ def object_to_change(db: Database, approval_id: int, holder: str) -> dict:
         if stage == "held":
             called_off = refunds.withdraw_destination(db, refund, now)
         else:
-            db.execute("UPDATE refund SET objected_at = ? WHERE id = ?", [now, refund["id"]])
-        cursor = db.execute(
-            "UPDATE support_approval SET status = 'objected', objected_at = ? WHERE id = ?"
-            " AND status = ?", [now, approval_id, change["status"]])
-        if cursor.rowcount != 1:
+            refund_rows.set_objected_at(db, refund["id"], now)
+        if not approval_rows.mark_objected(db, approval_id, change["status"], now):
             raise Conflict("This change was decided on meanwhile: open the link again.")
         audit.record(db, holder, "refund.destination_objected", "refund", refund["id"],
                      before={"status": refund["status"],

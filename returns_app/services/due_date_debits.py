@@ -10,8 +10,10 @@ from datetime import date
 
 from ..domain import clock
 from ..domain.errors import Conflict, Invalid, NotFound
-from ..store import outbox
-from ..store.db import Database, select, select_one, write_transaction
+from ..store import bank as bank_rows
+from ..store import outbox, status_moves
+from ..store import payments as payment_rows
+from ..store.db import Database, write_transaction
 from . import audit, bank_accounts, payments
 from .orders import Viewer, amounts, get_order, order_for_viewer
 
@@ -22,8 +24,7 @@ NOT_CANCELLABLE = "This payment is no longer scheduled."
 
 
 def scheduled_debit(db: Database, order_id: int) -> dict | None:
-    return select_one(db, "SELECT * FROM payment WHERE order_id = ? AND method = 'bank_account'"
-                          " AND status = 'scheduled' ORDER BY id DESC LIMIT 1", [order_id])
+    return payment_rows.scheduled_debit_of_order(db, order_id)
 
 
 def _schedule(db: Database, order: dict, actor: str) -> dict:
@@ -62,11 +63,8 @@ def cancel(db: Database, viewer: Viewer, payment_id: int) -> dict:
             raise Conflict(NOT_CANCELLABLE)
         if payment["scheduled_for"] <= clock.today().isoformat():
             raise Conflict(TOO_LATE_TO_CANCEL)
-        cursor = db.execute("UPDATE payment SET status = 'cancelled', failure_reason = ? WHERE"
-                            " id = ? AND status = 'scheduled'",
-                            ["Cancelled by you", payment_id])
-        if cursor.rowcount != 1:
-            raise Conflict("The payment changed meanwhile.")
+        status_moves.move(db, "payment", payment_id, "scheduled", "cancelled",
+                    failure_reason="Cancelled by you")
         audit.record(db, f"customer:{order['customer_id']}", "payment.cancelled", "payment",
                      payment_id, before={"status": "scheduled"}, after={"status": "cancelled"})
     return payments.get_payment(db, payment_id)
@@ -78,8 +76,7 @@ def set_pay_on_due_date(db: Database, customer_id: int, on: bool, actor: str) ->
     with write_transaction(db):
         if on and not bank_accounts.may_debit(db, customer_id):
             raise Conflict(payments.NO_MANDATE)
-        db.execute("UPDATE customer SET pay_on_due_date = ? WHERE id = ?",
-                   [int(on), customer_id])
+        bank_rows.set_pay_on_due_date(db, customer_id, on)
         audit.record(db, actor, "customer.pay_on_due_date", "customer", customer_id,
                      after={"pay_on_due_date": on})
         return _schedule_open_invoices(db, customer_id, actor) if on else 0
@@ -88,13 +85,7 @@ def set_pay_on_due_date(db: Database, customer_id: int, on: bool, actor: str) ->
 def _open_invoices(db: Database, customer_id: int | None) -> list[dict]:
     """Invoices of customers who pay on the due date that have never had a debit: one that was
     cancelled, or declined until it fell back to the invoice, is not scheduled again."""
-    who = "customer.id = ?" if customer_id is not None else "customer.pay_on_due_date = 1"
-    return select(db,
-        "SELECT orders.* FROM orders JOIN customer ON customer.id = orders.customer_id"
-        f" WHERE {who} AND orders.payment_method = 'invoice' AND orders.due_date IS NOT NULL"
-        " AND NOT EXISTS (SELECT 1 FROM payment WHERE payment.order_id = orders.id AND"
-        " payment.method = 'bank_account') ORDER BY orders.id",
-        [customer_id] if customer_id is not None else [])
+    return payment_rows.invoices_without_debit(db, customer_id)
 
 
 def _schedule_open_invoices(db: Database, customer_id: int | None, actor: str) -> int:
@@ -116,11 +107,9 @@ def schedule_new_invoices(db: Database) -> int:
 
 def move_with_due_date(db: Database, order_id: int, due: date, actor: str) -> None:
     """Inside support's transaction: a debit not yet tried follows the invoice's new due date."""
-    for payment in select(db, "SELECT * FROM payment WHERE order_id = ? AND method ="
-                              " 'bank_account' AND status = 'scheduled' AND debit_tries = 0",
-                          [order_id]):
+    for payment in payment_rows.untried_debits_of_order(db, order_id):
         day = max(due, clock.today()).isoformat()
-        db.execute("UPDATE payment SET scheduled_for = ? WHERE id = ?", [day, payment["id"]])
+        payment_rows.set_scheduled_for(db, payment["id"], day)
         outbox.reschedule(db, "debit", payment["id"], payments.debit_starts_at(day))
         audit.record(db, actor, "payment.moved", "payment", payment["id"],
                      before={"scheduled_for": payment["scheduled_for"]},

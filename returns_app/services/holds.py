@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from ..store import invoices as invoice_rows
 from ..store.db import Database
 
 
 def invoice_on_hold(db: Database, order_id: int, today: date) -> bool:
     """True while support keeps this order's invoice paused: through `on_hold_until`, inclusive
     (Stockholm calendar days, like due dates)."""
-    row = db.execute("SELECT on_hold_until FROM orders WHERE id = ?", [order_id]).fetchone()
-    return bool(row and row[0] and today.isoformat() <= row[0])
+    until = invoice_rows.on_hold_until(db, order_id)
+    return bool(until and today.isoformat() <= until)

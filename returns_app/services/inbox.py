@@ -16,18 +16,17 @@ from datetime import timedelta
 
 from ..domain import clock
 from ..domain.errors import Invalid, NotFound
+from ..domain.states import OPEN_RETURN_STATUSES, RETURN_STATUSES
 from ..store import audit as audit_rows
 from ..store import inbox as inbox_rows
 from ..store.db import Database
 from . import returns
 from .orders import normalize_order_number
 
-STATUSES = ("reported", "sent", "received", "resolved", "cancelled", "expired")
-OPEN = ("reported", "sent", "received")
 # Not handled yet, and the refund the law says is due within 14 days of the return request is
 # due in this many days or already late: what a merchant must look at first.
 OVERDUE_WITHIN_DAYS = 2
-FILTERS = ("all", "overdue", *STATUSES)
+FILTERS = ("all", "overdue", *RETURN_STATUSES)
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
 MAX_SEARCH = 60
@@ -91,8 +90,9 @@ def list_returns(db: Database, merchant_id: int, status: str | None = "all",
     rows = rows[:limit]
     today = clock.today().isoformat()
     for row in rows:
-        row["is_overdue"] = row["status"] in OPEN and row["refund_due_by"] <= overdue_date()
-        row["is_late"] = row["status"] in OPEN and row["refund_due_by"] < today
+        is_open = row["status"] in OPEN_RETURN_STATUSES
+        row["is_overdue"] = is_open and row["refund_due_by"] <= overdue_date()
+        row["is_late"] = is_open and row["refund_due_by"] < today
     return Page(rows, encode_cursor(rows[-1]) if more else None)
 
 
@@ -102,7 +102,7 @@ def counts(db: Database, merchant_id: int, search: str | None = None) -> dict[st
     by_status = inbox_rows.counts_by_status(db, merchant_id, terms, overdue_date())
     overdue = inbox_rows.count_overdue(db, merchant_id, terms, overdue_date())
     return {"all": sum(by_status.values()), "overdue": overdue,
-            **{status: by_status.get(status, 0) for status in STATUSES}}
+            **{status: by_status.get(status, 0) for status in RETURN_STATUSES}}
 
 
 def all_returns(db: Database, merchant_id: int, status: str | None = "all",

@@ -15,7 +15,7 @@ from ..domain.validation import AMOUNT, COUNT, FieldErrors
 from ..store import customers as customer_rows
 from ..store import orders as order_rows
 from ..store.db import Database, write_transaction
-from . import audit, merchants
+from . import audit, ledger, merchants
 
 CURRENCIES = ("SEK", "EUR", "NOK", "DKK")
 PAYMENT_METHODS = ("invoice", "card")
@@ -155,10 +155,8 @@ def _due_date(payment_method: str, delivered_at: datetime | None) -> str | None:
 
 def _ledger(db, order_id: int, kind: str, amount: int, key: str, memo: str, now) -> None:
     if amount > 0:
-        db["ledger_entry"].insert({
-            "order_id": order_id, "kind": kind, "amount_minor": amount,
-            "idempotency_key": key, "memo": memo, "created_at": clock.iso(now),
-        })
+        ledger.book(db, order_id=order_id, kind=kind, amount_minor=amount, reference=key,
+                    memo=memo, at=clock.iso(now))
 
 
 def _customer_for(db, email: str, name: str, now) -> int:

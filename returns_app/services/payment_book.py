@@ -4,18 +4,20 @@ payments.py (starting payments) and checkouts.py (ending card checkouts), which 
 from __future__ import annotations
 
 from ..domain import clock
-from ..domain.errors import Conflict, NotFound
+from ..domain.errors import NotFound
 from ..domain.money import Amounts
-from ..store.db import Database, select
-from . import audit, refunds
+from ..store import payments as payment_rows
+from ..store import status_moves
+from ..store.db import Database
+from . import audit, ledger, refunds
 from .orders import amounts
 
 
 def get_payment(db: Database, payment_id: int) -> dict:
-    rows = select(db, "SELECT * FROM payment WHERE id = ?", [payment_id])
-    if not rows:
+    row = payment_rows.payment_by_id(db, payment_id)
+    if row is None:
         raise NotFound("No such payment.")
-    return rows[0]
+    return row
 
 
 def under_way(db: Database, order_id: int) -> int:
@@ -23,10 +25,7 @@ def under_way(db: Database, order_id: int) -> int:
     last try's outcome the provider hasn't told (it may have taken the money: nobody is asked
     to pay it twice). An open card checkout is not counted: a new payment cancels it at the
     provider first (checkouts.py)."""
-    return db.execute(
-        "SELECT coalesce(sum(amount_minor), 0) FROM payment WHERE order_id = ? AND"
-        " status = 'scheduled' AND (debit_tries = 0 OR provider_silent_since IS NOT NULL)",
-        [order_id]).fetchone()[0]
+    return payment_rows.debits_under_way(db, order_id)
 
 
 def allowed_now(db: Database, order_id: int, known: Amounts | None = None) -> int:
@@ -41,12 +40,7 @@ def allowed_now(db: Database, order_id: int, known: Amounts | None = None) -> in
 def set_status(db: Database, payment: dict, target: str, audited: dict | None = None,
                **columns) -> None:
     """`columns` are written and audited; `audited` is only audited (a provider's code)."""
-    assignments = "".join(f", {name} = ?" for name in columns)
-    cursor = db.execute(
-        f"UPDATE payment SET status = ?{assignments} WHERE id = ? AND status = ?",
-        [target, *columns.values(), payment["id"], payment["status"]])
-    if cursor.rowcount != 1:
-        raise Conflict("The payment changed meanwhile.")
+    status_moves.move(db, "payment", payment["id"], payment["status"], target, **columns)
     audit.record(db, "system", f"payment.{target}", "payment", payment["id"],
                  before={"status": payment["status"]},
                  after={"status": target, **columns, **(audited or {})})
@@ -56,11 +50,8 @@ def settle(db: Database, payment: dict, amount: int, **columns) -> None:
     """Book money received, and refund at once whatever it overpaid."""
     set_status(db, payment, "succeeded", settled_amount_minor=amount,
                settled_at=clock.now_iso(), **columns)
-    db["ledger_entry"].insert({
-        "order_id": payment["order_id"], "kind": "payment", "amount_minor": amount,
-        "idempotency_key": f"payment:{payment['id']}",
-        "memo": f"Paid by {payment['method'].replace('_', ' ')}",
-        "created_at": clock.now_iso(),
-    })
+    ledger.book(db, order_id=payment["order_id"], kind="payment", amount_minor=amount,
+                reference=f"payment:{payment['id']}",
+                memo=f"Paid by {payment['method'].replace('_', ' ')}")
     refunds.settle_refund_owed(db, payment["order_id"],
                                "Paid more than was owed", "system")

@@ -18,7 +18,8 @@ from ..domain.money import Amounts, format_minor
 from ..domain.validation import AMOUNT, FieldErrors
 from ..provider.client import ProviderUnavailable
 from ..store import outbox
-from ..store.db import Database, select, write_transaction
+from ..store import payments as payment_rows
+from ..store.db import Database, write_transaction
 from . import audit, bank_accounts, checkouts, idempotency, orders
 from .orders import Viewer, amounts, order_for_viewer
 from .payment_book import allowed_now, get_payment, under_way
@@ -28,7 +29,6 @@ from .payment_book import settle as _settle
 __all__ = ["allowed_now", "get_payment"]  # their home is payment_book; callers know them here
 
 METHODS = ("card", "bank_account")
-IN_PROGRESS = ("pending", "scheduled")
 WAIT_FOR_TWIN = 10.0  # seconds a retried request waits for the first one with its key
 INSUFFICIENT_FUNDS = "insufficient_funds"  # the provider's decline_reason
 DEBIT_TRIES = 3  # the due date, then the next two banking days
@@ -51,9 +51,8 @@ class ReturnUrls:
 
 
 def has_linked_bank_account(db: Database, customer_id: int) -> bool:
-    row = db.execute("SELECT bank_account_json FROM customer WHERE id = ?",
-                     [customer_id]).fetchone()
-    return bool(row and row[0])
+    row = payment_rows.customer_bank_account(db, customer_id)
+    return bool(row and row["bank_account_json"])
 
 
 def _parse(payload, bank_linked: bool) -> tuple[int, str]:
@@ -129,8 +128,7 @@ def pay(db: Database, provider, viewer: Viewer, order_id: int, payload, key: str
 
 def _seen(db: Database, scope: str, key: str) -> bool:
     """A retry of a request already made: it must not cancel what it started itself."""
-    return db.execute("SELECT 1 FROM idempotency_record WHERE scope = ? AND key = ?",
-                      [scope, key]).fetchone() is not None
+    return payment_rows.start_recorded(db, scope, key)
 
 
 def _as_now(db: Database, provider, response: idempotency.Response) -> idempotency.Response:
@@ -163,8 +161,7 @@ def _refuse_while_another_starts(db: Database, scope: str, key: str) -> None:
     opened its checkout: while another key of this order is that far, a second payment could
     ask for the same money again. Refuse it (409); a retry a moment later is judged anew."""
     cutoff = clock.iso(clock.now() - idempotency.STALE_AFTER)
-    if db.execute("SELECT 1 FROM idempotency_record WHERE scope = ? AND key != ? AND status ="
-                  " 'in_flight' AND created_at > ?", [scope, key, cutoff]).fetchone():
+    if payment_rows.another_start_in_flight(db, scope, key, cutoff):
         raise Conflict("Another payment for this order is being started. Retry in a moment.")
 
 
@@ -192,11 +189,11 @@ def insert_scheduled(db: Database, order: dict, amount: int, key: str, actor: st
     if that has passed), queued for the worker."""
     today = clock.today().isoformat()
     scheduled_for = max(order["due_date"] or today, today)
-    payment_id = db["payment"].insert({
+    payment_id = payment_rows.add_payment(db, {
         "order_id": order["id"], "amount_minor": amount, "method": "bank_account",
         "status": "scheduled", "idempotency_key": key, "scheduled_for": scheduled_for,
         "created_at": clock.now_iso(),
-    }).last_pk
+    })
     outbox.enqueue(db, "debit", payment_id, available_at=debit_starts_at(scheduled_for))
     audit.record(db, actor, "payment.scheduled", "payment", payment_id,
                  after={"amount": amount, "method": "bank_account",
@@ -226,11 +223,11 @@ def _start_card_checkout(db, provider, order, scope, key, body, urls) -> idempot
             idempotency.release(db, scope, key)
         raise
     with write_transaction(db):
-        payment_id = db["payment"].insert({
+        payment_id = payment_rows.add_payment(db, {
             "order_id": order["id"], "amount_minor": body["amount"], "method": "card",
             "status": "pending", "idempotency_key": key, "provider_ref": checkout.id,
             "checkout_url": checkout.url, "created_at": clock.now_iso(),
-        }).last_pk
+        })
         audit.record(db, f"customer:{order['customer_id']}", "payment.started", "payment",
                      payment_id, after=body | {"checkout": checkout.id})
         return idempotency.finish(db, scope, key,
@@ -248,25 +245,23 @@ def record_transfer(db: Database, order_id: int, amount: int, reference: str,
 def book_transfer(db: Database, order_id: int, amount: int, reference: str) -> dict:
     """record_transfer inside the caller's transaction: a bank file is booked as a whole
     (services/bank_payments.py), through the same ledger path as every other payment."""
-    existing = select(db, "SELECT * FROM payment WHERE order_id = ? AND"
-                             " idempotency_key = ?", [order_id, f"transfer:{reference}"])
+    existing = payment_rows.transfer_by_key(db, order_id, f"transfer:{reference}")
     if existing:
-        return existing[0]
-    payment_id = db["payment"].insert({
+        return existing
+    payment_id = payment_rows.add_payment(db, {
         "order_id": order_id, "amount_minor": amount, "method": "bank_transfer",
         "status": "pending", "idempotency_key": f"transfer:{reference}",
         "provider_ref": reference, "created_at": clock.now_iso(),
-    }).last_pk
+    })
     _settle(db, get_payment(db, payment_id), amount)
     return get_payment(db, payment_id)
 
 
 def payment_by_checkout(db: Database, session_id: str) -> dict:
-    rows = select(db, "SELECT * FROM payment WHERE provider_ref = ? AND method = 'card'",
-                         [session_id])
-    if not rows:
+    row = payment_rows.card_payment_by_checkout(db, session_id)
+    if row is None:
         raise NotFound("We couldn't find that payment.")
-    return rows[0]
+    return row
 
 
 def confirm_checkout(db: Database, provider, session_id: str) -> dict:
@@ -294,13 +289,11 @@ def prepare_debit(db: Database, payment_id: int) -> tuple[dict, int, dict | None
             _set_status(db, payment, "cancelled",
                         failure_reason="Nothing was owed any more on the payment date")
             return get_payment(db, payment_id), 0, None
-        row = db.execute("SELECT customer.id, customer.bank_account_json FROM customer JOIN"
-                         " orders ON orders.customer_id = customer.id WHERE orders.id = ?",
-                         [payment["order_id"]]).fetchone()
-        if not bank_accounts.may_debit(db, row[0]):
+        payer = payment_rows.payer_of_order(db, payment["order_id"])
+        if not bank_accounts.may_debit(db, payer["id"]):
             _set_status(db, payment, "cancelled", failure_reason=NO_MANDATE_ANY_MORE)
             return get_payment(db, payment_id), 0, None
-    return payment, amount, json.loads(row[1])
+    return payment, amount, json.loads(payer["bank_account_json"])
 
 
 def record_debit(db: Database, payment_id: int, amount: int, outcome: str, debit_id: str | None,
@@ -334,15 +327,13 @@ def _declined_for_lack_of_funds(db: Database, payment: dict, amount: int) -> Non
     tries = payment["debit_tries"] + 1
     if tries < DEBIT_TRIES:
         next_day = banking_days.next_banking_day(clock.today()).isoformat()
-        cursor = db.execute("UPDATE payment SET debit_tries = ?, scheduled_for = ? WHERE id = ?"
-                            " AND status = 'scheduled' AND debit_tries = ?",
-                            [tries, next_day, payment["id"], payment["debit_tries"]])
-        if cursor.rowcount != 1:
+        if not payment_rows.next_debit_try(db, payment["id"], payment["debit_tries"], tries,
+                                           next_day):
             raise Conflict("The payment changed meanwhile.")
         outbox.enqueue(db, "debit", payment["id"], available_at=debit_starts_at(next_day))
     else:
         next_day = None
-        db.execute("UPDATE payment SET debit_tries = ? WHERE id = ?", [tries, payment["id"]])
+        payment_rows.set_debit_tries(db, payment["id"], tries)
         _set_status(db, get_payment(db, payment["id"]), "failed",
                     failure_reason=NOT_ENOUGH_MONEY)
     audit.record(db, "system", "payment.debit_declined", "payment", payment["id"],
@@ -358,7 +349,7 @@ def provider_key(payment: dict) -> str:
 
 
 def payments_of_order(db: Database, order_id: int) -> list[dict]:
-    return select(db, "SELECT * FROM payment WHERE order_id = ? ORDER BY id", [order_id])
+    return payment_rows.payments_of_order(db, order_id)
 
 
 def order_as_api(db: Database, details: dict, invoice: dict | None) -> dict:

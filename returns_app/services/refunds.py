@@ -8,50 +8,21 @@ import json
 from ..domain import clock
 from ..domain.errors import Conflict, NotFound
 from ..domain.payout_details import Destination
-from ..store import outbox
-from ..store.db import Database, select, write_transaction
-from . import approvals, audit, idempotency
-from .orders import Viewer, ledger_amounts, order_for_viewer
-
-# succeeded from needs_details or failed: support booked it as paid outside the system.
-# ready to needs_details: the customer objected to a destination support chose, before the
-# payout left (it waits out a hold of 24 hours, see destination_changes.py).
-REFUND_TRANSITIONS = {
-    "needs_details": frozenset({"ready", "succeeded"}),
-    "ready": frozenset({"sending", "needs_details"}),
-    "sending": frozenset({"succeeded", "failed", "unknown"}),
-    "unknown": frozenset({"succeeded", "failed", "unknown", "sending"}),
-    "failed": frozenset({"ready", "succeeded"}),
-    "succeeded": frozenset(),
-}
-
-
-def _move(db: Database, refund_id: int, current: str, target: str, **columns) -> None:
-    if target not in REFUND_TRANSITIONS[current]:
-        raise Conflict(f"A refund can't go from {current} to {target}.")
-    assignments = "".join(f", {name} = ?" for name in columns)
-    cursor = db.execute(
-        f"UPDATE refund SET status = ?, status_changed_at = ?{assignments}"
-        " WHERE id = ? AND status = ?",
-        [target, clock.now_iso(), *columns.values(), refund_id, current])
-    if cursor.rowcount != 1:
-        raise Conflict("The refund changed meanwhile.")
-
-
-def move(db: Database, refund_id: int, current: str, target: str, **columns) -> None:
-    """Inside the caller's transaction: a checked compare-and-set (support's actions)."""
-    _move(db, refund_id, current, target, **columns)
+from ..domain.states import REFUND_PAYABLE_OUTSIDE
+from ..store import outbox, status_moves
+from ..store import payments as payment_rows
+from ..store import refunds as refund_rows
+from ..store.db import Database, write_transaction
+from . import approvals, audit, idempotency, ledger
+from .orders import Viewer, get_order, ledger_amounts, order_for_viewer
 
 
 def _card_that_paid(db: Database, order: dict) -> dict | None:
-    rows = select(db,
-        "SELECT provider_payment_id, card_last4 FROM payment WHERE order_id = ? AND method ="
-        " 'card' AND status = 'succeeded' AND provider_payment_id IS NOT NULL"
-        " ORDER BY id DESC LIMIT 1", [order["id"]])
-    if rows:
+    paid = payment_rows.last_card_that_paid(db, order["id"])
+    if paid:
         return {"kind": "card", "provider": {"type": "card", "payment_id":
-                                             rows[0]["provider_payment_id"]},
-                "masked": f"Card •••• {rows[0]['card_last4']}"}
+                                             paid["provider_payment_id"]},
+                "masked": f"Card •••• {paid['card_last4']}"}
     if order["payment_method"] == "card":
         # Paid by card at checkout: the merchant's reference identifies that card payment.
         return {"kind": "card", "provider": {"type": "card",
@@ -61,10 +32,10 @@ def _card_that_paid(db: Database, order: dict) -> dict | None:
 
 
 def _linked_bank_account(db: Database, order: dict) -> dict | None:
-    row = db.execute("SELECT bank_account_json, bank_account_masked FROM customer WHERE id = ?",
-                     [order["customer_id"]]).fetchone()
-    if row and row[0]:
-        return {"kind": "bank_account", "provider": json.loads(row[0]), "masked": row[1]}
+    row = payment_rows.customer_bank_account(db, order["customer_id"])
+    if row and row["bank_account_json"]:
+        return {"kind": "bank_account", "provider": json.loads(row["bank_account_json"]),
+                "masked": row["bank_account_masked"]}
     return None
 
 
@@ -76,10 +47,10 @@ def settle_refund_owed(db: Database, order_id: int, reason: str, actor: str,
     owed = ledger_amounts(db, order_id).refund_owed
     if owed <= 0:
         return None
-    order = dict(db["orders"].get(order_id))
+    order = get_order(db, order_id)
     destination = _card_that_paid(db, order) or _linked_bank_account(db, order)
     now = clock.now_iso()
-    refund_id = db["refund"].insert({
+    refund_id = refund_rows.add_refund(db, {
         "order_id": order_id,
         "return_id": return_id,  # whose legal refund deadline applies (support's queue)
         "amount_minor": owed,
@@ -90,11 +61,9 @@ def settle_refund_owed(db: Database, order_id: int, reason: str, actor: str,
         "reason": reason,
         "created_at": now,
         "status_changed_at": now,
-    }).last_pk
-    db["ledger_entry"].insert({
-        "order_id": order_id, "kind": "refund", "amount_minor": owed,
-        "idempotency_key": f"refund:{refund_id}", "memo": reason, "created_at": now,
     })
+    ledger.book(db, order_id=order_id, kind="refund", amount_minor=owed,
+                reference=f"refund:{refund_id}", memo=reason, at=now)
     if destination:
         outbox.enqueue(db, "payout", refund_id)
     audit.record(db, actor, "refund.created", "refund", refund_id,
@@ -104,14 +73,10 @@ def settle_refund_owed(db: Database, order_id: int, reason: str, actor: str,
 
 
 def get_refund(db: Database, refund_id: int) -> dict:
-    row = db["refund"].get(refund_id) if _exists(db, refund_id) else None
+    row = refund_rows.refund_by_id(db, refund_id)
     if row is None:
         raise NotFound("We couldn't find that refund.")
-    return dict(row)
-
-
-def _exists(db: Database, refund_id: int) -> bool:
-    return db.execute("SELECT 1 FROM refund WHERE id = ?", [refund_id]).fetchone() is not None
+    return row
 
 
 def refund_for_viewer(db: Database, viewer: Viewer, refund_id: int) -> dict:
@@ -124,7 +89,7 @@ def refund_for_viewer(db: Database, viewer: Viewer, refund_id: int) -> dict:
 
 
 def refunds_of_order(db: Database, order_id: int) -> list[dict]:
-    return select(db, "SELECT * FROM refund WHERE order_id = ? ORDER BY id", [order_id])
+    return refund_rows.refunds_of_order(db, order_id)
 
 
 def set_destination(db: Database, refund_id: int, destination: Destination,
@@ -170,10 +135,10 @@ def apply_destination(db: Database, refund: dict, kind: str, destination_json: s
                       not_before=None) -> None:
     """Inside the caller's transaction: the refund goes to this destination, its payout queued
     (no earlier than `not_before`, when given); an objection on record is settled by it."""
-    if refund["status"] not in ("needs_details", "failed"):
+    if refund["status"] not in REFUND_PAYABLE_OUTSIDE:
         raise Conflict("This refund already has somewhere to go"
                        + (" and has been sent." if refund["status"] == "succeeded" else "."))
-    _move(db, refund["id"], refund["status"], "ready", destination_kind=kind,
+    status_moves.move(db, "refund", refund["id"], refund["status"], "ready", destination_kind=kind,
           destination_json=destination_json, destination_masked=masked, objected_at=None)
     outbox.enqueue(db, "payout", refund["id"], available_at=not_before)
     audit.record(db, actor, "refund.destination_set", "refund", refund["id"],
@@ -186,24 +151,22 @@ def withdraw_destination(db: Database, refund: dict, objected_at: str) -> int:
     """Inside the caller's transaction: a ready refund whose payout hasn't left goes back to
     waiting for an account, and its queued payout is called off. Returns how many payout
     deliveries were called off."""
-    _move(db, refund["id"], "ready", "needs_details", destination_kind=None,
+    status_moves.move(db, "refund", refund["id"], "ready", "needs_details", destination_kind=None,
           destination_json=None, destination_masked=None, objected_at=objected_at)
     # A worker that claimed the row meanwhile finds the refund needing details and pays nothing.
-    return db.execute(
-        "UPDATE outbox SET status = 'done', done_at = ?, last_error = ?, lease_owner = NULL,"
-        " lease_expires_at = NULL WHERE kind = 'payout' AND subject_id = ?"
-        " AND status = 'pending'",
-        [objected_at, "Called off: the customer objected to the destination", refund["id"]]
-    ).rowcount
+    return refund_rows.call_off_pending_payouts(
+        db, refund["id"], objected_at, "Called off: the customer objected to the destination")
 
 
 def start_sending(db: Database, refund_id: int) -> dict:
     """Inside the worker's transaction, before the provider is called."""
     refund = get_refund(db, refund_id)
     if refund["status"] == "ready":
-        _move(db, refund_id, "ready", "sending", attempts=refund["attempts"] + 1)
+        status_moves.move(db, "refund", refund_id, "ready", "sending",
+                          attempts=refund["attempts"] + 1)
     elif refund["status"] == "unknown":
-        _move(db, refund_id, "unknown", "sending", attempts=refund["attempts"] + 1)
+        status_moves.move(db, "refund", refund_id, "unknown", "sending",
+                          attempts=refund["attempts"] + 1)
     return get_refund(db, refund_id)
 
 
@@ -218,7 +181,7 @@ def record_outcome(db: Database, refund_id: int, outcome: str, payout_id: str | 
              else detail}
     if target == "succeeded":
         extra["succeeded_at"] = clock.now_iso()
-    _move(db, refund_id, refund["status"], target, **extra)
+    status_moves.move(db, "refund", refund_id, refund["status"], target, **extra)
     audit.record(db, "worker", f"refund.{target}", "refund", refund_id,
                  before={"status": refund["status"]},
                  after={"status": target, "payout_id": payout_id, "detail": detail})

@@ -11,6 +11,7 @@ from ..domain.errors import Invalid, NotFound
 from ..domain.money import Amounts, ItemValue, paused_in_return
 from ..domain.validation import COUNT, ID, REQUIRED, FieldErrors
 from ..store import returns as return_rows
+from ..store import status_moves
 from ..store.db import Database, write_transaction
 from . import audit, merchants
 from .orders import Viewer, get_order, lines_with_returnable, order_for_viewer
@@ -170,7 +171,7 @@ def mark_sent(db: Database, viewer: Viewer, return_id: int,
     return_for_viewer(db, viewer, return_id)
     with write_transaction(db):
         current = return_rows.return_row(db, return_id)
-        states.move(db, "returns", return_id, current["status"], "sent",
+        status_moves.move(db, "return", return_id, current["status"], "sent",
                     sent_at=clock.now_iso(), tracking_number=tracking)
         audit.record(db, viewer.actor, "return.sent", "return", return_id,
                      before={"status": current["status"]},
@@ -182,7 +183,7 @@ def cancel_return(db: Database, viewer: Viewer, return_id: int) -> dict:
     return_for_viewer(db, viewer, return_id)
     with write_transaction(db):
         current = return_rows.return_row(db, return_id)
-        states.move(db, "returns", return_id, current["status"], "cancelled",
+        status_moves.move(db, "return", return_id, current["status"], "cancelled",
                     cancelled_at=clock.now_iso())
         audit.record(db, viewer.actor, "return.cancelled", "return", return_id,
                      before={"status": current["status"]}, after={"status": "cancelled"})
@@ -195,7 +196,7 @@ def expire_overdue(db: Database) -> list[int]:
     expired = []
     with write_transaction(db):
         for return_id in return_rows.overdue_reported(db, today):
-            states.move(db, "returns", return_id, "reported", "expired",
+            status_moves.move(db, "return", return_id, "reported", "expired",
                         expired_at=clock.now_iso())
             audit.record(db, "system", "return.expired", "return", return_id,
                          before={"status": "reported"}, after={"status": "expired"},

@@ -17,11 +17,12 @@ from datetime import date, datetime
 
 from ..domain import clock
 from ..domain import stuck_rules as rules
+from ..domain.states import REFUND_STATUSES
 from ..domain.stuck_rules import Reason
 from ..store import stuck_queue as queue_rows
 from ..store.db import Database
 
-NOT_SUCCEEDED = ("needs_details", "ready", "sending", "failed", "unknown")
+NOT_SUCCEEDED = tuple(s for s in REFUND_STATUSES if s != "succeeded")
 API_LIMIT = 100
 API_MAX_LIMIT = 500
 

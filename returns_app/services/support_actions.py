@@ -10,17 +10,20 @@ from ..domain import clock
 from ..domain.errors import Conflict, Invalid, NotFound
 from ..domain.masking import mask_email
 from ..domain.payout_details import Destination
-from ..store import outbox
-from ..store.db import Database, select, write_transaction
+from ..domain.states import OPEN_RETURN_STATUSES, REFUND_PAYABLE_OUTSIDE
+from ..store import decisions as decision_rows
+from ..store import invoices as invoice_rows
+from ..store import outbox, status_moves
+from ..store import refunds as refund_rows
+from ..store.db import Database, write_transaction
 from . import approvals, audit, destination_changes, due_date_debits, refunds
-from .approvals import APPROVAL_ABOVE_MINOR, PAYABLE_OUTSIDE, actor
+from .approvals import APPROVAL_ABOVE_MINOR, actor
 from .orders import get_order
 
 MAX_NOTE = 500
 MAX_REFERENCE = 100
 MAX_DAYS_AHEAD = 90  # a hold or a new due date further out is a typo or a case for a manager
 RETRYABLE = ("failed", "unknown")
-REMINDABLE_RETURNS = ("reported", "sent", "received")
 
 
 def _note(text: str | None, field: str = "why", what: str = "Say why") -> str:
@@ -51,7 +54,7 @@ def retry_payout(db: Database, refund_id: int, user_id: int, why: str) -> dict:
         now = clock.now_iso()
         if refund["status"] == "failed":
             # Support took the case up: an objection on record is settled by this retry.
-            refunds.move(db, refund_id, "failed", "ready",
+            status_moves.move(db, "refund", refund_id, "failed", "ready",
                          payout_round=refund["payout_round"] + 1, objected_at=None)
             outbox.enqueue(db, "payout", refund_id)
         else:
@@ -76,15 +79,12 @@ def _not_retryable(status: str) -> str:
 def _ask_again(db: Database, refund_id: int, now: str) -> None:
     """An unknown payout: bring a waiting delivery forward, or queue a new one if none waits.
     A delivery in progress right now is left to finish."""
-    rows = select(db,
-        "SELECT id, lease_expires_at FROM outbox WHERE kind = 'payout' AND subject_id = ?"
-        " AND status = 'pending'", [refund_id])
+    rows = refund_rows.pending_payouts(db, refund_id)
     if any(r["lease_expires_at"] and r["lease_expires_at"] >= now for r in rows):
         raise Conflict("The worker is asking the provider about this payout right now. "
                        "Reload in a minute.")
     if rows:
-        db.execute("UPDATE outbox SET available_at = ? WHERE kind = 'payout' AND subject_id = ?"
-                   " AND status = 'pending'", [now, refund_id])
+        refund_rows.bring_payouts_forward(db, refund_id, now)
     else:
         outbox.enqueue(db, "payout", refund_id)
 
@@ -105,7 +105,7 @@ def resend_details_link(db: Database, refund_id: int, user_id: int, why: str) ->
     why = _note(why)
     with write_transaction(db):
         refund = _refund(db, refund_id)
-        if refund["status"] not in PAYABLE_OUTSIDE:
+        if refund["status"] not in REFUND_PAYABLE_OUTSIDE:
             raise Conflict("This refund already has somewhere to go.")
         sent_to = mask_email(get_order(db, refund["order_id"])["customer_email"])
         audit.record(db, actor(user_id), "refund.details_link_resent", "refund", refund_id,
@@ -138,7 +138,7 @@ def mark_paid_outside(db: Database, refund_id: int, reference: str, user_id: int
 
 
 def _check_payable_outside(db: Database, refund: dict) -> None:
-    if refund["status"] not in PAYABLE_OUTSIDE:
+    if refund["status"] not in REFUND_PAYABLE_OUTSIDE:
         raise Conflict("This refund has already been paid." if refund["status"] == "succeeded"
                        else "The payout may already be on its way or be executed: retry it "
                             "(the provider is asked first) instead of paying it another way.")
@@ -150,7 +150,7 @@ def _book_paid(db: Database, refund: dict, reference: str, user_id: int, why: st
     """Inside the transaction. The refund's ledger entry was booked when it was created, so
     marking it succeeded is all it takes for the ledger and the refund to agree."""
     now = clock.now_iso()
-    refunds.move(db, refund["id"], refund["status"], "succeeded", succeeded_at=now,
+    status_moves.move(db, "refund", refund["id"], refund["status"], "succeeded", succeeded_at=now,
                  provider_payout_id=f"manual:{reference}", last_error=None)
     after = {"status": "succeeded", "paid_outside_reference": reference}
     if approval:
@@ -168,7 +168,7 @@ def approve_manual_payment(db: Database, approval_id: int, user_id: int, why: st
         approval = approvals.pending_for_decision(db, approval_id, user_id,
                                                   "mark_paid_outside")
         refund = _refund(db, approval["refund_id"])
-        if refund["status"] not in PAYABLE_OUTSIDE:
+        if refund["status"] not in REFUND_PAYABLE_OUTSIDE:
             raise Conflict("The refund changed since the request: it can't be paid outside now.")
         approvals.decide(db, approval, "approved", user_id, why)
         _book_paid(db, refund, approval["reference"], user_id, why, approval)
@@ -212,13 +212,10 @@ def remind_merchant(db: Database, return_id: int, user_id: int, why: str) -> dic
     """Record the reminder; the merchant's users are emailed on `return.merchant_reminded`."""
     why = _note(why)
     with write_transaction(db):
-        rows = select(db, "SELECT returns.*, orders.merchant_id FROM returns JOIN orders"
-                             " ON orders.id = returns.order_id WHERE returns.id = ?",
-                             [return_id])
-        if not rows:
+        ret = decision_rows.return_with_merchant(db, return_id)
+        if ret is None:
             raise NotFound("No such return.")
-        ret = rows[0]
-        if ret["status"] not in REMINDABLE_RETURNS:
+        if ret["status"] not in OPEN_RETURN_STATUSES:
             raise Conflict(f"This return is {ret['status']}: there is nothing left for the "
                            "merchant to do.")
         audit.record(db, actor(user_id), "return.merchant_reminded", "return", return_id,
@@ -248,8 +245,7 @@ def hold_invoice(db: Database, order_id: int, until: date, user_id: int, why: st
     _future_day(until, "until", clock.today())
     with write_transaction(db):
         order = _invoice(db, order_id)
-        db.execute("UPDATE orders SET on_hold_until = ? WHERE id = ?",
-                   [until.isoformat(), order_id])
+        invoice_rows.set_on_hold_until(db, order_id, until.isoformat())
         audit.record(db, actor(user_id), "order.invoice_held", "order", order_id,
                      before={"on_hold_until": order["on_hold_until"]},
                      after={"on_hold_until": until.isoformat()}, why=why)
@@ -263,7 +259,7 @@ def move_due_date(db: Database, order_id: int, due: date, user_id: int, why: str
         order = _invoice(db, order_id)
         if order["due_date"] == due.isoformat():
             raise Invalid(fields={"due_date": "That is already the due date."})
-        db.execute("UPDATE orders SET due_date = ? WHERE id = ?", [due.isoformat(), order_id])
+        invoice_rows.set_due_date(db, order_id, due.isoformat())
         due_date_debits.move_with_due_date(db, order_id, due, actor(user_id))
         audit.record(db, actor(user_id), "order.due_date_moved", "order", order_id,
                      before={"due_date": order["due_date"]},

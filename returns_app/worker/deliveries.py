@@ -11,6 +11,7 @@ from ..domain import clock
 from ..notifications.sending import deliver_email
 from ..services import checkouts, payments, refunds
 from ..store import outbox
+from ..store import payments as payment_rows
 from ..store.db import Database, write_transaction
 from ..webhooks.delivery import deliver_webhook
 
@@ -30,10 +31,6 @@ def payout_key(refund: dict) -> str:
     return f"{key}-r{refund['payout_round']}" if refund.get("payout_round") else key
 
 
-def _currency(db: Database, order_id: int) -> str:
-    return db.execute("SELECT currency FROM orders WHERE id = ?", [order_id]).fetchone()[0]
-
-
 def deliver_payout(db: Database, provider, row: dict) -> str:
     refund_id = row["subject_id"]
     with write_transaction(db):
@@ -47,7 +44,8 @@ def deliver_payout(db: Database, provider, row: dict) -> str:
     key = payout_key(refund)
     try:
         result = provider.send_payout(key, refund["amount_minor"],
-                                      _currency(db, refund["order_id"]), f"refund-{refund_id}",
+                                      payment_rows.order_currency(db, refund["order_id"]),
+                                      f"refund-{refund_id}",
                                       json.loads(refund["destination_json"]),
                                       ask_first=maybe_sent)
         outcome, payout_id, detail = result.outcome, result.payout_id, result.detail
@@ -72,11 +70,9 @@ def _after_outcome(db: Database, row: dict, table: str, outcome: str, detail: st
     else:
         outbox.complete(db, row)
     if outcome == "unknown" and row["attempts"] >= outbox.MAX_ATTEMPTS:
-        db.execute(f"UPDATE {table} SET provider_silent_since = ? WHERE id = ?"
-                   " AND provider_silent_since IS NULL", [clock.now_iso(), row["subject_id"]])
+        payment_rows.set_provider_silent(db, table, row["subject_id"], clock.now_iso())
     else:
-        db.execute(f"UPDATE {table} SET provider_silent_since = NULL WHERE id = ?"
-                   " AND provider_silent_since IS NOT NULL", [row["subject_id"]])
+        payment_rows.set_provider_silent(db, table, row["subject_id"], None)
 
 
 def deliver_debit(db: Database, provider, row: dict) -> str:
@@ -106,7 +102,8 @@ def deliver_debit(db: Database, provider, row: dict) -> str:
     amount = pinned["amount"]
     try:
         result = provider.debit(payments.provider_key(payment), amount,
-                                _currency(db, payment["order_id"]), f"payment-{payment_id}",
+                                payment_rows.order_currency(db, payment["order_id"]),
+                                f"payment-{payment_id}",
                                 pinned["bank_account"], ask_first=row["attempts"] > 1)
         outcome, debit_id, detail = result.outcome, result.debit_id, result.detail
     except Exception as exc:  # noqa: BLE001

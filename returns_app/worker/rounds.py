@@ -28,6 +28,7 @@ from ..notifications import reminders
 from ..provider.access import provider
 from ..services import due_date_debits, payments, returns
 from ..store import heartbeat, outbox
+from ..store import payments as payment_rows
 from ..web import json_logs
 from ..web.database_session import get_db
 from . import deliveries
@@ -100,9 +101,7 @@ def settle_open_checkouts(app) -> int:
     with app.app_context():
         db = get_db()
         cutoff = clock.iso(clock.now() - CHECKOUT_GRACE)
-        for (session_id,) in db.execute(
-                "SELECT provider_ref FROM payment WHERE method = 'card' AND status = 'pending'"
-                " AND created_at < ? ORDER BY id LIMIT 100", [cutoff]).fetchall():
+        for session_id in payment_rows.stale_checkouts(db, cutoff):
             try:
                 if payments.confirm_checkout(db, provider(app), session_id)["status"] != \
                         "pending":
