@@ -213,22 +213,19 @@ def test_search_by_order_number_email_and_refund_id(db, merchant):
     assert found("nobody@example.se") == []
 
 
-@pytest.mark.parametrize("finder", [
-    stuck._refund_candidates, stuck._return_candidates,
-    lambda db, now: stuck.stuck_queue(db, now, stuck.search(db, "kund@example.se"))])
-def test_every_rule_is_an_indexed_query(db, finder):
-    """No full scan of refunds or returns: each rule searches an index (the queue is
-    benchmarked at a million orders)."""
+def test_the_searched_queue_is_an_indexed_query(db):
+    """No full scan of refunds or returns (the queue is benchmarked at a million orders).
+    stuck_items, the rules in Python that the tests hold the queue to, runs only on the tests'
+    small databases: it may scan (m023 dropped the indexes only it read)."""
     statements = []
     db.conn.set_trace_callback(statements.append)
     try:
-        finder(db, T0)
+        stuck.stuck_queue(db, T0, stuck.search(db, "kund@example.se"))
     finally:
         db.conn.set_trace_callback(None)
     plans = [row[3] for sql in statements if sql.lstrip().upper().startswith(("SELECT", "WITH"))
              for row in db.execute("EXPLAIN QUERY PLAN " + sql)]
     assert plans
-    # A partial index holds only the unfinished refunds: reading all of it is the point.
     # Scanning a subquery's or a CTE's own rows is fine: they are the few candidates.
-    assert not [p for p in plans if re.match(r"SCAN (refund|returns|orders|ledger_entry)\b", p)
-                and not p.endswith("INDEX refund_unfinished_return")], plans
+    assert not [p for p in plans
+                if re.match(r"SCAN (refund|returns|orders|ledger_entry)\b", p)], plans
