@@ -1,72 +1,39 @@
 """What each piece of speed machinery buys, measured in-process on a benchmark database:
-`python -m bench.machinery PATH [--repeat 200] [--rounds 3]` (PATH from bench.generate; work on
-a copy: the app's sign-in writes a session row).
+`python -m bench.machinery PATH [--repeat 200] [--rounds 3] [--only TEXT]` (PATH from
+bench.generate; work on a copy: the app's sign-in writes a session row). With `--against
+OTHER`, the queue's, the inbox's and the order page's reads on PATH and OTHER in turns (the
+same data before and after a migration).
 
-Each figure is the median of `repeat` timings, taken `rounds` times so the spread shows (the
-benchmark machine is shared). A piece is taken away inside a transaction that is rolled back
-(DROP TRIGGER / INDEX / TABLE are transactional in SQLite), so the database is left as it was;
-writes are timed inside that transaction too, so they show the triggers' work without the
-commit's fsync (about 4 ms a report with synchronous=FULL, the same with or without them).
-README.md's "What each piece of speed machinery buys" quotes these figures.
+Each figure is the median of `repeat` timings, the variants taking turns, taken `rounds` times
+so the spread shows (the benchmark machine is shared). For a read, the piece is taken away on a
+second connection inside a transaction that is rolled back (DROP TRIGGER / INDEX / TABLE are
+transactional in SQLite, and the first connection still sees the database whole). Writes run on
+copies with the piece dropped (made once beside PATH), each in a transaction rolled back, so
+they show the triggers' work without the commit's fsync (about 4 ms a report with
+synchronous=FULL, the same with or without them). README.md's "What each piece of speed
+machinery buys" quotes these figures.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from returns_app.store.db import Database, connect
 
-from .generate import BENCH_PASSWORD, customer_email
+from .machinery_app import in_process_caches, opening, order_pages, order_reads
+from .timing import Timing, interleaved, median_ms, rounds_of, without
 
-Timing = Callable[[], object]
 # Indexes made for the stuck queue's SQL before m009 moved it to stuck_candidate: since then
-# only stuck_items (the rules in Python, run by the tests) reads them. m023 drops them.
+# only stuck_items (the rules in Python, run by the tests) reads them. m023 drops them; the
+# measures that take them away find nothing to take on a database built after it, and give
+# docs/decisions.md's before figures on one built before.
 ONLY_STUCK_ITEMS_READS = ("refund_unfinished_return", "refund_unknown_since", "refund_objected",
                           "returns_status_sent_at", "returns_status_refund_due_by")
-
-
-def median_ms(run: Timing, repeat: int) -> float:
-    return interleaved({"": run}, repeat)[""]
-
-
-def interleaved(runs: dict[str, Timing], repeat: int) -> dict[str, float]:
-    """Each run's median over `repeat` turns, the runs taking turns (the machine's speed drifts
-    within a measurement by more than some of the differences measured)."""
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(repeat):
-        for name, run in runs.items():
-            started = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - started)
-    return {name: statistics.median(found) * 1000 for name, found in times.items()}
-
-
-def rounds_of(measure: Callable[[], dict[str, float]], rounds: int) -> dict[str, list[float]]:
-    found: dict[str, list[float]] = {}
-    for _ in range(rounds):
-        for name, value in measure().items():
-            found.setdefault(name, []).append(value)
-    return found
-
-
-def without(db: Database, statements: list[str], run: Callable[[], object]):
-    """`run` with `statements` (drops) applied on `db`, all rolled back afterwards. Another
-    connection still sees the database whole meanwhile (WAL: the drops are not committed)."""
-    db.conn.execute("BEGIN")
-    try:
-        for statement in statements:
-            db.conn.execute(statement)
-        return run()
-    finally:
-        db.conn.execute("ROLLBACK")
 
 
 def triggers_named(db: Database, like: str) -> list[str]:
@@ -77,7 +44,6 @@ def triggers_named(db: Database, like: str) -> list[str]:
 def biggest_merchant(db: Database) -> int:
     return db.execute("SELECT merchant_id FROM return_status_count GROUP BY merchant_id"
                       " ORDER BY sum(count) DESC LIMIT 1").fetchone()[0]
-
 
 # --- reads ----------------------------------------------------------------------------------
 
@@ -279,136 +245,6 @@ def write_costs(path: Path, repeat: int) -> dict[str, float]:
     for on in copies.values():
         on.close()
     return {name: statistics.median(found) * 1000 for name, found in times.items()}
-
-
-def order_reads(db: Database, bare: Database, repeat: int) -> dict[str, float]:
-    """db.connect's mmap_size and cache_size: what the order page reads (the order with its
-    lines and amounts, refunds, payments) for random orders, on a connection as db.connect
-    opens it and on one with SQLite's defaults (2 MB page cache, reads by system call)."""
-    import random
-
-    from returns_app.services import orders, payments, refunds
-
-    plain = sqlite_defaults(db.execute("PRAGMA database_list").fetchone()[2])
-    top = db.execute("SELECT max(id) FROM orders").fetchone()[0]
-    picks = random.Random(7)
-    chosen = [picks.randrange(top) + 1 for _ in range(repeat)]
-
-    def reads(on: Database) -> Timing:
-        turn = iter(chosen)
-
-        def read() -> None:
-            order_id = next(turn)
-            orders.order_details(on, order_id)
-            refunds.refunds_of_order(on, order_id)
-            payments.payments_of_order(on, order_id)
-        return read
-
-    found = interleaved({"db.connect": reads(db), "SQLite's defaults": reads(plain)}, repeat)
-    plain.close()
-    return found
-
-
-# --- the app ----------------------------------------------------------------------------------
-
-def _app(path: Path, shelf: Path, size: int, connect_to: Callable | None = None):
-    os.environ.setdefault("RETURNS_ENV", "development")
-    from returns_app import create_app
-    from returns_app.web import database_session
-
-    real = database_session.connect
-    if connect_to is not None:
-        database_session.connect = connect_to
-    try:
-        app = create_app({"DATABASE": str(path), "SECRET_KEY": "machinery",
-                          "WTF_CSRF_ENABLED": False, "PAGE_CACHE_SIZE": size,
-                          "PAGE_CACHE_PATH": str(shelf), "PAGE_CACHE_VERIFY": False})
-    finally:
-        database_session.connect = real
-    client = app.test_client()
-    answer = client.post("/signin", data={"email": customer_email(1),
-                                          "password": BENCH_PASSWORD})
-    assert answer.status_code == 302, answer.status_code
-    return client
-
-
-def sqlite_defaults(path: str) -> Database:
-    """A connection as db.connect opens it, without its memory map and 32 MB page cache."""
-    db = connect(path)
-    db.execute("PRAGMA mmap_size=0")
-    db.execute("PRAGMA cache_size=-2000")
-    return db
-
-
-def order_pages(path: Path, repeat: int) -> dict[str, float]:
-    """The signed-in order page (customer 1's orders in turn): kept (m008's order_version keys
-    the shelf), rendered every time, and rendered every time without db.connect's pragmas."""
-    db = connect(path)
-    ids = [row[0] for row in db.execute("SELECT id FROM orders WHERE customer_id = 1")]
-    db.close()
-    shelf = Path(tempfile.mkdtemp()) / "pages.sqlite3"
-    clients = {"kept": _app(path, shelf, 4096), "rendered": _app(path, shelf, 0),
-               "rendered, SQLite's default cache, no mmap": _app(path, shelf, 0,
-                                                                  sqlite_defaults)}
-    turn = iter(range(10**9))
-
-    def view(client) -> Timing:
-        def one() -> None:
-            assert client.get(f"/orders/{ids[next(turn) % len(ids)]}").status_code == 200
-        return one
-
-    for order_id in ids:  # each page viewed once: the shelf keeps it
-        clients["kept"].get(f"/orders/{order_id}")
-    return interleaved({name: view(client) for name, client in clients.items()}, repeat)
-
-
-def opening(path: Path, repeat: int) -> dict[str, float]:
-    """KeptConnections: what a request would pay to open its connection."""
-    def open_and_read() -> None:
-        db = connect(path)
-        db.execute("SELECT id FROM orders WHERE id = 1").fetchone()
-        db.close()
-
-    kept = connect(path)
-    found = interleaved({
-        "opened per request": open_and_read,
-        "kept": lambda: kept.execute("SELECT id FROM orders WHERE id = 1").fetchone()}, repeat)
-    kept.close()
-    return found
-
-
-def in_process_caches(path: Path, repeat: int) -> dict[str, float]:
-    """The per-process lru_caches of pure functions: one call answered from the cache against
-    one computed (the function under the cache), inside a request in Swedish."""
-    from datetime import date
-
-    from babel import Locale
-
-    from returns_app.domain import banking_days, money
-    from returns_app.support import routes as support_routes
-    from returns_app.web import domain_messages, filters, form_base, i18n, security_headers
-
-    client = _app(path, Path(tempfile.mkdtemp()) / "pages.sqlite3", 0)
-    calls = {
-        "money.format_minor": (money.format_minor, (123450, "SEK")),
-        "filters._day": (filters._day, (date(2025, 3, 12), "d MMM yyyy", "sv")),
-        "support.routes._when": (support_routes._when,
-                                 ("2025-03-12T10:00:00+00:00", Locale.parse("sv"))),
-        "i18n._locale": (i18n._locale, ("sv",)),
-        "form_base.wtforms_catalog": (form_base.wtforms_catalog, ("sv",)),
-        "security_headers.content_security_policy": (
-            security_headers.content_security_policy, ("https://provider.example",)),
-        "banking_days._closed": (banking_days._closed, (2025,)),
-        "domain_messages._patterns": (domain_messages._patterns, ()),
-    }
-    found = {}
-    with client.application.test_request_context(headers={"Accept-Language": "sv"}):
-        for name, (cached, args) in calls.items():
-            cached(*args)
-            found.update(interleaved({f"{name}, cached": lambda c=cached, a=args: c(*a),
-                                      f"{name}, computed": lambda c=cached, a=args:
-                                          c.__wrapped__(*a)}, max(3, repeat // 10)))
-    return found
 
 
 def hot_reads(before: Path, after: Path, repeat: int) -> dict[str, float]:
