@@ -10,7 +10,8 @@ from . import bank, core, operations, partners, security, speed
 
 # Every migration, in the order they apply (the order they were released in).
 MIGRATIONS = (*core.MIGRATIONS, *partners.MIGRATIONS, *speed.MIGRATIONS, *operations.MIGRATIONS,
-              *bank.MIGRATIONS, *security.MIGRATIONS)
+              *bank.MIGRATIONS, *security.MIGRATIONS,
+              speed.m023_unread_queue_indexes)
 
 
 def pending_migrations(db: Database) -> list[str]:

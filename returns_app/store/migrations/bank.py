@@ -12,6 +12,8 @@ from .stuck_sources import (
 )
 
 
+# stuck_candidate's rebuild and triggers are speed: README.md's speed machinery table,
+# row "stuck_candidate".
 def m012_bank_payments(db: Database) -> None:
     """Money in from the bank: each imported file, and each payment in it once ever (UNIQUE on
     the bank's own booking reference), booked to an order or left unmatched for support.
@@ -91,6 +93,7 @@ def m012_bank_payments(db: Database) -> None:
     db.execute("CREATE TRIGGER stuck_candidate_bank_payment_update AFTER UPDATE OF status,"
                f" booking_date ON bank_payment BEGIN {refresh} END")
 
+# stuck_candidate's rebuild is speed: README.md's speed machinery table, row "stuck_candidate".
 def m014_partners(db: Database) -> None:
     """Slow or broken partners.
 

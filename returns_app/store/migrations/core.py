@@ -246,6 +246,8 @@ def m002_money(db: Database) -> None:
         """,
     )
 
+# Speed: README.md's speed machinery table, row "returns.merchant_id" (its two checks are
+# integrity: a wrong copy would show a return to another shop).
 def m003_merchant_portal(db: Database) -> None:
     """The merchant's inbox reads returns by merchant without touching orders.
 

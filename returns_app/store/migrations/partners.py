@@ -44,6 +44,8 @@ def m004_webhooks(db: Database) -> None:
     )
     append_only(db, "webhook_delivery")
 
+# Its refund_unknown_since, returns_status_sent_at and returns_status_refund_due_by bought
+# nothing once m009 came, and m023 dropped them (README.md's speed machinery table).
 def m005_support(db: Database) -> None:
     """The support console: who signs in with what, second-person approvals, invoice holds, and
     what the stuck queue needs to find every stuck refund through an index.

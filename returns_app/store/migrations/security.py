@@ -12,6 +12,8 @@ from .stuck_sources import (
 )
 
 
+# stuck_candidate's rebuild is speed: README.md's speed machinery table, row "stuck_candidate".
+# Its refund_objected bought nothing (only stuck_items read it): m023 dropped it.
 def m018_destination_approvals(db: Database) -> None:
     """No refund moves on one support agent's word. An approval is of an `action` with its
     `payload`; a change of destination carries the new destination's provider form in
@@ -121,6 +123,8 @@ def m016_web_sessions(db: Database) -> None:
         """,
     )
 
+# stuck_candidate's rebuild and triggers are speed: README.md's speed machinery table,
+# row "stuck_candidate".
 def m021_unknown_debits(db: Database) -> None:
     """`payment.provider_silent_since`: set (deliveries.deliver_debit) when a debit's outcome is
     still unknown once the worker's quick retries are used up, cleared by an answer. Such a

@@ -1,5 +1,7 @@
 """Tables, indexes and triggers that exist for speed: hot indexes (m007), order versions for
-the kept pages (m008), the stuck queue's read model (m009). Each names the figure it buys."""
+the kept pages (m008), the stuck queue's read model (m009), and m023, which dropped the indexes
+nothing read any more. Each names the figure it buys; README.md's "What each piece of speed
+machinery buys" has them all, measured at 1,000,000 orders (bench/machinery.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from .stuck_sources import (
 )
 
 
+# Speed: README.md's speed machinery table, rows "kept inbox counts" and "lookup_attempt_at"
+# (refund_unfinished_return bought nothing once m009 came: m023 dropped it).
 def m007_hot_indexes(db: Database) -> None:
     """Found by tests/test_hot_queries.py and the benchmark (bench/):
 
@@ -72,6 +76,7 @@ ORDER_VERSIONED = {
     "ledger_entry": "{row}.order_id",
 }
 
+# Speed: README.md's speed machinery table, row "order versions and kept pages".
 def m008_order_versions(db: Database) -> None:
     """A version per order, bumped by triggers whoever changes what its pages show, so a page
     rendered once can be served again until something it shows has changed."""
@@ -87,6 +92,7 @@ def m008_order_versions(db: Database) -> None:
                     SELECT id, 1 FROM (SELECT {order_of.format(row=row)} AS id) WHERE id NOT NULL
                     ON CONFLICT (order_id) DO UPDATE SET version = version + 1; END""")
 
+# Speed: README.md's speed machinery table, row "stuck_candidate".
 def m009_queue_speed(db: Database) -> None:
     """The stuck queue read, on every view, every unfinished refund and every sent return past
     a date, joined to their returns, refunds and ledger (13 ms twice per page at 1,000,000
@@ -147,6 +153,25 @@ def m009_queue_speed(db: Database) -> None:
     }
     for head, body in triggers.items():
         db.execute(f"CREATE TRIGGER stuck_candidate_{head} BEGIN {body} END")
+
+
+def m023_unread_queue_indexes(db: Database) -> None:
+    """The indexes m005 and m007 made for the stuck queue's SQL over refunds and returns (and
+    m018's for objected refunds): since m009 the queue reads stuck_candidate, and no page, job
+    or trigger reads these any more (only stuck_items, the rules in Python that the tests hold
+    the queue to, on their small databases). At 1,000,000 orders they bought nothing and every
+    write to a return or refund kept them (README, "What each piece of speed machinery
+    buys"; docs/decisions.md has the figures)."""
+    execute_all(
+        db,
+        """
+        DROP INDEX refund_unfinished_return;
+        DROP INDEX refund_unknown_since;
+        DROP INDEX refund_objected;
+        DROP INDEX returns_status_sent_at;
+        DROP INDEX returns_status_refund_due_by
+        """,
+    )
 
 
 # In the order they apply.

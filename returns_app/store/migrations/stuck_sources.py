@@ -1,6 +1,7 @@
 """The stuck queue's read model, as each migration that changed it defined it: views over the
 rows each rule reads (stuck_candidate holds their contents, kept by triggers; a test holds the
-two equal). A migration's text never changes, so each change is a new definition here."""
+two equal). A migration's text never changes, so each change is a new definition here. What the
+read model buys: README.md, "What each piece of speed machinery buys", row "stuck_candidate"."""
 
 from __future__ import annotations
 
