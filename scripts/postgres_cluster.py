@@ -120,10 +120,11 @@ def free_port(ports: range | None = None) -> int:
     raise SystemExit(f"no free port in {ports.start}-{ports.stop - 1}")
 
 
-def _stop_on_sigterm() -> None:
+def _stop_on_sigterm():
+    """SIGTERM (a CI runner giving up) cleans up as Ctrl-C does; the previous handler."""
     def stop(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
-    signal.signal(signal.SIGTERM, stop)
+    return signal.signal(signal.SIGTERM, stop)
 
 
 def run(command: list[str], ports: range | None = None) -> int:
@@ -135,7 +136,7 @@ def run(command: list[str], ports: range | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="returns-pg-"))
     data, log = folder / "data", folder / "server.log"
     started = False
-    _stop_on_sigterm()
+    previous_sigterm = _stop_on_sigterm()
     try:
         if user:
             entry = pwd.getpwnam(user)
@@ -171,6 +172,7 @@ def run(command: list[str], ports: range | None = None) -> int:
         print(f"postgres_cluster: stopped and removed in {time.monotonic() - began:.1f} s",
               file=sys.stderr)
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_sigterm)
 
 
 def main(argv: list[str] | None = None) -> int:
