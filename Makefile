@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint bench wrk clean chromium messages
+.PHONY: run test test-postgres lint bench wrk clean chromium messages
 
 $(VENV)/.installed: setup.cfg setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,9 +46,22 @@ chromium:
 		fi; \
 	fi
 
+# PYTEST_ARGS: what pytest runs, e.g. `make test-postgres PYTEST_ARGS=tests/postgres`.
+PYTEST_ARGS ?=
+
 test: $(VENV)/.test-installed chromium
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The suite on PostgreSQL: scripts/postgres_cluster.py installs Debian's postgresql if missing,
+# starts a throwaway cluster as an unprivileged user in a temporary folder, runs pytest with
+# RETURNS_DATABASE_URL pointing at it, then stops and deletes it. POSTGRES_CLUSTER_ARGS: e.g.
+# --ports 55400-55499 to keep its port in a range.
+POSTGRES_CLUSTER_ARGS ?=
+
+test-postgres: $(VENV)/.test-installed chromium
+	$(PY) -m ruff check .
+	$(PY) scripts/postgres_cluster.py $(POSTGRES_CLUSTER_ARGS) -- $(PY) -m pytest $(PYTEST_ARGS)
 
 # The load benchmark (README, "Serving it in production"): Debian's wrk drives it. It builds
 # bench/data/ on first use (a few minutes at 1,000,000 orders) and writes bench/results.md.

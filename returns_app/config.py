@@ -59,7 +59,10 @@ def load(app: Flask, overrides: dict | None) -> None:
     env = os.environ.get("RETURNS_ENV", "production")
     app.config.update(
         ENV_NAME=env,
-        DATABASE=os.environ.get("RETURNS_DATABASE", str(instance / "returns.sqlite3")),
+        # A file path (SQLite, the default), or with RETURNS_DATABASE_URL=postgresql://... the
+        # PostgreSQL database (store/postgres.py; docs/design.md, "Two engines").
+        DATABASE=os.environ.get("RETURNS_DATABASE_URL")
+        or os.environ.get("RETURNS_DATABASE", str(instance / "returns.sqlite3")),
         MAX_CONTENT_LENGTH=1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -105,7 +108,8 @@ def load(app: Flask, overrides: dict | None) -> None:
     )
     if overrides:
         app.config.update(overrides)
-    if "RETURNS_DATABASE" not in os.environ and "DATABASE" not in (overrides or {}):
+    if not {"RETURNS_DATABASE", "RETURNS_DATABASE_URL"} & set(os.environ) \
+            and "DATABASE" not in (overrides or {}):
         instance.mkdir(parents=True, exist_ok=True)  # a first `migrate` makes the file in it
     if "SECRET_KEY" not in (overrides or {}):
         app.config["SECRET_KEY"] = _secret_key(instance)

@@ -23,12 +23,21 @@ BUSY_TIMEOUT_MS = 5000
 T = TypeVar("T")
 
 
+def is_postgres(db) -> bool:
+    """Whether ``db`` is PostgreSQL's (store/postgres.py) rather than SQLite's."""
+    return getattr(db, "engine", None) == "postgresql"
+
+
 def connect(path: str | Path) -> Database:
-    """Open a connection with the pragmas every connection needs.
+    """Open a connection with the pragmas every connection needs; a ``postgresql://`` address
+    (RETURNS_DATABASE_URL) opens PostgreSQL's instead (store/postgres.py, docs/design.md).
 
     ``isolation_level=None`` stops the sqlite3 module from opening transactions behind our back:
     the only transactions are the explicit ones in ``write_transaction`` and sqlite-utils' own.
     """
+    if str(path).startswith(("postgresql://", "postgres://")):
+        from . import postgres  # only then: a SQLite run never loads psycopg
+        return postgres.connect(str(path))
     memory = str(path) == ":memory:"
     conn = sqlite3.connect(
         str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
@@ -107,6 +116,8 @@ def insert(db: Database, table: str, row: dict) -> int:
     Not ``db[table].insert``: it asks sqlite_master whether the table is a view, twice per
     row, and a reported return writes four rows while holding the write lock.
     """
+    if is_postgres(db):
+        return db.insert(table, row)  # INSERT ... RETURNING id
     columns = ", ".join(row)
     marks = ", ".join("?" * len(row))
     return db.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})",

@@ -1,12 +1,16 @@
 """The schema as numbered functions over sqlite-utils, applied in order, each once, each in its own
 write transaction (`migrate`; `flask migrate` and run.py call it). A migration's text never
 changes once released: a change is a new migration. They live by subject in the modules below,
-listed here in the order they apply."""
+listed here in the order they apply. On PostgreSQL each runs as its variant of the same name in
+postgres/ (docs/design.md, "Two engines")."""
 
 from __future__ import annotations
 
-from ..db import Database, write_transaction
+from datetime import UTC, datetime
+
+from ..db import Database, is_postgres, select_one, write_transaction
 from . import bank, core, operations, partners, security, speed
+from .postgres import VARIANTS as POSTGRES_VARIANTS
 
 # Every migration, in the order they apply (the order they were released in).
 MIGRATIONS = (*core.MIGRATIONS, *partners.MIGRATIONS, *speed.MIGRATIONS, *operations.MIGRATIONS,
@@ -17,10 +21,23 @@ MIGRATIONS = (*core.MIGRATIONS, *partners.MIGRATIONS, *speed.MIGRATIONS, *operat
 def pending_migrations(db: Database) -> list[str]:
     """The migrations this code has that the database has not applied (readiness: a new version
     started before `flask migrate` ran)."""
-    exists = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
-                        " AND name = '_migrations'").fetchone()
+    if is_postgres(db):
+        exists = select_one(db, "SELECT to_regclass('_migrations') AS found")["found"]
+    else:
+        exists = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                            " AND name = '_migrations'").fetchone()
     applied = {row[0] for row in db.execute("SELECT name FROM _migrations")} if exists else set()
     return [fn.__name__ for fn in MIGRATIONS if fn.__name__ not in applied]
+
+
+def for_engine(db: Database, migration):
+    """The migration itself on SQLite, its variant of the same name on PostgreSQL."""
+    if not is_postgres(db):
+        return migration
+    if migration.__name__ not in POSTGRES_VARIANTS:
+        raise RuntimeError(f"{migration.__name__} has no PostgreSQL variant: add one of the same"
+                           " name to store/migrations/postgres/")
+    return POSTGRES_VARIANTS[migration.__name__]
 
 
 def migrate(db: Database) -> list[str]:
@@ -34,10 +51,11 @@ def migrate(db: Database) -> list[str]:
         if fn.__name__ in applied:
             continue
         with write_transaction(db):
-            fn(db)
+            for_engine(db, fn)(db)
+            # datetime('now')'s form, written by Python so the statement runs on either engine.
             db.execute(
-                "INSERT INTO _migrations (name, applied_at) VALUES (?, datetime('now'))",
-                [fn.__name__],
+                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                [fn.__name__, datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")],
             )
         done.append(fn.__name__)
     return done
