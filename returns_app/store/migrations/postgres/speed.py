@@ -120,8 +120,23 @@ REFUND_UPDATE_BODY = (refresh_stuck("refund", "OLD.id, NEW.id")
                       + refresh_stuck("return", "OLD.return_id, NEW.return_id"))
 
 
+def m023_unread_queue_indexes(db: Database) -> None:
+    """The same five indexes as ../speed.py's m023: nothing but the tests' rules read them."""
+    execute_all(
+        db,
+        """
+        DROP INDEX refund_unfinished_return;
+        DROP INDEX refund_unknown_since;
+        DROP INDEX refund_objected;
+        DROP INDEX returns_status_sent_at;
+        DROP INDEX returns_status_refund_due_by
+        """,
+    )
+
+
 MIGRATIONS = (
     m007_hot_indexes,
     m008_order_versions,
     m009_queue_speed,
+    m023_unread_queue_indexes,
 )
