@@ -12,7 +12,7 @@ from ..store import decisions as decision_rows
 from ..store import status_moves
 from ..store.db import Database, write_transaction
 from . import audit
-from .decisions import _check_not_reported_again
+from .decisions import check_not_reported_again
 
 MAX_AT_ONCE = 100
 CAN_ARRIVE = states.can_move_to("return", "received")
@@ -39,7 +39,7 @@ def mark_received(db: Database, merchant_id: int, return_ids: list[int], actor: 
                 continue
             if ret["status"] == "expired":
                 try:
-                    _check_not_reported_again(db, ret)
+                    check_not_reported_again(db, ret)
                 except Conflict as exc:
                     skipped.append({"id": return_id, "why": exc.message})
                     continue

@@ -83,7 +83,7 @@ def _register(db: Database, merchant_id: int, return_id: int, items: list[dict],
     if ret["status"] in ("cancelled", "resolved"):
         raise Conflict(f"This return is {ret['status']}; nothing more can be registered.")
     if ret["status"] == "expired":
-        _check_not_reported_again(db, ret)
+        check_not_reported_again(db, ret)
     current = {row["id"]: row for row in decision_rows.items_with_lines(db, return_id)}
     _check_quantities(items, current)
     now = clock.now()
@@ -121,7 +121,7 @@ def _return_of_merchant(db: Database, merchant_id: int, return_id: int) -> dict:
     return row
 
 
-def _check_not_reported_again(db: Database, ret: dict) -> None:
+def check_not_reported_again(db: Database, ret: dict) -> None:
     """An expired return no longer holds its items, so the customer may have reported them in
     a new return; registering this one too would count them twice (credited beyond the order
     total, refunded beyond what was paid)."""
