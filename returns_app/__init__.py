@@ -83,7 +83,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(support_bp, url_prefix="/support")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     if app.config["ENV_NAME"] == "development":  # every email, signed links included
-        from .notifications.dev_inbox import bp as dev_mail_bp
+        from .web.dev_inbox import bp as dev_mail_bp
 
         app.register_blueprint(dev_mail_bp, url_prefix="/dev/mail")
     app.register_blueprint(operations_bp)

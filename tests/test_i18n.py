@@ -255,13 +255,11 @@ def test_dates_in_the_pages_language(app, locale, shown):
     ("sv_SE", "12 maj 2026, 14:03", "12 maj 2026, 14:03", "12 maj 2026, 14:03:09"),
     ("en_GB", "12 May 2026, 14:03", "12 May 2026, 14:03", "12 May 2026, 14:03:09")])
 def test_staff_moments_in_the_pages_language(app, locale, portal, console, webhook):
-    from returns_app.merchant.template_helpers import local_time
-    from returns_app.merchant.webhook_routes import webhook_time
-    from returns_app.support.routes import when
+    from returns_app.web.filters import moment
 
-    moment = "2026-05-12T12:03:09+00:00"  # 14:03 in Stockholm (summer time)
+    at = "2026-05-12T12:03:09+00:00"  # 14:03 in Stockholm (summer time)
     with app.test_request_context(), force_locale(locale):
-        assert (local_time(moment), when(moment), webhook_time(moment)) == \
+        assert (moment(at, "short"), moment(at, "short"), moment(at, "seconds")) == \
             (portal, console, webhook)
 
 

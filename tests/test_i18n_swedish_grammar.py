@@ -10,13 +10,13 @@ import re
 import pytest
 from flask_babel import force_locale
 
-from returns_app.customer.forms import REASON_LABELS
 from returns_app.domain.payout_details import parse_payout_details
 from returns_app.notifications import queue, rendering
 from returns_app.services import links, merchant_users, payments, refunds, returns
 from returns_app.services.orders import get_order
 from returns_app.store.db import write_transaction
 from returns_app.web.filters import number
+from returns_app.web.return_reasons import REASON_LABELS
 from tests.builders import decide, make_order, make_return, viewer_for
 from tests.support_helpers import make_support_user
 from tests.swedish_pages import sign_in, visible_text

@@ -59,3 +59,16 @@ def test_a_form_error_in_the_portal_is_in_the_staff_members_language(client, db,
                            headers={"Accept-Language": "en"})
     assert response.status_code == 422
     assert "Ge nyckeln ett namn" in response.get_data(as_text=True)
+
+
+def test_a_domain_rule_broken_in_the_portal_is_told_in_the_staff_members_language(
+        client, db, shop):
+    # The service's English message goes next to the field through web/form_errors.py, which
+    # translates it as the customer's pages do.
+    db.execute("UPDATE merchant_user SET language = 'sv'")
+    sign_in(client, shop["user"]["email"])
+    response = client.post("/merchant/webhooks", data={"url": "http://shop.example.com/hook"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "URL:en måste börja med https:// så att händelserna skickas krypterade." in page
+    assert "The URL must start with https://" not in page

@@ -481,7 +481,7 @@ def test_the_migration_builds_the_notification_schema():
 
 
 def test_dev_inbox_links_stop_before_the_punctuation_that_ends_a_sentence():
-    from returns_app.notifications.dev_inbox import linkify
+    from returns_app.web.dev_inbox import linkify
 
     html = str(linkify("Read (https://shop.se/terms). Or <b> http://a.se/x?y=1"))
     assert '<a href="https://shop.se/terms">https://shop.se/terms</a>).' in html

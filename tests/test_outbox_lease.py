@@ -95,6 +95,7 @@ def test_the_same_worker_name_claiming_again_is_another_lease(db, row_id):
 # --- how long a lease is ------------------------------------------------------------------------
 
 def test_the_lease_outlasts_the_slowest_provider_call_and_its_transactions():
+    assert longest_call_seconds() == outbox.PROVIDER_LONGEST_CALL_SECONDS
     assert outbox.LEASE.total_seconds() > (
         longest_call_seconds() + 2 * BUSY_TIMEOUT_MS / 1000)
     assert ProviderClient("http://127.0.0.1:9").longest_call_seconds == longest_call_seconds()

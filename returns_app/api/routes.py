@@ -5,17 +5,18 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 from flask_babel import gettext
 
-from ..customer.money_routes import return_urls
 from ..domain.errors import Invalid
 from ..domain.payout_details import parse_payout_details
 from ..domain.validation import NOT_TEXT
 from ..provider.access import provider
 from ..provider.client import ProviderUnavailable
 from ..services import bank_payments, customers, decisions, orders, payments, refunds, returns
-from ..web import page_cache, proxies
+from ..web import proxies
+from ..web.card_return_urls import return_urls
 from ..web.database_session import get_db
 from ..web.domain_messages import N_
 from ..web.http_errors import api_error
+from ..web.page_cache import kept_page
 from . import auth, bp
 from .openapi import document
 from .request_body import json_object
@@ -68,14 +69,13 @@ def end_session():
 
 
 @bp.get("/orders/<id:order_id>")
+@kept_page("api.order", answer=True)
 def get_order(order_id: int):
     viewer = auth.customer()
     db = get_db()
     order = orders.order_for_viewer(db, viewer, order_id)
-    body = page_cache.answer(db, "api.order", order, lambda: current_app.json.response(
-        payments.order_as_api(db, orders.order_details(db, order_id, order),
-                              _invoice(order))).get_data())
-    return current_app.response_class(body, mimetype=current_app.json.mimetype)
+    return order, lambda: payments.order_as_api(db, orders.order_details(db, order_id, order),
+                                                _invoice(order))
 
 
 @bp.post("/orders/<id:order_id>/returns")

@@ -9,16 +9,15 @@ from ..domain import clock
 from ..domain.errors import Invalid
 from ..domain.validation import ascii_whole_number
 from ..services import bank_payments, stuck, support_actions
-from ..support import access
 from ..web.database_session import get_db
 from ..web.http_errors import api_error
-from . import bp
+from . import auth, bp
 from .request_body import accepts
 
 
 @bp.get("/support/stuck-refunds")
 def support_stuck_refunds():
-    access.api_user()
+    auth.support_user()
     db = get_db()
     limit = _whole_number("limit", stuck.API_LIMIT)
     offset = _whole_number("offset", 0)
@@ -49,7 +48,7 @@ def _whole_number(name: str, default: int) -> int | None:
 @accepts(*bank_payments.MEDIA_TYPES)
 def import_bank_file():
     """The bank's file as the body: camt.054 (application/xml) or BgMax (text/plain)."""
-    user = access.api_user()
+    user = auth.support_user()
     if request.mimetype not in bank_payments.MEDIA_TYPES:  # no body at all: @accepts lets it by
         return api_error(415, "unsupported_media_type",
                          "Send a camt.054 file as application/xml or a BgMax file as "
@@ -64,6 +63,6 @@ def import_bank_file():
 
 @bp.get("/support/unmatched-payments")
 def support_unmatched_payments():
-    access.api_user()
+    auth.support_user()
     return jsonify({"payments": [bank_payments.as_api(row)
                                  for row in bank_payments.unmatched(get_db())]})

@@ -17,6 +17,7 @@ from ..web import auth
 from ..web.database_session import get_db
 from ..web.domain_messages import translate
 from ..web.filters import day
+from ..web.form_errors import show_on_form
 from . import bp
 from .bank_account_forms import (
     BankAccountForm,
@@ -67,9 +68,7 @@ def _page(customer_id: int, here: str, actor: str):
             try:
                 message = _act(db, customer_id, action, form, actor)
             except Invalid as exc:
-                for name, text in exc.fields.items():
-                    target = form._fields.get(name) or form.account_number
-                    target.errors = [*target.errors, translate(text)]
+                show_on_form(form, exc, fallback=form.account_number)
             except Conflict as exc:
                 flash(translate(exc.message), "error")
                 return redirect(here, 303)

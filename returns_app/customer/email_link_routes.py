@@ -14,6 +14,7 @@ from ..services import links
 from ..services.orders import get_order
 from ..web import auth, proxies
 from ..web.database_session import get_db
+from ..web.form_errors import show_on_form
 from . import bp
 from .email_link_forms import NewLinkForm, PreferencesForm
 
@@ -92,8 +93,7 @@ def email_preferences(token: str):
             preferences.save_preferences(db, order_id, {
                 "reminder_channel": form.reminder_channel.data, "language": form.language.data})
         except Invalid as exc:
-            for name, message in exc.fields.items():
-                form[name].errors = [*form[name].errors, message]
+            show_on_form(form, exc)
         else:
             flash(_("Saved. We'll use these choices from now on."), "success")
             return redirect(url_for(".email_preferences", token=token), 303)

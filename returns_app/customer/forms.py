@@ -16,17 +16,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, Email, InputRequired, Length, NumberRange, Optional
 
 from ..web.form_base import Form
-
-REASON_LABELS = {
-    "changed_mind": _l("Changed my mind"),
-    "too_small": _l("Too small"),
-    "too_large": _l("Too large"),
-    "not_as_described": _l("Not as described"),
-    "damaged": _l("Arrived damaged or faulty"),
-    "wrong_item": _l("Wrong item sent"),
-    "arrived_late": _l("Arrived too late"),
-    "other": _l("Other (tell us below)"),
-}
+from ..web.return_reasons import REASON_LABELS
 
 
 class FindOrderForm(Form):

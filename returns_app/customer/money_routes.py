@@ -15,23 +15,15 @@ from ..provider.client import ProviderUnavailable
 from ..services import audit, bank_accounts, checkouts, links, payments, refunds
 from ..services.orders import get_order
 from ..web import auth
+from ..web.card_return_urls import return_urls
 from ..web.database_session import get_db
 from ..web.domain_messages import translate
 from ..web.filters import day
+from ..web.form_errors import show_on_form
 from . import bp
 from .email_link_routes import expired_link_page
 from .forms import CancelCheckoutForm, PaymentForm, PayoutDetailsForm
 from .routes import render_order
-
-
-def return_urls(order_id: int, key: str | None) -> payments.ReturnUrls:
-    """Where the provider's card page sends the customer back: the same for pages and API.
-    The provider sends a customer who cancels back to the cancel URL as it is, without the
-    checkout session's id: the order and the payment's Idempotency-Key name the payment."""
-    return payments.ReturnUrls(
-        paid=url_for("customer.payment_return", _external=True),
-        cancelled=url_for("customer.payment_cancelled", order=order_id, key=key or "",
-                          _external=True))
 
 
 @bp.post("/orders/<id:order_id>/payments")
@@ -47,8 +39,7 @@ def pay(order_id: int):
                 {"amount": amount, "method": form.method.data or None},
                 form.idempotency_key.data, return_urls(order_id, form.idempotency_key.data))
         except Invalid as exc:
-            form.amount.errors = [translate(exc.fields.get("amount") or exc.fields.get("method")
-                                            or exc.message)]
+            show_on_form(form, exc, field_of=lambda _name: form.amount, fallback=form.amount)
         except ProviderUnavailable:
             form.amount.errors = [_("Card payments can't be reached right now. Nothing was "
                                     "charged; try again in a minute.")]
@@ -165,9 +156,7 @@ def payout_details(token: str):
                 bank_accounts.link(db, order["customer_id"], destination,
                                    f"customer:{order['customer_id']}:payout-details")
         except Invalid as exc:
-            for name, message in exc.fields.items():
-                target = form._fields.get(name, form.choice)
-                target.errors = [*target.errors, translate(message)]
+            show_on_form(form, exc, fallback=form.choice)
         except Conflict as exc:
             flash(translate(exc.message), "error")
         else:

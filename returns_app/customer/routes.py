@@ -22,13 +22,15 @@ from ..services import (
     refunds,
     returns,
 )
-from ..web import auth, i18n, page_cache, proxies
+from ..web import auth, i18n, proxies
 from ..web.database_session import get_db
 from ..web.domain_messages import translate
+from ..web.form_errors import show_on_form
+from ..web.page_cache import kept_page
+from ..web.return_reasons import REASON_LABELS
 from ..web.safe_redirect import local_path
 from . import bp
 from .forms import (
-    REASON_LABELS,
     CancelReturnForm,
     FindOrderForm,
     PaymentForm,
@@ -52,7 +54,7 @@ def find_order():
             found = customers.find_order(get_db(), form.order_number.data, form.email.data,
                                          proxies.client_address())
         except NotFound as exc:
-            form.form_errors.append(translate(exc.message))
+            show_on_form(form, exc)
         else:
             auth.remember_order(found["id"])
             if language := session.get(i18n.SESSION_KEY):  # chosen on this page, before
@@ -118,12 +120,12 @@ def orders_list():
 
 
 @bp.get("/orders/<id:order_id>")
+@kept_page("customer.order")
 def order(order_id: int):
     db = get_db()
     found = orders.order_for_viewer(db, auth.customer_viewer(), order_id)
-    return page_cache.page(db, "customer.order", found,
-                           lambda key: _order_page(db, found, PaymentForm(
-                               formdata=None, idempotency_key=key)))
+    return found, lambda key: _order_page(db, found, PaymentForm(formdata=None,
+                                                                idempotency_key=key))
 
 
 def render_order(order_id: int, pay_form: PaymentForm, status: int):
@@ -197,23 +199,21 @@ _FORM_PREFIX = {"quantity": "qty", "reason": "reason", "comment": "comment", "li
 
 def _errors_to_form(form, exc: Invalid, line_ids: list[int]) -> None:
     """Put each of the service's item errors next to the field of the line it concerns."""
-    for field, message in exc.fields.items():
-        match = _ITEM_FIELD.fullmatch(field)
+    def field_of(name: str):
+        match = _ITEM_FIELD.fullmatch(name)
         if match and int(match[1]) < len(line_ids):
-            target = form[f"{_FORM_PREFIX.get(match[2], 'qty')}_{line_ids[int(match[1])]}"]
-            target.errors = [*target.errors, translate(message)]
-        else:
-            form.form_errors.append(translate(message))
-    if not exc.fields:
-        form.form_errors.append(translate(exc.message))
+            return form[f"{_FORM_PREFIX.get(match[2], 'qty')}_{line_ids[int(match[1])]}"]
+        return None
+    show_on_form(form, exc, field_of=field_of)
 
 
 @bp.get("/returns/<id:return_id>")
+@kept_page("customer.return")
 def return_page(return_id: int):
     db = get_db()
     ret, order = returns.return_for_viewer(db, auth.customer_viewer(), return_id)
-    return page_cache.page(db, "customer.return", order, lambda _key: (_return_page(
-        db, returns.with_details(db, ret, order), ShipmentForm()), True))
+    return order, lambda _key: (_return_page(db, returns.with_details(db, ret, order),
+                                             ShipmentForm()), True)
 
 
 def _return_page(db, ret: dict, shipment_form) -> str:
@@ -232,8 +232,7 @@ def return_sent(return_id: int):
         try:
             returns.mark_sent(db, viewer, return_id, form.tracking_number.data)
         except Invalid as exc:
-            form.tracking_number.errors = [translate(exc.fields.get("tracking_number",
-                                                                   exc.message))]
+            show_on_form(form, exc, fallback=form.tracking_number)
         except Conflict as exc:
             flash(translate(exc.message), "error")
             return redirect(url_for(".return_page", return_id=return_id))

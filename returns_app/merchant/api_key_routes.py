@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from ..domain.errors import Conflict, Invalid
 from ..services import api_keys
 from ..web.database_session import get_db
+from ..web.form_errors import show_on_form
 from . import bp
 from .access import current_actor, current_merchant_id, merchant_required
 from .forms import CreateApiKeyForm, RevokeApiKeyForm
@@ -38,7 +39,7 @@ def create_api_key():
             key = api_keys.create_api_key(get_db(), current_merchant_id(), form.label.data,
                                           current_actor())
         except Invalid as exc:
-            form.label.errors = [exc.fields.get("label", exc.message)]
+            show_on_form(form, exc, fallback=form.label)
         else:
             # Shown in this response, not after a redirect: a key put in the session to
             # survive one would sit in a cookie. Reloading asks before resending the form.

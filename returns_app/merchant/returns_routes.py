@@ -9,11 +9,12 @@ from flask import Response, flash, redirect, render_template, request, stream_wi
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from ..customer.forms import REASON_LABELS
 from ..domain.errors import Conflict, Invalid
 from ..domain.states import RETURN_STATUSES
 from ..services import arrivals, decisions, inbox, returns
 from ..web.database_session import get_db
+from ..web.form_errors import show_on_form
+from ..web.return_reasons import REASON_LABELS
 from . import bp
 from .access import current_actor, current_merchant_id, merchant_required, safe_next
 from .export import csv_lines
@@ -130,12 +131,9 @@ _FORM_FIELD = {"received_quantity": "received", "accepted_quantity": "accepted",
 
 def _errors_to_form(form: RegistrationForm, exc: Invalid, item_ids: list[int]) -> None:
     """Each of the service's item errors next to the field of the item it concerns."""
-    for field, message in exc.fields.items():
-        match = _ITEM_FIELD.fullmatch(field)
+    def field_of(name: str):
+        match = _ITEM_FIELD.fullmatch(name)
         if match and int(match[1]) < len(item_ids):
-            target = form[f"{_FORM_FIELD.get(match[2], 'accepted')}_{item_ids[int(match[1])]}"]
-            target.errors = [*target.errors, message]
-        else:
-            form.form_errors.append(message)
-    if not exc.fields:
-        form.form_errors.append(exc.message)
+            return form[f"{_FORM_FIELD.get(match[2], 'accepted')}_{item_ids[int(match[1])]}"]
+        return None
+    show_on_form(form, exc, field_of=field_of)

@@ -3,30 +3,19 @@ webhook_settings function, flashes and redirects (the new secret alone is render
 
 from __future__ import annotations
 
-from babel.dates import format_datetime
 from flask import flash, make_response, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..domain import clock
 from ..domain.errors import Conflict, Invalid
 from ..services import webhook_settings
 from ..web.database_session import get_db
+from ..web.form_errors import show_on_form
 from ..webhooks import delivery
 from ..webhooks.delivery import local_urls_allowed
 from . import bp
 from .access import current_merchant_id, merchant_required
 from .webhook_forms import WebhookUrlForm
-
-
-@bp.app_template_filter("webhook_time")
-def webhook_time(value: str | None) -> str:
-    """Down to the second, in Swedish time: a developer lines it up with their own logs."""
-    if not value:
-        return ""
-    return format_datetime(clock.parse(value), "d MMM yyyy, HH:mm:ss", tzinfo=clock.LOCAL_ZONE,
-                           locale=get_locale())
 
 
 def _actor() -> str:
@@ -64,7 +53,7 @@ def webhooks():
             secret = webhook_settings.set_url(get_db(), current_merchant_id(), form.url.data,
                                               _actor(), local_urls_allowed())
         except Invalid as exc:
-            form.url.errors = [*form.url.errors, exc.fields.get("url", exc.message)]
+            show_on_form(form, exc, fallback=form.url)
         else:
             if secret:
                 return _show_secret(secret, created=True)

@@ -8,6 +8,7 @@ from ..domain.validation import email_for_lookup
 from ..services import audit, links
 from ..services import sign_in as guarded
 from ..services.orders import get_order
+from ..store import notifications as notification_rows
 from ..store.db import Database, write_transaction
 from . import NEW_LINK
 from .queue import queue_customer_email
@@ -25,20 +26,16 @@ RENEWABLE = (links.ORDER, links.RETURN, links.PAY, links.PREFERENCES, links.PAYO
 
 def order_of_link(db: Database, purpose: str, subject_id: int) -> int:
     """The order a link's subject belongs to: the one its bearer may see."""
-    table = {links.RETURN: "returns", links.PAYOUT_DETAILS: "refund"}.get(purpose)
-    if table is None:
-        row = db.execute("SELECT id FROM orders WHERE id = ?", [subject_id]).fetchone()
-    else:
-        row = db.execute(f"SELECT order_id FROM {table} WHERE id = ?", [subject_id]).fetchone()
-    if row is None:
+    kind = {links.RETURN: "return", links.PAYOUT_DETAILS: "refund"}.get(purpose, "order")
+    order_id = notification_rows.order_id_of(db, kind, subject_id)
+    if order_id is None:
         raise NotFound("We couldn't find what this link was for.")
-    return row[0]
+    return order_id
 
 
 def preferences_of_order(db: Database, order_id: int) -> dict:
     order = get_order(db, order_id)
-    (channel,) = db.execute("SELECT reminder_channel FROM customer WHERE id = ?",
-                            [order["customer_id"]]).fetchone()
+    channel = notification_rows.reminder_channel(db, order["customer_id"])
     return {"order": order, "reminder_channel": channel, "language": order["customer_language"]}
 
 
@@ -55,8 +52,7 @@ def save_preferences(db: Database, order_id: int, payload: dict) -> dict:
     with write_transaction(db):
         before = preferences_of_order(db, order_id)
         customer_id = before["order"]["customer_id"]
-        db.execute("UPDATE customer SET reminder_channel = ?, language = ? WHERE id = ?",
-                   [channel, language, customer_id])
+        notification_rows.set_preferences(db, customer_id, channel, language)
         audit.record(db, f"customer:{customer_id}", "customer.preferences_changed", "customer",
                      customer_id,
                      before={"reminder_channel": before["reminder_channel"],

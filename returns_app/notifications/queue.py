@@ -3,12 +3,11 @@ transaction; its unique key makes queuing the same email twice a no-op."""
 
 from __future__ import annotations
 
-import json
-
 from ..domain import clock
 from ..domain.errors import NotFound
+from ..store import notifications as notification_rows
 from ..store import outbox
-from ..store.db import Database, select
+from ..store.db import Database
 
 OUTBOX_KIND = "email"
 PAGE_SIZE = 50
@@ -22,17 +21,16 @@ def queue_email(db: Database, kind: str, key: str, *, recipient: str, language: 
                 facts: dict | None = None) -> int | None:
     """Inside the caller's transaction. Returns the new notification's id, or None when an
     email with this key was queued before."""
-    cursor = db.execute(
-        "INSERT OR IGNORE INTO notification (kind, dedupe_key, customer_id, merchant_user_id,"
-        " support_user_id, order_id, return_id, refund_id, payment_id, recipient, language,"
-        " facts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [kind, key, customer_id, merchant_user_id, support_user_id, order_id, return_id,
-         refund_id, payment_id, recipient, language, json.dumps(facts or {}, sort_keys=True),
-         clock.now_iso()])
-    if cursor.rowcount != 1:
+    notification_id = notification_rows.add_notification(db, {
+        "kind": kind, "dedupe_key": key, "customer_id": customer_id,
+        "merchant_user_id": merchant_user_id, "support_user_id": support_user_id,
+        "order_id": order_id, "return_id": return_id, "refund_id": refund_id,
+        "payment_id": payment_id, "recipient": recipient, "language": language,
+        "facts": facts, "created_at": clock.now_iso()})
+    if notification_id is None:
         return None
-    outbox.enqueue(db, OUTBOX_KIND, cursor.lastrowid)
-    return cursor.lastrowid
+    outbox.enqueue(db, OUTBOX_KIND, notification_id)
+    return notification_id
 
 
 def queue_customer_email(db: Database, kind: str, key: str, order: dict, **refs) -> int | None:
@@ -43,21 +41,16 @@ def queue_customer_email(db: Database, kind: str, key: str, order: dict, **refs)
 
 
 def get_notification(db: Database, notification_id: int) -> dict:
-    rows = select(db, "SELECT * FROM notification WHERE id = ?", [notification_id])
-    if not rows:
+    row = notification_rows.notification_by_id(db, notification_id)
+    if row is None:
         raise NotFound("No such email.")
-    row = rows[0]
-    row["facts"] = json.loads(row["facts"])
     return row
 
 
 def recent(db: Database, before_id: int | None = None, limit: int = PAGE_SIZE) -> list[dict]:
     """Newest first, a page at a time (keyset on the primary key: no OFFSET to walk)."""
-    return select(db,
-        "SELECT id, kind, recipient, subject, status, created_at, sent_at FROM notification"
-        " WHERE id < ? ORDER BY id DESC LIMIT ?", [before_id or 2**62, limit])
+    return notification_rows.recent_notifications(db, before_id or 2**62, limit)
 
 
 def of_order(db: Database, order_id: int) -> list[dict]:
-    return select(db, "SELECT * FROM notification WHERE order_id = ? ORDER BY id",
-                         [order_id])
+    return notification_rows.notifications_of_order(db, order_id)

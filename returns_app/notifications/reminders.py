@@ -12,6 +12,7 @@ from ..domain import clock
 from ..services.holds import invoice_on_hold
 from ..services.orders import amounts, get_order
 from ..services.payments import allowed_now
+from ..store import notifications as notification_rows
 from ..store.db import Database, write_transaction
 from . import INVOICE_DUE_REMINDER, SEND_RETURN_REMINDER
 from .queue import queue_customer_email
@@ -49,8 +50,7 @@ def may_remind_about_order(db: Database, order_id: int) -> Verdict:
 
 
 def reminder_channel(db: Database, customer_id: int) -> str:
-    return db.execute("SELECT reminder_channel FROM customer WHERE id = ?",
-                      [customer_id]).fetchone()[0]
+    return notification_rows.reminder_channel(db, customer_id)
 
 
 def scan(db: Database) -> Counter:
@@ -61,18 +61,9 @@ def scan(db: Database) -> Counter:
         return outcomes
     today = clock.local_date(now)
     target = (today + timedelta(days=REMIND_DAYS_BEFORE)).isoformat()
-    for kind, candidates in (
-        (SEND_RETURN_REMINDER,
-         "SELECT DISTINCT order_id FROM returns WHERE status = 'reported' AND send_by = ?"
-         " AND NOT EXISTS (SELECT 1 FROM reminder_decision AS d WHERE d.kind = ?"
-         " AND d.order_id = returns.order_id AND d.day = ?) LIMIT ?"),
-        (INVOICE_DUE_REMINDER,
-         "SELECT id FROM orders WHERE due_date = ? AND payment_method = 'invoice'"
-         " AND NOT EXISTS (SELECT 1 FROM reminder_decision AS d WHERE d.kind = ?"
-         " AND d.order_id = orders.id AND d.day = ?) LIMIT ?"),
-    ):
-        for (order_id,) in db.execute(candidates,
-                                      [target, kind, today.isoformat(), BATCH]).fetchall():
+    for kind, candidates in ((SEND_RETURN_REMINDER, notification_rows.returns_to_remind_of),
+                             (INVOICE_DUE_REMINDER, notification_rows.invoices_to_remind_of)):
+        for order_id in candidates(db, target, kind, today.isoformat(), BATCH):
             with write_transaction(db):
                 outcomes[_decide(db, kind, order_id, today, target)] += 1
     return outcomes
@@ -88,15 +79,12 @@ def remind_of_invoice_now(db: Database, order_id: int) -> str:
 def _decide(db: Database, kind: str, order_id: int, today: date, target: str) -> str:
     """Inside the write lock: weigh one reminder and keep the decision."""
     day = today.isoformat()
-    if db.execute("SELECT 1 FROM reminder_decision WHERE kind = ? AND order_id = ? AND day = ?",
-                  [kind, order_id, day]).fetchone():
+    if notification_rows.reminder_decided(db, kind, order_id, day):
         return "weighed_already"  # another worker got there first
     order = get_order(db, order_id)
     refs: dict = {}
     if kind == SEND_RETURN_REMINDER:
-        return_ids = [r for (r,) in db.execute(
-            "SELECT id FROM returns WHERE order_id = ? AND status = 'reported' AND send_by = ?"
-            " ORDER BY id", [order_id, target]).fetchall()]
+        return_ids = notification_rows.returns_waiting_to_be_sent(db, order_id, target)
         why_not = "" if return_ids else "not_waiting_to_be_sent"
         facts = {"return_ids": return_ids, "send_by": target}
         refs = {"return_id": return_ids[0]} if return_ids else {}
@@ -115,7 +103,7 @@ def _decide(db: Database, kind: str, order_id: int, today: date, target: str) ->
             outcome = "email"
         else:
             outcome = "skipped:customer_chose_none"
-    db["reminder_decision"].insert({
+    notification_rows.add_reminder_decision(db, {
         "kind": kind, "order_id": order_id, "day": day, "outcome": outcome,
         "notification_id": notification_id, "decided_at": clock.now_iso(),
     })
@@ -130,9 +118,7 @@ def reason_to_withdraw(db: Database, notification: dict) -> str:
         return "the customer no longer wants email reminders"
     if notification["kind"] == SEND_RETURN_REMINDER:
         ids = notification["facts"].get("return_ids", [])
-        waiting = db.execute(
-            f"SELECT count(*) FROM returns WHERE status = 'reported' AND id IN"
-            f" ({', '.join('?' for _ in ids)})", ids).fetchone()[0] if ids else 0
+        waiting = notification_rows.count_still_reported(db, ids)
         return "" if waiting else "the return is no longer waiting to be sent"
     if notification["kind"] == INVOICE_DUE_REMINDER:
         verdict = may_remind_about_order(db, notification["order_id"])

@@ -9,17 +9,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app, render_template, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from merchant_instructions.frontmatter import FrontMatterError, split
 
+from ..domain.day_text import FORMAT_LOCALES, day_text
 from ..domain.money import format_minor
 from ..services import bank_payments, calendar_file, links, payments, refunds, returns
 from ..services.orders import Viewer, amounts, get_order
+from ..store import merchant_people
+from ..store import notifications as notification_rows
 from ..store.db import Database
-from ..web.filters import day
-from ..web.i18n import FORMAT_LOCALES
 from . import (
     DEBIT_DECLINED,
     DESTINATION_CHANGE,
@@ -57,6 +58,11 @@ class Rendered:
     subject: str
     text: str
     html: str
+
+
+def day(value) -> str:
+    """A day in the email's language (render forces its locale)."""
+    return day_text(value, "long", str(get_locale()))
 
 
 def link(purpose: str, subject_id: int) -> str:
@@ -97,10 +103,7 @@ def _return_reported(db: Database, note: dict, order: dict) -> dict:
 def _return_decided(db: Database, note: dict, order: dict) -> dict:
     facts = note["facts"]
     decided = {item["return_item_id"]: item for item in facts["items"]}
-    names = dict(db.execute(
-        "SELECT return_item.id, order_line.name FROM return_item JOIN order_line"
-        " ON order_line.id = return_item.order_line_id WHERE return_item.return_id = ?",
-        [note["return_id"]]).fetchall())
+    names = notification_rows.item_names_of_return(db, note["return_id"])
     items = [{"name": names.get(item_id, ""), **item} for item_id, item in decided.items()]
     accepted = [i for i in items if i["accepted"]]
     rejected = [i for i in items if i["rejected"]]
@@ -163,8 +166,7 @@ def _payment_receipt(db: Database, note: dict, order: dict) -> dict:
 
 def _merchant_return_waiting(db: Database, note: dict, order: dict) -> dict:
     ret = _return(db, note)
-    name = db.execute("SELECT name FROM merchant_user WHERE id = ?",
-                      [note["merchant_user_id"]]).fetchone()[0]
+    name = merchant_people.merchant_user_name(db, note["merchant_user_id"])
     return {
         "subject": _("Return %(id)s for order %(number)s is waiting to be registered",
                      id=ret["id"], number=order["order_number"]),
@@ -217,8 +219,7 @@ def _new_link(db: Database, note: dict, order: dict) -> dict:
 
 def _webhook_failing(db: Database, note: dict, _order: dict | None) -> dict:
     facts = note["facts"]
-    name = db.execute("SELECT name FROM merchant_user WHERE id = ?",
-                      [note["merchant_user_id"]]).fetchone()[0]
+    name = merchant_people.merchant_user_name(db, note["merchant_user_id"])
     return {
         "subject": _("Your webhook endpoint has not answered for a day"),
         "name": name, "url": facts["url"], "failing_since": facts["failing_since"],

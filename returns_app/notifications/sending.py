@@ -16,6 +16,7 @@ from email.utils import format_datetime, parseaddr
 from flask import current_app
 
 from ..domain import clock
+from ..store import notifications as notification_rows
 from ..store import outbox
 from ..store.db import Database, write_transaction
 from . import REMINDER_KINDS, rendering
@@ -81,8 +82,8 @@ def _fail(db: Database, row: dict, note_id: int, error: str, permanent: bool) ->
         retried = not permanent and outbox.retry_later(db, row, error)
         if permanent:
             outbox.complete(db, row)
-        db.execute("UPDATE notification SET last_error = ?, status = ? WHERE id = ?",
-                   [error, "queued" if retried else "failed", note_id])
+        notification_rows.mark_failed_attempt(db, note_id, error,
+                                              "queued" if retried else "failed")
     log.warning("email %s: %s (%s)", note_id, error, "will retry" if retried else "gave up")
     return "email_retry" if retried else "email_failed"
 
@@ -91,11 +92,9 @@ def _render_once(db: Database, note: dict, sender: str) -> dict:
     """Pin what the first attempt renders: retries send exactly that."""
     rendered = rendering.render(db, note)
     with write_transaction(db):
-        db.execute(
-            "UPDATE notification SET subject = ?, body_text = ?, body_html = ?,"
-            " message_id = ?, rendered_at = ? WHERE id = ? AND rendered_at IS NULL",
-            [rendered.subject, rendered.text, rendered.html, message_id(note, sender),
-             clock.now_iso(), note["id"]])
+        notification_rows.keep_rendering(db, note["id"], rendered.subject, rendered.text,
+                                         rendered.html, message_id(note, sender),
+                                         clock.now_iso())
     return get_notification(db, note["id"])
 
 
@@ -109,8 +108,7 @@ def deliver_email(db: Database, provider, row: dict) -> str:
         return f"email_{note['status']}"
     if note["kind"] in REMINDER_KINDS and (why := reason_to_withdraw(db, note)):
         with write_transaction(db):
-            db.execute("UPDATE notification SET status = 'withdrawn', last_error = ?"
-                       " WHERE id = ? AND status = 'queued'", [why, note["id"]])
+            notification_rows.mark_withdrawn(db, note["id"], why)
             outbox.complete(db, row)
         return "email_withdrawn"
     config = current_app.config
@@ -126,7 +124,6 @@ def deliver_email(db: Database, provider, row: dict) -> str:
     except (smtplib.SMTPException, OSError) as exc:
         return _fail(db, row, note["id"], f"{type(exc).__name__}: {exc}", _permanent(exc))
     with write_transaction(db):
-        db.execute("UPDATE notification SET status = 'sent', sent_at = ?, last_error = NULL"
-                   " WHERE id = ?", [clock.now_iso(), note["id"]])
+        notification_rows.mark_sent(db, note["id"], clock.now_iso())
         outbox.complete(db, row)
     return "email_sent"

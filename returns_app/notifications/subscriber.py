@@ -9,6 +9,9 @@ from collections.abc import Callable
 
 from ..services.events import Event
 from ..services.orders import amounts, get_order
+from ..store import merchant_people
+from ..store import notifications as notification_rows
+from ..store import webhooks as webhook_rows
 from ..store.db import Database
 from . import (
     DEBIT_DECLINED,
@@ -25,9 +28,8 @@ from .queue import queue_customer_email, queue_email
 from .reminders import remind_of_invoice_now
 
 
-def _order_of(db: Database, table: str, row_id: int) -> dict:
-    (order_id,) = db.execute(f"SELECT order_id FROM {table} WHERE id = ?", [row_id]).fetchone()
-    return get_order(db, order_id)
+def _order_of(db: Database, subject_kind: str, row_id: int) -> dict:
+    return get_order(db, notification_rows.order_id_of(db, subject_kind, row_id))
 
 
 def _key(kind: str, event: Event) -> str:
@@ -35,7 +37,7 @@ def _key(kind: str, event: Event) -> str:
 
 
 def return_reported(db: Database, event: Event) -> None:
-    order = _order_of(db, "returns", event.subject_id)
+    order = _order_of(db, "return", event.subject_id)
     # What is still owed for the kept items, as it stands when the return is reported: the
     # customer who lives by email has nothing else telling him.
     facts = {"payable_now": amounts(db, order["id"]).payable_now, "due_date": order["due_date"]}
@@ -45,7 +47,7 @@ def return_reported(db: Database, event: Event) -> None:
 
 def return_registered(db: Database, event: Event) -> None:
     """What the shop decided, and what is due now: the amount as it stands at the decision."""
-    order = _order_of(db, "returns", event.subject_id)
+    order = _order_of(db, "return", event.subject_id)
     after = event.after or {}
     now = amounts(db, order["id"])
     facts = {
@@ -55,12 +57,7 @@ def return_registered(db: Database, event: Event) -> None:
         "payable_now": now.payable_now,
         "due_date": order["due_date"],
         # A partial decision: what still waits for the shop, and stays paused meanwhile.
-        "waiting": [{"name": name, "quantity": quantity} for name, quantity in db.execute(
-            "SELECT order_line.name, return_item.quantity - accepted_quantity"
-            " - rejected_quantity FROM return_item JOIN order_line"
-            " ON order_line.id = return_item.order_line_id WHERE return_id = ?"
-            " AND return_item.quantity > accepted_quantity + rejected_quantity"
-            " ORDER BY order_line.position", [event.subject_id]).fetchall()],
+        "waiting": notification_rows.items_still_waiting(db, event.subject_id),
         "paused": now.paused,
     }
     queue_customer_email(db, RETURN_DECIDED, _key(RETURN_DECIDED, event), order,
@@ -115,30 +112,26 @@ def debit_declined(db: Database, event: Event) -> None:
 def merchant_reminded(db: Database, event: Event) -> None:
     """Support nudged the shop about a return waiting to be registered: every user of that
     merchant hears of it."""
-    order = _order_of(db, "returns", event.subject_id)
-    for user_id, email, language in db.execute(
-            "SELECT id, email, language FROM merchant_user WHERE merchant_id = ? ORDER BY id",
-            [order["merchant_id"]]).fetchall():
+    order = _order_of(db, "return", event.subject_id)
+    for user in merchant_people.users_of_merchant(db, order["merchant_id"]):
         queue_email(db, MERCHANT_RETURN_WAITING,
-                    f"{_key(MERCHANT_RETURN_WAITING, event)}:{user_id}", recipient=email,
-                    language=language, merchant_user_id=user_id, order_id=order["id"],
+                    f"{_key(MERCHANT_RETURN_WAITING, event)}:{user['id']}",
+                    recipient=user["email"], language=user["language"],
+                    merchant_user_id=user["id"], order_id=order["id"],
                     return_id=event.subject_id)
 
 
 def webhook_endpoint_failing(db: Database, event: Event) -> None:
     """A merchant's endpoint stopped answering for a day: every user of that merchant hears of
     it, once per failing spell."""
-    row = db.execute("SELECT merchant_id, url FROM webhook_endpoint WHERE id = ?",
-                     [event.subject_id]).fetchone()
-    if row is None:
+    endpoint = webhook_rows.endpoint_by_id(db, event.subject_id)
+    if endpoint is None:
         return
-    merchant_id, url = row
-    for user_id, email, language in db.execute(
-            "SELECT id, email, language FROM merchant_user WHERE merchant_id = ? ORDER BY id",
-            [merchant_id]).fetchall():
-        queue_email(db, WEBHOOK_FAILING, f"{_key(WEBHOOK_FAILING, event)}:{user_id}",
-                    recipient=email, language=language, merchant_user_id=user_id,
-                    facts={"endpoint_id": event.subject_id, "url": url,
+    for user in merchant_people.users_of_merchant(db, endpoint["merchant_id"]):
+        queue_email(db, WEBHOOK_FAILING, f"{_key(WEBHOOK_FAILING, event)}:{user['id']}",
+                    recipient=user["email"], language=user["language"],
+                    merchant_user_id=user["id"],
+                    facts={"endpoint_id": event.subject_id, "url": endpoint["url"],
                            "failing_since": (event.after or {}).get("failing_since")})
 
 

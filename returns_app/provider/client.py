@@ -36,8 +36,8 @@ def longest_call_seconds(connect_timeout: float = CONNECT_TIMEOUT,
                          read_timeout: float = READ_TIMEOUT, max_attempts: int = MAX_ATTEMPTS,
                          backoff_base: float = BACKOFF_BASE,
                          backoff_max: float = BACKOFF_MAX) -> float:
-    """The longest a money-moving call can take (69 s with the defaults; the outbox's lease is
-    computed from it). Each of its `max_attempts` failures costs a POST and an ask, plus the
+    """The longest a money-moving call can take (69 s with the defaults: store/outbox.py writes
+    the lease out from it). Each of its `max_attempts` failures costs a POST and an ask, plus the
     first ask when resuming: at most 2 * max_attempts + 1 requests, each within its connect and
     read timeouts. Before an ask or a resend it sleeps at most twice per failure count, each at
     most that count's backoff. (The timeouts bound each connection attempt and each read, as

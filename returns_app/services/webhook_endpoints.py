@@ -9,7 +9,8 @@ import json
 from ..domain import clock
 from ..domain.errors import Invalid, NotFound
 from ..domain.validation import NOT_TEXT
-from ..store.db import Database, insert, select, select_one, write_transaction
+from ..store import webhooks as webhook_rows
+from ..store.db import Database, write_transaction
 from ..webhooks import signing, urls
 from ..webhooks.subscriber import EVENT_TYPES, TEST_ACTION
 from . import audit
@@ -37,14 +38,12 @@ def _row(row: dict) -> dict:
 
 
 def endpoints(db: Database, merchant_id: int) -> list[dict]:
-    return [_row(r) for r in select(db, "SELECT * FROM webhook_endpoint WHERE merchant_id = ?"
-                                        " ORDER BY id", [merchant_id])]
+    return [_row(r) for r in webhook_rows.endpoints_of_merchant(db, merchant_id)]
 
 
 def get_endpoint(db: Database, merchant_id: int, endpoint_id: int) -> dict:
     """Another merchant's endpoint is not found, like one that never existed."""
-    row = select_one(db, "SELECT * FROM webhook_endpoint WHERE id = ? AND merchant_id = ?",
-                     [endpoint_id, merchant_id])
+    row = webhook_rows.endpoint_of_merchant(db, merchant_id, endpoint_id)
     if row is None:
         raise NotFound("No such webhook endpoint.")
     return _row(row)
@@ -64,13 +63,11 @@ def create(db: Database, merchant_id: int, raw_url, raw_events, actor: str,
 def add(db: Database, merchant_id: int, url: str, events: list[str],
         actor: str) -> tuple[dict, str]:
     """Inside a transaction, `url` and `events` already checked."""
-    (count,) = db.execute("SELECT count(*) FROM webhook_endpoint WHERE merchant_id = ?",
-                          [merchant_id]).fetchone()
-    if count >= MAX_ENDPOINTS:
+    if webhook_rows.count_endpoints(db, merchant_id) >= MAX_ENDPOINTS:
         raise Invalid(fields={"url": f"A merchant can have at most {MAX_ENDPOINTS} webhook "
                                      "endpoints; delete one first."})
     secret, now = signing.new_signing_secret(), clock.now_iso()
-    endpoint_id = insert(db, "webhook_endpoint", {
+    endpoint_id = webhook_rows.add_endpoint(db, {
         "merchant_id": merchant_id, "url": url, "events": json.dumps(events),
         "secret": secret, "secret_created_at": now, "created_at": now})
     audit.record(db, actor, "webhook.endpoint_created", "webhook_endpoint", endpoint_id,
@@ -81,7 +78,7 @@ def add(db: Database, merchant_id: int, url: str, events: list[str],
 def set_url(db: Database, merchant_id: int, endpoint_id: int, url: str, actor: str) -> None:
     """Inside a transaction; `url` already checked. The secret stays."""
     before = get_endpoint(db, merchant_id, endpoint_id)
-    db.execute("UPDATE webhook_endpoint SET url = ? WHERE id = ?", [url, endpoint_id])
+    webhook_rows.set_endpoint_url(db, endpoint_id, url)
     audit.record(db, actor, "webhook.url_set", "webhook_endpoint", endpoint_id,
                  before={"url": before["url"]}, after={"url": url})
 
@@ -91,7 +88,7 @@ def delete(db: Database, merchant_id: int, endpoint_id: int, actor: str) -> dict
     Returns the endpoint as it was."""
     with write_transaction(db):
         endpoint = get_endpoint(db, merchant_id, endpoint_id)
-        db.execute("DELETE FROM webhook_endpoint WHERE id = ?", [endpoint_id])
+        webhook_rows.delete_endpoint(db, endpoint_id)
         audit.record(db, actor, "webhook.endpoint_deleted", "webhook_endpoint", endpoint_id,
                      before={"url": endpoint["url"]})
     return endpoint
@@ -102,8 +99,7 @@ def rotate_secret(db: Database, merchant_id: int, endpoint_id: int, actor: str) 
     secret = signing.new_signing_secret()
     with write_transaction(db):
         get_endpoint(db, merchant_id, endpoint_id)
-        db.execute("UPDATE webhook_endpoint SET secret = ?, secret_created_at = ? WHERE id = ?",
-                   [secret, clock.now_iso(), endpoint_id])
+        webhook_rows.set_endpoint_secret(db, endpoint_id, secret, clock.now_iso())
         audit.record(db, actor, "webhook.secret_rotated", "webhook_endpoint", endpoint_id)
     return secret
 

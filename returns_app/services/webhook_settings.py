@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..domain.errors import Conflict, NotFound
-from ..store import outbox
-from ..store.db import Database, select, write_transaction
+from ..store import merchant_people, outbox
+from ..store import webhooks as webhook_rows
+from ..store.db import Database, write_transaction
 from ..webhooks import urls
 from ..webhooks.subscriber import TEST_ACTION
 from . import audit, webhook_endpoints
@@ -23,7 +24,7 @@ def _first(db: Database, merchant_id: int) -> dict | None:
 def settings(db: Database, merchant_id: int) -> dict:
     """The page edits the merchant's first endpoint; any others (made through the API) are
     listed beside it."""
-    if db.execute("SELECT 1 FROM merchant WHERE id = ?", [merchant_id]).fetchone() is None:
+    if not merchant_people.merchant_exists(db, merchant_id):
         raise NotFound("No such merchant.")
     found = webhook_endpoints.endpoints(db, merchant_id)
     first = found[0] if found else None
@@ -88,22 +89,11 @@ class DeliveryPage:
 def deliveries(db: Database, merchant_id: int, before: int | None = None,
                limit: int = PAGE_SIZE) -> DeliveryPage:
     """Newest first, a page at a time, keyset-paginated on (merchant_id, id)."""
-    rows = select(db,
-        "SELECT webhook_message.id, event_id, event_type, subject_kind,"
-        " webhook_message.subject_id, webhook_message.created_at, outbox_id,"
-        " outbox.status AS outbox_status, outbox.available_at, outbox.last_error"
-        " FROM webhook_message JOIN outbox ON outbox.id = outbox_id"
-        " WHERE merchant_id = ? AND webhook_message.id < ?"
-        " ORDER BY webhook_message.id DESC LIMIT ?",
-        [merchant_id, before or 2**62, limit + 1])
+    rows = webhook_rows.messages_of_merchant(db, merchant_id, before or 2**62, limit + 1)
     page, more = rows[:limit], len(rows) > limit
     attempts: dict[int, list[dict]] = {row["outbox_id"]: [] for row in page}
-    if page:
-        marks = ", ".join("?" for _ in page)
-        for attempt in select(db,
-                f"SELECT * FROM webhook_delivery WHERE outbox_id IN ({marks})"
-                " ORDER BY outbox_id, attempt", [row["outbox_id"] for row in page]):
-            attempts[attempt["outbox_id"]].append(attempt)
+    for attempt in webhook_rows.attempts_of(db, [row["outbox_id"] for row in page]):
+        attempts[attempt["outbox_id"]].append(attempt)
     for row in page:
         row["attempts"] = attempts[row["outbox_id"]]
         row["attempt_count"] = len(row["attempts"])
@@ -117,13 +107,12 @@ def redeliver(db: Database, merchant_id: int, message_id: int, actor: str) -> No
     """A delivery given up on is tried again, with a fresh set of attempts and the same
     Webhook-Id (a receiver that did get it after all can tell)."""
     with write_transaction(db):
-        row = db.execute("SELECT outbox_id FROM webhook_message WHERE id = ? AND merchant_id = ?",
-                         [message_id, merchant_id]).fetchone()
-        if row is None:
+        outbox_id = webhook_rows.outbox_of_message(db, merchant_id, message_id)
+        if outbox_id is None:
             raise NotFound("No such delivery.")
         if _first(db, merchant_id) is None:
             raise Conflict("Set a webhook URL first, then send it again.")
-        if not outbox.requeue(db, row[0]):
+        if not outbox.requeue(db, outbox_id):
             raise Conflict("Only a failed delivery can be sent again; this one is already "
                            "delivered or still being tried.")
         audit.record(db, actor, "webhook.redelivered", "webhook_message", message_id)

@@ -10,16 +10,18 @@ import random
 from datetime import timedelta
 
 from ..domain import clock, request_ids
-from ..provider.client import longest_call_seconds
 from .db import BUSY_TIMEOUT_MS, Database, insert, select, write_transaction
 
 # How long a claimed row stays with its worker: longer than the slowest delivery, so a live
 # worker never loses its row to another. The slowest is a payout: the provider client's longest
-# call (69 s with its timeouts and retries; a webhook takes at most 13 s, an email a few SMTP
-# round trips of 10 s) and the two write transactions around it, each of which may wait out the
-# busy timeout; twice that leaves room for a slow machine. The crash tests shorten it through
-# the environment.
-DEFAULT_LEASE_SECONDS = 2 * (longest_call_seconds() + 2 * BUSY_TIMEOUT_MS / 1000)
+# call (provider/client.py's longest_call_seconds(), with its timeouts and retries; a webhook
+# takes at most 13 s, an email a few SMTP round trips of 10 s) and the two write transactions
+# around it, each of which may wait out the busy timeout; twice that leaves room for a slow
+# machine. The store imports no provider: the call's length is written here, and
+# tests/test_outbox_lease.py fails when the client's no longer matches it. The crash tests
+# shorten the lease through the environment.
+PROVIDER_LONGEST_CALL_SECONDS = 69.0
+DEFAULT_LEASE_SECONDS = 2 * (PROVIDER_LONGEST_CALL_SECONDS + 2 * BUSY_TIMEOUT_MS / 1000)
 LEASE = timedelta(seconds=float(os.environ.get("RETURNS_OUTBOX_LEASE_SECONDS",
                                                DEFAULT_LEASE_SECONDS)))
 MAX_ATTEMPTS = 8

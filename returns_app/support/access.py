@@ -9,11 +9,9 @@ from __future__ import annotations
 from flask import redirect, request, url_for
 from flask_login import current_user
 
-from ..api.auth import bearer
 from ..domain.errors import Forbidden
-from ..services import support, web_sessions
+from ..services import web_sessions
 from ..web import staff_auth
-from ..web.database_session import get_db
 from ..web.safe_redirect import local_path
 
 IDLE_LIMIT = web_sessions.LIMITS["support_user"].idle
@@ -45,16 +43,3 @@ def guard():
 def safe_next(target: str | None) -> str:
     """Where to go after signing in: a console page of this site, never anywhere else."""
     return local_path(target, "/support/") or url_for("support.queue")
-
-
-def api_user() -> dict:
-    """The support user behind an API request: a support token, or the signed-in console."""
-    token = bearer()
-    if token or not current_user.is_authenticated:
-        return support.user_for_token(get_db(), token)
-    if current_user.kind != "support_user":
-        raise Forbidden("Only support staff may use this endpoint.")
-    if staff_auth.pending_step("support"):
-        raise Forbidden("Finish signing in first: choose a new password or set up two-step "
-                        "sign-in in the console.")
-    return {"id": current_user.id, "email": current_user.email}

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from functools import lru_cache
 
-from babel import Locale
-from babel.dates import format_datetime
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..domain import clock, stuck_rules
@@ -19,6 +15,8 @@ from ..domain.payout_details import parse_payout_details
 from ..services import bank_payments, casefile, dashboard, stuck, support, support_actions
 from ..web import auth, proxies, staff_auth
 from ..web.database_session import get_db
+from ..web.filters import moment
+from ..web.form_errors import show_on_form
 from . import access, bp
 from .chart import bar_chart
 from .forms import (
@@ -45,25 +43,11 @@ PAGE_SIZE = 25
 @bp.context_processor
 def _console():
     return {"search_form": SearchForm(request.args), "sign_out_form": SignOutForm(),
-            "when": when, "days_since": days_since, "hours_since": hours_since,
+            "days_since": days_since, "hours_since": hours_since,
             "days_until": days_until, "suggestion": stuck.suggestion,
             "reason_codes": stuck_rules.REASONS,
             "refund_statuses": (*stuck.NOT_SUCCEEDED, "succeeded"),
             "idle_minutes": int(access.IDLE_LIMIT.total_seconds() // 60)}
-
-
-def when(iso: str | None) -> str:
-    """A moment as an agent reads it: Stockholm time, to the minute."""
-    if not iso:
-        return ""
-    return _when(iso, get_locale())
-
-
-@lru_cache(maxsize=4096)
-def _when(iso: str, locale: Locale) -> str:
-    # The queue shows the same items' moments on every view of it: Babel took ~50 µs each.
-    return format_datetime(clock.parse(iso), "d MMM yyyy, HH:mm", tzinfo=clock.LOCAL_ZONE,
-                           locale=locale)
 
 
 def days_since(iso: str) -> int:
@@ -181,14 +165,7 @@ def _act(form, name: str, action: Callable[[], object], done: Callable[[object],
         try:
             result = action()
         except Invalid as exc:
-            for field, message in exc.fields.items():
-                target = form._fields.get(field)
-                if target is None:
-                    form.form_errors.append(message)
-                else:
-                    target.errors = [*target.errors, message]
-            if not exc.fields:
-                form.form_errors.append(exc.message)
+            show_on_form(form, exc)
         except (Conflict, Forbidden) as exc:
             flash(exc.message, "error")
             return redirect(back, 303)
@@ -221,10 +198,11 @@ def change_destination(refund_id: int):
             access.user_id(), form.why.data),
         lambda result: (
             _("Requested. A second support user must approve it, and the customer is told by "
-              "email: nothing is paid before %(when)s.", when=when(result["pays_not_before"]))
+              "email: nothing is paid before %(when)s.",
+              when=moment(result["pays_not_before"], "short"))
             if result["status"] == "awaiting_approval" else
             _("The customer is told by email and can object: the payout waits until %(when)s.",
-              when=when(result["pays_not_before"]))),
+              when=moment(result["pays_not_before"], "short"))),
         url_for(".refund_page", refund_id=refund_id),
         lambda **kw: render_refund(refund_id, **kw))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g
 
+from ..store import operations
 from ..store.db import Database, KeptConnections, connect
 
 _EXTENSION = "returns_app.connections"
@@ -18,10 +19,8 @@ def get_db() -> Database:
 
 def _release(_exc=None) -> None:
     db = g.pop("db", None)
-    # A request that failed half way through a write must not hand its open transaction to the
-    # next one (write_transaction rolls back itself; this covers anything that escaped it).
-    if db is not None and db.conn.in_transaction:
-        db.conn.execute("ROLLBACK")
+    if db is not None:
+        operations.roll_back_left_open(db)
 
 
 def init_app(app: Flask) -> None:

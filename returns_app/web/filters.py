@@ -8,30 +8,18 @@ from functools import lru_cache
 
 from babel.dates import format_datetime
 from flask import Flask
-from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
 from ..domain import clock
+from ..domain.day_text import day_text
 from ..domain.money import format_minor as money
 from .domain_messages import translate
 
 
 def day(value: str | date | datetime | None, style: str = "long") -> str:
     """A calendar day in the page's language: 23 november 2026 / 23 November 2026."""
-    if not value:
-        return ""
-    if isinstance(value, str):
-        value = clock.parse(value) if "T" in value else date.fromisoformat(value)
-    if isinstance(value, datetime):
-        value = clock.local_date(value)
-    return _day(value, style, str(get_locale()))
-
-
-@lru_cache(maxsize=4096)
-def _day(value: date, style: str, _locale: str) -> str:
-    # Lists show a few days over and over (every row's reported and due day): Babel took
-    # ~50 µs for each. The locale is in the key because format_date reads it.
-    return format_date(value, format=style)
+    return day_text(value, style, str(get_locale()))
 
 
 def clock_time(value: str | None) -> str:
@@ -41,12 +29,31 @@ def clock_time(value: str | None) -> str:
     return clock.parse(value).astimezone(clock.LOCAL_ZONE).strftime("%H:%M")
 
 
-def moment(value: str | None) -> str:
-    """A moment in Stockholm time, to the minute: 4 december 2026 11:40."""
+# How a stored UTC moment is shown, in Stockholm time and the page's language, by who reads it.
+MOMENT_STYLES = {
+    # a customer's page or email: 4 december 2026 11:40
+    "long": "d MMMM yyyy HH:mm",
+    # the portal's and the console's pages: 4 dec. 2026, 11:40
+    "short": "d MMM yyyy, HH:mm",
+    # a webhook's deliveries: a developer lines them up with their own logs (11:40:09)
+    "seconds": "d MMM yyyy, HH:mm:ss",
+    # the development inbox: enough to tell today's emails apart (2026-12-04 11:40)
+    "sortable": "yyyy-MM-dd HH:mm",
+}
+
+
+def moment(value: str | None, style: str = "long") -> str:
+    """A stored UTC moment in Stockholm time, as MOMENT_STYLES[style] writes it."""
     if not value:
         return ""
-    return format_datetime(clock.parse(value), "d MMMM yyyy HH:mm", tzinfo=clock.LOCAL_ZONE,
-                           locale=get_locale())
+    return _moment(value, style, str(get_locale()))
+
+
+@lru_cache(maxsize=4096)
+def _moment(value: str, style: str, locale: str) -> str:
+    # Support's queue shows the same items' moments on every view of it: Babel took ~50 µs each.
+    return format_datetime(clock.parse(value), MOMENT_STYLES[style], tzinfo=clock.LOCAL_ZONE,
+                           locale=locale)
 
 
 def number(value: float | int | None, decimals: int = 0) -> str:

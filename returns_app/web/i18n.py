@@ -33,6 +33,7 @@ from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
 
+from ..domain.day_text import FORMAT_LOCALES
 from ..services import customers, merchant_users
 from . import auth
 from .database_session import get_db
@@ -40,8 +41,6 @@ from .safe_redirect import local_path
 
 # Each language in its own name: someone who can't read the page can still find theirs.
 LANGUAGES = {"sv": "Svenska", "en": "English"}
-# English dates as in Britain and Sweden (23 November 2026), not the US default of "en".
-FORMAT_LOCALES = {"sv": "sv_SE", "en": "en_GB"}
 SESSION_KEY = "language"
 API_DEFAULT_LANGUAGE = "en"
 

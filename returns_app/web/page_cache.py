@@ -44,6 +44,9 @@ per session, and where each goes:
 - the API answer: no session, no language, no token (who may ask is checked before the cache).
 - nonces: none (the CSP allows 'self' only).
 
+A view declares it is kept with `@kept_page`: it checks who may see the order and hands back the
+order and how to render its answer; the key, the version and the shelf are this module's.
+
 With PAGE_CACHE_VERIFY (on in the tests) every hit is rendered again and compared: a change the
 version misses fails the test that made it.
 """
@@ -54,7 +57,7 @@ import hashlib
 import hmac
 import uuid
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, wraps
 from pathlib import Path
 
 from flask import Flask, current_app, g, request, session
@@ -63,17 +66,12 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from ..domain import clock
+from ..store import kept_pages
 from ..store.db import Database
 from ..store.page_shelf import Shelf
+from .database_session import get_db
 
 _EXTENSION = "returns_app.web.page_cache"
-_STAMP = (
-    "SELECT coalesce((SELECT version FROM order_version WHERE order_id = :order), 0),"
-    " (SELECT max(id) FROM instructions_version WHERE merchant_id = :merchant),"
-    " (SELECT (bank_account_json IS NOT NULL) || ':' || pay_on_due_date || ':' ||"
-    "  coalesce((SELECT max(id) FROM debit_mandate WHERE customer_id = :customer"
-    "            AND ended_at IS NULL), 0) FROM customer WHERE id = :customer)"
-)
 
 
 class StalePage(AssertionError):
@@ -117,25 +115,38 @@ def _code_fingerprint(*roots: Path) -> str:
 
 def order_stamp(db: Database, order: dict) -> tuple:
     """Everything about an order its answers show, as one hashable value."""
-    extra = db.execute(_STAMP, {"order": order["id"], "merchant": order["merchant_id"],
-                                "customer": order["customer_id"]}).fetchone()
-    return (*order.values(), *extra, clock.today().isoformat())
+    return (*order.values(), *kept_pages.order_versions(db, order), clock.today().isoformat())
 
 
-def page(db: Database, name: str, order: dict, render: Callable[[str], tuple[str, bool]]
-         ) -> str:
-    """An order's page. `render(idempotency_key)` renders it and says whether it may be kept
-    (False when it holds something that expires)."""
+def kept_page(name: str, *, answer: bool = False) -> Callable:
+    """Declares a view whose answer about one order is kept, under `name`, and served again
+    until something it shows changes.
+
+    The view checks who may see the order (on every request: a kept copy is only ever served
+    after it) and returns `(order, render)`. For a page, `render(idempotency_key)` gives the
+    HTML and whether it may be kept (not when it holds something that expires). For an API
+    answer (`answer=True`: no session, no language, the same for every caller who may see the
+    order), `render()` gives the value answered as JSON.
+    """
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def kept(*args, **kwargs):
+            order, render = view(*args, **kwargs)
+            if answer:
+                body = _kept((name, *order_stamp(get_db(), order)), lambda: (
+                    current_app.json.response(render()).get_data(), True))
+                return current_app.response_class(body, mimetype=current_app.json.mimetype)
+            return _page(get_db(), name, order, render)
+        return kept
+    return decorate
+
+
+def _page(db: Database, name: str, order: dict, render: Callable[[str], tuple[str, bool]]
+          ) -> str:
     if "_flashes" in session:
         return _fill(render(uuid.uuid4().hex)[0])
     key = (name, request.full_path, _header(), str(get_locale()), *order_stamp(db, order))
     return _fill(_kept(key, lambda: _with_placeholders(render)))
-
-
-def answer(db: Database, name: str, order: dict, render: Callable[[], bytes]) -> bytes:
-    """An API answer about an order (no session, no language: the same for every caller who
-    may see the order)."""
-    return _kept((name, *order_stamp(db, order)), lambda: (render(), True))
 
 
 def _kept(key: tuple, render: Callable[[], tuple]):

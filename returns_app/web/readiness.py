@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 
-from ..store import heartbeat
+from ..store import heartbeat, operations
 from ..store.db import Database
 from ..store.migrations import pending_migrations
 
@@ -20,7 +20,7 @@ def check(open_db: Callable[[], Database], now: datetime) -> dict:
     that could not run because an earlier one failed has ok None and is not among the failed."""
     try:
         db = open_db()
-        db.execute("SELECT 1").fetchone()
+        operations.answers(db)
     except sqlite3.Error as exc:
         unreachable = {"ok": None, "skipped": "database unreachable"}
         checks = {"database": {"ok": False, "error": type(exc).__name__},

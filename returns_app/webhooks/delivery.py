@@ -17,6 +17,7 @@ from flask import current_app
 
 from ..domain import clock
 from ..store import outbox
+from ..store import webhooks as webhook_rows
 from ..store.db import Database, write_transaction
 from . import health, signing, urls
 
@@ -97,9 +98,8 @@ def post(url: str, secret: str, webhook_id: str, body: bytes, *, timeout=TIMEOUT
 
 
 def _record(db: Database, outbox_id: int, attempt: Attempt) -> None:
-    (previous,) = db.execute("SELECT count(*) FROM webhook_delivery WHERE outbox_id = ?",
-                             [outbox_id]).fetchone()
-    db["webhook_delivery"].insert({
+    previous = webhook_rows.count_attempts(db, outbox_id)
+    webhook_rows.add_attempt(db, {
         "outbox_id": outbox_id,
         "attempt": previous + 1,
         "url": attempt.url,
@@ -114,16 +114,13 @@ def _record(db: Database, outbox_id: int, attempt: Attempt) -> None:
 def deliver_webhook(db: Database, _provider, row: dict) -> str:
     """The URL and secret are read now, not when the event happened: a rotated secret or a new
     URL applies to every delivery still waiting."""
-    found = db.execute(
-        "SELECT webhook_message.merchant_id, webhook_endpoint.id, webhook_endpoint.url,"
-        " webhook_endpoint.secret FROM webhook_message"
-        " JOIN webhook_endpoint ON webhook_endpoint.id = webhook_message.endpoint_id"
-        " WHERE outbox_id = ?", [row["id"]]).fetchone()
+    found = webhook_rows.target_of_delivery(db, row["id"])
     if found is None:
         with write_transaction(db):
             outbox.give_up(db, row, URL_REMOVED)
         return "failed"
-    merchant_id, endpoint_id, url, secret = found
+    merchant_id, endpoint_id = found["merchant_id"], found["endpoint_id"]
+    url, secret = found["url"], found["secret"]
     payload = row["payload"]
     attempt = post(url, secret, payload["id"], encode(payload),
                    timeout=current_app.config.get("WEBHOOK_TIMEOUT", TIMEOUT),

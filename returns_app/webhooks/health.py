@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..domain import clock
 from ..services import audit
+from ..store import webhooks as webhook_rows
 from ..store.db import Database
 
 FAILING = "webhook.endpoint_failing"
@@ -13,16 +14,13 @@ FAILING = "webhook.endpoint_failing"
 
 def answered(db: Database, endpoint_id: int) -> None:
     """Inside the transaction that records a delivered event."""
-    db.execute("UPDATE webhook_endpoint SET status = 'active', failing_since = NULL"
-               " WHERE id = ? AND status = 'failing'", [endpoint_id])
+    webhook_rows.mark_answering(db, endpoint_id)
 
 
 def exhausted(db: Database, endpoint_id: int) -> None:
     """Inside the transaction that gives up on an event. Compare-and-set: only the first event
     given up on in a failing spell marks it (and emails)."""
     now = clock.now_iso()
-    marked = db.execute("UPDATE webhook_endpoint SET status = 'failing', failing_since = ?"
-                        " WHERE id = ? AND status = 'active'", [now, endpoint_id]).rowcount
-    if marked:
+    if webhook_rows.mark_failing(db, endpoint_id, now):
         audit.record(db, "worker", FAILING, "webhook_endpoint", endpoint_id,
                      after={"failing_since": now})

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from ..services.events import Event
 from ..store import outbox
+from ..store import webhooks as webhook_rows
 from ..store.db import Database
 
 OUTBOX_KIND = "webhook"
@@ -31,14 +32,6 @@ def _test_data(db: Database, merchant_id: int, _subject_id: int) -> dict:
             "message": "A test event sent from the webhook settings page."}
 
 
-# subject kind -> its merchant
-_MERCHANT_OF = {
-    "return": "SELECT orders.merchant_id FROM returns"
-              " JOIN orders ON orders.id = returns.order_id WHERE returns.id = ?",
-    "refund": "SELECT orders.merchant_id FROM refund"
-              " JOIN orders ON orders.id = refund.order_id WHERE refund.id = ?",
-    "merchant": "SELECT id FROM merchant WHERE id = ?",
-}
 DataBuilder = Callable[[Database, int, int], dict]
 # action -> (subject kind, the event's data as the merchant's API shows the subject)
 EVENT_TYPES: dict[str, tuple[str, DataBuilder]] = {
@@ -51,9 +44,8 @@ EVENT_TYPES: dict[str, tuple[str, DataBuilder]] = {
 
 def _subscribed(db: Database, merchant_id: int, action: str) -> list[int]:
     """The merchant's endpoints that asked for this event (every one gets a test event)."""
-    return [endpoint_id for endpoint_id, events in db.execute(
-        "SELECT id, events FROM webhook_endpoint WHERE merchant_id = ? ORDER BY id",
-        [merchant_id]).fetchall() if action == TEST_ACTION or action in json.loads(events)]
+    return [endpoint["id"] for endpoint in webhook_rows.endpoints_of_merchant(db, merchant_id)
+            if action == TEST_ACTION or action in json.loads(endpoint["events"])]
 
 
 def on_event(db: Database, event: Event) -> None:
@@ -64,14 +56,12 @@ def on_event(db: Database, event: Event) -> None:
     if handled is None or handled[0] != event.subject_kind:
         return
     subject_kind, build = handled
-    row = db.execute(_MERCHANT_OF[subject_kind], [event.subject_id]).fetchone()
-    if row is None:
+    merchant_id = webhook_rows.merchant_of_subject(db, subject_kind, event.subject_id)
+    if merchant_id is None:
         return
-    merchant_id = row[0]
     payload = None
     for endpoint_id in _subscribed(db, merchant_id, event.action):
-        if db.execute("SELECT 1 FROM webhook_message WHERE event_id = ? AND endpoint_id = ?",
-                      [event.id, endpoint_id]).fetchone():
+        if webhook_rows.message_queued(db, event.id, endpoint_id):
             continue
         payload = payload or {
             "id": f"evt_{event.id}",
@@ -80,7 +70,7 @@ def on_event(db: Database, event: Event) -> None:
             "data": build(db, merchant_id, event.subject_id),
         }
         outbox_id = outbox.enqueue(db, OUTBOX_KIND, event.id, payload)
-        db["webhook_message"].insert({
+        webhook_rows.add_message(db, {
             "merchant_id": merchant_id,
             "endpoint_id": endpoint_id,
             "event_id": event.id,

@@ -8,9 +8,8 @@ import re
 from flask import Blueprint, abort, current_app, render_template, request
 from markupsafe import Markup, escape
 
-from ..domain import clock
-from ..web.database_session import get_db
-from .queue import PAGE_SIZE, get_notification, recent
+from ..notifications.queue import PAGE_SIZE, get_notification, recent
+from .database_session import get_db
 
 bp = Blueprint("dev_mail", __name__)
 URL = re.compile(r"https?://[^\s<>\"]+")
@@ -24,12 +23,6 @@ EMAIL_HTML_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data
 def development_only():
     if current_app.config["ENV_NAME"] != "development":
         abort(404)
-
-
-@bp.app_template_filter("when")
-def when(value: str) -> str:
-    """Stockholm date and time to the minute: enough to tell today's emails apart."""
-    return clock.parse(value).astimezone(clock.LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
 
 
 def linkify(text: str) -> Markup:
