@@ -1,15 +1,7 @@
 """JSON API v1, exactly as the contract in docs/api.md: the mobile app and merchants' systems
 use it."""
 
-from flask import Blueprint
-
-from .request_body import check_media_type
-
-bp = Blueprint("api", __name__)
-# Before credentials are looked at: a body of the wrong type is refused whoever sends it.
-bp.before_request(check_media_type)
-
-from . import (  # noqa: E402,F401  (routes attach themselves to bp)
+from . import (  # noqa: F401  (routes attach themselves to bp)
     bank_account_routes,
     calendar_routes,
     merchant_routes,
@@ -17,3 +9,6 @@ from . import (  # noqa: E402,F401  (routes attach themselves to bp)
     support_routes,
     webhook_routes,
 )
+from .blueprint import bp
+
+__all__ = ["bp"]

@@ -11,7 +11,8 @@ from ..provider.client import ProviderUnavailable
 from ..services import bank_accounts, checkouts, due_date_debits, payments
 from ..web.database_session import get_db
 from ..web.http_errors import api_error
-from . import auth, bp
+from . import auth
+from .blueprint import bp
 from .routes import json_body
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from ..services.orders import order_for_viewer
 from ..web.calendar_response import order_calendar
 from ..web.database_session import get_db
-from . import auth, bp
+from . import auth
+from .blueprint import bp
 
 
 @bp.get("/orders/<id:order_id>/calendar.ics")

@@ -10,7 +10,8 @@ from ..domain.validation import ascii_whole_number
 from ..services import inbox, merchants
 from ..web.database_session import get_db
 from ..web.domain_messages import translate
-from . import auth, bp
+from . import auth
+from .blueprint import bp
 from .request_body import accepts
 
 

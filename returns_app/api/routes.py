@@ -17,7 +17,8 @@ from ..web.database_session import get_db
 from ..web.domain_messages import N_
 from ..web.http_errors import api_error
 from ..web.page_cache import kept_page
-from . import auth, bp
+from . import auth
+from .blueprint import bp
 from .openapi import document
 from .request_body import json_object
 

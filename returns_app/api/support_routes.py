@@ -11,7 +11,8 @@ from ..domain.validation import ascii_whole_number
 from ..services import bank_payments, stuck, support_actions
 from ..web.database_session import get_db
 from ..web.http_errors import api_error
-from . import auth, bp
+from . import auth
+from .blueprint import bp
 from .request_body import accepts
 
 

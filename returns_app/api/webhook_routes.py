@@ -8,7 +8,8 @@ from flask import jsonify
 from ..services import webhook_endpoints
 from ..web.database_session import get_db
 from ..webhooks.delivery import local_urls_allowed
-from . import auth, bp
+from . import auth
+from .blueprint import bp
 from .routes import json_body
 
 

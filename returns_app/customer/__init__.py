@@ -1,10 +1,6 @@
 """The customer's pages: find an order, see what is owed, report and follow a return."""
 
-from flask import Blueprint
-
-bp = Blueprint("customer", __name__)
-
-from . import (  # noqa: E402,F401  (routes attach themselves to bp)
+from . import (  # noqa: F401  (routes attach themselves to bp)
     bank_account_routes,
     calendar_routes,
     email_link_routes,
@@ -12,3 +8,6 @@ from . import (  # noqa: E402,F401  (routes attach themselves to bp)
     objection_routes,
     routes,
 )
+from .blueprint import bp
+
+__all__ = ["bp"]

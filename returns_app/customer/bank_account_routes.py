@@ -18,7 +18,6 @@ from ..web.database_session import get_db
 from ..web.domain_messages import translate
 from ..web.filters import day
 from ..web.form_errors import show_on_form
-from . import bp
 from .bank_account_forms import (
     BankAccountForm,
     CancelDebitForm,
@@ -27,6 +26,7 @@ from .bank_account_forms import (
     ScheduleForm,
     UnlinkForm,
 )
+from .blueprint import bp
 from .email_link_routes import expired_link_page
 
 FORMS = {"link": BankAccountForm, "mandate": MandateForm, "unlink": UnlinkForm,

@@ -9,7 +9,7 @@ from ..services.orders import get_order, order_for_viewer
 from ..web import auth
 from ..web.calendar_response import order_calendar
 from ..web.database_session import get_db
-from . import bp
+from .blueprint import bp
 from .email_link_routes import expired_link_page
 
 

@@ -15,7 +15,7 @@ from ..services.orders import get_order
 from ..web import auth, proxies
 from ..web.database_session import get_db
 from ..web.form_errors import show_on_form
-from . import bp
+from .blueprint import bp
 from .email_link_forms import NewLinkForm, PreferencesForm
 
 

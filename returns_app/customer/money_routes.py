@@ -20,7 +20,7 @@ from ..web.database_session import get_db
 from ..web.domain_messages import translate
 from ..web.filters import day
 from ..web.form_errors import show_on_form
-from . import bp
+from .blueprint import bp
 from .email_link_routes import expired_link_page
 from .forms import CancelCheckoutForm, PaymentForm, PayoutDetailsForm
 from .routes import render_order

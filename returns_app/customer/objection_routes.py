@@ -12,7 +12,7 @@ from ..services import audit, destination_changes, links
 from ..services.orders import get_order
 from ..web.database_session import get_db
 from ..web.domain_messages import translate
-from . import bp
+from .blueprint import bp
 from .forms import ObjectionForm
 
 

@@ -7,7 +7,7 @@ import re
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from ..domain.errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
+from ..domain.errors import Conflict, Invalid, NotFound
 from ..domain.money import format_decimal
 from ..domain.states import REFUND_PAYABLE_OUTSIDE
 from ..services import (
@@ -29,7 +29,8 @@ from ..web.form_errors import show_on_form
 from ..web.page_cache import kept_page
 from ..web.return_reasons import REASON_LABELS
 from ..web.safe_redirect import local_path
-from . import bp
+from ..web.sign_in_form import attempt_sign_in
+from .blueprint import bp
 from .forms import (
     CancelReturnForm,
     FindOrderForm,
@@ -67,27 +68,17 @@ def find_order():
 @bp.route("/signin", methods=["GET", "POST"])
 def sign_in():
     form = SignInForm()
-    status, headers = 200, {}
-    if form.validate_on_submit():
-        try:
-            customer_id = customers.sign_in(get_db(), form.email.data, form.password.data,
-                                            proxies.client_address())
-        except Unauthorized as exc:
-            form.form_errors.append(translate(exc.message))
-        except RateLimited as exc:
-            form.form_errors.append(translate(exc.message))
-            status, headers = 429, {"Retry-After": str(exc.details["retry_after"])}
-        else:
-            customer = customers.get_customer(get_db(), customer_id)
-            # A new session: orders looked up before signing in (perhaps by someone else on
-            # this browser) don't join the account's list.
-            auth.begin_session(auth.Principal("customer", customer_id, customer["email"],
-                                              customer["name"]),
-                               stay_signed_in=form.stay_signed_in.data)
-            return redirect(url_for(".orders_list"))
-    if status == 200 and (form.errors or form.form_errors):
-        status = 422
-    return render_template("customer/sign_in.html", form=form), status, headers
+    customer_id, status, headers = attempt_sign_in(form, lambda: customers.sign_in(
+        get_db(), form.email.data, form.password.data, proxies.client_address()))
+    if customer_id is None:
+        return render_template("customer/sign_in.html", form=form), status, headers
+    customer = customers.get_customer(get_db(), customer_id)
+    # A new session: orders looked up before signing in (perhaps by someone else on this
+    # browser) don't join the account's list.
+    auth.begin_session(auth.Principal("customer", customer_id, customer["email"],
+                                      customer["name"]),
+                       stay_signed_in=form.stay_signed_in.data)
+    return redirect(url_for(".orders_list"))
 
 
 @bp.post("/signout")

@@ -1,10 +1,6 @@
 """The merchant portal: sign in, instructions, returns, API keys and webhooks."""
 
-from flask import Blueprint
-
-bp = Blueprint("merchant", __name__, url_prefix="/merchant")
-
-from . import (  # noqa: E402,F401  (routes attach themselves to bp)
+from . import (  # noqa: F401  (routes attach themselves to bp)
     account_routes,
     api_key_routes,
     auth_routes,
@@ -13,3 +9,6 @@ from . import (  # noqa: E402,F401  (routes attach themselves to bp)
     template_helpers,
     webhook_routes,
 )
+from .blueprint import bp
+
+__all__ = ["bp"]

@@ -10,8 +10,8 @@ from flask_login import current_user
 from ..services import merchant_users
 from ..web.database_session import get_db
 from ..web.i18n import LANGUAGES
-from . import bp
 from .access import current_actor, merchant_required
+from .blueprint import bp
 from .forms import AccountLanguageForm
 
 

@@ -9,8 +9,8 @@ from ..domain.errors import Conflict, Invalid
 from ..services import api_keys
 from ..web.database_session import get_db
 from ..web.form_errors import show_on_form
-from . import bp
 from .access import current_actor, current_merchant_id, merchant_required
+from .blueprint import bp
 from .forms import CreateApiKeyForm, RevokeApiKeyForm
 
 

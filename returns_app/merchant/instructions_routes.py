@@ -12,8 +12,8 @@ from merchant_instructions import MAX_DOCUMENT_BYTES
 from ..domain.errors import Invalid, TooLarge
 from ..services import merchants
 from ..web.database_session import get_db
-from . import bp
 from .access import current_actor, current_merchant_id, merchant_required
+from .blueprint import bp
 from .forms import EditInstructionsForm, PublishInstructionsForm, UploadInstructionsForm
 
 

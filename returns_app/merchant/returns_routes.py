@@ -15,8 +15,8 @@ from ..services import arrivals, decisions, inbox, returns
 from ..web.database_session import get_db
 from ..web.form_errors import show_on_form
 from ..web.return_reasons import REASON_LABELS
-from . import bp
 from .access import current_actor, current_merchant_id, merchant_required, safe_next
+from .blueprint import bp
 from .export import csv_lines
 from .forms import MarkReceivedForm, RegistrationForm, SearchForm, registration_form
 

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ..store import merchant_people
 from ..web.database_session import get_db
-from . import bp
+from .blueprint import bp
 
 
 @bp.context_processor

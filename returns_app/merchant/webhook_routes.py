@@ -13,8 +13,8 @@ from ..web.database_session import get_db
 from ..web.form_errors import show_on_form
 from ..webhooks import delivery
 from ..webhooks.delivery import local_urls_allowed
-from . import bp
 from .access import current_merchant_id, merchant_required
+from .blueprint import bp
 from .webhook_forms import WebhookUrlForm
 
 

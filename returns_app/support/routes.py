@@ -10,14 +10,16 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..domain import clock, stuck_rules
-from ..domain.errors import Conflict, Forbidden, Invalid, RateLimited, Unauthorized
+from ..domain.errors import Conflict, Forbidden, Invalid
 from ..domain.payout_details import parse_payout_details
 from ..services import bank_payments, casefile, dashboard, stuck, support, support_actions
 from ..web import auth, proxies, staff_auth
 from ..web.database_session import get_db
 from ..web.filters import moment
 from ..web.form_errors import show_on_form
-from . import access, bp
+from ..web.sign_in_form import attempt_sign_in
+from . import access
+from .blueprint import bp
 from .chart import bar_chart
 from .forms import (
     ApprovalForm,
@@ -67,24 +69,13 @@ def days_until(day: str) -> int:
 @bp.route("/signin", methods=["GET", "POST"])
 def sign_in():
     form = SignInForm()
-    status, headers = 200, {}
-    if form.validate_on_submit():
-        try:
-            user = support.sign_in(get_db(), form.email.data, form.password.data,
-                                   proxies.client_address())
-        except Unauthorized as exc:
-            form.form_errors.append(exc.message)
-            status = 422
-        except RateLimited as exc:
-            form.form_errors.append(exc.message)
-            status, headers = 429, {"Retry-After": str(exc.details["retry_after"])}
-        else:
-            # A new session (after the code): nothing from before signing in carries over.
-            return staff_auth.password_accepted("support", user["id"],
-                                                access.safe_next(request.args.get("next")))
-    if form.errors and status == 200:
-        status = 422
-    return render_template("support/sign_in.html", form=form), status, headers
+    user, status, headers = attempt_sign_in(form, lambda: support.sign_in(
+        get_db(), form.email.data, form.password.data, proxies.client_address()))
+    if user is None:
+        return render_template("support/sign_in.html", form=form), status, headers
+    # A new session (after the code): nothing from before signing in carries over.
+    return staff_auth.password_accepted("support", user["id"],
+                                        access.safe_next(request.args.get("next")))
 
 
 staff_auth.register(bp, "support")

@@ -25,7 +25,7 @@ from ..domain.errors import Forbidden, Invalid, NotFound, RateLimited, Unauthori
 from ..services import staff_credentials, staff_second_factor
 from . import auth, proxies
 from .database_session import get_db
-from .domain_messages import translate
+from .form_errors import show_on_form
 from .i18n import current_language
 from .staff_forms import (
     ChangePasswordForm,
@@ -116,13 +116,8 @@ def _signed_in(aud: Audience):
 
 
 def _rate_limited(form, exc: RateLimited) -> tuple[int, dict]:
-    form.form_errors.append(translate(exc.message))
+    show_on_form(form, exc)
     return 429, {"Retry-After": str(exc.details["retry_after"])}
-
-
-def _field_errors(form, exc: Invalid) -> None:
-    for name, message in exc.fields.items():
-        getattr(form, name).errors = [translate(message)]
 
 
 def sign_in_code(aud: Audience):
@@ -139,7 +134,7 @@ def sign_in_code(aud: Audience):
             used = staff_second_factor.verify(get_db(), aud.kind, pending["id"], form.code.data,
                                               proxies.client_address())
         except Unauthorized as exc:
-            form.code.errors = [translate(exc.message)]
+            show_on_form(form, exc, fallback=form.code)
         except RateLimited as exc:
             status, headers = _rate_limited(form, exc)
         else:
@@ -183,7 +178,7 @@ def _password_form(aud: Audience, form, current, template: str):
                 client=proxies.client_address(), keep_session_id=auth.current_session_id(),
                 language=current_language())
         except Invalid as exc:
-            _field_errors(form, exc)
+            show_on_form(form, exc)
         except RateLimited as exc:
             status, headers = _rate_limited(form, exc)
         else:
@@ -228,7 +223,7 @@ def reset_password(aud: Audience, token: str):
         except NotFound:
             return _render(aud, "staff/reset_dead.html", 404)
         except Invalid as exc:
-            _field_errors(form, exc)
+            show_on_form(form, exc)
         else:
             auth.end_session()
             flash(_("Your new password is set. Sign in with it."), "success")
@@ -260,7 +255,7 @@ def enrol_second_factor(aud: Audience):
         try:
             codes = staff_second_factor.confirm_enrolment(db, aud.kind, staff.id, form.code.data)
         except Invalid as exc:
-            _field_errors(form, exc)
+            show_on_form(form, exc)
         else:
             # Support came here straight from signing in: on to the console.
             return _render(aud, "staff/recovery_codes.html", codes=codes, enrolled=True,
@@ -287,7 +282,7 @@ def renew_recovery_codes(aud: Audience):
             codes = staff_second_factor.regenerate_recovery_codes(
                 get_db(), aud.kind, current_user.id, form.code.data, proxies.client_address())
         except Invalid as exc:
-            _field_errors(form, exc)
+            show_on_form(form, exc)
         except RateLimited as exc:
             status, headers = _rate_limited(form, exc)
         else:
@@ -307,7 +302,7 @@ def disable_second_factor(aud: Audience):
             staff_second_factor.disable(get_db(), aud.kind, current_user.id, form.code.data,
                                         proxies.client_address())
         except Invalid as exc:
-            _field_errors(form, exc)
+            show_on_form(form, exc)
         except RateLimited as exc:
             status, headers = _rate_limited(form, exc)
         else:

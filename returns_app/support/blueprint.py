@@ -1,0 +1,6 @@
+"""The support blueprint itself, which every routes module attaches to (the package's
+__init__ imports them all, so the blueprint comes with its routes)."""
+
+from flask import Blueprint
+
+bp = Blueprint("support", __name__)
