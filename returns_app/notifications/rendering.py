@@ -18,8 +18,8 @@ from ..domain.day_text import FORMAT_LOCALES, day_text
 from ..domain.money import format_minor
 from ..services import bank_payments, calendar_file, links, payments, refunds, returns
 from ..services.orders import Viewer, amounts, get_order
-from ..store import merchant_people
 from ..store import notifications as notification_rows
+from ..store import staff as staff_rows
 from ..store.db import Database
 from . import (
     DEBIT_DECLINED,
@@ -166,7 +166,7 @@ def _payment_receipt(db: Database, note: dict, order: dict) -> dict:
 
 def _merchant_return_waiting(db: Database, note: dict, order: dict) -> dict:
     ret = _return(db, note)
-    name = merchant_people.merchant_user_name(db, note["merchant_user_id"])
+    name = staff_rows.merchant_user_name(db, note["merchant_user_id"])
     return {
         "subject": _("Return %(id)s for order %(number)s is waiting to be registered",
                      id=ret["id"], number=order["order_number"]),
@@ -219,7 +219,7 @@ def _new_link(db: Database, note: dict, order: dict) -> dict:
 
 def _webhook_failing(db: Database, note: dict, _order: dict | None) -> dict:
     facts = note["facts"]
-    name = merchant_people.merchant_user_name(db, note["merchant_user_id"])
+    name = staff_rows.merchant_user_name(db, note["merchant_user_id"])
     return {
         "subject": _("Your webhook endpoint has not answered for a day"),
         "name": name, "url": facts["url"], "failing_since": facts["failing_since"],

@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 from ..services.events import Event
 from ..services.orders import amounts, get_order
-from ..store import merchant_people
 from ..store import notifications as notification_rows
+from ..store import staff as staff_rows
 from ..store import webhooks as webhook_rows
 from ..store.db import Database
 from . import (
@@ -113,7 +113,7 @@ def merchant_reminded(db: Database, event: Event) -> None:
     """Support nudged the shop about a return waiting to be registered: every user of that
     merchant hears of it."""
     order = _order_of(db, "return", event.subject_id)
-    for user in merchant_people.users_of_merchant(db, order["merchant_id"]):
+    for user in staff_rows.users_of_merchant(db, order["merchant_id"]):
         queue_email(db, MERCHANT_RETURN_WAITING,
                     f"{_key(MERCHANT_RETURN_WAITING, event)}:{user['id']}",
                     recipient=user["email"], language=user["language"],
@@ -127,7 +127,7 @@ def webhook_endpoint_failing(db: Database, event: Event) -> None:
     endpoint = webhook_rows.endpoint_by_id(db, event.subject_id)
     if endpoint is None:
         return
-    for user in merchant_people.users_of_merchant(db, endpoint["merchant_id"]):
+    for user in staff_rows.users_of_merchant(db, endpoint["merchant_id"]):
         queue_email(db, WEBHOOK_FAILING, f"{_key(WEBHOOK_FAILING, event)}:{user['id']}",
                     recipient=user["email"], language=user["language"],
                     merchant_user_id=user["id"],

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..domain.errors import Conflict, NotFound
-from ..store import merchant_people, outbox
+from ..store import merchants as merchant_rows
+from ..store import outbox
 from ..store import webhooks as webhook_rows
 from ..store.db import Database, write_transaction
 from ..webhooks import urls
@@ -24,7 +25,7 @@ def _first(db: Database, merchant_id: int) -> dict | None:
 def settings(db: Database, merchant_id: int) -> dict:
     """The page edits the merchant's first endpoint; any others (made through the API) are
     listed beside it."""
-    if not merchant_people.merchant_exists(db, merchant_id):
+    if not merchant_rows.merchant_exists(db, merchant_id):
         raise NotFound("No such merchant.")
     found = webhook_endpoints.endpoints(db, merchant_id)
     first = found[0] if found else None

@@ -106,3 +106,13 @@ def version_languages(db: Database, merchant_id: int) -> list[dict]:
     """Each version's id, language and version number (to choose the one a customer reads)."""
     return select(db, "SELECT id, language, version FROM instructions_version"
                       " WHERE merchant_id = ?", [merchant_id])
+
+
+def merchant_name(db: Database, merchant_id: int) -> str | None:
+    row = select_one(db, "SELECT name FROM merchant WHERE id = ?", [merchant_id])
+    return row["name"] if row else None
+
+
+def merchant_exists(db: Database, merchant_id: int) -> bool:
+    return select_one(db, "SELECT 1 AS found FROM merchant WHERE id = ?",
+                      [merchant_id]) is not None

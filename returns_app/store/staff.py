@@ -266,3 +266,15 @@ def _token_where(support_user_id, token_hash, token_id) -> tuple[str, list]:
 
 def revoke_support_token(db: Database, token_id: int, at: str) -> None:
     db.conn.execute("UPDATE support_token SET revoked_at = ? WHERE id = ?", [at, token_id])
+
+
+# --- the people of a merchant, as the portal's header and the emails to its staff read them ---
+
+def merchant_user_name(db: Database, user_id: int) -> str:
+    return select_one(db, "SELECT name FROM merchant_user WHERE id = ?", [user_id])["name"]
+
+
+def users_of_merchant(db: Database, merchant_id: int) -> list[dict]:
+    """Every user of the merchant, oldest first: id, email, language."""
+    return select(db, "SELECT id, email, language FROM merchant_user WHERE merchant_id = ?"
+                      " ORDER BY id", [merchant_id])
