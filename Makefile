@@ -17,7 +17,7 @@ $(VENV)/.test-installed: $(VENV)/.installed
 	touch $@
 
 # The Swedish catalog. `make messages` extracts every string wrapped for translation, merges
-# it into the .po (new strings empty, changed ones fuzzy: tests/test_i18n_catalog.py fails
+# it into the .po (new strings empty, changed ones fuzzy: tests/web/test_i18n_catalog.py fails
 # until a translator fills them) and compiles the .mo, which is committed so that run.py and
 # the tests never depend on a build step; the same test fails when the .mo is stale.
 TRANSLATIONS := returns_app/translations

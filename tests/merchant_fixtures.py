@@ -31,7 +31,7 @@ def make_shop(db, name: str, email: str) -> dict:
                                                   password=STAFF_PASSWORD, actor="test",
                                                   must_change_password=False)
     # Staff are Swedish until they choose; the tests read English pages, as the app's
-    # BABEL_DEFAULT_LOCALE there says (tests/test_merchant_language.py covers the default).
+    # BABEL_DEFAULT_LOCALE there says (tests/merchant/test_merchant_language.py covers the default).
     merchant_users.set_language(db, user["id"], "en", "test")
     return {"merchant": merchant, "key": key, "user": user}
 

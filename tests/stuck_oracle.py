@@ -1,6 +1,6 @@
 """The stuck queue recomputed the slow way, for the tests: the rules table
 (domain/stuck_rules.py) applied in Python to every refund, return, bank payment and debit there
-is, with no read model and no ranking in SQL. tests/test_stuck_queue_sql.py holds the queue
+is, with no read model and no ranking in SQL. tests/store/test_stuck_queue_sql.py holds the queue
 (stuck_candidate, ranked by the SQL store/stuck_queue.py renders from the same table) equal to
 it, and holds the read model's rows equal to what the table says they must be (`kept_rows`).
 """

@@ -1,5 +1,5 @@
 """Every page and email of tests/swedish_world.py, rendered in Swedish for
-tests/test_i18n_rendered_swedish.py: each GET route as each kind of visitor, each emailed link,
+tests/web/test_i18n_rendered_swedish.py: each GET route as each kind of visitor, each emailed link,
 the pages only a form's answer shows (EXTRA_RENDERS), and every queued email; and the text of
 each as a reader sees and hears it."""
 
@@ -20,7 +20,7 @@ from returns_app.services import links
 from returns_app.web import staff_auth
 from tests.session_helpers import session_keys
 from tests.swedish_world import World
-from tests.test_i18n_templates import VisibleText
+from tests.web.test_i18n_templates import VisibleText
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIPPED_ROUTES = ("/api/", "/static/", "/healthz", "/readyz", "/metrics")

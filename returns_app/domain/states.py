@@ -3,7 +3,7 @@ transition table per entity, and the one `move` that changes any of those status
 
 A new status goes into its entity's STATUSES tuple (and the table's CHECK, by a migration); a
 new transition into its TRANSITIONS table. Nothing else writes these `status` columns
-(tests/test_states.py reads the source to make sure)."""
+(tests/domain/test_states.py reads the source to make sure)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ From this table come
 - the SQL that ranks and counts the queue (store/stuck_queue.py renders each rule's clock as a
   comparison on stuck_candidate, the trigger-kept read model).
 The read model's views (store/migrations/stuck_sources.py) are released migration text and
-keep their own spelling of the clock-free conditions: tests/test_stuck_queue_sql.py holds them
+keep their own spelling of the clock-free conditions: tests/store/test_stuck_queue_sql.py holds them
 equal to this table (docs/design.md, "The stuck queue", says why they aren't generated).
 """
 

@@ -18,7 +18,7 @@ from .db import BUSY_TIMEOUT_MS, Database, insert, select, write_transaction
 # takes at most 13 s, an email a few SMTP round trips of 10 s) and the two write transactions
 # around it, each of which may wait out the busy timeout; twice that leaves room for a slow
 # machine. The store imports no provider: the call's length is written here, and
-# tests/test_outbox_lease.py fails when the client's no longer matches it. The crash tests
+# tests/store/test_outbox_lease.py fails when the client's no longer matches it. The crash tests
 # shorten the lease through the environment.
 PROVIDER_LONGEST_CALL_SECONDS = 69.0
 DEFAULT_LEASE_SECONDS = 2 * (PROVIDER_LONGEST_CALL_SECONDS + 2 * BUSY_TIMEOUT_MS / 1000)

@@ -1,6 +1,6 @@
 """The API's own English messages, for `domain_messages.translate`: what a client of the JSON
 API can be told that no customer page shows. Each is a template whose `%(name)s` parts stand
-for the values the code put in; tests/test_api_language.py makes the API say them in Swedish."""
+for the values the code put in; tests/api/test_api_language.py makes the API say them in Swedish."""
 
 from __future__ import annotations
 

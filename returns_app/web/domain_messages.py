@@ -4,7 +4,7 @@ Services raise errors in English (the API's words as well) and import no Flask, 
 rewritten for translation: a page shows a domain message through `translate`, which knows each
 message a customer page can show, as a template whose `%(name)s` parts stand for the values the
 service put in (an amount, a bank's name, a date). A message not listed here stays English;
-tests/test_i18n_domain_messages.py produces each one from the real service code, so a template
+tests/web/test_i18n_domain_messages.py produces each one from the real service code, so a template
 that drifts from its service fails there.
 """
 

@@ -1,5 +1,5 @@
 """Schemathesis against the app as it is served: gunicorn's workers on a loopback port, requests
-over real HTTP (issue #17, item 5). The in-process run (tests/test_schemathesis.py) goes through
+over real HTTP (issue #17, item 5). The in-process run (tests/api/test_schemathesis.py) goes through
 WSGI; this one also crosses what only a server does: a body read off a socket, headers as they
 arrive, Content-Length and chunked bodies, several worker processes on one database.
 

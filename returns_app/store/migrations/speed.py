@@ -17,7 +17,7 @@ from .stuck_sources import (
 # Speed: README.md's speed machinery table, rows "kept inbox counts" and "lookup_attempt_at"
 # (refund_unfinished_return bought nothing once m009 came: m023 dropped it).
 def m007_hot_indexes(db: Database) -> None:
-    """Found by tests/test_hot_queries.py and the benchmark (bench/):
+    """Found by tests/store/test_hot_queries.py and the benchmark (bench/):
 
     - the failed-lookup clean-up deleted by time alone: a full scan of lookup_attempt on every
       failed order lookup and sign-in (the table is at its biggest when someone is guessing);
