@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import render_template, request
 
 from ..services import merchant_users
-from ..web import auth, proxies, staff_auth
+from ..web import proxies, staff_auth
 from ..web.database_session import get_db
 from ..web.sign_in_form import attempt_sign_in
 from .access import safe_next
@@ -27,17 +26,3 @@ def sign_in():
 
 
 staff_auth.register(bp, "merchant")
-
-
-@bp.post("/signout")
-def sign_out():
-    auth.end_session()
-    flash(_("You are signed out."), "info")
-    return redirect(url_for(".sign_in"))
-
-
-@bp.post("/signout/everywhere")
-def sign_out_everywhere():
-    auth.end_every_session()
-    flash(_("You are signed out on every device and browser."), "info")
-    return redirect(url_for(".sign_in"))

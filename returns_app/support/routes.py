@@ -13,7 +13,7 @@ from ..domain import clock, stuck_rules
 from ..domain.errors import Conflict, Forbidden, Invalid
 from ..domain.payout_details import parse_payout_details
 from ..services import bank_payments, casefile, dashboard, stuck, support, support_actions
-from ..web import auth, proxies, staff_auth
+from ..web import proxies, staff_auth
 from ..web.database_session import get_db
 from ..web.filters import moment
 from ..web.form_errors import show_on_form
@@ -79,20 +79,6 @@ def sign_in():
 
 
 staff_auth.register(bp, "support")
-
-
-@bp.post("/signout")
-def sign_out():
-    auth.end_session()
-    flash(_("You are signed out."), "info")
-    return redirect(url_for(".sign_in"))
-
-
-@bp.post("/signout/everywhere")
-def sign_out_everywhere():
-    auth.end_every_session()
-    flash(_("You are signed out on every device and browser."), "info")
-    return redirect(url_for(".sign_in"))
 
 
 # --- the queue, search and dashboard --------------------------------------------------------------

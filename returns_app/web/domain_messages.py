@@ -16,12 +16,7 @@ from functools import cache
 from flask_babel import gettext
 
 from . import api_messages, instruction_messages
-
-
-def N_(message: str) -> str:
-    """Marks a message for extraction (pybabel's default keywords); translated when shown."""
-    return message
-
+from .message_marks import N_
 
 TEMPLATES = (
     # services/customers.py

@@ -3,11 +3,7 @@
 
 from __future__ import annotations
 
-
-def N_(message: str) -> str:
-    """Marks a message for extraction (pybabel's default keywords); translated when shown."""
-    return message
-
+from .message_marks import N_
 
 TEMPLATES = (
     # merchant_instructions/raw_html.py: published only after "publish anyway"

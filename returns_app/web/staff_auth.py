@@ -312,7 +312,21 @@ def disable_second_factor(aud: Audience):
     return page, status, headers
 
 
+def sign_out(aud: Audience):
+    auth.end_session()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for(f"{aud.name}.sign_in"))
+
+
+def sign_out_everywhere(aud: Audience):
+    auth.end_every_session()
+    flash(_("You are signed out on every device and browser."), "info")
+    return redirect(url_for(f"{aud.name}.sign_in"))
+
+
 VIEWS = (  # rule, view, methods
+    ("/signout", sign_out, ["POST"]),
+    ("/signout/everywhere", sign_out_everywhere, ["POST"]),
     ("/signin/code", sign_in_code, ["GET", "POST"]),
     ("/password/new", choose_password, ["GET", "POST"]),
     ("/password", change_password, ["GET", "POST"]),
