@@ -86,22 +86,16 @@ def in_process_caches(path: Path, repeat: int) -> dict[str, float]:
     one computed (the function under the cache), inside a request in Swedish."""
     from datetime import date
 
-    from babel import Locale
-
-    from returns_app.domain import banking_days, money
-    from returns_app.support import routes as support_routes
-    from returns_app.web import domain_messages, filters, form_base, i18n, security_headers
+    from returns_app.domain import banking_days, day_text, money
+    from returns_app.web import domain_messages, filters, form_base, i18n
 
     client = _app(path, Path(tempfile.mkdtemp()) / "pages.sqlite3", 0)
     calls = {
         "money.format_minor": (money.format_minor, (123450, "SEK")),
-        "filters._day": (filters._day, (date(2025, 3, 12), "d MMM yyyy", "sv")),
-        "support.routes._when": (support_routes._when,
-                                 ("2025-03-12T10:00:00+00:00", Locale.parse("sv"))),
+        "day_text._day": (day_text._day, (date(2025, 3, 12), "d MMM yyyy", "sv")),
+        "filters._moment": (filters._moment, ("2025-03-12T10:00:00+00:00", "short", "sv")),
         "i18n._locale": (i18n._locale, ("sv",)),
         "form_base.wtforms_catalog": (form_base.wtforms_catalog, ("sv",)),
-        "security_headers.content_security_policy": (
-            security_headers.content_security_policy, ("https://provider.example",)),
         "banking_days._closed": (banking_days._closed, (2025,)),
         "domain_messages._patterns": (domain_messages._patterns, ()),
     }

@@ -1,7 +1,6 @@
 """Headers on every response: no framing, no sniffing, no inline script from anyone, no copy
 of a page kept by a browser or a proxy; outside development, HTTPS only (HSTS) for a year."""
 
-from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Flask, request
@@ -10,7 +9,6 @@ from flask import Flask, request
 PUBLIC_ENDPOINTS = frozenset({"static", "api.openapi"})
 
 
-@lru_cache(maxsize=8)  # built once per provider address, not once per response
 def content_security_policy(provider_url: str) -> str:
     # A form posted here may be redirected to the provider's card page: Chrome checks
     # form-action on that redirect too, so the provider's origin is allowed, nothing else.
