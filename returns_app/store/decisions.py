@@ -3,7 +3,7 @@ on returns and their items (status changes go through store/status_moves.move)."
 
 from __future__ import annotations
 
-from .db import Database, select, select_one
+from .db import Database, is_postgres, select, select_one
 
 
 def return_of_merchant(db: Database, merchant_id: int, return_id: int) -> dict | None:
@@ -37,10 +37,12 @@ def record_decision(db: Database, item_id: int, accepted: int, rejected: int,
                     received_now: int, reason: str | None, decided: bool, at: str) -> None:
     """The item's new totals: received grows by `received_now` and to at least what is
     decided; the reason and time change only when given / decided."""
+    # SQLite's two-argument max() is PostgreSQL's greatest().
+    larger = "greatest" if is_postgres(db) else "max"
     db.execute(
         "UPDATE return_item SET accepted_quantity = ?, rejected_quantity = ?,"
-        " received_quantity = max(received_quantity + ?, ?), decision_reason = coalesce(?,"
-        " decision_reason), decided_at = CASE WHEN ? THEN ? ELSE decided_at END"
+        f" received_quantity = {larger}(received_quantity + ?, ?), decision_reason = coalesce(?,"
+        " decision_reason), decided_at = CASE WHEN ? <> 0 THEN ? ELSE decided_at END"
         " WHERE id = ?",
         [accepted, rejected, received_now, accepted + rejected, reason, decided, at, item_id])
 
