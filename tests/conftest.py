@@ -2,7 +2,7 @@
 
 SQLite (the default): a new database file per test, migrated. With RETURNS_DATABASE_URL
 (`make test-postgres`) the same fixtures give PostgreSQL: the session makes one database of its
-own on that server and migrates it once; each test starts on it emptied (`clean_postgres`), with
+own on that server and migrates it once; each test starts on it emptied (CLEAN_POSTGRES), with
 every identity counting from 1 again. Tests about SQLite itself are marked `sqlite_only` and skip
 there, saying why (docs/design.md, "Two engines").
 """
@@ -31,10 +31,14 @@ pytest_plugins = ["tests.sandbox_fixtures", "tests.notification_helpers", "tests
 POSTGRES_URL = os.environ.get("RETURNS_DATABASE_URL", "")
 
 # Empties every table but the migrations' record and sets every identity back to 1, in one round
-# trip. It truncates only the tables holding rows (a test touches a handful of the schema's ~36:
-# 2-3 ms when little was written, against 58 ms for one TRUNCATE of all of them) and sets the
-# sequences back whether or not their table holds rows, as a rolled-back insert still used a
-# number. session_replication_role = replica: the append-only tables' triggers refuse TRUNCATE.
+# trip: DELETE from the tables holding rows (a test writes a handful of the schema's 35), every
+# sequence set back whether or not its table holds rows (a rolled-back insert still used a
+# number). session_replication_role = replica turns triggers off for it: the append-only
+# tables' refusals and the foreign keys' checks, so the order of the tables doesn't matter.
+# Measured after a test that wrote a merchant, an order and a return: 5.7 ms (4.2 ms when
+# nothing was written); TRUNCATE of the tables holding rows took 212 ms, as its CASCADE reaches
+# most of the schema and each truncated table gets new files; one TRUNCATE of every table 143 ms;
+# CREATE DATABASE ... TEMPLATE a migrated one 358 ms; a new SQLite file migrated 120 ms.
 CLEAN_POSTGRES = """
 DO $$
 DECLARE
@@ -49,9 +53,9 @@ BEGIN
       holding := holding || name;
     END IF;
   END LOOP;
-  IF cardinality(holding) > 0 THEN
-    EXECUTE 'TRUNCATE ' || array_to_string(holding, ', ') || ' CASCADE';
-  END IF;
+  FOREACH name IN ARRAY holding LOOP
+    EXECUTE 'DELETE FROM ' || name;
+  END LOOP;
   PERFORM setval(sequence.oid, 1, false) FROM pg_class sequence
     JOIN pg_namespace ON pg_namespace.oid = sequence.relnamespace
     WHERE sequence.relkind = 'S' AND pg_namespace.nspname = current_schema();
@@ -88,7 +92,7 @@ def postgres_database():
     db.close()
     cleaner = psycopg.connect(url, autocommit=True)
     cleaner.execute("SET session_replication_role = replica")
-    cleaner.execute("SET lock_timeout = '5s'")  # a transaction a test left open: say so
+    cleaner.execute("SET lock_timeout = '5s'")  # a transaction a test left open: fail, don't hang
     try:
         yield url, cleaner
     finally:
