@@ -121,6 +121,9 @@ def app(tmp_path, postgres_database):
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "DATABASE": clean_database(postgres_database, tmp_path),
+        # The kept pages' shelf: each test its own, on either engine (its default sits beside a
+        # SQLite file, and is no path at all beside a postgresql:// address).
+        "PAGE_CACHE_PATH": str(tmp_path / "returns.sqlite3-pages"),
         "WTF_CSRF_ENABLED": False,
         # Tests read English pages unless they send Accept-Language (the product's default is sv).
         "BABEL_DEFAULT_LOCALE": "en_GB",
