@@ -9,6 +9,7 @@ from returns_app.domain import clock
 from returns_app.domain.passwords import hash_password
 from returns_app.services import links, payments, support
 from returns_app.store import heartbeat
+from returns_app.store.db import insert, select
 from tests.builders import decide, make_merchant, make_order, make_return
 from tests.session_helpers import session_keys
 from tests.support_helpers import TOTP_SECRET
@@ -20,11 +21,11 @@ def build_world(app, db) -> dict:
     payments.record_transfer(db, order["id"], 149700, "OCR-1", actor="test")
     decide(db, merchant["id"], make_return(db, order, {1: 1}), (0, 1, 0))  # a refund owed
     ret = make_return(db, order, {0: 1})
-    (refund,) = db["refund"].rows_where("order_id = ?", [order["id"]])
-    merchant_user = db["merchant_user"].insert({
+    (refund,) = select(db, "SELECT * FROM refund WHERE order_id = ?", [order["id"]])
+    merchant_user = insert(db, "merchant_user", {
         "merchant_id": merchant["id"], "email": "staff@shop.example", "name": "Sam Staff",
         "password_hash": hash_password("pw-123456789"), "created_at": clock.now_iso(),
-        "language": "en"}).last_pk
+        "language": "en"})
     support_user, _ = support.create_support_user(db, "agent@example.se")
     # Past its first sign-in (own password, second factor set up): the crawls see the console's
     # pages, not only the step that comes before them.

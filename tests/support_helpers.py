@@ -9,6 +9,7 @@ from werkzeug.security import generate_password_hash
 
 from returns_app.domain import clock
 from returns_app.services import payments, refunds, returns
+from returns_app.store.db import insert
 from returns_app.web.database_session import get_db
 from tests.builders import decide, make_order, make_return, viewer_for
 from tests.session_helpers import session_keys
@@ -21,11 +22,11 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
 def make_support_user(db, email: str = "agent@example.se", password: str = PASSWORD,
                       second_factor: bool = True) -> int:
     # A cheap hash: the app's scrypt parameters would cost 128 MiB and a noticeable pause each.
-    return db["support_user"].insert({
+    return insert(db, "support_user", {
         "email": email, "password_hash": generate_password_hash(password, "pbkdf2:sha256:1000"),
         "created_at": clock.now_iso(),
         "totp_secret": TOTP_SECRET if second_factor else None,
-        "totp_enabled_at": clock.now_iso() if second_factor else None}).last_pk
+        "totp_enabled_at": clock.now_iso() if second_factor else None})
 
 
 def next_code(db, kind: str, user_id: int) -> str:
@@ -54,10 +55,10 @@ def pass_code_step(client, response, db=None):
 
 
 def make_merchant_user(db, merchant_id: int, email: str = "shop@example.se") -> int:
-    return db["merchant_user"].insert({
+    return insert(db, "merchant_user", {
         "merchant_id": merchant_id, "email": email, "name": "Shop Staff",
         "password_hash": generate_password_hash("x", "pbkdf2:sha256:1000"),
-        "created_at": clock.now_iso()}).last_pk
+        "created_at": clock.now_iso()})
 
 
 def sign_in_as(client, principal: str | None) -> None:

@@ -17,6 +17,7 @@ from returns_app.domain import clock
 from returns_app.notifications import rendering
 from returns_app.notifications.queue import get_notification
 from returns_app.services import links
+from returns_app.store.db import insert
 from returns_app.web import staff_auth
 from tests.session_helpers import session_keys
 from tests.swedish_world import World
@@ -252,8 +253,8 @@ def _dead_reset_link(app, db, client, world):
 
 def _recovery_codes(app, db, client, world):
     """A new agent enrols: the ten recovery codes are shown once, after the code."""
-    agent = db["support_user"].insert({"email": "ny.agent@example.se", "password_hash": "x",
-                                       "created_at": clock.now_iso()}).last_pk
+    agent = insert(db, "support_user", {"email": "ny.agent@example.se", "password_hash": "x",
+                                        "created_at": clock.now_iso()})
     sign_in(client, f"support_user:{agent}")
     client.get("/support/security/second-factor")
     secret = db.execute("SELECT totp_pending_secret FROM support_user WHERE id = ?",

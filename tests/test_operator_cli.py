@@ -12,6 +12,7 @@ import pytest
 from flask import g
 
 from returns_app.services import merchants, support
+from returns_app.store import backups
 from returns_app.store.db import connect, write_transaction
 from tests.api_helpers import bearer
 from tests.merchant_fixtures import STAFF_PASSWORD
@@ -137,6 +138,11 @@ def test_revoke_needs_exactly_one_way_to_name_the_token(cli, db):
 
 # --- backup and restore -----------------------------------------------------------------------
 
+FILE_BACKUP = pytest.mark.sqlite_only(reason="the backup is SQLite's online backup of the database"
+                                    " file; on PostgreSQL backup and restore refuse (below)")
+
+
+@FILE_BACKUP
 def test_backup_while_writes_go_on_then_restore(app, cli, db, tmp_path):
     """A writer keeps adding merchants (each in its own transaction: merchant, API key, audit)
     while the backup runs; the backup is one consistent moment, and a restore brings exactly
@@ -193,8 +199,17 @@ def test_backup_while_writes_go_on_then_restore(app, cli, db, tmp_path):
     restored.conn.close()
 
 
+@FILE_BACKUP
 def test_restore_refuses_what_is_not_a_backup_of_this_app(cli, tmp_path):
     other = tmp_path / "other.sqlite3"
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.commit()
     assert "not a returns assistant database" in run(cli, "restore", str(other), "--yes",
                                                      ok=False)
+
+
+def test_backup_and_restore_of_a_postgresql_database_point_to_its_own_tools(tmp_path):
+    for attempt in (lambda: backups.backup("postgresql://db.example/returns", tmp_path / "b"),
+                    lambda: backups.restore(tmp_path / "b", "postgresql://db.example/returns")):
+        with pytest.raises(backups.BackupError, match="pg_dump"):
+            attempt()
+    assert not list(tmp_path.iterdir())

@@ -18,6 +18,7 @@ from requests.structures import CaseInsensitiveDict
 from returns_app.domain import clock
 from returns_app.domain.passwords import hash_password
 from returns_app.services import webhook_settings
+from returns_app.store.db import insert
 from tests.session_helpers import session_keys
 
 
@@ -30,10 +31,10 @@ def make_merchant_user(db, merchant_id: int, email: str | None = None,
                        password: str | None = None, language: str = "en") -> int:
     """Without a password the account can't sign in with one (and no slow hash is computed).
     English unless asked: most tests read English pages and emails."""
-    return db["merchant_user"].insert({
+    return insert(db, "merchant_user", {
         "merchant_id": merchant_id, "email": email or f"staff-{merchant_id}@shop.example",
         "name": "Shop Staff", "password_hash": hash_password(password) if password else "!",
-        "created_at": clock.now_iso(), "language": language}).last_pk
+        "created_at": clock.now_iso(), "language": language})
 
 
 def sign_in_merchant(client, db, merchant_id: int) -> int:

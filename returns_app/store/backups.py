@@ -20,6 +20,16 @@ class BackupError(Exception):
     pass
 
 
+# The file backup is SQLite's alone; PostgreSQL's database is backed up by its own tools.
+ON_POSTGRES = ("The database is PostgreSQL (RETURNS_DATABASE_URL): back it up and restore it with"
+               " PostgreSQL's own tools (pg_dump and pg_restore, or the server's base backups).")
+
+
+def _file_only(database: str | Path) -> None:
+    if str(database).startswith(("postgresql://", "postgres://")):
+        raise BackupError(ON_POSTGRES)
+
+
 def _check(db: Database, what: str) -> None:
     result = db.execute("PRAGMA integrity_check").fetchone()[0]
     if result != "ok":
@@ -31,6 +41,7 @@ def _check(db: Database, what: str) -> None:
 def backup(database: str | Path, dest: str | Path, overwrite: bool = False) -> int:
     """Copy the live database to `dest`; its size in bytes. Written beside `dest` first and
     renamed into place once checked, so `dest` is never a partial copy."""
+    _file_only(database)
     dest = Path(dest)
     if dest.exists() and not overwrite:
         raise BackupError(f"{dest} exists; choose another name or pass --overwrite.")
@@ -55,6 +66,7 @@ def backup(database: str | Path, dest: str | Path, overwrite: bool = False) -> i
 
 def restore(backup_path: str | Path, database: str | Path) -> None:
     """Replace the database's contents with the backup's. The app must be stopped."""
+    _file_only(database)
     backup_path = Path(backup_path)
     if not backup_path.is_file():
         raise BackupError(f"There is no backup at {backup_path}.")

@@ -4,7 +4,7 @@ through store/status_moves.move."""
 
 from __future__ import annotations
 
-from .db import Database, insert, select, select_one
+from .db import Database, insert, is_postgres, select, select_one
 
 # --- linked accounts and mandates ---------------------------------------------------------------
 
@@ -40,8 +40,10 @@ def active_mandate(db: Database, customer_id: int, fingerprint: str) -> dict | N
 
 def end_mandates(db: Database, customer_id: int, at: str, keep: str | None = None) -> None:
     """End the customer's mandates, but for the account whose fingerprint is `keep`."""
+    # `IS NOT ?` compares NULL as a value on SQLite; PostgreSQL spells it IS DISTINCT FROM.
+    other = "IS DISTINCT FROM" if is_postgres(db) else "IS NOT"
     db.execute("UPDATE debit_mandate SET ended_at = ? WHERE customer_id = ? AND ended_at IS NULL"
-               " AND account_fingerprint IS NOT ?", [at, customer_id, keep])
+               f" AND account_fingerprint {other} ?", [at, customer_id, keep])
 
 
 def add_mandate(db: Database, row: dict) -> int:

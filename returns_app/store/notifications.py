@@ -15,13 +15,14 @@ SUBJECT_TABLES = {"return": "returns", "refund": "refund", "payment": "payment"}
 # --- notification rows -------------------------------------------------------------------------
 
 def add_notification(db: Database, row: dict) -> int | None:
-    """The new notification's id, or None when one with its dedupe_key exists (INSERT OR
-    IGNORE: queuing the same email twice is a no-op)."""
+    """The new notification's id, or None when one with its dedupe_key exists: queuing the same
+    email twice is a no-op. Only that conflict is ignored (not a NOT NULL or CHECK failure, as
+    INSERT OR IGNORE would), in one statement both engines run."""
     row = {**row, "facts": json.dumps(row.get("facts") or {}, sort_keys=True)}
-    cursor = db.execute(
-        f"INSERT OR IGNORE INTO notification ({', '.join(row)})"
-        f" VALUES ({', '.join('?' for _ in row)})", list(row.values()))
-    return cursor.lastrowid if cursor.rowcount == 1 else None
+    found = db.execute(
+        f"INSERT INTO notification ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})"
+        " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id", list(row.values())).fetchone()
+    return found[0] if found else None
 
 
 def notification_by_id(db: Database, notification_id: int) -> dict | None:

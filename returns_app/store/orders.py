@@ -3,7 +3,7 @@ sums and refunds still under way, per order or for every order of a customer."""
 
 from __future__ import annotations
 
-from .db import Database, insert, select, select_one
+from .db import Database, insert, is_postgres, select, select_one
 
 OF_CUSTOMER = "SELECT id FROM orders WHERE customer_id = ?"
 
@@ -84,10 +84,14 @@ def refunds_under_way(db: Database, order_id: int) -> int:
 
 def returns_with_summary(db: Database, order_id: int) -> list[dict]:
     """The order's returns, newest first, each with its items in words ("1 × Jeans, ...")."""
+    # SQLite's group_concat joins in the order it reads the items (the return_id index: by id);
+    # PostgreSQL's string_agg is told that order.
+    words = ("string_agg(return_item.quantity || ' × ' || order_line.name, ', '"
+             " ORDER BY return_item.id)" if is_postgres(db) else
+             "group_concat(return_item.quantity || ' × ' || order_line.name, ', ')")
     return select(db,
-        "SELECT id, status, reported_at, send_by, (SELECT group_concat(return_item.quantity"
-        " || ' × ' || order_line.name, ', ') FROM return_item JOIN order_line"
-        " ON order_line.id = order_line_id WHERE return_id = returns.id) AS summary"
+        f"SELECT id, status, reported_at, send_by, (SELECT {words} FROM return_item JOIN"
+        " order_line ON order_line.id = order_line_id WHERE return_id = returns.id) AS summary"
         " FROM returns WHERE order_id = ? ORDER BY reported_at DESC, id DESC", [order_id])
 
 

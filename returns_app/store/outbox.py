@@ -10,7 +10,7 @@ import random
 from datetime import timedelta
 
 from ..domain import clock, request_ids
-from .db import BUSY_TIMEOUT_MS, Database, insert, select, write_transaction
+from .db import BUSY_TIMEOUT_MS, Database, insert, is_postgres, select, write_transaction
 
 # How long a claimed row stays with its worker: longer than the slowest delivery, so a live
 # worker never loses its row to another. The slowest is a payout: the provider client's longest
@@ -76,9 +76,11 @@ def _settle(db: Database, row: dict, assignments: str, params: list) -> None:
     """Compare-and-set: only while the row is still as the caller claimed it. Every claim adds
     an attempt, so (owner, attempts) names one claim; a row read without claiming (no owner)
     matches while nobody has claimed it since."""
+    # `IS ?` compares NULL as a value on SQLite; PostgreSQL spells it IS NOT DISTINCT FROM.
+    same = "IS NOT DISTINCT FROM" if is_postgres(db) else "IS"
     cursor = db.execute(
         f"UPDATE outbox SET {assignments}, lease_owner = NULL, lease_expires_at = NULL"
-        " WHERE id = ? AND status = 'pending' AND lease_owner IS ? AND attempts = ?",
+        f" WHERE id = ? AND status = 'pending' AND lease_owner {same} ? AND attempts = ?",
         [*params, row["id"], row["lease_owner"], row["attempts"]])
     if cursor.rowcount != 1:
         raise LeaseLost(f"outbox row {row['id']}: the lease of {row['lease_owner']!r} "

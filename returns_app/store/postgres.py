@@ -17,6 +17,8 @@ What differs from SQLite, and how it is bridged (docs/design.md, "Two engines"):
   (IntegrityError for a constraint or a trigger's refusal, OperationalError for a lock or a
   connection that timed out), with the psycopg error as the cause.
 - Booleans are sent as 0/1, as SQLite stores them (the schema keeps INTEGER flags).
+- sum() of a BIGINT is NUMERIC: it comes back as an int (SQLite's sum of integers is one),
+  a fraction (avg) as a float, so money never turns into Decimal above store/.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import threading
 from functools import lru_cache
 
 import psycopg
-from psycopg.adapt import Dumper
+from psycopg.adapt import Dumper, Loader
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 URL_PREFIXES = ("postgresql://", "postgres://")
@@ -100,7 +102,10 @@ class DatabaseError(sqlite3.DatabaseError):
 def _as_sqlite_error(error: Exception) -> sqlite3.Error:
     if isinstance(error, psycopg.errors.IntegrityError | psycopg.errors.RaiseException):
         kind = IntegrityError
-    elif isinstance(error, psycopg.OperationalError | PoolTimeout):
+    elif isinstance(error, psycopg.OperationalError | PoolTimeout) \
+            or (getattr(error, "sqlstate", None) or "").startswith("42"):
+        # Class 42 (no such table or column, a syntax error) is SQLite's OperationalError too:
+        # heartbeat.age_seconds reads a table migrations may not have made yet.
         kind = OperationalError
     else:
         kind = DatabaseError
@@ -121,8 +126,18 @@ class _BooleanAsInteger(Dumper):
         return b"1" if obj else b"0"
 
 
+class _NumericAsNumber(Loader):
+    """NUMERIC (only ever sum() or avg() of BIGINT columns: the schema has no NUMERIC column)
+    as SQLite returns those: an int when whole, else a float."""
+
+    def load(self, data) -> int | float:
+        text = bytes(data).decode()
+        return int(text) if text.lstrip("-").isdigit() else float(text)
+
+
 def _configure(conn: psycopg.Connection) -> None:
     conn.adapters.register_dumper(bool, _BooleanAsInteger)
+    conn.adapters.register_loader("numeric", _NumericAsNumber)
     conn.execute(f"SET lock_timeout = '{WAIT_SECONDS}s'")
 
 

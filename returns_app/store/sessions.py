@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .db import Database, insert, select_one
+from .db import Database, insert, is_postgres, select_one
 
 
 def add_session(db: Database, row: dict) -> int:
@@ -34,6 +34,8 @@ def end_session_by_token_hash(db: Database, token_hash: str, at: str) -> None:
 def end_sessions_of(db: Database, kind: str, user_id: int, at: str,
                     except_id: int | None = None) -> int:
     """End every live session of the principal but `except_id`; how many ended."""
+    # `IS NOT ?` compares NULL as a value on SQLite; PostgreSQL spells it IS DISTINCT FROM.
+    other = "IS DISTINCT FROM" if is_postgres(db) else "IS NOT"
     return db.conn.execute(
         "UPDATE web_session SET ended_at = ? WHERE principal_kind = ? AND principal_id = ?"
-        " AND ended_at IS NULL AND id IS NOT ?", [at, kind, user_id, except_id]).rowcount
+        f" AND ended_at IS NULL AND id {other} ?", [at, kind, user_id, except_id]).rowcount

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from ..domain import clock
 from ..domain import stuck_rules as rules
 from ..domain.stuck_rules import DueWithin
-from .db import Database, select, select_one
+from .db import Database, is_postgres, select, select_one
 
 _BY_DEADLINE = "deadline, deadline_since, kind, item_id"
 _BY_SINCE = "slow_since, kind, item_id"
@@ -66,8 +66,21 @@ def _range(code: str) -> tuple[str, str]:
 
 # (code, which rows, their order), most urgent first.
 MAIN_REASON_RANGES = tuple((code, *_range(code)) for code in rules.REASONS)
-_SEARCHED = (" AND (order_id IN (SELECT value FROM json_each(:orders))"
-             " OR (kind = 0 AND item_id IN (SELECT value FROM json_each(:refunds))))")
+
+
+def _listed(db: Database, marker: str = "?") -> str:
+    """The ids a JSON array parameter lists, as a subquery: json_each on SQLite, the same text
+    read by json_array_elements_text on PostgreSQL (one of the store's per-engine statements,
+    docs/design.md "Two engines")."""
+    if is_postgres(db):
+        return f"(SELECT value::bigint FROM json_array_elements_text(CAST({marker} AS json)))"
+    return f"(SELECT value FROM json_each({marker}))"
+
+
+def _searched(db: Database) -> str:
+    """What a search keeps: the items of the orders and refunds it found."""
+    return (f" AND (order_id IN {_listed(db, ':orders')}"
+            f" OR (kind = 0 AND item_id IN {_listed(db, ':refunds')}))")
 
 
 def _limits(now: datetime, order_ids=None, refund_ids=None) -> dict:
@@ -92,7 +105,7 @@ def main_reason_counts(db: Database, now: datetime, order_ids=None,
                        refund_ids=None) -> dict[str, int]:
     """How many items have each main reason at `now` (only those of the orders and refunds
     named, when a search names them)."""
-    searched = _SEARCHED if order_ids is not None else ""
+    searched = _searched(db) if order_ids is not None else ""
     counts = db.execute("SELECT " + ", ".join(
         f"(SELECT count(*) FROM stuck_candidate WHERE {where}{searched})"
         for _code, where, _order in MAIN_REASON_RANGES),
@@ -104,7 +117,7 @@ def ranked_slice(db: Database, now: datetime, counts: dict[str, int], limit: int
                  order_ids=None, refund_ids=None) -> list[tuple[int, int]]:
     """(kind, id) of the items at positions offset .. offset + limit of the whole queue: each
     reason's stretch of it is one index range, read from where the page starts in it."""
-    searched = _SEARCHED if order_ids is not None else ""
+    searched = _searched(db) if order_ids is not None else ""
     params = _limits(now, order_ids, refund_ids)
     found: list[tuple[int, int]] = []
     start = 0
@@ -187,7 +200,7 @@ def shown_refunds(db: Database, ids: list[int]) -> dict[int, dict]:
                   " refund.destination_masked, refund.return_id," + _PEOPLE + " FROM refund"
                   " LEFT JOIN returns ON returns.id = refund.return_id"
                   + _PEOPLE_JOINS.format("refund") +
-                  " WHERE refund.id IN (SELECT value FROM json_each(?))", ids)
+                  " WHERE refund.id IN " + _listed(db), ids)
 
 
 def shown_returns(db: Database, ids: list[int]) -> dict[int, dict]:
@@ -199,7 +212,7 @@ def shown_returns(db: Database, ids: list[int]) -> dict[int, dict]:
                   " WHERE return_id = returns.id) AS amount,"
                   " returns.id AS return_id," + _PEOPLE + " FROM returns"
                   + _PEOPLE_JOINS.format("returns") +
-                  " WHERE returns.id IN (SELECT value FROM json_each(?))", ids)
+                  " WHERE returns.id IN " + _listed(db), ids)
 
 
 def shown_debits(db: Database, ids: list[int]) -> dict[int, dict]:
@@ -207,10 +220,10 @@ def shown_debits(db: Database, ids: list[int]) -> dict[int, dict]:
                   " payment.provider_silent_since, payment.amount_minor AS amount,"
                   " payment.scheduled_for," + _PEOPLE + " FROM payment"
                   + _PEOPLE_JOINS.format("payment") +
-                  " WHERE payment.id IN (SELECT value FROM json_each(?))", ids)
+                  " WHERE payment.id IN " + _listed(db), ids)
 
 
 def shown_bank_payments(db: Database, ids: list[int]) -> dict[int, dict]:
     return _by_id(db, "SELECT id, status, booking_date, amount_minor, currency, payer_name,"
                   " reference, unmatched_reason FROM bank_payment"
-                  " WHERE id IN (SELECT value FROM json_each(?))", ids)
+                  " WHERE id IN " + _listed(db), ids)

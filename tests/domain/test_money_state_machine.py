@@ -38,7 +38,7 @@ from returns_app.domain.errors import Conflict
 from returns_app.domain.payout_details import parse_payout_details
 from returns_app.domain.states import REFUND_STATUSES
 from returns_app.services import decisions, orders, payments, refunds, returns
-from returns_app.store.db import connect, write_transaction
+from returns_app.store.db import connect, select, write_transaction
 from returns_app.store.migrations import migrate
 from tests.builders import checkout_payload, link_bank_account, make_merchant, viewer_for
 
@@ -73,7 +73,7 @@ class MoneyMachine(RuleBasedStateMachine):
 
     def returns_in(self, statuses: tuple[str, ...]) -> list[dict]:
         marks = ", ".join("?" for _ in statuses)
-        return list(self.db.query(
+        return list(select(self.db,
             f"SELECT id, status FROM returns WHERE order_id = ? AND status IN ({marks})"
             " ORDER BY id", [self.order_id, *statuses]))
 
@@ -81,7 +81,7 @@ class MoneyMachine(RuleBasedStateMachine):
         return [r for r in self.returns_in(DECIDABLE) if self.undecided(r["id"])]
 
     def undecided(self, return_id: int) -> list[dict]:
-        return list(self.db.query(
+        return list(select(self.db,
             "SELECT id, quantity - accepted_quantity - rejected_quantity AS left FROM return_item"
             " WHERE return_id = ? AND accepted_quantity + rejected_quantity < quantity",
             [return_id]))

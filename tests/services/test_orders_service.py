@@ -6,6 +6,7 @@ import pytest
 
 from returns_app.domain.errors import Conflict, Invalid
 from returns_app.services import orders
+from returns_app.store.db import select, select_one
 from tests.builders import checkout_payload, make_merchant, make_order
 
 
@@ -26,7 +27,7 @@ def test_card_order_is_paid_in_full_at_purchase(db, shop):
     assert order["due_date"] is None
     assert order["amounts"].paid == order["amounts"].total
     assert order["amounts"].payable_now == 0
-    kinds = [(r["kind"], r["amount_minor"]) for r in db.query(
+    kinds = [(r["kind"], r["amount_minor"]) for r in select(db,
         "SELECT kind, amount_minor FROM ledger_entry WHERE order_id = ? ORDER BY id",
         [order["id"]])]
     assert kinds == [("charge", 149700), ("payment", 149700)]
@@ -57,4 +58,4 @@ def test_duplicate_reference_conflicts(db, shop):
     make_order(db, shop["id"], merchant_reference="A-1")
     with pytest.raises(Conflict):
         make_order(db, shop["id"], merchant_reference="A-1")
-    assert db["orders"].count == 1
+    assert select_one(db, "SELECT count(*) AS n FROM orders")["n"] == 1

@@ -19,6 +19,7 @@ from returns_app.provider.client import ProviderClient
 from returns_app.services import orders, payments, refunds
 from returns_app.services.payments import ReturnUrls
 from returns_app.store import outbox
+from returns_app.store.db import select
 from returns_app.worker import deliveries
 from tests.builders import decide, link_bank_account, make_merchant, make_order, make_return
 from tests.builders import viewer_for as viewer
@@ -219,7 +220,7 @@ def test_a_bank_account_payment_is_scheduled_for_the_due_date(db, provider, orde
     body = pay(db, provider, order, TOTAL).body  # a linked account is the default
     assert (body["method"], body["status"]) == ("bank_account", "scheduled")
     assert body["scheduled_for"] == order["due_date"] > clock.today().isoformat()
-    [row] = db.query("SELECT * FROM outbox")
+    [row] = select(db, "SELECT * FROM outbox")
     assert (row["kind"], row["subject_id"], row["status"]) == ("debit", body["id"], "pending")
     due = datetime.fromisoformat(order["due_date"]).date()
     assert row["available_at"] == clock.iso(datetime.combine(due, time(8),
@@ -255,7 +256,7 @@ def test_the_debit_takes_no_more_than_is_owed_on_the_due_date(db, provider, shop
     amounts = orders.amounts(db, order["id"])
     assert (amounts.payable_now, amounts.refund_owed) == (0, 0)
     assert refunds.refunds_of_order(db, order["id"]) == []
-    assert db.execute("SELECT status FROM outbox").fetchone()[0] == "done"
+    assert db.execute("SELECT status FROM outbox ORDER BY id").fetchone()[0] == "done"
 
 
 def test_a_debit_with_nothing_left_to_take_is_cancelled_without_calling_the_bank(

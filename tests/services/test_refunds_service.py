@@ -16,7 +16,7 @@ from returns_app.domain.payout_details import parse_payout_details
 from returns_app.provider.client import ProviderClient
 from returns_app.services import payments, refunds
 from returns_app.store import outbox
-from returns_app.store.db import write_transaction
+from returns_app.store.db import select, write_transaction
 from returns_app.worker import deliveries
 from tests.builders import decide, link_bank_account, make_merchant, make_order, make_return
 
@@ -65,7 +65,7 @@ def ready(db, shop):
 
 
 def payout_rows(db, refund_id: int) -> list[dict]:
-    return list(db.query("SELECT * FROM outbox WHERE kind = 'payout' AND subject_id = ?"
+    return list(select(db, "SELECT * FROM outbox WHERE kind = 'payout' AND subject_id = ?"
                          " ORDER BY id", [refund_id]))
 
 

@@ -11,6 +11,7 @@ from returns_app.domain import clock
 from returns_app.domain.errors import Conflict, Invalid, NotFound
 from returns_app.services import orders, returns
 from returns_app.services.orders import Viewer
+from returns_app.store.db import select, select_one
 from tests.builders import make_merchant, make_order, make_return, viewer_for
 
 
@@ -89,7 +90,7 @@ def test_bad_items_are_refused_with_a_message_on_the_item(db, order, bad, field,
     with pytest.raises(Invalid) as exc:
         report(db, order, raw)
     assert message in exc.value.fields[field]
-    assert db["returns"].count == 0
+    assert select_one(db, "SELECT count(*) AS n FROM returns")["n"] == 0
 
 
 def test_the_same_item_twice_in_one_report(db, order):
@@ -176,7 +177,7 @@ def test_bad_tracking_numbers(db, order, tracking):
     with pytest.raises(Invalid) as exc:
         returns.mark_sent(db, viewer_for(order), ret["id"], tracking)
     assert "tracking_number" in exc.value.fields
-    assert db["returns"].get(ret["id"])["status"] == "reported"
+    assert select_one(db, "SELECT * FROM returns WHERE id = ?", [ret["id"]])["status"] == "reported"
 
 
 def test_cancel_ends_the_pause_and_frees_the_items(db, order):
@@ -194,14 +195,14 @@ def test_unsent_returns_expire_after_the_send_by_date(db, order):
         assert returns.expire_overdue(db) == []
     with time_machine.travel(clock.parse(ret["reported_at"]) + timedelta(days=15), tick=False):
         assert returns.expire_overdue(db) == [ret["id"]]
-    assert db["returns"].get(ret["id"])["status"] == "expired"
+    assert select_one(db, "SELECT * FROM returns WHERE id = ?", [ret["id"]])["status"] == "expired"
     assert orders.amounts(db, order["id"]).paused == 0
 
 
 def test_every_change_is_audited(db, order):
     ret = make_return(db, order)
     returns.mark_sent(db, viewer_for(order), ret["id"], None)
-    actions = [r["action"] for r in db.query(
+    actions = [r["action"] for r in select(db,
         "SELECT action FROM audit_event WHERE subject_kind = 'return' AND subject_id = ?"
         " ORDER BY id", [ret["id"]])]
     assert actions == ["return.reported", "return.sent"]

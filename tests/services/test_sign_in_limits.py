@@ -15,7 +15,7 @@ from werkzeug.security import generate_password_hash
 
 from returns_app.domain import clock, passwords
 from returns_app.services import customers, merchant_users, sign_in, support
-from returns_app.store.db import connect
+from returns_app.store.db import connect, insert
 from returns_app.store.migrations import migrate
 from tests.builders import make_merchant
 from tests.deployed import gunicorn
@@ -24,8 +24,8 @@ PASSWORD = "the-right-password"  # noqa: S105  (test data)
 
 
 def make_customer(db, email: str, password_hash: str) -> None:
-    db["customer"].insert({"email": email, "name": "Kund", "password_hash": password_hash,
-                           "created_at": clock.now_iso()})
+    insert(db, "customer", {"email": email, "name": "Kund", "password_hash": password_hash,
+                            "created_at": clock.now_iso()})
 
 
 def make_staff(db, table: str, email: str, password_hash: str) -> None:
@@ -33,7 +33,7 @@ def make_staff(db, table: str, email: str, password_hash: str) -> None:
     if table == "merchant_user":
         merchant, _key = make_merchant(db, f"Shop of {email}")
         row |= {"merchant_id": merchant["id"], "name": "Staff"}
-    db[table].insert(row)
+    insert(db, table, row)
 
 
 # door: (page, service call, how to make an account with a password hash)

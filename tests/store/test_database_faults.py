@@ -66,6 +66,7 @@ def test_any_other_database_error_is_still_a_500(app, client, monkeypatch):
     assert "Retry-After" not in response.headers
 
 
+@pytest.mark.sqlite_only(reason="fills the database with SQLite's PRAGMA max_page_count")
 def test_a_really_full_database_is_503_and_stores_nothing(app, client, db):
     merchant, key = make_merchant(db)
     versions = db.execute("SELECT count(*) FROM instructions_version").fetchone()[0]
@@ -90,6 +91,7 @@ def test_a_really_full_database_is_503_and_stores_nothing(app, client, db):
     assert response.status_code == 201
 
 
+@pytest.mark.sqlite_only(reason="holds SQLite's file lock past a PRAGMA busy_timeout")
 @pytest.mark.parametrize("api", [True, False], ids=["api", "page"])
 def test_a_database_locked_past_the_busy_timeout_is_503(app, client, db, api):
     merchant, _key = make_merchant(db)

@@ -9,6 +9,9 @@ import pytest
 from returns_app.store.db import Database, connect, write_transaction
 from returns_app.store.migrations import MIGRATIONS, migrate
 
+# tests/postgres/ holds the same guarantees on PostgreSQL (test_guarantees.py, test_connections.py).
+pytestmark = pytest.mark.sqlite_only(reason="SQLite's connections, pragmas, file lock and schema")
+
 
 def columns(db: Database, table: str) -> dict[str, str]:
     return {c.name: c.type for c in db[table].columns}

@@ -11,9 +11,15 @@ from returns_app.store.db import connect, write_transaction
 from tests.builders import make_merchant, make_order
 
 APPEND_ONLY = ["ledger_entry", "audit_event"]
+# SQLite's own statement forms and connections: PostgreSQL has no REPLACE and its triggers fire
+# for every client (tests/postgres/test_guarantees.py holds its append-only tables).
+SQLITE_PLAIN = pytest.mark.sqlite_only(reason="the sqlite3 module's plain connection, without"
+                                       " the recursive triggers sqlite-utils turns on")
+SQLITE_REPLACE = pytest.mark.sqlite_only(reason="REPLACE is SQLite's statement; PostgreSQL has"
+                                         " none")
 
 
-@pytest.fixture(params=["app connection", "plain connection"])
+@pytest.fixture(params=["app connection", pytest.param("plain connection", marks=SQLITE_PLAIN)])
 def history(request, app, db):
     """A merchant and an order: audit events and a charge in the ledger; seen through the app's
     own connection, or through a plain one such as the sqlite3 shell or a script opens, which
@@ -63,8 +69,9 @@ def statements(table: str, row: dict) -> dict[str, tuple[str, list]]:
     }
 
 
-FORMS = ["REPLACE INTO", "INSERT OR REPLACE", "UPSERT DO UPDATE", "UPDATE", "UPDATE OR REPLACE",
-         "DELETE"]
+FORMS = [pytest.param("REPLACE INTO", marks=SQLITE_REPLACE),
+         pytest.param("INSERT OR REPLACE", marks=SQLITE_REPLACE), "UPSERT DO UPDATE", "UPDATE",
+         pytest.param("UPDATE OR REPLACE", marks=SQLITE_REPLACE), "DELETE"]
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -77,6 +84,7 @@ def test_no_statement_form_rewrites_an_append_only_table(history, table, form):
     assert rows(history, table) == before
 
 
+@SQLITE_REPLACE
 def test_replace_that_collides_on_the_ledgers_unique_key_is_refused_too(history):
     """A new id, but the same order, kind and idempotency key: REPLACE would delete the old
     entry to make room."""
@@ -99,6 +107,12 @@ def test_appending_still_works(history):
 
 # --- item 10: a failed COMMIT ---------------------------------------------------------------------
 
+# PRAGMA defer_foreign_keys is SQLite's: PostgreSQL's foreign keys are not deferrable, and a
+# COMMIT it refuses ends the transaction itself (store/postgres.py, _finish).
+DEFERRED_FOREIGN_KEYS = pytest.mark.sqlite_only(
+    reason="a COMMIT failed by SQLite's PRAGMA defer_foreign_keys and its file lock")
+
+
 def commit_that_fails(db) -> None:
     """A unit of work whose COMMIT fails: the foreign key check is deferred to it."""
     with write_transaction(db):
@@ -107,6 +121,7 @@ def commit_that_fails(db) -> None:
                    " VALUES (999999, 'rk_x', 'hash-of-nothing', '2026-01-01T00:00:00Z')")
 
 
+@DEFERRED_FOREIGN_KEYS
 def test_a_failed_commit_rolls_back_and_the_next_unit_of_work_starts_clean(db):
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
         commit_that_fails(db)
@@ -119,6 +134,7 @@ def test_a_failed_commit_rolls_back_and_the_next_unit_of_work_starts_clean(db):
     other.close()
 
 
+@DEFERRED_FOREIGN_KEYS
 def test_a_failed_commit_does_not_hold_the_write_lock(app, db):
     with pytest.raises(sqlite3.IntegrityError):
         commit_that_fails(db)

@@ -41,6 +41,9 @@ BIG_TABLES = frozenset({
 })
 EXPLAINED = re.compile(r"^\s*(SELECT|WITH|UPDATE|DELETE|INSERT\s+.*\bSELECT\b)", re.I | re.S)
 
+pytestmark = pytest.mark.sqlite_only(reason="SQLite's query plans (EXPLAIN QUERY PLAN and"
+                                     " sqlite_stat1) on a generated SQLite database")
+
 
 @pytest.fixture(scope="module")
 def source_db(tmp_path_factory) -> Path:
