@@ -94,6 +94,16 @@ def register(app: Flask) -> None:
     register_operator_commands(app)
 
 
+def _set_disabled(kind: str, email: str, disabled: bool, changed: str, unchanged: str) -> None:
+    """disable-user and enable-user: the change, then what it did in words."""
+    migrate(get_db())
+    try:
+        done = staff_accounts.set_disabled(get_db(), kind, email, disabled)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(changed if done else unchanged)
+
+
 def register_operator_commands(app: Flask) -> None:
     @app.cli.command("disable-user")
     @click.argument("kind", type=STAFF_KIND)
@@ -101,26 +111,16 @@ def register_operator_commands(app: Flask) -> None:
     def disable_user_command(kind: str, email: str):
         """Stop a merchant or support user signing in; their sessions end at once and their
         support tokens stop working. Kept, not deleted: the audit trail names them."""
-        migrate(get_db())
-        try:
-            changed = staff_accounts.set_disabled(get_db(), kind, email, True)
-        except DomainError as exc:
-            raise click.ClickException(exc.message) from exc
-        click.echo(f"Disabled {kind} user {email}." if changed
-                   else f"The {kind} user {email} was already disabled.")
+        _set_disabled(kind, email, True, f"Disabled {kind} user {email}.",
+                      f"The {kind} user {email} was already disabled.")
 
     @app.cli.command("enable-user")
     @click.argument("kind", type=STAFF_KIND)
     @click.argument("email")
     def enable_user_command(kind: str, email: str):
         """Let a disabled merchant or support user sign in again."""
-        migrate(get_db())
-        try:
-            changed = staff_accounts.set_disabled(get_db(), kind, email, False)
-        except DomainError as exc:
-            raise click.ClickException(exc.message) from exc
-        click.echo(f"Enabled {kind} user {email}." if changed
-                   else f"The {kind} user {email} was not disabled.")
+        _set_disabled(kind, email, False, f"Enabled {kind} user {email}.",
+                      f"The {kind} user {email} was not disabled.")
 
     @app.cli.command("reset-password")
     @click.argument("kind", type=STAFF_KIND)
