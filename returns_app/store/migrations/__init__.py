@@ -2,7 +2,12 @@
 write transaction (`migrate`; `flask migrate` and run.py call it). A migration's text never
 changes once released: a change is a new migration. They live by subject in the modules below,
 listed here in the order they apply. On PostgreSQL each runs as its variant of the same name in
-postgres/ (docs/design.md, "Two engines")."""
+postgres/ (docs/design.md, "Two engines").
+
+Repetition here is deliberate: a migration that rebuilds a view or a trigger spells out the whole
+new definition (stuck_candidate's sources were rebuilt five times) rather than calling the code
+of an earlier one, so that a released migration never changes when a later one does; and each
+PostgreSQL variant restates its SQLite twin in the other dialect."""
 
 from __future__ import annotations
 
