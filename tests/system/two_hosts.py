@@ -91,6 +91,13 @@ class Cluster:
     flask_command: list[str]
     numbers: list[str] = field(default_factory=list)
     demo_refunds: dict[int, str] = field(default_factory=dict)  # id: status, as loaded
+    bursts: list[Burst] = field(default_factory=list)
+
+    def summary(self) -> str:
+        answered = Counter(a.status for b in self.bursts for a in b.answers)
+        return (f"in all: {sum(len(b.answers) for b in self.bursts)} concurrent requests in"
+                f" {len(self.bursts)} bursts, {sum(b.seconds for b in self.bursts):.1f} s of"
+                f" bursts; answered {dict(sorted(answered.items()))}")
 
     def flask(self, host: str, *args: str) -> str:
         """The installed product's command, run on that host: its output."""
@@ -183,6 +190,7 @@ class Cluster:
         with ThreadPoolExecutor(max_workers=n) as pool:
             answers = list(pool.map(one, range(n)))
         done = Burst(what, answers, max(ends) - min(starts))
+        self.bursts.append(done)
         self.record(done.line())
         return done
 
