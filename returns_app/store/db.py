@@ -120,7 +120,8 @@ def lock_rows(db: Database, table: str, *row_ids: int) -> None:
 def lock_keys(db: Database, *names: str) -> None:
     """Inside a write transaction: hold these names until it ends, for a case that has no row to
     lock (a sign-in bucket's attempts, the migrations' record): a transaction-level advisory
-    lock per name on PostgreSQL, taken in sorted order; nothing on SQLite (BEGIN IMMEDIATE)."""
+    lock per name on PostgreSQL (its 64-bit hash: two names that share one merely wait for each
+    other), taken in sorted order; nothing on SQLite (BEGIN IMMEDIATE)."""
     for name in sorted(set(names)) if is_postgres(db) else ():
         db.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [name])
 
