@@ -9,7 +9,7 @@ from ..services import audit, links
 from ..services import sign_in as guarded
 from ..services.orders import get_order
 from ..store import notifications as notification_rows
-from ..store.db import Database, write_transaction
+from ..store.db import Database, lock_rows, write_transaction
 from . import NEW_LINK
 from .queue import queue_customer_email
 from .reminders import CHOOSABLE
@@ -50,6 +50,7 @@ def save_preferences(db: Database, order_id: int, payload: dict) -> dict:
     if problems:
         raise Invalid(fields=problems)
     with write_transaction(db):
+        lock_rows(db, "customer", preferences_of_order(db, order_id)["order"]["customer_id"])
         before = preferences_of_order(db, order_id)
         customer_id = before["order"]["customer_id"]
         notification_rows.set_preferences(db, customer_id, channel, language)

@@ -13,7 +13,7 @@ from ..services.holds import invoice_on_hold
 from ..services.orders import amounts, get_order
 from ..services.payments import allowed_now
 from ..store import notifications as notification_rows
-from ..store.db import Database, write_transaction
+from ..store.db import Database, lock_rows, write_transaction
 from . import INVOICE_DUE_REMINDER, SEND_RETURN_REMINDER
 from .queue import queue_customer_email
 
@@ -77,7 +77,8 @@ def remind_of_invoice_now(db: Database, order_id: int) -> str:
 
 
 def _decide(db: Database, kind: str, order_id: int, today: date, target: str) -> str:
-    """Inside the write lock: weigh one reminder and keep the decision."""
+    """Inside the write lock (the order's): weigh one reminder and keep the decision."""
+    lock_rows(db, "orders", order_id)
     day = today.isoformat()
     if notification_rows.reminder_decided(db, kind, order_id, day):
         return "weighed_already"  # another worker got there first

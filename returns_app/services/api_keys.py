@@ -9,7 +9,7 @@ from ..domain import clock
 from ..domain.errors import Conflict, Invalid, NotFound
 from ..domain.passwords import hash_secret, new_secret
 from ..store import merchants as merchant_rows
-from ..store.db import Database, write_transaction
+from ..store.db import Database, lock_rows, write_transaction
 from . import audit
 
 API_KEY_PREFIX = "rk_"
@@ -63,6 +63,7 @@ def api_key(db: Database, merchant_id: int, key_id: int) -> dict:
 def revoke_api_key(db: Database, merchant_id: int, key_id: int, actor: str) -> dict:
     """From now on the key gets 401. Revoking is final: a new key is made instead."""
     with write_transaction(db):
+        lock_rows(db, "merchant", merchant_id)  # revoked once, audited once
         key = api_key(db, merchant_id, key_id)
         if key["revoked_at"]:
             raise Conflict("This key was already revoked.")

@@ -10,7 +10,7 @@ from ..domain import clock, states
 from ..domain.errors import Conflict, Invalid, NotFound
 from ..store import decisions as decision_rows
 from ..store import status_moves
-from ..store.db import Database, write_transaction
+from ..store.db import Database, lock_rows, write_transaction
 from . import audit
 from .decisions import check_not_reported_again
 
@@ -28,6 +28,9 @@ def mark_received(db: Database, merchant_id: int, return_ids: list[int], actor: 
         raise Invalid(fields={"return_ids": f"Choose at most {MAX_AT_ONCE} returns at once."})
     received, skipped = [], []
     with write_transaction(db):
+        found = decision_rows.returns_of_merchant(db, merchant_id, ids)
+        # Their orders locked, the returns read again: each one's arrival is its order's case.
+        lock_rows(db, "orders", *(row["order_id"] for row in found))
         rows = {row["id"]: row for row in decision_rows.returns_of_merchant(db, merchant_id, ids)}
         if len(rows) != len(ids):
             raise NotFound("No such return.")

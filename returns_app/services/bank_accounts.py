@@ -16,7 +16,7 @@ from ..store import bank as bank_rows
 from ..store import outbox, status_moves
 from ..store import payments as payment_rows
 from ..store import refunds as refund_rows
-from ..store.db import Database, write_transaction
+from ..store.db import Database, lock_rows, write_transaction
 from . import audit
 
 NO_ACCOUNT = "Link a bank account first."
@@ -84,6 +84,7 @@ def link(db: Database, customer_id: int, destination: Destination, actor: str) -
         raise Conflict("Only a Swedish bank account can be linked.")
     provider_json = json.dumps(destination.as_provider_destination())
     with write_transaction(db):
+        lock_rows(db, "customer", customer_id)
         before = _customer(db, customer_id)
         now = clock.now_iso()
         if before["bank_account_json"] != provider_json:
@@ -114,6 +115,7 @@ def _send_waiting_refunds(db: Database, customer_id: int, destination: Destinati
 def unlink(db: Database, customer_id: int, actor: str) -> dict:
     """Remove the account: its mandate ends, debits not yet taken are cancelled."""
     with write_transaction(db):
+        lock_rows(db, "customer", customer_id)
         before = _customer(db, customer_id)
         if not before["bank_account_json"]:
             return state(db, customer_id)
@@ -140,6 +142,7 @@ def confirm_mandate(db: Database, customer_id: int, language: str, actor: str) -
     time. Confirming again for the same account keeps the first confirmation."""
     language = language if language in mandate.LANGUAGES else "sv"
     with write_transaction(db):
+        lock_rows(db, "customer", customer_id)
         customer = _customer(db, customer_id)
         if not customer["bank_account_json"]:
             raise Conflict(NO_ACCOUNT)

@@ -18,7 +18,7 @@ from ..domain import clock
 from ..domain.errors import Conflict, Invalid, NotFound
 from ..store import bank as bank_rows
 from ..store import status_moves
-from ..store.db import Database, write_transaction
+from ..store.db import Database, lock_rows, write_transaction
 from . import audit, idempotency, payments
 from .orders import normalize_order_number
 
@@ -83,6 +83,10 @@ def _invalid(exc: BankFileError) -> Invalid:
 
 def _book_file(db: Database, parsed: BankFile, digest: str, actor: str) -> dict:
     now = clock.now_iso()
+    # Every order the file may pay, locked at once in id order (one by one, two files paying
+    # the same orders in another order could deadlock): each booking is its order's case.
+    lock_rows(db, "orders", *(order_id for incoming in parsed.payments
+                              if (order_id := match(incoming)[0]) is not None))
     file_id = bank_rows.add_file(db, {
         "format": parsed.format, "file_key": parsed.file_key, "sha256": digest,
         "account": parsed.account, "booked": 0, "unmatched": 0, "duplicates": 0,

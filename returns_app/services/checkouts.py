@@ -21,7 +21,7 @@ from ..store.db import Database, write_transaction
 from . import audit
 from .events import Event
 from .orders import Viewer, amounts, order_for_viewer
-from .payment_book import allowed_now, get_payment, set_status, settle
+from .payment_book import allowed_now, get_payment, locked_payment, set_status, settle
 
 # The provider ends an unpaid session this long after opening it (the sandbox enforces it).
 LIFETIME = timedelta(minutes=30)
@@ -57,6 +57,7 @@ def open_checkout(db: Database, order_id: int) -> dict | None:
 def book_status(db: Database, payment: dict, status: CheckoutStatus, why: str) -> None:
     """Inside the caller's transaction: record how the provider says the checkout stands.
     `why` is the reason a cancel was asked for (kept as the payment's failure reason)."""
+    payment = locked_payment(db, payment["id"])
     if payment["status"] != "pending":
         return
     if status.status == "paid":

@@ -34,7 +34,7 @@ def request_change(db: Database, refund_id: int, destination: Destination, conse
     """Support asks to send the refund to `destination` (`why` and `consent` already checked).
     Returns {"status": "awaiting_approval" | "held", "approval_id", "pays_not_before"}."""
     with write_transaction(db):
-        refund = refunds.get_refund(db, refund_id)
+        refund = refunds.locked_refund(db, refund_id)
         if refund["status"] not in REFUND_PAYABLE_OUTSIDE:
             raise Conflict("This refund has already been paid." if refund["status"] ==
                            "succeeded" else "The payout may already be on its way: its "
@@ -73,6 +73,7 @@ def approve_change(db: Database, approval_id: int, user_id: int, why: str) -> di
     """The second person's yes: the refund goes to the new destination, paid no earlier than
     the end of the customer's hold."""
     with write_transaction(db):
+        refunds.locked_refund(db, approvals.get(db, approval_id)["refund_id"])
         approval = approvals.pending_for_decision(db, approval_id, user_id, ACTION)
         refund = refunds.get_refund(db, approval["refund_id"])
         if refund["status"] not in REFUND_PAYABLE_OUTSIDE:
@@ -130,6 +131,7 @@ def object_to_change(db: Database, approval_id: int, holder: str) -> dict:
     """The customer (whoever holds the emailed link: `holder`, as the audit names them) says
     no. Calls the change off if its payout hasn't left; an objection made twice is one."""
     with write_transaction(db):
+        refunds.locked_refund(db, approvals.get(db, approval_id)["refund_id"])
         change = change_for_customer(db, approval_id)
         refund = change["refund"]
         stage = change["stage"]

@@ -13,9 +13,10 @@ from ..domain.errors import Conflict, Invalid, NotFound
 from ..store import bank as bank_rows
 from ..store import outbox, status_moves
 from ..store import payments as payment_rows
-from ..store.db import Database, write_transaction
+from ..store.db import Database, lock_rows, write_transaction
 from . import audit, bank_accounts, payments
 from .orders import Viewer, amounts, get_order, order_for_viewer
+from .payment_book import locked_payment
 
 NOT_AN_INVOICE = "Only an invoice can be paid on its due date."
 NOTHING_OWED = "Nothing is left to pay on this invoice."
@@ -32,6 +33,7 @@ def _schedule(db: Database, order: dict, actor: str) -> dict:
     return makes its paused part payable again); what is owed on the day caps it."""
     if order["payment_method"] != "invoice":
         raise Conflict(NOT_AN_INVOICE)
+    lock_rows(db, "orders", order["id"])  # held already when several are scheduled at once
     if (existing := scheduled_debit(db, order["id"])) is not None:
         return existing
     owed = amounts(db, order["id"])
@@ -55,7 +57,7 @@ def cancel(db: Database, viewer: Viewer, payment_id: int) -> dict:
     """The customer takes back a scheduled debit, until the day before it is taken."""
     with write_transaction(db):
         try:
-            payment = payments.get_payment(db, payment_id)
+            payment = locked_payment(db, payment_id)
             order = order_for_viewer(db, viewer, payment["order_id"])
         except NotFound:
             raise NotFound("We couldn't find that payment.") from None
@@ -74,6 +76,7 @@ def set_pay_on_due_date(db: Database, customer_id: int, on: bool, actor: str) ->
     """"Always pay my invoices on the due date". Returns how many invoices were scheduled now;
     turning it off keeps debits already scheduled (each can be cancelled on its own)."""
     with write_transaction(db):
+        lock_rows(db, "customer", customer_id)
         if on and not bank_accounts.may_debit(db, customer_id):
             raise Conflict(payments.NO_MANDATE)
         bank_rows.set_pay_on_due_date(db, customer_id, on)
@@ -90,7 +93,10 @@ def _open_invoices(db: Database, customer_id: int | None) -> list[dict]:
 
 def _schedule_open_invoices(db: Database, customer_id: int | None, actor: str) -> int:
     scheduled = 0
-    for order in _open_invoices(db, customer_id):
+    invoices = _open_invoices(db, customer_id)
+    # All at once, in id order; each is checked again under its lock (_schedule).
+    lock_rows(db, "orders", *(order["id"] for order in invoices))
+    for order in invoices:
         owed = amounts(db, order["id"])
         if owed.payable_now + owed.paused > 0 and bank_accounts.may_debit(
                 db, order["customer_id"]):

@@ -41,10 +41,15 @@ def fingerprint(body) -> str:
 
 def claim(db: Database, scope: str, key: str, body) -> Response | None:
     """Inside the caller's write transaction: the stored response if this key already finished,
-    else mark it in flight (None). Refuses a key reused with another body, or one in flight."""
+    else mark it in flight (None). Refuses a key reused with another body, or one in flight.
+
+    The in-flight record is inserted first, so the unique (scope, key) settles a race between
+    hosts; a key already recorded is read locked, so two takers of a stale one go one by one."""
     digest = fingerprint(body)
-    row = idempotency_rows.record_of_key(db, scope, key)
     now = clock.now()
+    if idempotency_rows.add_in_flight(db, scope, key, digest, clock.iso(now)):
+        return None
+    row = idempotency_rows.record_of_key(db, scope, key, locked=True)
     if row:
         if row["request_hash"] != digest:
             raise Invalid("This Idempotency-Key was already used for a different request. "
@@ -57,8 +62,8 @@ def claim(db: Database, scope: str, key: str, body) -> Response | None:
                            "Retry in a moment to get its result.", in_flight=True)
         idempotency_rows.take_over(db, row["id"], clock.iso(now))
         return None
-    idempotency_rows.add_in_flight(db, scope, key, digest, clock.iso(now))
-    return None
+    raise Conflict("A request with this Idempotency-Key is still being processed. "
+                   "Retry in a moment to get its result.", in_flight=True)
 
 
 def finish(db: Database, scope: str, key: str, response: Response) -> Response:

@@ -13,7 +13,7 @@ from ..domain import clock
 from ..domain.errors import Conflict, Invalid, NotFound, TooLarge, Unauthorized
 from ..domain.passwords import hash_secret
 from ..store import merchants as merchant_rows
-from ..store.db import Database, write_transaction
+from ..store.db import Database, lock_rows, write_transaction
 from . import api_keys, audit
 
 LAST_USED_PRECISION = timedelta(hours=1)
@@ -113,6 +113,7 @@ def publish_instructions(db: Database, merchant_id: int, text: str | bytes,
     """Validate and store a new version. Returns the stored version row."""
     parsed = parse_instructions(text, language)
     with write_transaction(db):
+        lock_rows(db, "merchant", merchant_id)  # one publication at a time gets the next number
         latest = merchant_rows.latest_instructions_version(db, merchant_id)
         row = {
             "merchant_id": merchant_id,

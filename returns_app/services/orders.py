@@ -14,7 +14,7 @@ from ..domain.states import ENDED_WITHOUT_RETURN, OPEN_RETURN_STATUSES
 from ..domain.validation import AMOUNT, COUNT, FieldErrors
 from ..store import customers as customer_rows
 from ..store import orders as order_rows
-from ..store.db import Database, write_transaction
+from ..store.db import Database, run_serializable
 from . import audit, ledger, merchants
 
 CURRENCIES = ("SEK", "EUR", "NOK", "DKK")
@@ -107,7 +107,11 @@ def create_order(db: Database, merchant_id: int, payload, order_number: str | No
     now = clock.now()
     purchased_at = data["purchased_at"] or now
     delivered_at = data["delivered_at"]
-    with write_transaction(db):
+    # SERIALIZABLE with retry (docs/design.md, "Locking, case by case"): what this checks is
+    # the absence of rows (the merchant's reference, the order number, the customer's email),
+    # and no row lock holds a row that isn't there; a concurrent writer of one of them makes
+    # PostgreSQL abort one of the two, and it runs again and sees the other's.
+    def write(db: Database) -> int:
         if order_rows.reference_taken(db, merchant_id, data["merchant_reference"]):
             raise Conflict(f"An order with merchant_reference {data['merchant_reference']!r} "
                            "already exists.")
@@ -144,7 +148,9 @@ def create_order(db: Database, merchant_id: int, payload, order_number: str | No
             _ledger(db, order_id, "payment", total, "card-at-purchase", "Paid by card", now)
         audit.record(db, f"merchant:{merchant_id}", "order.created", "order", order_id,
                      after={"total": total, "payment_method": data["payment_method"]})
-    return order_details(db, order_id)
+        return order_id
+
+    return order_details(db, run_serializable(db, write))
 
 
 def _due_date(payment_method: str, delivered_at: datetime | None) -> str | None:

@@ -8,7 +8,7 @@ from ..domain.errors import NotFound
 from ..domain.money import Amounts
 from ..store import payments as payment_rows
 from ..store import status_moves
-from ..store.db import Database
+from ..store.db import Database, lock_rows
 from . import audit, ledger, refunds
 from .orders import amounts
 
@@ -18,6 +18,13 @@ def get_payment(db: Database, payment_id: int) -> dict:
     if row is None:
         raise NotFound("No such payment.")
     return row
+
+
+def locked_payment(db: Database, payment_id: int) -> dict:
+    """Inside a write transaction: the payment as it is once its order is locked (the order is
+    every money case's lock: docs/design.md, "Locking, case by case")."""
+    lock_rows(db, "orders", get_payment(db, payment_id)["order_id"])
+    return get_payment(db, payment_id)
 
 
 def under_way(db: Database, order_id: int) -> int:

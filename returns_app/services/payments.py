@@ -19,10 +19,10 @@ from ..domain.validation import AMOUNT, FieldErrors
 from ..provider.client import ProviderUnavailable
 from ..store import outbox
 from ..store import payments as payment_rows
-from ..store.db import Database, write_transaction
+from ..store.db import Database, lock_rows, write_transaction
 from . import audit, bank_accounts, checkouts, idempotency, orders
 from .orders import Viewer, amounts, order_for_viewer
-from .payment_book import allowed_now, get_payment, under_way
+from .payment_book import allowed_now, get_payment, locked_payment, under_way
 from .payment_book import set_status as _set_status
 from .payment_book import settle as _settle
 
@@ -167,6 +167,7 @@ def _refuse_while_another_starts(db: Database, scope: str, key: str) -> None:
 
 def _schedule_from_bank(db, order, scope, key, body) -> idempotency.Response:
     with write_transaction(db):
+        lock_rows(db, "orders", order["id"])
         if (done := idempotency.claim(db, scope, key, body)) is not None:
             return done
         _refuse_while_another_starts(db, scope, key)
@@ -203,6 +204,7 @@ def insert_scheduled(db: Database, order: dict, amount: int, key: str, actor: st
 
 def _start_card_checkout(db, provider, order, scope, key, body, urls) -> idempotency.Response:
     with write_transaction(db):
+        lock_rows(db, "orders", order["id"])
         if (done := idempotency.claim(db, scope, key, body)) is not None:
             return done
         _refuse_while_another_starts(db, scope, key)
@@ -223,6 +225,7 @@ def _start_card_checkout(db, provider, order, scope, key, body, urls) -> idempot
             idempotency.release(db, scope, key)
         raise
     with write_transaction(db):
+        lock_rows(db, "orders", order["id"])
         payment_id = payment_rows.add_payment(db, {
             "order_id": order["id"], "amount_minor": body["amount"], "method": "card",
             "status": "pending", "idempotency_key": key, "provider_ref": checkout.id,
@@ -245,6 +248,7 @@ def record_transfer(db: Database, order_id: int, amount: int, reference: str,
 def book_transfer(db: Database, order_id: int, amount: int, reference: str) -> dict:
     """record_transfer inside the caller's transaction: a bank file is booked as a whole
     (services/bank_payments.py), through the same ledger path as every other payment."""
+    lock_rows(db, "orders", order_id)
     existing = payment_rows.transfer_by_key(db, order_id, f"transfer:{reference}")
     if existing:
         return existing
@@ -280,7 +284,7 @@ def prepare_debit(db: Database, payment_id: int) -> tuple[dict, int, dict | None
     is owed today: a return accepted meanwhile lowers it), and the bank account to take it from.
     Retries reuse what the first attempt sent (see deliveries.deliver_debit)."""
     with write_transaction(db):
-        payment = get_payment(db, payment_id)
+        payment = locked_payment(db, payment_id)
         if payment["status"] != "scheduled":
             return payment, 0, None
         owed = amounts(db, payment["order_id"]).payable_now
@@ -299,7 +303,7 @@ def prepare_debit(db: Database, payment_id: int) -> tuple[dict, int, dict | None
 def record_debit(db: Database, payment_id: int, amount: int, outcome: str, debit_id: str | None,
                  detail: str) -> dict:
     """Inside the worker's transaction."""
-    payment = get_payment(db, payment_id)
+    payment = locked_payment(db, payment_id)
     if payment["status"] != "scheduled":
         return payment
     if outcome == "succeeded":

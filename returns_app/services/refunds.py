@@ -12,7 +12,7 @@ from ..domain.states import REFUND_PAYABLE_OUTSIDE
 from ..store import outbox, status_moves
 from ..store import payments as payment_rows
 from ..store import refunds as refund_rows
-from ..store.db import Database, write_transaction
+from ..store.db import Database, lock_rows, write_transaction
 from . import approvals, audit, idempotency, ledger
 from .orders import Viewer, get_order, ledger_amounts, order_for_viewer
 
@@ -79,6 +79,13 @@ def get_refund(db: Database, refund_id: int) -> dict:
     return row
 
 
+def locked_refund(db: Database, refund_id: int) -> dict:
+    """Inside a write transaction: the refund as it is once its order is locked (a refund moves
+    under its order's lock, as every money case does: docs/design.md, "Locking, case by case")."""
+    lock_rows(db, "orders", get_refund(db, refund_id)["order_id"])
+    return get_refund(db, refund_id)
+
+
 def refund_for_viewer(db: Database, viewer: Viewer, refund_id: int) -> dict:
     refund = get_refund(db, refund_id)
     try:
@@ -123,7 +130,7 @@ def set_destination_once(db: Database, refund_id: int, destination: Destination,
 
 def _set_destination(db: Database, refund_id: int, destination: Destination, actor: str,
                      why: str = "") -> None:
-    refund = get_refund(db, refund_id)
+    refund = locked_refund(db, refund_id)
     approvals.refuse_if_pending(db, refund_id)
     apply_destination(db, refund, destination.kind,
                       json.dumps(destination.as_provider_destination()), destination.masked,

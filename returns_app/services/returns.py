@@ -12,7 +12,7 @@ from ..domain.money import Amounts, ItemValue, paused_in_return
 from ..domain.validation import COUNT, ID, REQUIRED, FieldErrors
 from ..store import returns as return_rows
 from ..store import status_moves
-from ..store.db import Database, write_transaction
+from ..store.db import Database, lock_rows, write_transaction
 from . import audit, merchants
 from .orders import Viewer, get_order, lines_with_returnable, order_for_viewer
 
@@ -120,6 +120,7 @@ def report_return(db: Database, viewer: Viewer, order_id: int, payload) -> dict:
     items = _parse_items(payload)
     with write_transaction(db):
         # Read the rules inside the lock: two tabs submitting at once can't both pass the check.
+        lock_rows(db, "orders", order_id)
         instructions = instructions_for_order(db, order)
         window = return_window(order, instructions)
         _check_against_order(db, order, items, window, order["merchant_name"])
@@ -183,8 +184,9 @@ def mark_sent(db: Database, viewer: Viewer, return_id: int,
 
 
 def cancel_return(db: Database, viewer: Viewer, return_id: int) -> dict:
-    return_for_viewer(db, viewer, return_id)
+    _ret, order = return_for_viewer(db, viewer, return_id)
     with write_transaction(db):
+        lock_rows(db, "orders", order["id"])  # its items' value is payable again
         current = return_rows.return_row(db, return_id)
         status_moves.move(db, "return", return_id, current["status"], "cancelled",
                     cancelled_at=clock.now_iso())

@@ -30,7 +30,7 @@ from ..domain.errors import RateLimited, Unauthorized
 from ..domain.passwords import verify_password
 from ..domain.validation import email_for_lookup
 from ..store import sign_in_attempts as attempt_rows
-from ..store.db import Database, write_transaction
+from ..store.db import Database, lock_keys, write_transaction
 
 WINDOW = timedelta(minutes=15)
 LIMIT_PER_ACCOUNT = 5  # a person mistypes a few times; a guesser needs thousands
@@ -110,6 +110,9 @@ def record_attempt(db: Database, buckets, refuse: Refuse = refuse_generic,
     finds the order)."""
     now = clock.now()
     with write_transaction(db):
+        # Each bucket's attempts are counted by one transaction at a time, on any host: a burst
+        # of guesses can't all read "one below the limit" and all be let through.
+        lock_keys(db, *(f"sign-in:{bucket}" for bucket, _limit in buckets))
         blocked = [until for bucket, limit in buckets
                    if (until := _blocked_until(db, bucket, limit, now))]
         if blocked:

@@ -17,7 +17,7 @@ from ..domain.errors import Invalid, NotFound
 from ..domain.passwords import hash_password, hash_secret
 from ..domain.validation import email_for_lookup
 from ..store import staff as staff_rows
-from ..store.db import Database, write_transaction
+from ..store.db import Database, lock_rows, write_transaction
 from . import audit, staff_credentials, staff_second_factor, web_sessions
 
 TABLES = {"merchant": "merchant_user", "support": "support_user"}
@@ -41,6 +41,8 @@ def set_disabled(db: Database, kind: str, email: str, disabled: bool,
     """Disable (or enable again) the account; whether anything changed."""
     table = _table(kind)
     with write_transaction(db):
+        user_id, _ = _find(db, table, email)
+        lock_rows(db, table, user_id)
         user_id, disabled_at = _find(db, table, email)
         if (disabled_at is not None) == disabled:
             return False

@@ -23,7 +23,7 @@ from ..domain import clock
 from ..domain.errors import Forbidden, Invalid, Unauthorized
 from ..domain.passwords import hash_secret
 from ..store import staff as staff_rows
-from ..store.db import Database, write_transaction
+from ..store.db import Database, lock_rows, write_transaction
 from . import audit
 from . import sign_in as guarded
 from .staff_credentials import DOORS, get_staff
@@ -60,6 +60,7 @@ def pending_secret(db: Database, kind: str, user_id: int) -> str:
     """The secret being enrolled (made now if none waits): the same one on every view of the
     enrolment page until confirmed, so a reload doesn't orphan what the app scanned."""
     with write_transaction(db):
+        lock_rows(db, kind, user_id)
         if waiting := staff_rows.pending_totp_secret(db, kind, user_id):
             return waiting
         secret = pyotp.random_base32()  # 160 bits, as RFC 4226 recommends
@@ -88,6 +89,7 @@ def confirm_enrolment(db: Database, kind: str, user_id: int, code: str) -> list[
     this once."""
     code = _normalized(code)
     with write_transaction(db):
+        lock_rows(db, kind, user_id)
         secret = staff_rows.pending_totp_secret(db, kind, user_id)
         step = _matching_step(secret, code) if secret and len(code) == 6 else None
         if step is None:
@@ -144,6 +146,7 @@ def regenerate_recovery_codes(db: Database, kind: str, user_id: int, code: str,
     """Ten new recovery codes (the old ones stop working), against a current code."""
     _checked(db, kind, user_id, code, client)
     with write_transaction(db):
+        lock_rows(db, kind, user_id)  # two renewals at once must not leave twenty codes
         codes = _new_recovery_codes(db, kind, user_id)
         audit.record(db, f"{kind}:{user_id}", f"{kind}.recovery_codes_renewed", kind, user_id)
     return codes

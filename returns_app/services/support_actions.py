@@ -15,7 +15,7 @@ from ..store import decisions as decision_rows
 from ..store import invoices as invoice_rows
 from ..store import outbox, status_moves
 from ..store import refunds as refund_rows
-from ..store.db import Database, write_transaction
+from ..store.db import Database, lock_rows, write_transaction
 from . import approvals, audit, destination_changes, due_date_debits, refunds
 from .approvals import APPROVAL_ABOVE_MINOR, actor
 from .orders import get_order
@@ -47,7 +47,7 @@ def retry_payout(db: Database, refund_id: int, user_id: int, why: str) -> dict:
     whether it was executed and sends only if it never was."""
     why = _note(why)
     with write_transaction(db):
-        refund = _refund(db, refund_id)
+        refund = refunds.locked_refund(db, refund_id)
         if refund["status"] not in RETRYABLE:
             raise Conflict(_not_retryable(refund["status"]))
         approvals.refuse_if_pending(db, refund_id)
@@ -122,7 +122,7 @@ def mark_paid_outside(db: Database, refund_id: int, reference: str, user_id: int
     why = _note(why)
     reference = _note(reference, "reference", "Give the payment's reference")[:MAX_REFERENCE]
     with write_transaction(db):
-        refund = _refund(db, refund_id)
+        refund = refunds.locked_refund(db, refund_id)
         _check_payable_outside(db, refund)
         if refund["amount_minor"] > APPROVAL_ABOVE_MINOR:
             approval_id = approvals.request(db, refund, "mark_paid_outside", user_id, why,
@@ -165,6 +165,7 @@ def approve_manual_payment(db: Database, approval_id: int, user_id: int, why: st
     """The second person's yes: now the refund is booked as paid."""
     why = _note(why)
     with write_transaction(db):
+        refunds.locked_refund(db, approvals.get(db, approval_id)["refund_id"])
         approval = approvals.pending_for_decision(db, approval_id, user_id,
                                                   "mark_paid_outside")
         refund = _refund(db, approval["refund_id"])
@@ -244,6 +245,7 @@ def hold_invoice(db: Database, order_id: int, until: date, user_id: int, why: st
     why = _note(why)
     _future_day(until, "until", clock.today())
     with write_transaction(db):
+        lock_rows(db, "orders", order_id)
         order = _invoice(db, order_id)
         invoice_rows.set_on_hold_until(db, order_id, until.isoformat())
         audit.record(db, actor(user_id), "order.invoice_held", "order", order_id,
@@ -256,6 +258,7 @@ def move_due_date(db: Database, order_id: int, due: date, user_id: int, why: str
     why = _note(why)
     _future_day(due, "due_date", clock.today())
     with write_transaction(db):
+        lock_rows(db, "orders", order_id)
         order = _invoice(db, order_id)
         if order["due_date"] == due.isoformat():
             raise Invalid(fields={"due_date": "That is already the due date."})

@@ -10,7 +10,7 @@ from ..domain import clock
 from ..domain.errors import Invalid, NotFound
 from ..domain.validation import NOT_TEXT
 from ..store import webhooks as webhook_rows
-from ..store.db import Database, write_transaction
+from ..store.db import Database, lock_rows, write_transaction
 from ..webhooks import signing, urls
 from ..webhooks.subscriber import EVENT_TYPES, TEST_ACTION
 from . import audit
@@ -62,7 +62,9 @@ def create(db: Database, merchant_id: int, raw_url, raw_events, actor: str,
 
 def add(db: Database, merchant_id: int, url: str, events: list[str],
         actor: str) -> tuple[dict, str]:
-    """Inside a transaction, `url` and `events` already checked."""
+    """Inside a transaction, `url` and `events` already checked. The merchant's row is locked:
+    two additions at once can't both find room under MAX_ENDPOINTS."""
+    lock_rows(db, "merchant", merchant_id)
     if webhook_rows.count_endpoints(db, merchant_id) >= MAX_ENDPOINTS:
         raise Invalid(fields={"url": f"A merchant can have at most {MAX_ENDPOINTS} webhook "
                                      "endpoints; delete one first."})

@@ -9,7 +9,7 @@ from ..domain.errors import Conflict, NotFound
 from ..store import merchants as merchant_rows
 from ..store import outbox
 from ..store import webhooks as webhook_rows
-from ..store.db import Database, write_transaction
+from ..store.db import Database, lock_rows, write_transaction
 from ..webhooks import urls
 from ..webhooks.subscriber import TEST_ACTION
 from . import audit, webhook_endpoints
@@ -40,6 +40,7 @@ def set_url(db: Database, merchant_id: int, raw_url: str | None, actor: str,
     removal): the only time it is returned. Changing the URL keeps the secret."""
     url = urls.check_url(raw_url, allow_local)
     with write_transaction(db):
+        lock_rows(db, "merchant", merchant_id)  # two first URLs at once make one endpoint
         first = _first(db, merchant_id)
         if first is None:
             return webhook_endpoints.add(db, merchant_id, url,

@@ -7,8 +7,10 @@ Every other module receives a ``Database`` from here and never opens one itself.
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,16 +79,22 @@ class KeptConnections(threading.local):
 
 
 @contextmanager
-def write_transaction(db: Database) -> Iterator[Database]:
+def write_transaction(db: Database, *, serializable: bool = False) -> Iterator[Database]:
     """Run a read-then-write unit of work atomically.
 
-    BEGIN IMMEDIATE takes the write lock before the first read, so two processes can't both read
-    the old state and both write (a plain deferred BEGIN loses updates or fails with "locked" under
-    concurrency; see docs/decisions.md). sqlite-utils table methods called inside use savepoints.
+    On SQLite, BEGIN IMMEDIATE takes the database's write lock before the first read, so two
+    processes can't both read the old state and both write (a plain deferred BEGIN loses updates
+    or fails with "locked" under concurrency; see docs/decisions.md). sqlite-utils table methods
+    called inside use savepoints.
+
+    On PostgreSQL there is no such lock: the transaction is READ COMMITTED, and a read-then-write
+    takes the locks its case needs first (`lock_rows`, `lock_keys`, `for_update`), or runs
+    SERIALIZABLE through `run_serializable` (docs/design.md, "Locking, case by case").
     """
     if db.conn.in_transaction:
         raise RuntimeError("write_transaction does not nest; pass the open transaction down")
-    db.conn.execute("BEGIN IMMEDIATE")
+    db.conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE" if serializable and is_postgres(db)
+                    else "BEGIN IMMEDIATE")
     try:
         yield db
         db.conn.execute("COMMIT")
@@ -97,6 +105,54 @@ def write_transaction(db: Database) -> Iterator[Database]:
         if db.conn.in_transaction:
             db.conn.execute("ROLLBACK")
         raise
+
+
+def lock_rows(db: Database, table: str, *row_ids: int) -> None:
+    """Inside a write transaction: hold these rows of `table` (by id) until it ends, so every
+    other transaction that locks one of them waits (PostgreSQL's SELECT ... FOR UPDATE, in
+    ascending id order so two lockers of the same rows never deadlock). Nothing on SQLite, whose
+    BEGIN IMMEDIATE already holds the whole database."""
+    if row_ids and is_postgres(db):
+        db.conn.execute(f"SELECT id FROM {table} WHERE id = ANY(?) ORDER BY id FOR UPDATE",
+                        [sorted(set(row_ids))])
+
+
+def lock_keys(db: Database, *names: str) -> None:
+    """Inside a write transaction: hold these names until it ends, for a case that has no row to
+    lock (a sign-in bucket's attempts, the migrations' record): a transaction-level advisory
+    lock per name on PostgreSQL (its 64-bit hash: two names that share one merely wait for each
+    other), taken in sorted order; nothing on SQLite (BEGIN IMMEDIATE)."""
+    for name in sorted(set(names)) if is_postgres(db) else ():
+        db.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [name])
+
+
+def for_update(db: Database) -> str:
+    """The clause that locks what a SELECT reads, for the engine: " FOR UPDATE" on PostgreSQL,
+    nothing on SQLite (which has none, and needs none inside BEGIN IMMEDIATE)."""
+    return " FOR UPDATE" if is_postgres(db) else ""
+
+
+# SQLSTATEs that say "this transaction lost a race with another: run it again".
+RETRYABLE = ("40001", "40P01")  # serialization_failure, deadlock_detected
+SERIALIZABLE_ATTEMPTS = 5
+
+
+def run_serializable(db: Database, work: Callable[[Database], T],
+                     attempts: int = SERIALIZABLE_ATTEMPTS) -> T:
+    """`work(db)` in a write transaction, SERIALIZABLE on PostgreSQL: for a case no row lock
+    can express (a row that may not exist yet, found by what it holds). PostgreSQL aborts one
+    of two transactions whose reads and writes overlap (serialization_failure, or
+    deadlock_detected); it is run again, `attempts` times in all, after a short random pause,
+    so `work` must do nothing but database work. On SQLite it runs once (BEGIN IMMEDIATE)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with write_transaction(db, serializable=True):
+                return work(db)
+        except sqlite3.OperationalError as error:
+            if getattr(error, "sqlstate", None) not in RETRYABLE or attempt == attempts:
+                raise
+            time.sleep(random.uniform(0.005, 0.02) * attempt)
+    raise AssertionError("unreachable")
 
 
 def select(db: Database, sql: str, params=()) -> list[dict]:

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from .db import Database, insert, select_one
+from .db import Database, for_update, select_one
 
 
-def record_of_key(db: Database, scope: str, key: str) -> dict | None:
-    return select_one(db, "SELECT * FROM idempotency_record WHERE scope = ? AND key = ?",
-                      [scope, key])
+def record_of_key(db: Database, scope: str, key: str, locked: bool = False) -> dict | None:
+    """The key's record; `locked`: held until the caller's transaction ends (PostgreSQL)."""
+    return select_one(db, "SELECT * FROM idempotency_record WHERE scope = ? AND key = ?"
+                      + (for_update(db) if locked else ""), [scope, key])
 
 
-def add_in_flight(db: Database, scope: str, key: str, request_hash: str, at: str) -> int:
-    return insert(db, "idempotency_record", {"scope": scope, "key": key,
-                                             "request_hash": request_hash,
-                                             "status": "in_flight", "created_at": at})
+def add_in_flight(db: Database, scope: str, key: str, request_hash: str, at: str) -> bool:
+    """Whether this transaction took the key: its in-flight record inserted, or False when the
+    key has one already. The unique (scope, key) decides, on any host: a second inserter waits
+    until the first transaction ends and then inserts nothing (or takes the key, if the first
+    rolled back)."""
+    return db.execute(
+        "INSERT INTO idempotency_record (scope, key, request_hash, status, created_at)"
+        " VALUES (?, ?, ?, 'in_flight', ?) ON CONFLICT (scope, key) DO NOTHING",
+        [scope, key, request_hash, at]).rowcount == 1
 
 
 def take_over(db: Database, record_id: int, at: str) -> None:

@@ -10,7 +10,15 @@ import random
 from datetime import timedelta
 
 from ..domain import clock, request_ids
-from .db import BUSY_TIMEOUT_MS, Database, insert, is_postgres, select, write_transaction
+from .db import (
+    BUSY_TIMEOUT_MS,
+    Database,
+    insert,
+    is_postgres,
+    select,
+    select_one,
+    write_transaction,
+)
 
 # How long a claimed row stays with its worker: longer than the slowest delivery, so a live
 # worker never loses its row to another. The slowest is a payout: the provider client's longest
@@ -51,14 +59,19 @@ def enqueue(db: Database, kind: str, subject_id: int, payload: dict | None = Non
     })
 
 
+_DELIVERABLE = ("status = 'pending' AND available_at <= ?"
+                " AND (lease_expires_at IS NULL OR lease_expires_at < ?)")
+
+
 def claim(db: Database, owner: str, kinds: tuple[str, ...] | None = None) -> dict | None:
     """Take the oldest deliverable row for `owner`, or None. A lease that ran out is fair game."""
     now = clock.now_iso()
     kind_filter = f" AND kind IN ({', '.join('?' for _ in kinds)})" if kinds else ""
+    if is_postgres(db):
+        return _claim_skipping_locked(db, owner, now, kind_filter, kinds)
     with write_transaction(db):
         rows = select(db,
-            "SELECT * FROM outbox WHERE status = 'pending' AND available_at <= ?"
-            " AND (lease_expires_at IS NULL OR lease_expires_at < ?)" + kind_filter +
+            "SELECT * FROM outbox WHERE " + _DELIVERABLE + kind_filter +
             " ORDER BY available_at, id LIMIT 1", [now, now, *(kinds or ())])
         if not rows:
             return None
@@ -69,6 +82,22 @@ def claim(db: Database, owner: str, kinds: tuple[str, ...] | None = None) -> dic
     row["attempts"] += 1
     row["lease_owner"] = owner
     row["payload"] = json.loads(row["payload"])
+    return row
+
+
+def _claim_skipping_locked(db: Database, owner: str, now: str, kind_filter: str,
+                           kinds: tuple[str, ...] | None) -> dict | None:
+    """PostgreSQL's claim, one statement: the oldest deliverable row nobody else is claiming this
+    instant (SKIP LOCKED: a worker on another host never waits for a row another worker is
+    taking, and never gets it), leased in the same statement. A row claimed and committed since
+    this statement's snapshot is checked again once locked and passed over (READ COMMITTED)."""
+    row = select_one(db,
+        "UPDATE outbox SET lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1"
+        " WHERE id = (SELECT id FROM outbox WHERE " + _DELIVERABLE + kind_filter +
+        " ORDER BY available_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *",
+        [owner, clock.iso(clock.now() + LEASE), now, now, *(kinds or ())])
+    if row is not None:
+        row["payload"] = json.loads(row["payload"])
     return row
 
 

@@ -9,10 +9,10 @@ What differs from SQLite, and how it is bridged (docs/design.md, "Two engines"):
   to psycopg's ``%s`` / ``%(name)s`` and doubles every other ``%``, leaving quoted text alone.
 - Transactions: a statement outside a transaction borrows a pooled connection (autocommit) and
   gives it back at once; ``BEGIN IMMEDIATE`` (write_transaction) keeps one connection until
-  COMMIT or ROLLBACK and takes WRITER_LOCK, a transaction-level advisory lock that every write
-  takes: writers queue one at a time, as they do on SQLite, so every read-then-write keeps
-  today's guarantee until each is given its own row locks (issue #19's next part). A lone
-  write outside a transaction takes the same lock, as SQLite's autocommit write takes its own.
+  COMMIT or ROLLBACK, READ COMMITTED, and ``BEGIN ISOLATION LEVEL SERIALIZABLE``
+  (db.run_serializable) the same at SERIALIZABLE. No lock is taken for the whole database:
+  each read-then-write locks what it needs (db.lock_rows, db.lock_keys, ``FOR UPDATE``), case
+  by case (docs/design.md, "Locking, case by case").
 - Errors: psycopg's are raised again as the sqlite3 classes the app already catches
   (IntegrityError for a constraint or a trigger's refusal, OperationalError for a lock or a
   connection that timed out), with the psycopg error as the cause.
@@ -38,16 +38,14 @@ POOL_SIZE_VARIABLE = "RETURNS_DATABASE_POOL_SIZE"
 # A worker process's threads each hold a connection only while a statement or a transaction
 # runs, so a few per process go a long way (gunicorn: workers x this, under max_connections).
 DEFAULT_POOL_SIZE = 8
-# As SQLite's busy timeout (db.BUSY_TIMEOUT_MS): waiting longer for the writer lock, a row lock
-# or a free pooled connection fails with OperationalError, which the app answers with a 503.
+# As SQLite's busy timeout (db.BUSY_TIMEOUT_MS): waiting longer for a row lock, a key's lock or
+# a free pooled connection fails with OperationalError, which the app answers with a 503.
 WAIT_SECONDS = 5
-# pg_advisory_xact_lock's key for "the one writer" (any constant; this one spells "returns").
-WRITER_LOCK = 0x72657475726E73
 
-_TRANSACTION_CONTROL = {"BEGIN IMMEDIATE": "writer", "BEGIN": "reader",
-                        "BEGIN DEFERRED": "reader", "COMMIT": "commit", "END": "commit",
-                        "ROLLBACK": "rollback"}
-_READS = ("SELECT", "VALUES", "SHOW", "EXPLAIN", "TABLE")
+_TRANSACTION_CONTROL = {"BEGIN IMMEDIATE": "BEGIN", "BEGIN": "BEGIN", "BEGIN DEFERRED": "BEGIN",
+                        "BEGIN ISOLATION LEVEL SERIALIZABLE":
+                            "BEGIN ISOLATION LEVEL SERIALIZABLE",
+                        "COMMIT": "commit", "END": "commit", "ROLLBACK": "rollback"}
 
 
 def is_url(address: str) -> bool:
@@ -234,8 +232,8 @@ class PostgresConnection:
 
     def execute(self, sql: str, params=None) -> Result:
         control = _TRANSACTION_CONTROL.get(" ".join(sql.upper().split()).rstrip(";"))
-        if control in ("writer", "reader"):
-            self._begin(writer=control == "writer")
+        if control is not None and control.startswith("BEGIN"):
+            self._begin(control)
             return Result()
         if control == "commit":
             self._finish("COMMIT")
@@ -248,12 +246,9 @@ class PostgresConnection:
             return self._run(self._held, sql, params)
         try:
             with self._pool.connection() as conn:
-                if sql.lstrip()[:8].upper().startswith(_READS):
-                    return self._run(conn, sql, params)
-                # A lone write queues behind the writer of the moment, as on SQLite.
-                with conn.transaction():
-                    conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK])
-                    return self._run(conn, sql, params)
+                # A lone statement is atomic by itself: autocommit, waiting only for the rows
+                # it changes.
+                return self._run(conn, sql, params)
         except (psycopg.Error, PoolTimeout) as error:
             raise _as_sqlite_error(error) from error
 
@@ -267,7 +262,7 @@ class PostgresConnection:
         except psycopg.Error as error:
             raise _as_sqlite_error(error) from error
 
-    def _begin(self, writer: bool) -> None:
+    def _begin(self, begin: str) -> None:
         if self._held is not None:
             raise DatabaseError("cannot start a transaction within a transaction")
         try:
@@ -275,9 +270,7 @@ class PostgresConnection:
         except PoolTimeout as error:
             raise _as_sqlite_error(error) from error
         try:
-            self._held.execute("BEGIN")
-            if writer:
-                self._held.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK])
+            self._held.execute(begin)
         except psycopg.Error as error:
             self._release()
             raise _as_sqlite_error(error) from error

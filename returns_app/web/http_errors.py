@@ -135,7 +135,16 @@ def _csrf_error(exc: CSRFError):
     ), 400
 
 
+# PostgreSQL's faults of the moment (store/postgres.py raises them as OperationalError with the
+# SQLSTATE): a lock not had within the lock timeout, and a transaction that lost a race (a
+# deadlock, or a serialization failure run again until its attempts were used up). Each is
+# SQLite's "busy": nothing was written, and the same request a moment later succeeds.
+_BUSY_STATES = ("55P03", "40001", "40P01")
+
+
 def _fault_code(exc: sqlite3.OperationalError) -> int | None:
+    if getattr(exc, "sqlstate", None) in _BUSY_STATES:
+        return sqlite3.SQLITE_BUSY
     code = getattr(exc, "sqlite_errorcode", None)
     if code is None:  # raised by hand (or by an older driver): only the text says which
         return _FAULT_TEXT.get(str(exc))

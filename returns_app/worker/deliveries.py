@@ -34,7 +34,7 @@ def payout_key(refund: dict) -> str:
 def deliver_payout(db: Database, provider, row: dict) -> str:
     refund_id = row["subject_id"]
     with write_transaction(db):
-        refund = refunds.get_refund(db, refund_id)
+        refund = refunds.locked_refund(db, refund_id)
         if refund["status"] in ("succeeded", "failed", "needs_details"):
             outbox.complete(db, row)
             return refund["status"]
@@ -52,6 +52,7 @@ def deliver_payout(db: Database, provider, row: dict) -> str:
     except Exception as exc:  # noqa: BLE001  (any failure here is an unknown outcome)
         outcome, payout_id, detail = "unknown", None, f"{type(exc).__name__}: {exc}"
     with write_transaction(db):
+        refunds.locked_refund(db, refund_id)
         refunds.record_outcome(db, refund_id, outcome, payout_id, detail)
         _after_outcome(db, row, "refund", outcome, detail)
     log.info("refund %s: %s %s", refund_id, outcome, detail)

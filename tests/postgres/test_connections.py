@@ -1,15 +1,13 @@
-"""store/postgres.py's connection: parameters as sqlite3 takes them, ids from insert, one
-writer at a time as on SQLite, and a pool of its own in a forked child."""
+"""store/postgres.py's connection: parameters as sqlite3 takes them, ids from insert, and a pool
+of its own in a forked child (its locking: test_locking.py)."""
 
 from __future__ import annotations
 
 import os
-import threading
-import time
 
 import pytest
 
-from returns_app.store.db import connect, insert, select, select_one, write_transaction
+from returns_app.store.db import insert, select, select_one, write_transaction
 
 pytestmark = pytest.mark.postgres
 
@@ -36,30 +34,6 @@ def test_write_transactions_do_not_nest(pg):
             write_transaction(pg):
         pass
     assert not pg.conn.in_transaction
-
-
-def test_one_writer_at_a_time_as_on_sqlite(migrated_url):
-    """A second write transaction waits for the first to end (WRITER_LOCK), so a read-then-write
-    never acts on a state another writer is changing."""
-    first, second = connect(migrated_url), connect(migrated_url)
-    entered = threading.Event()
-    waited = []
-
-    def other_writer():
-        entered.wait()
-        began = time.monotonic()
-        with write_transaction(second):
-            waited.append(time.monotonic() - began)
-
-    thread = threading.Thread(target=other_writer)
-    thread.start()
-    with write_transaction(first):
-        entered.set()
-        time.sleep(0.4)
-    thread.join()
-    assert waited[0] >= 0.3
-    second.close()
-    first.close()
 
 
 def test_a_forked_child_opens_its_own_pool_and_leaves_the_parents_alone(pg):

@@ -1,7 +1,10 @@
 """The money endpoints under real concurrency: the real app under gunicorn (4 sync worker
-processes sharing one SQLite file), 50 threads released at once by a barrier, the real sandbox
-provider behind it. Whatever the interleaving, one Idempotency-Key moves money once, every
-retry gets the first answer byte for byte, and one item's value is refunded once."""
+processes sharing one SQLite file, or one PostgreSQL database under `make test-postgres`), 50
+threads released at once by a barrier, the real sandbox provider behind it. Whatever the
+interleaving, one Idempotency-Key moves money once, every retry gets the first answer byte for
+byte, one item's value is refunded once, a refund's payout details send it once, and every
+wrong guess at an order is counted before the next is judged. On PostgreSQL this is the proof of
+docs/design.md's "Locking, case by case": no lock is held for the whole database there."""
 
 from __future__ import annotations
 
@@ -20,11 +23,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from returns_app.store.db import connect
+from returns_app.store.db import connect, select
 from returns_app.store.migrations import migrate
 from tests import builders
 from tests.builders import make_merchant, make_order, make_return
 from tests.sandbox_fixtures import free_port
+from tests.support_helpers import refund_needing_details
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0
@@ -33,17 +37,21 @@ JEANS = 1  # line index in builders.checkout_payload: 1 x 799 kr
 JEANS_PRICE = 79900
 
 
+POSTGRES_URL = os.environ.get("RETURNS_DATABASE_URL", "")
+
+
 @dataclass
 class Served:
     url: str
-    db_path: Path
+    address: str  # the SQLite file, or the PostgreSQL database's URL
     api_key: str
     orders: dict[str, dict]
     returns: dict[str, dict]
+    refunds: list[dict]  # two, waiting for their customers' payout details
     log: Path
 
     def db(self):
-        return connect(self.db_path)
+        return connect(self.address)
 
 
 # --- the served app -----------------------------------------------------------------------------
@@ -66,8 +74,8 @@ def link_bank_account(db, email: str) -> None:
     builders.link_bank_account(db, customer_id)
 
 
-def seed(db_path: Path) -> tuple[str, dict[str, dict], dict[str, dict]]:
-    db = connect(db_path)
+def seed(address: str) -> tuple[str, dict[str, dict], dict[str, dict], list[dict]]:
+    db = connect(address)
     try:
         migrate(db)
         merchant, api_key = make_merchant(db, "Concurrency Shop")
@@ -80,15 +88,41 @@ def seed(db_path: Path) -> tuple[str, dict[str, dict], dict[str, dict]]:
                 link_bank_account(db, email)
             if name.startswith("register"):
                 returns[name] = make_return(db, orders[name], {JEANS: 1})
+        refunds = [refund_needing_details(db, merchant["id"]) for _ in range(2)]
     finally:
         db.close()
-    return api_key, orders, returns
+    return api_key, orders, returns, refunds
 
 
-def app_env(db_path: Path, provider_url: str) -> dict[str, str]:
-    return {**os.environ, "RETURNS_DATABASE": str(db_path),
+def app_env(address: str, provider_url: str) -> dict[str, str]:
+    where = {"RETURNS_DATABASE_URL": address} if POSTGRES_URL else {"RETURNS_DATABASE": address}
+    return {**os.environ, **where,
             "RETURNS_SECRET_KEY": "concurrency-test-secret",
             "RETURNS_PROVIDER_URL": provider_url, "PYTHONUNBUFFERED": "1"}
+
+
+@contextlib.contextmanager
+def database(tmp: Path):
+    """A SQLite file, or under `make test-postgres` a database of the module's own on that
+    server (the suite's own is emptied before each test), dropped at the end."""
+    if not POSTGRES_URL:
+        yield str(tmp / "returns.sqlite3")
+        return
+    import psycopg
+
+    from returns_app.store.postgres import POOLS
+    from tests.postgres.conftest import with_database
+
+    name = f"returns_concurrency_{os.getpid()}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield with_database(POSTGRES_URL, name)
+    finally:
+        POOLS.close_all()
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -104,15 +138,19 @@ def stop(proc: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def served(sandbox_server, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("served")
-    db_path = tmp / "returns.sqlite3"
-    api_key, orders, returns = seed(db_path)
+    with database(tmp) as address:
+        yield from _serve(sandbox_server, tmp, address)
+
+
+def _serve(sandbox_server, tmp: Path, address: str):
+    api_key, orders, returns, refunds = seed(address)
     port = free_port()
     log = tmp / "gunicorn.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", "4",
              "--bind", f"127.0.0.1:{port}", "returns_app:create_app()"],
-            cwd=ROOT, env=app_env(db_path, sandbox_server.url),
+            cwd=ROOT, env=app_env(address, sandbox_server.url),
             stdout=out, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -127,7 +165,7 @@ def served(sandbox_server, tmp_path_factory):
                 raise RuntimeError(f"gunicorn did not answer in {START_TIMEOUT}s:\n"
                                    f"{log.read_text()}")
             time.sleep(0.1)
-        yield Served(url, db_path, api_key, orders, returns, log)
+        yield Served(url, address, api_key, orders, returns, refunds, log)
     finally:
         stop(proc)
 
@@ -215,10 +253,10 @@ def test_fifty_identical_bank_payments_schedule_one_debit(served):
     assert first["status"] == "scheduled"
     db = served.db()
     try:
-        payments = list(db.query("SELECT * FROM payment WHERE order_id = ?", [order_id]))
+        payments = list(select(db, "SELECT * FROM payment WHERE order_id = ?", [order_id]))
         assert [p["id"] for p in payments] == [first["id"]]
         assert payments[0]["idempotency_key"] == "bank-pay-1"
-        debits = list(db.query("SELECT * FROM outbox WHERE kind = 'debit' AND subject_id = ?",
+        debits = list(select(db, "SELECT * FROM outbox WHERE kind = 'debit' AND subject_id = ?",
                                [first["id"]]))
         assert len(debits) == 1
         assert db.execute("SELECT count(*) FROM idempotency_record WHERE key = 'bank-pay-1'"
@@ -240,7 +278,7 @@ def test_fifty_identical_card_payments_open_one_checkout(served, sandbox):
     assert first["amount"] == 12345 and first["checkout_url"].startswith(sandbox.url)
     db = served.db()
     try:
-        payments = list(db.query("SELECT * FROM payment WHERE order_id = ?", [order_id]))
+        payments = list(select(db, "SELECT * FROM payment WHERE order_id = ?", [order_id]))
         assert [p["id"] for p in payments] == [first["id"]]
         assert db.execute("SELECT count(*) FROM outbox WHERE subject_id = ? AND kind = 'debit'",
                           [first["id"]]).fetchone()[0] == 0
@@ -313,7 +351,7 @@ def test_fifty_payments_with_different_keys_leave_one_way_to_pay(served, sandbox
             assert_error_shape(answer)
     db = served.db()
     try:
-        started = list(db.query("SELECT id, amount_minor, method, status, provider_ref"
+        started = list(select(db, "SELECT id, amount_minor, method, status, provider_ref"
                                 " FROM payment WHERE order_id = ?", [order_id]))
         assert statuses.count(201) == len(started) == db.execute(
             "SELECT count(*) FROM idempotency_record WHERE key LIKE ?",
@@ -339,7 +377,7 @@ def test_fifty_payments_with_different_keys_leave_one_way_to_pay(served, sandbox
 # --- the merchant's registration ----------------------------------------------------------------
 
 def _refund_rows(db, order_id: int) -> tuple[list[dict], int, int]:
-    refunds = list(db.query("SELECT * FROM refund WHERE order_id = ?", [order_id]))
+    refunds = list(select(db, "SELECT * FROM refund WHERE order_id = ?", [order_id]))
     ledger = db.execute("SELECT count(*) FROM ledger_entry WHERE order_id = ? AND kind ="
                         " 'refund'", [order_id]).fetchone()[0]
     payouts = db.execute(
@@ -400,3 +438,100 @@ def test_fifty_registrations_with_different_keys_accept_the_item_once(served):
         db.close()
     print(f"\n50 concurrent registrations, 50 keys: {took:.2f}s "
           f"({statuses.count(409)} x 409, {statuses.count(422)} x 422)")
+
+
+# --- the customer's payout details ----------------------------------------------------------------
+
+DETAILS = {"clearing_number": "8327-9", "account_number": "1234567897"}
+
+
+def refund_token(served: Served, refund: dict) -> str:
+    db = served.db()
+    try:
+        (found,) = select(db, "SELECT order_number, customer.email FROM orders JOIN customer"
+                              " ON customer.id = orders.customer_id WHERE orders.id = ?",
+                          [refund["order_id"]])
+    finally:
+        db.close()
+    response = requests.post(served.url + "/api/v1/customer/session",
+                             json={"order_number": found["order_number"],
+                                   "email": found["email"]}, timeout=10)
+    assert response.status_code == 201, response.text
+    return response.json()["token"]
+
+
+def send_details(served: Served, token: str, refund_id: int, key: str):
+    return requests.post(f"{served.url}/api/v1/refunds/{refund_id}/payout-details", json=DETAILS,
+                         headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
+                         timeout=60)
+
+
+def _payout_rows(served: Served, refund_id: int) -> tuple[dict, int, int]:
+    db = served.db()
+    try:
+        (refund,) = select(db, "SELECT status, destination_kind FROM refund WHERE id = ?",
+                           [refund_id])
+        payouts = select(db, "SELECT count(*) AS n FROM outbox WHERE kind = 'payout'"
+                             " AND subject_id = ?", [refund_id])[0]["n"]
+        audited = select(db, "SELECT count(*) AS n FROM audit_event WHERE subject_kind ="
+                             " 'refund' AND subject_id = ? AND action = 'refund.destination_set'",
+                         [refund_id])[0]["n"]
+    finally:
+        db.close()
+    return refund, payouts, audited
+
+
+def test_fifty_identical_payout_details_send_the_refund_once(served):
+    refund = served.refunds[0]
+    token = refund_token(served, refund)
+
+    answers, took = burst(lambda i: send_details(served, token, refund["id"], "details-1"))
+
+    first = assert_all_identical(answers, 200)
+    assert first["status"] == "ready"
+    row, payouts, audited = _payout_rows(served, refund["id"])
+    assert (row["status"], row["destination_kind"], payouts, audited) == (
+        "ready", "bank_account", 1, 1)
+    print(f"\n50 concurrent payout details, one key: {took:.2f}s")
+
+
+def test_fifty_payout_details_with_different_keys_send_the_refund_once(served):
+    refund = served.refunds[1]
+    token = refund_token(served, refund)
+
+    answers, took = burst(lambda i: send_details(served, token, refund["id"], f"details-{i}"))
+
+    statuses = [a.status for a in answers]
+    assert statuses.count(200) == 1, statuses
+    assert set(statuses) <= {200, 409}, statuses
+    row, payouts, audited = _payout_rows(served, refund["id"])
+    assert (row["status"], payouts, audited) == ("ready", 1, 1)
+    print(f"\n50 concurrent payout details, 50 keys: {took:.2f}s ({statuses.count(409)} x 409)")
+
+
+# --- guessing at an order -------------------------------------------------------------------------
+# Last in the module: its failures count against 127.0.0.1 for the next 15 minutes.
+
+def test_fifty_wrong_guesses_at_once_are_all_counted(served):
+    """Each look-up records its attempt before it is judged, one at a time per bucket on any
+    process: of 50 wrong guesses at one order at once, exactly the limit are answered "not
+    found" and every other is refused, and only those the limit let through are kept."""
+    from returns_app.services.customers import LOOKUP_LIMIT_PER_ORDER
+
+    number = served.orders["bank"]["order_number"]
+
+    answers, took = burst(lambda i: requests.post(
+        served.url + "/api/v1/customer/session",
+        json={"order_number": number, "email": f"guess-{i}@example.se"}, timeout=60))
+
+    statuses = [a.status for a in answers]
+    assert statuses.count(404) == LOOKUP_LIMIT_PER_ORDER, statuses
+    assert statuses.count(429) == CONCURRENCY - LOOKUP_LIMIT_PER_ORDER, statuses
+    db = served.db()
+    try:
+        kept = select(db, "SELECT count(*) AS n FROM lookup_attempt WHERE bucket LIKE ?",
+                      ["order:%"])[0]["n"]
+    finally:
+        db.close()
+    assert kept == LOOKUP_LIMIT_PER_ORDER
+    print(f"\n50 concurrent wrong guesses: {took:.2f}s")

@@ -110,3 +110,19 @@ def test_a_database_locked_past_the_busy_timeout_is_503(app, client, db, api):
     else:
         assert_page_unavailable(response, 5)
     assert db.execute("SELECT count(*) FROM lookup_attempt").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("sqlstate", ["55P03", "40001", "40P01"],
+                         ids=["lock_timeout", "serialization_failure", "deadlock"])
+def test_postgresqls_lost_races_and_lock_waits_are_503_too(client, monkeypatch, sqlstate):
+    """store/postgres.py raises these as OperationalError carrying the SQLSTATE: nothing was
+    written, and the same request a moment later succeeds (docs/design.md, "Locking, case by
+    case")."""
+    def fail(*args, **kwargs):
+        error = sqlite3.OperationalError("canceling statement due to lock timeout")
+        error.sqlstate = sqlstate
+        raise error
+
+    monkeypatch.setattr(customers, "find_order", fail)
+    assert_api_unavailable(look_up_api(client), 5)
+    assert_page_unavailable(look_up_page(client), 5)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ..db import Database, is_postgres, select_one, write_transaction
+from ..db import Database, is_postgres, lock_keys, select_one, write_transaction
 from . import bank, core, operations, partners, security, speed
 from .postgres import VARIANTS as POSTGRES_VARIANTS
 
@@ -56,6 +56,11 @@ def migrate(db: Database) -> list[str]:
         if fn.__name__ in applied:
             continue
         with write_transaction(db):
+            # Two hosts starting at once: the second waits here, then finds the step done.
+            lock_keys(db, "migrations")
+            if select_one(db, "SELECT 1 AS done FROM _migrations WHERE name = ?",
+                          [fn.__name__]) is not None:
+                continue
             for_engine(db, fn)(db)
             # datetime('now')'s form, written by Python so the statement runs on either engine.
             db.execute(
