@@ -15,6 +15,7 @@ from returns_app.domain.passwords import verify_password
 from returns_app.services import orders
 from tests.api_helpers import bearer, count
 from tests.builders import checkout_payload, make_merchant, make_order, make_return
+from tests.rows import all_rows
 
 API_KEY = re.compile(r"\brk_[A-Za-z0-9_-]{20,}")
 
@@ -46,12 +47,12 @@ def test_create_merchant_prints_its_api_key_once(cli, db):
     key = the_key(output)
     assert output.count(key) == 1
     assert "Shop AB" in output
-    assert [m["name"] for m in db["merchant"].rows] == ["Shop AB"]
+    assert [m["name"] for m in all_rows(db, "merchant")] == ["Shop AB"]
 
 
 def test_only_the_keys_hash_is_stored(cli, db):
     key = the_key(succeeded(run(cli, "create-merchant", "Shop AB")))
-    rows = [dict(row) for row in db["merchant_api_key"].rows]
+    rows = all_rows(db, "merchant_api_key")
     assert len(rows) == 1
     assert rows[0]["key_hash"] == hashlib.sha256(key.encode()).hexdigest()
     for row in rows:
@@ -94,7 +95,7 @@ def test_create_support_user_prints_a_password_that_verifies_against_the_stored_
     password = match.group(1)
     assert len(password) >= 12
 
-    (user,) = db["support_user"].rows
+    (user,) = all_rows(db, "support_user")
     assert user["email"] == "a@b.se"
     assert user["password_hash"] != password
     assert password not in user["password_hash"]
@@ -116,7 +117,7 @@ def test_support_user_twice_or_with_a_bad_email_fails(cli, db):
 def test_load_demo_loads_three_merchants_once(cli, db):
     output = succeeded(run(cli, "load-demo"))
     names = [name for name, _ in DEMO_MERCHANTS]
-    assert sorted(m["name"] for m in db["merchant"].rows) == sorted(names)
+    assert sorted(m["name"] for m in all_rows(db, "merchant")) == sorted(names)
     assert len(names) == 3
     assert len(API_KEY.findall(output)) == 3
     orders_loaded = count(db, "orders")

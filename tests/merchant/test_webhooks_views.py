@@ -11,6 +11,7 @@ import pytest
 
 from returns_app.domain import clock
 from returns_app.services import webhook_settings
+from returns_app.store.db import insert
 from returns_app.worker import rounds as worker
 from tests.builders import make_merchant, make_order, make_return
 from tests.session_helpers import session_keys
@@ -77,8 +78,8 @@ def test_a_signed_in_customer_is_refused(client, db, shop):
 
 
 def test_a_support_user_is_refused(client, db):
-    support_id = db["support_user"].insert({"email": "agent@example.se", "password_hash": "x",
-                                            "created_at": clock.now_iso()}).last_pk
+    support_id = insert(db, "support_user", {"email": "agent@example.se", "password_hash": "x",
+                                             "created_at": clock.now_iso()})
     with client.session_transaction() as session:
         session.update(session_keys(client.application, f"support_user:{support_id}"))
     assert client.get(PAGE).status_code == 403

@@ -14,7 +14,7 @@ from returns_app.domain import clock
 from returns_app.domain.passwords import hash_password
 from returns_app.notifications import queue
 from returns_app.services import audit, customers, links, payments, refunds
-from returns_app.store.db import write_transaction
+from returns_app.store.db import insert, write_transaction
 from tests.builders import decide, make_merchant, make_order, make_return
 from tests.notification_helpers import body, deliver_emails, links_in, path_of
 
@@ -276,9 +276,9 @@ def test_refund_sent(app, db, client, smtp, order, merchant):
 def test_support_reminding_the_merchant_emails_each_of_its_users(app, db, smtp, order, merchant):
     # Each in their own language: Swedish unless they chose English (m020).
     for i, (email, language) in enumerate((("lager@shop.se", "sv"), ("chef@shop.se", "en"))):
-        db["merchant_user"].insert({"merchant_id": merchant["id"], "email": email,
-                                    "name": f"User {i}", "password_hash": hash_password("x"),
-                                    "created_at": clock.now_iso(), "language": language})
+        insert(db, "merchant_user", {"merchant_id": merchant["id"], "email": email,
+                                     "name": f"User {i}", "password_hash": hash_password("x"),
+                                     "created_at": clock.now_iso(), "language": language})
     ret = make_return(db, order)
     with write_transaction(db):
         audit.record(db, "support_user:1", "return.merchant_reminded", "return", ret["id"])

@@ -16,6 +16,7 @@ from returns_app.store import heartbeat, migrations, outbox
 from returns_app.store.db import write_transaction
 from returns_app.worker import rounds as worker
 from tests.builders import make_merchant, make_order, make_return
+from tests.rows import all_rows
 
 METRICS_TOKEN = "metrics-token-for-tests-0123456789"
 
@@ -135,7 +136,7 @@ def test_the_worker_beats_every_round_and_forgets_workers_gone_for_a_day(app, db
     worker.run_once(app, "host:1")
     with time_machine.travel(clock.now() + timedelta(days=2), tick=False):
         worker.run_once(app, "host:2")
-        beats = {row["worker"]: row["beat_at"] for row in db["worker_heartbeat"].rows}
+        beats = {row["worker"]: row["beat_at"] for row in all_rows(db, "worker_heartbeat", "worker")}
         assert beats == {"host:2": clock.now_iso()}
 
 
