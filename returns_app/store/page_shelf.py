@@ -1,5 +1,6 @@
-"""Where kept pages live (page_cache.py): a SQLite file of their own next to the database,
-shared by every worker process, and disposable.
+"""Where kept pages live (page_cache.py): a SQLite file of their own next to the database (in
+the instance folder when the database is on a PostgreSQL server), shared by every worker
+process, and disposable.
 
 Shared, so a page is rendered once for all the workers rather than once by each of them. A file
 of its own with synchronous=OFF, so keeping a page never waits for the disk or for the main
@@ -13,11 +14,27 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from pathlib import Path
 
 from .db import KeptConnections
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY = 64  # stores between two trims down to the size
+# db.connect's prefixes for a database on a server (postgres.URL_PREFIXES, not imported: a
+# SQLite run never loads psycopg).
+_SERVER_ADDRESSES = ("postgresql://", "postgres://")
+
+
+def default_path(database: str, instance_folder: str) -> str:
+    """The shelf's file when PAGE_CACHE_PATH doesn't say: beside a SQLite database
+    (``<file>-pages``); for a database on a server, whose address is no path, in the instance
+    folder, one shelf per host (a kept page is checked against its order's version, read from
+    the shared database, before it is served), made if missing as a first `migrate` makes it
+    for SQLite's file."""
+    if str(database).startswith(_SERVER_ADDRESSES):
+        Path(instance_folder).mkdir(parents=True, exist_ok=True)
+        return str(Path(instance_folder) / "kept-pages.sqlite3")
+    return f"{database}-pages"
 
 
 class Shelf:
