@@ -11,7 +11,7 @@ import pytest
 
 from returns_app.domain import clock
 from returns_app.services import webhook_settings
-from returns_app.store.db import insert
+from returns_app.store.db import insert, select
 from returns_app.worker import rounds as worker
 from tests.builders import make_merchant, make_order, make_return
 from tests.session_helpers import session_keys
@@ -172,7 +172,7 @@ def test_removing_drops_url_and_secret_and_a_new_url_gets_a_new_secret(client, d
 def test_the_audit_trail_never_holds_the_secret(client, db, shop, staff):
     secret = shown_secret(client.post(PAGE, data={"url": "https://shop.example.com/hooks"}))
     rotated = shown_secret(client.post(PAGE + "/secret"))
-    trail = " ".join(str(row) for row in db.query("SELECT * FROM audit_event"))
+    trail = " ".join(str(row) for row in select(db, "SELECT * FROM audit_event"))
     assert "webhook.endpoint_created" in trail and "webhook.secret_rotated" in trail
     assert secret not in trail and rotated not in trail
 
@@ -226,7 +226,7 @@ def test_a_failed_delivery_can_be_sent_again(app, client, db, shop, staff, recei
     make_return(db, make_order(db, shop["id"]))
     db.execute("UPDATE outbox SET status = 'failed', last_error = 'HTTP 500' WHERE kind ="
                " 'webhook'")
-    [message] = db.query("SELECT id FROM webhook_message")
+    [message] = select(db, "SELECT id FROM webhook_message")
     response = client.post(f"{PAGE}/deliveries/{message['id']}/redeliver")
     assert response.status_code == 303
     assert "will be sent again" in text(client.get(PAGE))
@@ -241,7 +241,7 @@ def test_another_merchants_deliveries_are_not_found_and_not_listed(client, db, s
     set_webhook(db, other["id"], "https://other.example.com/hooks")
     theirs = make_return(db, make_order(db, other["id"]))
     db.execute("UPDATE outbox SET status = 'failed' WHERE kind = 'webhook'")
-    [message] = db.query("SELECT id FROM webhook_message")
+    [message] = select(db, "SELECT id FROM webhook_message")
     response = client.post(f"{PAGE}/deliveries/{message['id']}/redeliver")
     assert response.status_code == 404
     assert db.execute("SELECT status FROM outbox WHERE kind = 'webhook'").fetchone()[0] == "failed"

@@ -1,7 +1,8 @@
 """The money endpoints under real concurrency: the real app under gunicorn (4 sync worker
-processes sharing one SQLite file), 50 threads released at once by a barrier, the real sandbox
-provider behind it. Whatever the interleaving, one Idempotency-Key moves money once, every
-retry gets the first answer byte for byte, and one item's value is refunded once."""
+processes sharing one database: a SQLite file, or one on PostgreSQL under `make
+test-postgres`), 50 threads released at once by a barrier, the real sandbox provider behind it.
+Whatever the interleaving, one Idempotency-Key moves money once, every retry gets the first
+answer byte for byte, and one item's value is refunded once."""
 
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from returns_app.store.db import connect
-from returns_app.store.migrations import migrate
+from returns_app.store.db import select
 from tests import builders
 from tests.builders import make_merchant, make_order, make_return
+from tests.databases import Owned, own_database
 from tests.sandbox_fixtures import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,14 +37,14 @@ JEANS_PRICE = 79900
 @dataclass
 class Served:
     url: str
-    db_path: Path
+    database: Owned
     api_key: str
     orders: dict[str, dict]
     returns: dict[str, dict]
     log: Path
 
     def db(self):
-        return connect(self.db_path)
+        return self.database.connect()
 
 
 # --- the served app -----------------------------------------------------------------------------
@@ -66,10 +67,9 @@ def link_bank_account(db, email: str) -> None:
     builders.link_bank_account(db, customer_id)
 
 
-def seed(db_path: Path) -> tuple[str, dict[str, dict], dict[str, dict]]:
-    db = connect(db_path)
+def seed(database: Owned) -> tuple[str, dict[str, dict], dict[str, dict]]:
+    db = database.connect()
     try:
-        migrate(db)
         merchant, api_key = make_merchant(db, "Concurrency Shop")
         orders, returns = {}, {}
         for name, (email, method, bank) in ORDERS.items():
@@ -85,8 +85,8 @@ def seed(db_path: Path) -> tuple[str, dict[str, dict], dict[str, dict]]:
     return api_key, orders, returns
 
 
-def app_env(db_path: Path, provider_url: str) -> dict[str, str]:
-    return {**os.environ, "RETURNS_DATABASE": str(db_path),
+def app_env(database: Owned, provider_url: str) -> dict[str, str]:
+    return {**os.environ, **database.env,
             "RETURNS_SECRET_KEY": "concurrency-test-secret",
             "RETURNS_PROVIDER_URL": provider_url, "PYTHONUNBUFFERED": "1"}
 
@@ -104,15 +104,19 @@ def stop(proc: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def served(sandbox_server, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("served")
-    db_path = tmp / "returns.sqlite3"
-    api_key, orders, returns = seed(db_path)
+    with own_database(tmp) as database:
+        yield from serve(sandbox_server, tmp, database)
+
+
+def serve(sandbox_server, tmp: Path, database: Owned):
+    api_key, orders, returns = seed(database)
     port = free_port()
     log = tmp / "gunicorn.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", "4",
              "--bind", f"127.0.0.1:{port}", "returns_app:create_app()"],
-            cwd=ROOT, env=app_env(db_path, sandbox_server.url),
+            cwd=ROOT, env=app_env(database, sandbox_server.url),
             stdout=out, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -127,7 +131,7 @@ def served(sandbox_server, tmp_path_factory):
                 raise RuntimeError(f"gunicorn did not answer in {START_TIMEOUT}s:\n"
                                    f"{log.read_text()}")
             time.sleep(0.1)
-        yield Served(url, db_path, api_key, orders, returns, log)
+        yield Served(url, database, api_key, orders, returns, log)
     finally:
         stop(proc)
 
@@ -215,10 +219,10 @@ def test_fifty_identical_bank_payments_schedule_one_debit(served):
     assert first["status"] == "scheduled"
     db = served.db()
     try:
-        payments = list(db.query("SELECT * FROM payment WHERE order_id = ?", [order_id]))
+        payments = list(select(db, "SELECT * FROM payment WHERE order_id = ?", [order_id]))
         assert [p["id"] for p in payments] == [first["id"]]
         assert payments[0]["idempotency_key"] == "bank-pay-1"
-        debits = list(db.query("SELECT * FROM outbox WHERE kind = 'debit' AND subject_id = ?",
+        debits = list(select(db, "SELECT * FROM outbox WHERE kind = 'debit' AND subject_id = ?",
                                [first["id"]]))
         assert len(debits) == 1
         assert db.execute("SELECT count(*) FROM idempotency_record WHERE key = 'bank-pay-1'"
@@ -240,7 +244,7 @@ def test_fifty_identical_card_payments_open_one_checkout(served, sandbox):
     assert first["amount"] == 12345 and first["checkout_url"].startswith(sandbox.url)
     db = served.db()
     try:
-        payments = list(db.query("SELECT * FROM payment WHERE order_id = ?", [order_id]))
+        payments = list(select(db, "SELECT * FROM payment WHERE order_id = ?", [order_id]))
         assert [p["id"] for p in payments] == [first["id"]]
         assert db.execute("SELECT count(*) FROM outbox WHERE subject_id = ? AND kind = 'debit'",
                           [first["id"]]).fetchone()[0] == 0
@@ -313,7 +317,7 @@ def test_fifty_payments_with_different_keys_leave_one_way_to_pay(served, sandbox
             assert_error_shape(answer)
     db = served.db()
     try:
-        started = list(db.query("SELECT id, amount_minor, method, status, provider_ref"
+        started = list(select(db, "SELECT id, amount_minor, method, status, provider_ref"
                                 " FROM payment WHERE order_id = ?", [order_id]))
         assert statuses.count(201) == len(started) == db.execute(
             "SELECT count(*) FROM idempotency_record WHERE key LIKE ?",
@@ -339,7 +343,7 @@ def test_fifty_payments_with_different_keys_leave_one_way_to_pay(served, sandbox
 # --- the merchant's registration ----------------------------------------------------------------
 
 def _refund_rows(db, order_id: int) -> tuple[list[dict], int, int]:
-    refunds = list(db.query("SELECT * FROM refund WHERE order_id = ?", [order_id]))
+    refunds = list(select(db, "SELECT * FROM refund WHERE order_id = ?", [order_id]))
     ledger = db.execute("SELECT count(*) FROM ledger_entry WHERE order_id = ? AND kind ="
                         " 'refund'", [order_id]).fetchone()[0]
     payouts = db.execute(

@@ -9,7 +9,6 @@ import pytest
 
 from returns_app import create_app
 from returns_app.store.db import connect
-from returns_app.store.migrations import migrate
 from tests.api_helpers import count
 from tests.rows import by_id
 from tests.security_world import build_world, route_urls, sign_in_as
@@ -19,12 +18,11 @@ REFUSAL = "This form had expired"
 
 
 @pytest.fixture
-def protected(tmp_path):
+def protected(tmp_path, owned_database):
     app = create_app({"TESTING": True, "SECRET_KEY": "k", "WTF_CSRF_ENABLED": True,
-                      "BABEL_DEFAULT_LOCALE": "en_GB",
-                      "DATABASE": str(tmp_path / "csrf.sqlite3")})
+                      "BABEL_DEFAULT_LOCALE": "en_GB", "DATABASE": owned_database.address,
+                      "PAGE_CACHE_PATH": str(tmp_path / "csrf-pages")})
     db = connect(app.config["DATABASE"])
-    migrate(db)
     world = build_world(app, db)
     yield app, db, world
     db.close()

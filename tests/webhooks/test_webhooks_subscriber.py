@@ -12,7 +12,7 @@ import time_machine
 from returns_app.domain import clock
 from returns_app.services import refunds, returns
 from returns_app.services.events import Event
-from returns_app.store.db import insert, write_transaction
+from returns_app.store.db import insert, select, write_transaction
 from returns_app.webhooks import subscriber
 from tests.builders import link_bank_account, make_merchant, make_order, make_return, viewer_for
 from tests.webhook_support import set_webhook
@@ -35,7 +35,7 @@ def other_shop(db):
 
 
 def webhook_rows(db, merchant_id: int | None = None) -> list[dict]:
-    rows = list(db.query(
+    rows = list(select(db,
         "SELECT webhook_message.*, outbox.kind, outbox.subject_id AS outbox_subject,"
         " outbox.payload, outbox.status FROM webhook_message"
         " JOIN outbox ON outbox.id = outbox_id ORDER BY webhook_message.id"))
