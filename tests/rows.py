@@ -3,7 +3,7 @@ exist only on SQLite's connection): through store.db's ``select``, as the store 
 
 from __future__ import annotations
 
-from returns_app.store.db import select, select_one
+from returns_app.store.db import is_postgres, select, select_one
 
 
 def by_id(db, table: str, row_id: int) -> dict:
@@ -22,3 +22,16 @@ def all_rows(db, table: str, order_by: str = "id") -> list[dict]:
     """Every row of ``table``, in the order they were written (by ``order_by`` for a table
     without an id)."""
     return select(db, f"SELECT * FROM {table} ORDER BY {order_by}")
+
+
+def every_value(db) -> str:
+    """Every value in every table, as text: what a secret must appear nowhere in (audit trail
+    included)."""
+    if is_postgres(db):
+        tables = select(db, "SELECT table_name AS name FROM information_schema.tables"
+                            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'")
+    else:
+        tables = select(db, "SELECT name FROM sqlite_master WHERE type = 'table'")
+    return "\n".join(str(value) for table in tables
+                     for row in select(db, f'SELECT * FROM "{table["name"]}"')
+                     for value in row.values())
