@@ -116,6 +116,17 @@ def server(server_folder, server_database):
             _stop(proc)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def subscribers_wired(server_database):
+    """The services a test calls in this process (make_order, decisions.register, ...) tell
+    their events to the subscribers create_app wires (emails, webhooks), as in the server:
+    without an app made here, whether such a test's email is queued would depend on whether
+    another test module made one first (test_webhooks.py does, at collection)."""
+    from returns_app import create_app
+
+    create_app({"SECRET_KEY": secrets.token_hex(16), "DATABASE": server_database})
+
+
 @pytest.fixture
 def make_order(server, server_database):
     """A new order of our own, as a checkout would send it: `make_order()` -> its details plus
