@@ -15,6 +15,7 @@ from pathlib import Path
 
 from returns_app import create_app
 from returns_app.demo import load_demo, sign_in_help
+from returns_app.store.db import is_server_address
 from returns_app.store.migrations import migrate
 from returns_app.web.database_session import get_db
 
@@ -112,9 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("RETURNS_PUBLIC_URL", f"http://{args.host}:{args.port}")
     app = create_app()
     prepare(app)
-    # The sandbox keeps its payouts beside the app's database, so a restart forgets none.
-    os.environ.setdefault("RETURNS_SANDBOX_DATABASE", str(
-        Path(app.config["DATABASE"]).with_name("sandbox-provider.sqlite3")))
+    # The sandbox keeps its payouts beside the app's database (in the instance folder when that
+    # is on a PostgreSQL server), so a restart forgets none.
+    database = app.config["DATABASE"]
+    beside = Path(app.instance_path) if is_server_address(database) else Path(database).parent
+    os.environ.setdefault("RETURNS_SANDBOX_DATABASE", str(beside / "sandbox-provider.sqlite3"))
     print(sign_in_help(f"http://{args.host}:{args.port}"), flush=True)
     print(f"  Payment provider: {os.environ['RETURNS_PROVIDER_URL']}", flush=True)
     if mail_port is not None:

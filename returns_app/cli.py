@@ -195,7 +195,7 @@ def register_operator_commands(app: Flask) -> None:
             raise click.ClickException(str(exc)) from exc
         # Pages kept from the replaced contents could come back for an order whose version
         # reaches the same number again; the shelf is disposable by design.
-        shelf = app.config.get("PAGE_CACHE_PATH", f"{database}-pages")
+        shelf = app.config["PAGE_CACHE_PATH"]  # page_cache.init_app sets it
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 Path(f"{shelf}{suffix}").unlink()

@@ -22,6 +22,7 @@ from returns_app import create_app
 from returns_app.store.db import connect
 from returns_app.store.migrations import migrate
 from tests.chromium import browser  # noqa: F401  (one Chromium for every tier)
+from tests.databases import own_database
 
 # `sandbox`: the real sandbox provider; `smtp`: a real SMTP server the app's emails go to;
 # `shop`, `staff`, ...: merchant portal users
@@ -129,6 +130,21 @@ def app(tmp_path, postgres_database):
         "BABEL_DEFAULT_LOCALE": "en_GB",
     })
     return app
+
+
+@pytest.fixture
+def owned_database(tmp_path):
+    """A migrated database of the test's own for the processes it starts (gunicorn, run.py, the
+    worker): a SQLite file, or a database made for it on PostgreSQL (tests/databases.py)."""
+    with own_database(tmp_path) as owned:
+        yield owned
+
+
+@pytest.fixture
+def empty_database(tmp_path):
+    """As owned_database, not migrated: for the commands that migrate it themselves."""
+    with own_database(tmp_path, migrated=False) as owned:
+        yield owned
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The web app as deployed, for tests of what crosses processes: gunicorn with several workers
-on a file database, CSRF on, started on a free port and stopped at the end."""
+on a database of the test's own (tests/databases.py: a file, or one on PostgreSQL), CSRF on,
+started on a free port and stopped at the end."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import requests
 
+from tests.databases import Owned
 from tests.sandbox_fixtures import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,11 +21,11 @@ START_TIMEOUT = 30.0
 
 
 @contextlib.contextmanager
-def gunicorn(database: Path, log: Path, workers: int = 3, **env: str) -> Iterator[str]:
+def gunicorn(database: Owned, log: Path, workers: int = 3, **env: str) -> Iterator[str]:
     """Serve `returns_app:create_app()` on `database` (already migrated); yields its URL."""
     port = free_port()
     environment = {"PATH": "/usr/bin:/bin", "RETURNS_ENV": "development",
-                   "RETURNS_SECRET_KEY": "deployed-test-secret", "RETURNS_DATABASE": str(database),
+                   "RETURNS_SECRET_KEY": "deployed-test-secret", **database.env,
                    "RETURNS_PAGE_CACHE_SIZE": "0", **env}
     with log.open("wb") as out:
         proc = subprocess.Popen(

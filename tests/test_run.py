@@ -106,11 +106,11 @@ def stop_group(proc: subprocess.Popen) -> None:
 
 @pytest.mark.parametrize("ctrl_c", ["run.py", "process group"], ids=[
     "sigint to run.py", "sigint to the group, as a terminal's Ctrl-C"])
-def test_run_serves_the_demo_and_ctrl_c_stops_every_process(tmp_path, ctrl_c):
+def test_run_serves_the_demo_and_ctrl_c_stops_every_process(tmp_path, empty_database, ctrl_c):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "run.log"
-    env = {**os.environ, "RETURNS_DATABASE": str(tmp_path / "run.sqlite3"),
+    env = {**os.environ, **empty_database.env,
            "RETURNS_SECRET_KEY": "run-test-secret", "RETURNS_ENV": "development"}
     env.pop("PYTHONUNBUFFERED", None)  # the sign-in help must be flushed by run.py itself
     with log.open("w") as out:
@@ -131,7 +131,7 @@ def test_run_serves_the_demo_and_ctrl_c_stops_every_process(tmp_path, ctrl_c):
             "order_number": "482-913-057", "email": CUSTOMERS["anna"]["email"]})
         assert status == 201, text
         assert json.loads(text)["token"]
-        assert (tmp_path / "run.sqlite3").exists()  # RETURNS_DATABASE was used
+        assert not empty_database.is_empty()  # RETURNS_DATABASE (or _URL) was used
         assert sign_in_help(base) in log.read_text()
         assert "API key: rk_" in log.read_text()
 
@@ -153,15 +153,14 @@ def test_run_serves_the_demo_and_ctrl_c_stops_every_process(tmp_path, ctrl_c):
 
 
 @pytest.mark.parametrize("env", ["production", "staging", ""])
-def test_run_refuses_demo_data_outside_development_with_one_line(tmp_path, env):
-    database = tmp_path / "run.sqlite3"
+def test_run_refuses_demo_data_outside_development_with_one_line(tmp_path, empty_database, env):
     done = subprocess.run(
         [sys.executable, "run.py", "--port", "1"], cwd=PROJECT_ROOT, capture_output=True,
         text=True, timeout=60,
-        env={**os.environ, "RETURNS_ENV": env, "RETURNS_DATABASE": str(database),
+        env={**os.environ, "RETURNS_ENV": env, **empty_database.env,
              "RETURNS_SECRET_KEY": "k", "RETURNS_INSTANCE_PATH": str(tmp_path)})
     assert done.returncode == 1
     assert done.stdout == ""
     (line,) = done.stderr.splitlines()
     assert "RETURNS_ENV=development" in line and "demo" in line
-    assert not database.exists()  # nothing migrated, no demo passwords loaded
+    assert empty_database.is_empty()  # nothing migrated, no demo passwords loaded

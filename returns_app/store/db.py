@@ -30,6 +30,13 @@ def is_postgres(db) -> bool:
     return getattr(db, "engine", None) == "postgresql"
 
 
+def is_server_address(address: str | Path) -> bool:
+    """Whether DATABASE names a PostgreSQL server's database (RETURNS_DATABASE_URL) rather than
+    a SQLite file: then it is no path, and local files (kept pages, the sandbox's records) go
+    in the instance folder."""
+    return str(address).startswith(("postgresql://", "postgres://"))
+
+
 def connect(path: str | Path) -> Database:
     """Open a connection with the pragmas every connection needs; a ``postgresql://`` address
     (RETURNS_DATABASE_URL) opens PostgreSQL's instead (store/postgres.py, docs/design.md).
@@ -37,7 +44,7 @@ def connect(path: str | Path) -> Database:
     ``isolation_level=None`` stops the sqlite3 module from opening transactions behind our back:
     the only transactions are the explicit ones in ``write_transaction`` and sqlite-utils' own.
     """
-    if str(path).startswith(("postgresql://", "postgres://")):
+    if is_server_address(path):
         from . import postgres  # only then: a SQLite run never loads psycopg
         return postgres.connect(str(path))
     memory = str(path) == ":memory:"

@@ -1,5 +1,6 @@
-"""Where kept pages live (page_cache.py): a SQLite file of their own next to the database,
-shared by every worker process, and disposable.
+"""Where kept pages live (page_cache.py): a SQLite file of their own next to the database (in
+the instance folder when the database is on a PostgreSQL server), shared by every worker
+process, and disposable.
 
 Shared, so a page is rendered once for all the workers rather than once by each of them. A file
 of its own with synchronous=OFF, so keeping a page never waits for the disk or for the main
@@ -12,12 +13,30 @@ rendered. Oldest-stored pages go first once it holds more than its size. What it
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
+from pathlib import Path
+from urllib.parse import urlsplit
 
-from .db import KeptConnections
+from .db import KeptConnections, is_server_address
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY = 64  # stores between two trims down to the size
+
+
+def default_path(database: str, instance_folder: str) -> str:
+    """The shelf's file when PAGE_CACHE_PATH doesn't say: beside a SQLite database
+    (``<file>-pages``); for a database on a server, whose address is no path, in the instance
+    folder (made if missing, as a first `migrate` makes it for SQLite's file), one shelf per
+    host. Named after the server and the database, as a key holds no database: an order's id
+    and version from one database must never find a page kept for another's."""
+    if is_server_address(database):
+        address = urlsplit(str(database))
+        name = "-".join(str(part) for part in (address.hostname or "local", address.port or "",
+                                               address.path.strip("/")) if part)
+        Path(instance_folder).mkdir(parents=True, exist_ok=True)
+        return str(Path(instance_folder) / f"kept-pages-{re.sub(r'[^A-Za-z0-9._-]', '_', name)}")
+    return f"{database}-pages"
 
 
 class Shelf:

@@ -170,6 +170,14 @@ class _Pools:
                     name=f"returns-{os.getpid()}")
             return self._open[url]
 
+    def close(self, url: str) -> None:
+        """Close this process's pool for ``url``, if it opened one (a test done with a database
+        of its own, before dropping it)."""
+        with self._lock:
+            pool = self._open.pop(url, None) if self._pid == os.getpid() else None
+        if pool is not None:
+            pool.close()
+
     def close_all(self) -> None:
         """Close this process's pools (tests, and a command that is done with the database)."""
         with self._lock:

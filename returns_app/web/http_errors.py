@@ -3,14 +3,13 @@ error shape and to the HTML error pages."""
 
 from __future__ import annotations
 
-import sqlite3
-
 from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..domain import errors
+from ..store import faults
 from .domain_messages import N_, translate
 
 STATUS = {
@@ -29,14 +28,12 @@ HTTP_CODES = {
     405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
     422: "invalid", 429: "rate_limited", 500: "server_error", 503: "unavailable",
 }
-# Faults of the moment, not of the request: SQLite refused the write because the disk (or the
-# database's size limit) is full, or another writer held the lock past the busy timeout.
-# Nothing was stored (the transaction rolled back), so the client may send the same request
-# again, and the answer says when instead of a bare 500. Seconds until a retry may succeed.
-RETRY_AFTER = {sqlite3.SQLITE_FULL: 60, sqlite3.SQLITE_BUSY: 5, sqlite3.SQLITE_LOCKED: 5}
-_FAULT_TEXT = {"database or disk is full": sqlite3.SQLITE_FULL,
-               "database is locked": sqlite3.SQLITE_BUSY,
-               "database table is locked": sqlite3.SQLITE_LOCKED}
+# Faults of the moment, not of the request (store/faults.py): the database refused the write
+# because the disk (or SQLite's size limit) is full, or another writer held a lock, or every
+# pooled connection was busy, past the wait. Nothing was stored (the transaction rolled back),
+# so the client may send the same request again, and the answer says when instead of a bare
+# 500. Seconds until a retry may succeed.
+RETRY_AFTER = {faults.FULL: 60, faults.BUSY: 5}
 UNAVAILABLE_MESSAGE = N_("The service can't store anything at the moment. Try again shortly.")
 
 
@@ -135,24 +132,8 @@ def _csrf_error(exc: CSRFError):
     ), 400
 
 
-# PostgreSQL's faults of the moment (store/postgres.py raises them as OperationalError with the
-# SQLSTATE): a lock not had within the lock timeout, and a transaction that lost a race (a
-# deadlock, or a serialization failure run again until its attempts were used up). Each is
-# SQLite's "busy": nothing was written, and the same request a moment later succeeds.
-_BUSY_STATES = ("55P03", "40001", "40P01")
-
-
-def _fault_code(exc: sqlite3.OperationalError) -> int | None:
-    if getattr(exc, "sqlstate", None) in _BUSY_STATES:
-        return sqlite3.SQLITE_BUSY
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is None:  # raised by hand (or by an older driver): only the text says which
-        return _FAULT_TEXT.get(str(exc))
-    return code & 0xFF  # the primary code: SQLITE_BUSY_SNAPSHOT is a SQLITE_BUSY
-
-
-def _database_fault(exc: sqlite3.OperationalError):
-    code = _fault_code(exc)
+def _database_fault(exc: faults.OperationalError):
+    code = faults.fault_of_the_moment(exc)
     if code not in RETRY_AFTER:
         raise exc  # a bug, not a fault of the moment: the usual 500
     current_app.logger.warning("503 for %s %s: %s", request.method, request.path, exc)
@@ -168,7 +149,7 @@ def _database_fault(exc: sqlite3.OperationalError):
 
 
 def init_app(app: Flask) -> None:
-    app.register_error_handler(sqlite3.OperationalError, _database_fault)
+    app.register_error_handler(faults.OperationalError, _database_fault)
     app.register_error_handler(errors.DomainError, _domain_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)

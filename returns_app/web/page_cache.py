@@ -68,7 +68,7 @@ from flask_wtf.csrf import generate_csrf
 from ..domain import clock
 from ..store import kept_pages
 from ..store.db import Database
-from ..store.page_shelf import Shelf
+from ..store.page_shelf import Shelf, default_path
 from .database_session import get_db
 
 _EXTENSION = "returns_app.web.page_cache"
@@ -82,7 +82,8 @@ class StalePage(AssertionError):
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("PAGE_CACHE_VERIFY", bool(app.config.get("TESTING")))
-    app.config.setdefault("PAGE_CACHE_PATH", f"{app.config['DATABASE']}-pages")
+    app.config.setdefault("PAGE_CACHE_PATH",
+                          default_path(app.config["DATABASE"], app.instance_path))
     size = app.config["PAGE_CACHE_SIZE"]
     app.extensions[_EXTENSION] = (
         Shelf(app.config["PAGE_CACHE_PATH"], size) if size else None,

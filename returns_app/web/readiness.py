@@ -4,11 +4,10 @@ database is or what an error said about it (the answer is public)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 
-from ..store import heartbeat, operations
+from ..store import faults, heartbeat, operations
 from ..store.db import Database
 from ..store.migrations import pending_migrations
 
@@ -21,7 +20,7 @@ def check(open_db: Callable[[], Database], now: datetime) -> dict:
     try:
         db = open_db()
         operations.answers(db)
-    except sqlite3.Error as exc:
+    except faults.Error as exc:
         unreachable = {"ok": None, "skipped": "database unreachable"}
         checks = {"database": {"ok": False, "error": type(exc).__name__},
                   "migrations": unreachable, "worker": unreachable}
@@ -35,7 +34,7 @@ def check(open_db: Callable[[], Database], now: datetime) -> dict:
 def _schema_and_worker(db: Database, now: datetime) -> dict:
     try:
         pending = pending_migrations(db)
-    except sqlite3.Error as exc:  # e.g. a file that is not a database only fails on a read
+    except faults.Error as exc:  # e.g. a file that is not a database only fails on a read
         return {"migrations": {"ok": False, "error": type(exc).__name__},
                 "worker": {"ok": None, "skipped": "database unreadable"}}
     age = heartbeat.age_seconds(db, now)

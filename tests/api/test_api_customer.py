@@ -12,6 +12,7 @@ from returns_app.domain import clock
 from returns_app.services import customers, merchants
 from tests.api_helpers import assert_error, bearer, count, is_int
 from tests.builders import INSTRUCTIONS, make_merchant, make_order, make_return
+from tests.rows import by_id
 
 EMAIL = "kund@example.se"
 OTHER_EMAIL = "annan@example.se"
@@ -90,7 +91,7 @@ def cancel(client, token: str | None, return_id: int):
 
 
 def return_status(db, return_id: int) -> str:
-    return db["returns"].get(return_id)["status"]
+    return by_id(db, "returns", return_id)["status"]
 
 
 def line(order_body: dict, index: int) -> dict:
@@ -378,7 +379,7 @@ def test_shipment_twice_is_409(client, db, token, open_return):
                     ).status_code == 200
     assert_error(shipment(client, token, open_return["id"], {"tracking_number": "B2"}), 409,
                  "conflict")
-    assert db["returns"].get(open_return["id"])["tracking_number"] == "A1"
+    assert by_id(db, "returns", open_return["id"])["tracking_number"] == "A1"
 
 
 def test_cancel_after_sent_is_409(client, db, token, open_return):

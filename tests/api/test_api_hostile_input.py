@@ -11,6 +11,7 @@ from returns_app.services import payments
 from tests.api_helpers import assert_error, bearer, count
 from tests.builders import decide, make_merchant, make_order, make_return
 from tests.openapi_contract import routed_operations
+from tests.rows import by_id
 
 EMAIL = "kund@example.se"
 DEEP = "[" * 10_000 + "]" * 10_000
@@ -155,7 +156,7 @@ def test_shipment_without_a_body_is_400_as_the_document_requires_one(client, wor
     response = client.post(f"/api/v1/returns/{return_id}/shipment",
                            headers=bearer(world["credentials"]["customer"]))
     assert_error(response, 400, "malformed")
-    assert db["returns"].get(return_id)["status"] == "reported"
+    assert by_id(db, "returns", return_id)["status"] == "reported"
 
 
 @pytest.mark.parametrize(("method", "path", "status", "code", "words"), [

@@ -15,6 +15,7 @@ from tests.api_helpers import assert_error, bearer, count, is_int
 from tests.builders import link_bank_account, make_merchant, make_order, make_return
 from tests.customer.test_money_views import link_customer_bank_account
 from tests.domain.test_payout_details import SEB, SEB_ACCOUNT
+from tests.rows import by_id, rows_where
 
 EMAIL = "kund@example.se"
 OTHER_EMAIL = "annan@example.se"
@@ -134,7 +135,7 @@ def refund(client, db, shop, order):
     """799 kr owed back on `order` (paid in full by hand), waiting for payout details."""
     paid_by_hand(db, order)
     accepted_jeans(client, db, shop, order)
-    (row,) = db["refund"].rows_where("order_id = ?", [order["id"]])
+    (row,) = rows_where(db, "refund", "order_id = ?", [order["id"]])
     assert row["status"] == "needs_details"
     return row
 
@@ -287,7 +288,7 @@ def test_payout_details_make_the_refund_ready(client, db, order, refund, contrac
     assert (answer["id"], answer["status"], answer["amount"]) == (refund["id"], "ready", 79900)
     assert answer["destination"].endswith(masked_end)
     assert "••••" in answer["destination"] or "•••" in answer["destination"]
-    assert db["refund"].get(refund["id"])["destination_kind"] == kind
+    assert by_id(db, "refund", refund["id"])["destination_kind"] == kind
     listed = contract(list_refunds(client, token, order), REFUNDS, "get")["refunds"]
     assert [(r["status"], r["destination"]) for r in listed] == [
         ("ready", answer["destination"])]
@@ -308,7 +309,7 @@ def test_bad_payout_details_are_422_naming_the_field(client, db, order, refund, 
     error = assert_error(response, 422, "invalid")
     contract(response, DETAILS, "post")
     assert list(error["fields"]) == [field]
-    assert db["refund"].get(refund["id"])["status"] == "needs_details"
+    assert by_id(db, "refund", refund["id"])["status"] == "needs_details"
 
 
 def test_a_refund_that_already_has_a_destination_is_409(client, db, order, refund, contract):
@@ -318,7 +319,7 @@ def test_a_refund_that_already_has_a_destination_is_409(client, db, order, refun
     response = post_details(client, token, refund["id"], {"iban": "SE4550000000058398257466"})
     assert_error(response, 409, "conflict")
     contract(response, DETAILS, "post")
-    assert db["refund"].get(refund["id"])["destination_kind"] == "swish"
+    assert by_id(db, "refund", refund["id"])["destination_kind"] == "swish"
 
 
 def test_payout_details_retried_with_the_same_key_get_the_first_answer(client, db, order,
@@ -346,7 +347,7 @@ def test_payout_details_key_reused_with_other_details_is_422(client, db, order, 
                             key="details-1")
     assert "Idempotency-Key" in assert_error(response, 422, "invalid")["fields"]
     contract(response, DETAILS, "post")
-    assert db["refund"].get(refund["id"])["destination_kind"] == "swish"
+    assert by_id(db, "refund", refund["id"])["destination_kind"] == "swish"
 
 
 def test_payout_details_without_a_key_still_work_and_a_second_is_409(client, db, order, refund):
@@ -360,12 +361,12 @@ def test_payout_details_without_a_key_still_work_and_a_second_is_409(client, db,
 def test_another_customers_refund_is_404(client, db, shop, order, other_order, contract):
     paid_by_hand(db, other_order)
     accepted_jeans(client, db, shop, other_order)
-    (theirs,) = db["refund"].rows_where("order_id = ?", [other_order["id"]])
+    (theirs,) = rows_where(db, "refund", "order_id = ?", [other_order["id"]])
     response = post_details(client, token_for(client, order), theirs["id"],
                             {"swish_number": "0701234567"})
     assert_error(response, 404, "not_found")
     contract(response, DETAILS, "post")
-    assert db["refund"].get(theirs["id"])["status"] == "needs_details"
+    assert by_id(db, "refund", theirs["id"])["status"] == "needs_details"
     response = post_details(client, token_for(client, order), 999999,
                             {"swish_number": "0701234567"})
     assert_error(response, 404, "not_found")
@@ -416,7 +417,7 @@ def test_registration_without_an_idempotency_key_is_400(client, db, shop, order,
                         key=None)
     assert_error(response, 400, "malformed")
     contract(response, REGISTRATION, "post")
-    assert db["return_item"].get(ret["items"][0]["id"])["accepted_quantity"] == 0
+    assert by_id(db, "return_item", ret["items"][0]["id"])["accepted_quantity"] == 0
 
 
 def test_another_merchants_return_is_404(client, db, order, contract):
@@ -426,7 +427,7 @@ def test_another_merchants_return_is_404(client, db, order, contract):
                         [{"return_item_id": ret["items"][0]["id"], "accepted_quantity": 1}])
     assert_error(response, 404, "not_found")
     contract(response, REGISTRATION, "post")
-    assert db["returns"].get(ret["id"])["status"] == "reported"
+    assert by_id(db, "returns", ret["id"])["status"] == "reported"
 
 
 def test_registration_by_a_customer_token_is_401(client, db, order, contract):
@@ -455,7 +456,7 @@ def test_deciding_more_than_was_returned_is_422(client, db, shop, order, contrac
                      [{"return_item_id": item_id, "accepted_quantity": 1}], key="reg-3")
     assert again.status_code in (409, 422)
     contract(again, REGISTRATION, "post")
-    assert db["return_item"].get(item_id)["accepted_quantity"] == 1
+    assert by_id(db, "return_item", item_id)["accepted_quantity"] == 1
 
 
 def test_the_refund_a_registration_creates_is_visible_to_the_customer(client, db, shop, order,

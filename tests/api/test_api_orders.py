@@ -10,6 +10,7 @@ import pytest
 from returns_app.domain import clock
 from tests.api_helpers import assert_error, bearer, count, is_int
 from tests.builders import checkout_payload, make_merchant
+from tests.rows import by_id, rows_where
 
 ORDERS = "/api/v1/orders"
 # checkout_payload(): 2 x 29900 + 1 x 79900 + 1 x 10000 (a gift card, "GC-*" is non-returnable)
@@ -53,7 +54,7 @@ def test_created_order_has_ids_order_number_lines_and_amounts(client, db, shop):
     assert body["amounts"] == {"total": DEFAULT_TOTAL, "payable_now": DEFAULT_TOTAL,
                                "paused": 0, "paid": 0, "refunded": 0, "refund_owed": 0}
 
-    row = db["orders"].get(body["id"])
+    row = by_id(db, "orders", body["id"])
     assert (row["merchant_id"], row["order_number"]) == (merchant["id"], body["order_number"])
     stored = db.execute("SELECT id FROM order_line WHERE order_id = ? ORDER BY position",
                         [body["id"]]).fetchall()
@@ -149,7 +150,7 @@ def test_a_customer_token_is_not_a_merchant_key(client, db, shop):
 
 def test_key_is_stored_only_as_its_hash(db, shop):
     merchant, key = shop
-    rows = [dict(r) for r in db["merchant_api_key"].rows_where("merchant_id = ?",
+    rows = [dict(r) for r in rows_where(db, "merchant_api_key", "merchant_id = ?",
                                                                [merchant["id"]])]
     assert [r["key_hash"] for r in rows] == [hashlib.sha256(key.encode()).hexdigest()]
     assert not any(key in str(value) for row in rows for value in row.values())
@@ -302,7 +303,7 @@ def test_customer_email_is_normalized_and_reused(client, db, shop):
     assert first["customer"]["email"] == "kim.kund@example.se"
     assert second["customer"]["email"] == "kim.kund@example.se"
     assert count(db, "customer") == 1
-    customer_ids = {db["orders"].get(o["id"])["customer_id"] for o in (first, second)}
+    customer_ids = {by_id(db, "orders", o["id"])["customer_id"] for o in (first, second)}
     assert len(customer_ids) == 1
 
 

@@ -33,6 +33,7 @@ from tests.builders import (
 )
 from tests.domain.test_payout_details import SEB, SEB_ACCOUNT
 from tests.openapi_contract import check, documented_operations, routed_operations, support_token
+from tests.rows import rows_where
 
 API = "/api/v1"
 EMAIL = "kund@example.se"
@@ -151,7 +152,7 @@ def world(client, db) -> World:
     resolved = make_return(db, paid, {JEANS: 1})
     decide(db, shop["id"], resolved, (0, 1, 0))
     open_return = make_return(db, paid, {SHIRT: 1})
-    (refund,) = db["refund"].rows_where("order_id = ?", [paid["id"]])
+    (refund,) = rows_where(db, "refund", "order_id = ?", [paid["id"]])
     tokens = {o["id"]: session(client, o, EMAIL if o is not other else OTHER_EMAIL)
               for o in (paid, unpaid, other)}
     endpoint, _secret = webhook_endpoints.create(db, shop["id"], "https://shop.example.com/in",

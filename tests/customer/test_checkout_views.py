@@ -8,6 +8,7 @@ import re
 
 import requests
 
+from returns_app.store.db import insert
 from tests.api_helpers import count
 from tests.builders import make_order
 from tests.customer.test_customer_views import text
@@ -67,10 +68,10 @@ def test_a_new_payment_replaces_the_started_one(client, db, returning, with_prov
 def test_someone_elses_started_payment_cannot_be_cancelled(
         client, db, shop, returning, with_provider):  # noqa: F811
     other = make_order(db, shop["id"], customer={"email": OTHER_EMAIL, "name": "Alex"})
-    payment_id = db["payment"].insert({
+    payment_id = insert(db, "payment", {
         "order_id": other["id"], "amount_minor": 100, "method": "card", "status": "pending",
         "idempotency_key": "k", "provider_ref": "cs_x", "checkout_url": "http://x/cs_x",
-        "created_at": "2026-01-01T00:00:00+00:00"}).last_pk
+        "created_at": "2026-01-01T00:00:00+00:00"})
     assert client.post(f"/payments/{payment_id}/cancel-checkout", data={}).status_code == 404
     assert client.post("/payments/999999/cancel-checkout", data={}).status_code == 404
     assert count(db, "payment") == 1

@@ -13,6 +13,7 @@ from returns_app.domain import clock
 from returns_app.domain.passwords import hash_password
 from returns_app.services import customers
 from tests.builders import make_merchant, make_order, make_return
+from tests.rows import by_id
 
 EMAIL = "kund@example.se"
 
@@ -124,7 +125,7 @@ def test_someone_elses_order_and_return_are_404(client, db, found):
     assert client.get(f"/returns/{other_return['id']}").status_code == 404
     assert client.post(f"/returns/{other_return['id']}/cancel").status_code == 404
     assert client.post(f"/returns/{other_return['id']}/sent").status_code == 404
-    assert db["returns"].get(other_return["id"])["status"] == "reported"
+    assert by_id(db, "returns", other_return["id"])["status"] == "reported"
 
 
 def test_without_lookup_an_order_is_404(client, order):
@@ -236,7 +237,7 @@ def test_cancel_a_return_before_it_is_sent(client, db, found):
     ret = make_return(db, found)
     response = client.post(f"/returns/{ret['id']}/cancel", follow_redirects=True)
     assert "Your return is cancelled" in text(response)
-    assert db["returns"].get(ret["id"])["status"] == "cancelled"
+    assert by_id(db, "returns", ret["id"])["status"] == "cancelled"
 
 
 def test_cancel_after_sent_is_refused_with_a_message(client, db, found):
@@ -244,7 +245,7 @@ def test_cancel_after_sent_is_refused_with_a_message(client, db, found):
     client.post(f"/returns/{ret['id']}/sent", data={"tracking_number": ""})
     response = client.post(f"/returns/{ret['id']}/cancel", follow_redirects=True)
     assert "can't be done while the return is sent" in text(response)
-    assert db["returns"].get(ret["id"])["status"] == "sent"
+    assert by_id(db, "returns", ret["id"])["status"] == "sent"
 
 
 def test_signed_in_customer_sees_all_their_orders(client, db, order):

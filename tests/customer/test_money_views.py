@@ -19,6 +19,7 @@ from tests.api_helpers import count
 from tests.builders import link_bank_account, make_merchant, make_order, make_return
 from tests.customer.test_customer_views import EMAIL, field_error, find, text
 from tests.domain.test_payout_details import SEB, SEB_ACCOUNT
+from tests.rows import by_id, rows_where
 
 OTHER_EMAIL = "annan@example.se"
 TEST_CARD = "4242 4242 4242 4242"
@@ -125,7 +126,7 @@ def refund_waiting_for_details(db, shop, email: str = EMAIL) -> tuple[dict, dict
     ret = make_return(db, order, {JEANS: 1})
     decisions.register(db, shop["id"], ret["id"], {"items": [
         {"return_item_id": ret["items"][0]["id"], "accepted_quantity": 1}]}, actor="test")
-    (refund,) = db["refund"].rows_where("order_id = ?", [order["id"]])
+    (refund,) = rows_where(db, "refund", "order_id = ?", [order["id"]])
     assert refund["status"] == "needs_details" and refund["amount_minor"] == 79900
     return order, refund
 
@@ -367,7 +368,7 @@ def test_each_option_with_valid_numbers_sets_the_destination(client, app, db, wa
     assert "<form" not in page_text(done).split("</header>", 1)[1].split("<footer", 1)[0]
     # Opened again later, the page itself says where it went.
     assert f"Your refund is on its way to {masked}. Nothing more" in words(client.get(link))
-    row = db["refund"].get(refund["id"])
+    row = by_id(db, "refund", refund["id"])
     assert (row["status"], row["destination_kind"]) == ("ready", kind)
     assert row["destination_masked"] == masked
     assert db.execute("SELECT count(*) FROM outbox WHERE kind = 'payout' AND subject_id = ?",
@@ -408,7 +409,7 @@ def test_each_bad_field_gets_its_own_message_and_everything_is_kept(client, app,
         r'<form[^>]*class="card option has-error"[^>]*aria-labelledby="option-(\w+)"',
         response.get_data(as_text=True))
     assert marked == [choice]
-    assert db["refund"].get(refund["id"])["status"] == "needs_details"
+    assert by_id(db, "refund", refund["id"])["status"] == "needs_details"
 
 
 def test_no_option_chosen_says_so_at_the_choice(client, app, waiting):
@@ -488,7 +489,7 @@ def test_a_refund_already_on_its_way_shows_its_status_and_no_form(client, app, d
     # A second post (an old tab) changes nothing.
     again = client.post(link, data={"choice": "iban", "iban": "SE45 5000 0000 0583 9825 7466"})
     assert again.status_code == 200
-    assert db["refund"].get(refund["id"])["destination_kind"] == "swish"
+    assert by_id(db, "refund", refund["id"])["destination_kind"] == "swish"
 
 
 def test_a_sent_refund_shows_when_it_was_sent(client, app, db, waiting):
@@ -507,7 +508,7 @@ def test_another_customers_order_stays_404_after_opening_a_link(client, app, db,
     assert client.get(f"/orders/{order['id']}").status_code == 200
     assert client.get(f"/orders/{other_order['id']}").status_code == 404
     assert pay(client, other_order).status_code == 404
-    assert db["refund"].get(other_refund["id"])["status"] == "needs_details"
+    assert by_id(db, "refund", other_refund["id"])["status"] == "needs_details"
 
 
 def test_a_refund_ready_from_the_start_shows_its_status_and_no_form(client, app, db, shop):
@@ -517,7 +518,7 @@ def test_a_refund_ready_from_the_start_shows_its_status_and_no_form(client, app,
     ret = make_return(db, order, {JEANS: 1})
     decisions.register(db, shop["id"], ret["id"], {"items": [
         {"return_item_id": ret["items"][0]["id"], "accepted_quantity": 1}]}, actor="test")
-    (refund,) = db["refund"].rows_where("order_id = ?", [order["id"]])
+    (refund,) = rows_where(db, "refund", "order_id = ?", [order["id"]])
     assert refund["status"] == "ready"
     response = client.get(details_link(app, refund["id"]))
     assert response.status_code == 200
@@ -528,4 +529,4 @@ def test_a_refund_ready_from_the_start_shows_its_status_and_no_form(client, app,
     posted = client.post(details_link(app, refund["id"]),
                          data={"choice": "swish", "swish_number": "0701234567"})
     assert posted.status_code == 200
-    assert db["refund"].get(refund["id"])["destination_kind"] == "bank_account"
+    assert by_id(db, "refund", refund["id"])["destination_kind"] == "bank_account"

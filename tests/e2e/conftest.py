@@ -1,9 +1,10 @@
 """Browser tests against the real app: `python run.py` on a free port, driven by Debian's chromium.
 
-The server runs as in production (CSRF on, gunicorn, demo data loaded by run.py) on its own
-database file. One server serves the whole session, so each test that changes anything works on
-a demo order nobody else changes, or on an order of its own (`make_order`), and never depends on
-another test having run (see test_customer_flow.py).
+The server runs as in production (CSRF on, gunicorn, demo data loaded by run.py) on a database
+of its own (a SQLite file, or one on PostgreSQL under `make test-postgres`: tests/databases.py)
+and its own instance folder. One server serves the whole session, so each test that changes
+anything works on a demo order nobody else changes, or on an order of its own (`make_order`),
+and never depends on another test having run (see test_customer_flow.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
+from tests.databases import env_for, own_database
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "screenshots"
@@ -66,23 +69,33 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="session")
-def server_database(tmp_path_factory) -> Path:
-    """The SQLite file the server runs on (a fresh one per test session)."""
-    return tmp_path_factory.mktemp("e2e-server") / "returns.sqlite3"
+def server_folder(tmp_path_factory) -> Path:
+    """The server's instance folder: its log, the sandbox provider's records, the kept pages."""
+    return tmp_path_factory.mktemp("e2e-server")
 
 
 @pytest.fixture(scope="session")
-def server(server_database):
+def server_database(server_folder) -> str:
+    """The address of the database the server runs on (a fresh one per test session), which
+    run.py migrates and fills with the demo data."""
+    with own_database(server_folder, migrated=False) as owned:
+        yield owned.address
+
+
+@pytest.fixture(scope="session")
+def server(server_folder, server_database):
     """Base URL of `python run.py --port N` on a fresh database; stopped after the session."""
     # E2E_PORT: a port of one's own where several people share the machine.
     port = int(os.environ.get("E2E_PORT") or _free_port())
     env = {
         **os.environ,
-        "RETURNS_DATABASE": str(server_database),
+        **env_for(server_database),
+        "RETURNS_INSTANCE_PATH": str(server_folder),
+        "RETURNS_SANDBOX_DATABASE": str(server_folder / "sandbox-provider.sqlite3"),
         "RETURNS_SECRET_KEY": secrets.token_hex(32),
     }
     env.pop("PORT", None)
-    log_path = server_database.with_name("server.log")
+    log_path = server_folder / "server.log"
     base_url = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
@@ -101,6 +114,17 @@ def server(server_database):
             yield base_url
         finally:
             _stop(proc)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def subscribers_wired(server_database):
+    """The services a test calls in this process (make_order, decisions.register, ...) tell
+    their events to the subscribers create_app wires (emails, webhooks), as in the server:
+    without an app made here, whether such a test's email is queued would depend on whether
+    another test module made one first (test_webhooks.py does, at collection)."""
+    from returns_app import create_app
+
+    create_app({"SECRET_KEY": secrets.token_hex(16), "DATABASE": server_database})
 
 
 @pytest.fixture

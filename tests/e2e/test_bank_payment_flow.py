@@ -20,6 +20,8 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.databases import env_for
+
 from .accessibility import AxeAudit
 from .conftest import PHONE, ROOT
 from .test_customer_flow import find_order, ore
@@ -32,7 +34,7 @@ def flask(database, *args: str) -> str:
     """The admin command as an operator runs it, on the e2e server's database."""
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "returns_app", *args], cwd=ROOT,
-        env={**os.environ, "RETURNS_DATABASE": str(database)}, capture_output=True, text=True,
+        env={**os.environ, **env_for(database)}, capture_output=True, text=True,
         timeout=60, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout

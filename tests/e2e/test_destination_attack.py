@@ -56,8 +56,8 @@ def payouts(server_db, refund_id: int) -> list[tuple]:
                              " AND subject_id = ?", [refund_id]).fetchall()
 
 
-def paid_to_iban(server_database) -> list[str]:
-    path = server_database.with_name("sandbox-provider.sqlite3")
+def paid_to_iban(server_folder) -> list[str]:
+    path = server_folder / "sandbox-provider.sqlite3"
     if not path.exists():
         return []
     with sqlite3.connect(path) as sandbox:
@@ -67,7 +67,7 @@ def paid_to_iban(server_database) -> list[str]:
 
 
 def test_one_agent_cannot_send_a_refund_abroad(new_page, big_refund, server_db,
-                                               server_database, screenshots_dir):
+                                               server_folder, screenshots_dir):
     from returns_app.domain import clock
 
     audit = AxeAudit(screenshots_dir, prefix="attack-")
@@ -128,7 +128,7 @@ def test_one_agent_cannot_send_a_refund_abroad(new_page, big_refund, server_db,
     refund = server_db.execute("SELECT status, destination_json FROM refund WHERE id = ?",
                                [big_refund["id"]]).fetchone()
     assert tuple(refund) == ("needs_details", None)
-    assert paid_to_iban(server_database) == []
+    assert paid_to_iban(server_folder) == []
     agent_b.goto(refund_url)
     expect(agent_b.locator(".reason-list")).to_contain_text("Customer stopped a new account")
     expect(agent_b.locator(".history")).to_contain_text("the holder of the link sent to")

@@ -14,7 +14,7 @@ from returns_app.domain import clock
 from returns_app.domain.passwords import hash_password
 from returns_app.notifications import queue
 from returns_app.services import audit, customers, links, payments, refunds
-from returns_app.store.db import write_transaction
+from returns_app.store.db import insert, select, write_transaction
 from tests.builders import decide, make_merchant, make_order, make_return
 from tests.notification_helpers import body, deliver_emails, links_in, path_of
 
@@ -40,7 +40,7 @@ def order(db, merchant):
 
 
 def notes(db, kind: str | None = None) -> list[dict]:
-    rows = list(db.query("SELECT * FROM notification ORDER BY id"))
+    rows = list(select(db, "SELECT * FROM notification ORDER BY id"))
     return [r for r in rows if kind is None or r["kind"] == kind]
 
 
@@ -72,7 +72,7 @@ def test_an_event_queues_its_email_and_outbox_row_in_the_same_transaction(db, or
     [note] = notes(db)
     assert (note["kind"], note["order_id"], note["return_id"], note["recipient"],
             note["status"]) == ("return_reported", order["id"], ret["id"], EMAIL, "queued")
-    [row] = list(db.query("SELECT * FROM outbox WHERE kind = 'email'"))
+    [row] = list(select(db, "SELECT * FROM outbox WHERE kind = 'email'"))
     assert row["subject_id"] == note["id"]
 
 
@@ -276,9 +276,9 @@ def test_refund_sent(app, db, client, smtp, order, merchant):
 def test_support_reminding_the_merchant_emails_each_of_its_users(app, db, smtp, order, merchant):
     # Each in their own language: Swedish unless they chose English (m020).
     for i, (email, language) in enumerate((("lager@shop.se", "sv"), ("chef@shop.se", "en"))):
-        db["merchant_user"].insert({"merchant_id": merchant["id"], "email": email,
-                                    "name": f"User {i}", "password_hash": hash_password("x"),
-                                    "created_at": clock.now_iso(), "language": language})
+        insert(db, "merchant_user", {"merchant_id": merchant["id"], "email": email,
+                                     "name": f"User {i}", "password_hash": hash_password("x"),
+                                     "created_at": clock.now_iso(), "language": language})
     ret = make_return(db, order)
     with write_transaction(db):
         audit.record(db, "support_user:1", "return.merchant_reminded", "return", ret["id"])
@@ -421,7 +421,7 @@ def test_preferences_are_shown_and_saved_with_a_confirmation(app, db, client, or
     row = db.execute("SELECT reminder_channel, language FROM customer WHERE id = ?",
                      [order["customer_id"]]).fetchone()
     assert tuple(row) == ("none", "en")
-    [event] = list(db.query("SELECT * FROM audit_event WHERE action = ?",
+    [event] = list(select(db, "SELECT * FROM audit_event WHERE action = ?",
                             ["customer.preferences_changed"]))
     assert '"reminder_channel": "none"' in event["after_json"]
     # The preferences link opens the preferences only (issue 16): not the order.

@@ -11,6 +11,7 @@ import time_machine
 from returns_app.domain import clock
 from returns_app.notifications import sending
 from returns_app.store import outbox
+from returns_app.store.db import select
 from tests.builders import make_merchant, make_order, make_return
 from tests.notification_helpers import body, deliver_emails, free_port
 
@@ -23,11 +24,11 @@ def reported(db):
 
 
 def email_row(db) -> dict:
-    return next(iter(db.query("SELECT * FROM outbox WHERE kind = 'email'")))
+    return next(iter(select(db, "SELECT * FROM outbox WHERE kind = 'email'")))
 
 
 def note(db) -> dict:
-    return next(iter(db.query("SELECT * FROM notification")))
+    return next(iter(select(db, "SELECT * FROM notification")))
 
 
 def test_an_email_is_sent_once_as_text_and_html_and_marked_sent(app, db, smtp, reported):

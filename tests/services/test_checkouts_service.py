@@ -16,6 +16,7 @@ from returns_app.notifications.reminders import may_remind_about_order
 from returns_app.provider.client import ProviderClient, ProviderUnavailable
 from returns_app.services import checkouts, orders, payments, refunds
 from returns_app.store import outbox
+from returns_app.store.db import select
 from returns_app.worker import deliveries
 from tests.builders import decide, link_bank_account, make_merchant, make_order, make_return
 from tests.builders import viewer_for as viewer
@@ -190,7 +191,7 @@ def test_paid_just_as_it_was_cancelled_the_excess_is_refunded_and_support_sees_w
     assert payments.get_payment(db, first["id"])["status"] == "succeeded"
     [refund] = refunds.refunds_of_order(db, order["id"])
     assert (refund["amount_minor"], refund["destination_kind"]) == (JEAN, "card")
-    [note] = db.query("SELECT * FROM audit_event WHERE action = 'payment.paid_while_cancelling'")
+    [note] = select(db, "SELECT * FROM audit_event WHERE action = 'payment.paid_while_cancelling'")
     assert (note["subject_kind"], note["subject_id"]) == ("payment", first["id"])
     assert checkouts.AMOUNT_CHANGED in note["after_json"]
 

@@ -15,6 +15,7 @@ from returns_app.domain.errors import Conflict, Forbidden
 from returns_app.domain.payout_details import parse_payout_details
 from returns_app.services import destination_changes, refunds, stuck, support_actions
 from returns_app.store import outbox
+from returns_app.store.db import select
 from tests.builders import make_merchant
 from tests.services.test_support_actions import big_refund, last_audit, pending_payouts
 from tests.support_helpers import make_support_user, refund_needing_details
@@ -54,7 +55,7 @@ def change(db, refund, agent) -> dict:
 
 
 def emails(db, refund_id: int, kind: str = "destination_change") -> list[dict]:
-    return list(db.query("SELECT * FROM notification WHERE refund_id = ? AND kind = ?",
+    return list(select(db, "SELECT * FROM notification WHERE refund_id = ? AND kind = ?",
                          [refund_id, kind]))
 
 

@@ -105,8 +105,8 @@ def test_mark_received_skips_what_can_t_arrive_and_names_why(db):
     assert result == {"received": [a["id"]],
                       "skipped": [{"id": b["id"], "why": "it is already resolved"}]}
     actions = [r[0] for r in db.execute(
-        "SELECT action FROM audit_event WHERE subject_kind = 'return' AND subject_id = ?",
-        [a["id"]])]
+        "SELECT action FROM audit_event WHERE subject_kind = 'return' AND subject_id = ?"
+        " ORDER BY id", [a["id"]])]
     assert actions == ["return.reported", "return.received"]
 
 

@@ -104,7 +104,8 @@ def test_choosing_a_destination_makes_a_waiting_refund_ready_and_queues_its_payo
     [row] = payout_rows(db, waiting["id"])
     assert row["status"] == "pending"
     actions = [r[0] for r in db.execute("SELECT action FROM audit_event WHERE subject_kind ="
-                                        " 'refund' AND subject_id = ?", [waiting["id"]])]
+                                        " 'refund' AND subject_id = ? ORDER BY id",
+                                        [waiting["id"]])]
     assert actions == ["refund.created", "refund.destination_set"]
 
 

@@ -15,8 +15,7 @@ from werkzeug.security import generate_password_hash
 
 from returns_app.domain import clock, passwords
 from returns_app.services import customers, merchant_users, sign_in, support
-from returns_app.store.db import connect, insert
-from returns_app.store.migrations import migrate
+from returns_app.store.db import insert
 from tests.builders import make_merchant
 from tests.deployed import gunicorn
 
@@ -162,14 +161,12 @@ def test_a_parallel_burst_of_wrong_guesses_gets_at_most_the_limit_evaluated(app,
 # --- the same across gunicorn workers ---------------------------------------------------------
 
 @pytest.fixture
-def gunicorn_app(tmp_path):
-    """The app as deployed: gunicorn with 3 workers on a file database, CSRF on."""
-    database = tmp_path / "returns.sqlite3"
-    db = connect(database)
-    migrate(db)
+def gunicorn_app(tmp_path, owned_database):
+    """The app as deployed: gunicorn with 3 workers on a database of its own, CSRF on."""
+    db = owned_database.connect()
     make_staff(db, "support_user", "agent@example.se", passwords.hash_password(PASSWORD))
     db.conn.close()
-    with gunicorn(database, tmp_path / "gunicorn.log", workers=3) as url:
+    with gunicorn(owned_database, tmp_path / "gunicorn.log", workers=3) as url:
         yield url
 
 

@@ -16,7 +16,7 @@ from returns_app.domain.payout_details import parse_payout_details
 from returns_app.services import orders, refunds, support_actions
 from returns_app.services.holds import invoice_on_hold
 from returns_app.store import outbox
-from returns_app.store.db import write_transaction
+from returns_app.store.db import select, write_transaction
 from returns_app.worker.deliveries import payout_key
 from tests.builders import decide, link_bank_account, make_merchant, make_order
 from tests.services.test_support_stuck import ready_refund, worker_outcome
@@ -40,7 +40,7 @@ def second_agent(db):
 
 
 def last_audit(db, action: str) -> dict:
-    rows = list(db.query("SELECT * FROM audit_event WHERE action = ? ORDER BY id DESC LIMIT 1",
+    rows = list(select(db, "SELECT * FROM audit_event WHERE action = ? ORDER BY id DESC LIMIT 1",
                          [action]))
     assert rows, f"no {action} audit row"
     row = rows[0]
@@ -50,7 +50,7 @@ def last_audit(db, action: str) -> dict:
 
 
 def pending_payouts(db, refund_id: int) -> list[dict]:
-    return list(db.query("SELECT * FROM outbox WHERE kind = 'payout' AND subject_id = ? AND"
+    return list(select(db, "SELECT * FROM outbox WHERE kind = 'payout' AND subject_id = ? AND"
                          " status = 'pending'", [refund_id]))
 
 

@@ -54,6 +54,38 @@ def test_an_injected_fault_is_503_on_the_api_and_on_pages(client, monkeypatch, m
     assert_page_unavailable(look_up_page(client), retry_after)
 
 
+def postgres_error(sqlstate: str | None) -> sqlite3.OperationalError:
+    """As store/postgres.py raises PostgreSQL's: sqlite3's class with the SQLSTATE on it (None:
+    the pool had no connection in time)."""
+    error = sqlite3.OperationalError(f"PostgreSQL {sqlstate}")
+    error.sqlstate = sqlstate
+    return error
+
+
+@pytest.mark.parametrize("sqlstate, retry_after", [
+    ("53100", 60), ("55P03", 5), ("40P01", 5), (None, 5), ("08006", 5), ("57P01", 5)],
+    ids=["disk full", "lock timeout", "deadlock", "no pooled connection", "connection lost",
+         "server shutting down"])
+def test_postgresqls_faults_of_the_moment_are_503_too(client, monkeypatch, sqlstate,
+                                                      retry_after):
+    def fail(*args, **kwargs):
+        raise postgres_error(sqlstate)
+
+    monkeypatch.setattr(customers, "find_order", fail)
+    assert_api_unavailable(look_up_api(client), retry_after)
+    assert_page_unavailable(look_up_page(client), retry_after)
+
+
+@pytest.mark.parametrize("sqlstate", ["42P01", "42601"], ids=["no such table", "syntax error"])
+def test_postgresqls_other_errors_are_still_a_500(app, client, monkeypatch, sqlstate):
+    def fail(*args, **kwargs):
+        raise postgres_error(sqlstate)
+
+    monkeypatch.setattr(customers, "find_order", fail)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    assert look_up_api(client).status_code == 500
+
+
 def test_any_other_database_error_is_still_a_500(app, client, monkeypatch):
     def fail(*args, **kwargs):
         raise sqlite3.OperationalError("no such table: orders")

@@ -11,8 +11,10 @@ import time_machine
 
 from returns_app.bankfiles import sandbox
 from returns_app.services import bank_payments, customers, support, support_actions
+from returns_app.store.db import insert
 from tests.api_helpers import assert_error, bearer
 from tests.builders import make_merchant, make_order
+from tests.rows import by_id
 from tests.support_helpers import (
     PASSWORD,
     make_merchant_user,
@@ -140,11 +142,11 @@ def world(app, db):
     refund = refund_needing_details(db, merchant["id"])
     agent = make_support_user(db)
     other_agent = make_support_user(db, "second@example.se")
-    big = db["support_approval"].insert({
+    big = insert(db, "support_approval", {
         "refund_id": refund["id"], "action": "mark_paid_outside", "amount_minor": 600_000,
         "reference": "BG 1", "why": "test", "requested_by": other_agent,
-        "requested_at": "2025-03-03T12:00:00+00:00"}).last_pk
-    order = db["orders"].get(refund["order_id"])
+        "requested_at": "2025-03-03T12:00:00+00:00"})
+    order = by_id(db, "orders", refund["order_id"])
     customer_token = customers.create_api_session(db, order["order_number"],
                                                   "kund@example.se", "test")
     return {
@@ -245,9 +247,9 @@ def test_the_second_agent_sees_the_approval_and_the_first_cannot_approve(client,
     response = client.post(f"/support/approvals/{approval_id}",
                            data={"approval-why": "Seen the transfer", "approval-approve": "y"})
     assert response.status_code == 303
-    assert db["refund"].get(world["ids"]["refund_id"])["status"] == "succeeded"
+    assert by_id(db, "refund", world["ids"]["refund_id"])["status"] == "succeeded"
     # and the one who asked can't decide their own
-    refund2 = refund_needing_details(db, db["orders"].get(world["ids"]["order_id"])[
+    refund2 = refund_needing_details(db, by_id(db, "orders", world["ids"]["order_id"])[
         "merchant_id"])
     agent_id = int(world["principals"]["support"].split(":")[1])
     db.execute("UPDATE refund SET amount_minor = 600000 WHERE id = ?", [refund2["id"]])
@@ -256,7 +258,7 @@ def test_the_second_agent_sees_the_approval_and_the_first_cannot_approve(client,
                            data={"approval-why": "Mine", "approval-approve": "y"},
                            follow_redirects=True)
     assert "A second support user must decide" in response.get_data(as_text=True)
-    assert db["refund"].get(refund2["id"])["status"] == "needs_details"
+    assert by_id(db, "refund", refund2["id"])["status"] == "needs_details"
 
 
 def test_another_role_signed_in_sees_403_not_the_console(client, db):

@@ -18,6 +18,7 @@ from returns_app.domain import clock
 from returns_app.domain.masking import mask_text
 from returns_app.services import dashboard, support_actions
 from tests.builders import make_merchant
+from tests.rows import by_id
 from tests.services.test_support_stuck import ready_refund, worker_outcome
 from tests.support_helpers import make_support_user, refund_needing_details, sign_in_as
 
@@ -105,7 +106,7 @@ def test_an_action_without_why_is_refused_next_to_the_field(client, db, agent, m
     response = client.post(f"/support/refunds/{refund['id']}/retry", data={"retry-why": ""})
     assert response.status_code == 422
     assert "Say why" in field_error(response, "retry-why")
-    assert db["refund"].get(refund["id"])["status"] == "failed"
+    assert by_id(db, "refund", refund["id"])["status"] == "failed"
 
 
 def test_a_bad_account_keeps_everything_typed(client, db, later, agent, waiting):
@@ -124,7 +125,7 @@ def test_changing_the_destination_from_the_page(client, db, later, agent, waitin
         "destination-swish_number": "070-123 45 67",
         "destination-consent": "By phone, call 4711", "destination-why": "No online bank"})
     assert response.status_code == 303
-    assert db["refund"].get(waiting["id"])["status"] == "ready"
+    assert by_id(db, "refund", waiting["id"])["status"] == "ready"
     page = text(client.get(response.headers["Location"]))
     assert "The customer is told by email and can object" in page
     assert "Held for the customer: the payout to 070-••• •• 67 waits until" in page
@@ -172,7 +173,7 @@ def test_a_big_manual_payment_waits_for_a_second_person(client, db, later, agent
     page = text(response)
     assert "A second support user must approve it" in page
     assert "Waiting for approval" in page and "Approve and book as paid" not in page
-    assert db["refund"].get(waiting["id"])["status"] == "needs_details"
+    assert by_id(db, "refund", waiting["id"])["status"] == "needs_details"
     other = make_support_user(db, "second@example.se")
     sign_in_as(client, f"support_user:{other}")
     page = text(client.get("/support/"))
@@ -216,7 +217,7 @@ def test_reminding_the_merchant_from_the_return_page(client, db, agent, merchant
 
 def test_search_finds_orders_stuck_or_not(client, db, later, agent, waiting):
     page = text(client.get("/support/search?q=KUND@example.se"))
-    order = db["orders"].get(waiting["order_id"])
+    order = by_id(db, "orders", waiting["order_id"])
     assert f"Order {order['order_number']}" in page and f"Refund {waiting['id']}" in page
     assert "Nothing matches" in text(client.get("/support/search?q=999-999-999"))
 

@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.databases import POSTGRES_URL, Owned, own_database
 from tests.system.forms import Tally
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,6 +144,9 @@ class Deployment:
     env: dict[str, str]
     logs: Path
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+    # Where the README's commands keep the data: SQLite's default file in the instance folder,
+    # or the database made for the session on PostgreSQL (RETURNS_DATABASE_URL).
+    database: Owned | None = None
 
     commands: dict[str, list[str]] = field(default_factory=dict)
 
@@ -193,6 +197,14 @@ def deployment(installed, tmp_path_factory):
     """The installed package served as the README says, from a folder outside the checkout."""
     folder = tmp_path_factory.mktemp("system-served")
     assert ROOT not in folder.resolve().parents
+    with contextlib.ExitStack() as stack:
+        database = None
+        if POSTGRES_URL:  # a database of its own on the server; SQLite's default file otherwise
+            database = stack.enter_context(own_database(folder, migrated=False))
+        yield from _deploy(installed, folder, database)
+
+
+def _deploy(installed: Installed, folder: Path, database: Owned | None):
     logs = folder / "logs"
     logs.mkdir()
     web, provider, mail = free_port(), free_port(), free_port()
@@ -209,8 +221,10 @@ def deployment(installed, tmp_path_factory):
         "RETURNS_PROVIDER_URL": f"http://127.0.0.1:{provider}",
         "RETURNS_SMTP_HOST": "127.0.0.1",
         "RETURNS_SMTP_PORT": str(mail),
+        **(database.env if database else {}),
     })
-    served = Deployment(base_url, env["RETURNS_PROVIDER_URL"], folder, {}, env, logs)
+    served = Deployment(base_url, env["RETURNS_PROVIDER_URL"], folder, {}, env, logs,
+                        database=database or Owned(str(folder / "instance" / "returns.sqlite3")))
     python = installed.bin("python")
     try:
         _start(served, "sandbox-provider", [python, "-m", "returns_app.provider.sandbox",

@@ -10,7 +10,6 @@ with the README's command (its workers share the master's import: the restart br
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from datetime import UTC, date, datetime, timedelta
 
@@ -244,13 +243,13 @@ def test_what_the_merchant_registered_shows_on_the_customers_return_page(walked,
 
 def test_the_worker_delivers_what_the_app_queued(deployment, walked):
     """Emails about the walks' returns go out through the worker to the mail relay."""
-    database = deployment.folder / "instance" / "returns.sqlite3"
+    db = deployment.database.connect()
     deadline = time.monotonic() + 60
     while True:
-        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
-            (sent,) = db.execute("SELECT count(*) FROM notification WHERE status = 'sent'"
-                                 " AND recipient LIKE 'system%@example.se'").fetchone()
+        (sent,) = db.execute("SELECT count(*) FROM notification WHERE status = 'sent'"
+                             " AND recipient LIKE 'system%@example.se'").fetchone()
         if sent or time.monotonic() > deadline:
             break
         time.sleep(0.5)
+    db.close()
     assert sent, deployment.log("worker")

@@ -25,9 +25,8 @@ from schemathesis.config import SchemathesisConfig
 
 from returns_app import create_app
 from returns_app.services import payments, support
-from returns_app.store.db import connect
-from returns_app.store.migrations import migrate
 from tests.builders import decide, make_merchant, make_order, make_return
+from tests.databases import Owned, own_database
 from tests.openapi_contract import routed_operations
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,11 +49,10 @@ def free_port() -> int:
     raise RuntimeError("no free port in 18400-18499")
 
 
-def build_world(database: Path) -> None:
+def build_world(database: Owned, home: Path) -> None:
     """A merchant with an API key, an order paid in full with a refund owed and an open
     return, another merchant, and a support user: every operation has something to act on."""
-    db = connect(database)
-    migrate(db)
+    db = database.connect()
     shop, key = make_merchant(db)
     make_merchant(db, "Other Shop")
     order = make_order(db, shop["id"], merchant_reference="A-1")
@@ -63,7 +61,7 @@ def build_world(database: Path) -> None:
     make_return(db, order, {0: 1})
     support.create_support_user(db, "api-agent@example.se", actor="test")
     token = support.create_token(db, "api-agent@example.se", actor="test")
-    (database.parent / "credentials").write_text(f"{key}\n{token}\n{order['order_number']}\n")
+    (home / "credentials").write_text(f"{key}\n{token}\n{order['order_number']}\n")
     db.close()
 
 
@@ -71,14 +69,18 @@ def build_world(database: Path) -> None:
 def served(tmp_path_factory):
     """The app under gunicorn with two workers, as `make run` serves it; stopped afterwards."""
     home = tmp_path_factory.mktemp("served")
-    database = home / "returns.sqlite3"
-    build_world(database)
+    with own_database(home) as database:
+        yield from serve(home, database)
+
+
+def serve(home: Path, database: Owned):
+    build_world(database, home)
     merchant_key, support_token, order_number = (home / "credentials").read_text().split()
     port = free_port()
     # A file, not a pipe: the app logs a JSON line per request on stderr, and an unread pipe
     # fills up and stalls the server.
     log = (home / "gunicorn.log").open("wb")
-    env = {**os.environ, "RETURNS_DATABASE": str(database), "RETURNS_SECRET_KEY": "served",
+    env = {**os.environ, **database.env, "RETURNS_SECRET_KEY": "served",
            # Nothing listens on the discard port: a card payment is a quick 503.
            "RETURNS_PROVIDER_URL": "http://127.0.0.1:9", "RETURNS_PAGE_CACHE_SIZE": "0"}
     server = subprocess.Popen(

@@ -8,17 +8,15 @@ import pytest
 
 from returns_app import create_app
 from returns_app.store.db import connect
-from returns_app.store.migrations import migrate
 from tests.builders import make_merchant, make_order
 
 
 @pytest.fixture
-def protected_app(tmp_path):
+def protected_app(tmp_path, owned_database):
     app = create_app({"TESTING": True, "SECRET_KEY": "k", "WTF_CSRF_ENABLED": True,
-                      "BABEL_DEFAULT_LOCALE": "en_GB",
-                      "DATABASE": str(tmp_path / "csrf.sqlite3")})
+                      "BABEL_DEFAULT_LOCALE": "en_GB", "DATABASE": owned_database.address,
+                      "PAGE_CACHE_PATH": str(tmp_path / "csrf-pages")})
     db = connect(app.config["DATABASE"])
-    migrate(db)
     merchant, _ = make_merchant(db)
     app.config["ORDER"] = make_order(db, merchant["id"])
     db.close()

@@ -12,8 +12,6 @@ import pytest
 import requests
 
 from returns_app.services import links
-from returns_app.store.db import connect
-from returns_app.store.migrations import migrate
 from tests.builders import make_order
 from tests.deployed import gunicorn
 from tests.merchant_fixtures import STAFF_PASSWORD, make_shop
@@ -24,15 +22,13 @@ SECRET = "deployed-test-secret"  # noqa: S105 (tests/deployed.py's)
 
 
 @pytest.fixture
-def served(tmp_path, cheap_hashing):
-    database = tmp_path / "returns.sqlite3"
-    db = connect(database)
-    migrate(db)
+def served(tmp_path, owned_database, cheap_hashing):
+    db = owned_database.connect()
     shop = make_shop(db, "Deployed Shop", "staff@deployed.se")
     order = make_order(db, shop["merchant"]["id"])
     db.conn.close()
     log = tmp_path / "gunicorn.log"
-    with gunicorn(database, log, workers=WORKERS) as url:
+    with gunicorn(owned_database, log, workers=WORKERS) as url:
         yield url, log, shop, order
 
 

@@ -22,9 +22,6 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from returns_app.store.db import connect
-from returns_app.store.migrations import migrate
-
 PORTS = range(18200, 18300)  # this test's own range on a shared machine
 WORKERS = 3
 START_TIMEOUT = 30.0
@@ -81,12 +78,10 @@ class Served:
 
 
 @pytest.fixture
-def served(tmp_path):
-    db_path = tmp_path / "returns.sqlite3"
-    migrate(connect(db_path))
+def served(tmp_path, owned_database):
     elsewhere = tmp_path / "serve-from-here"  # not the checkout: no gunicorn.conf.py to find
     elsewhere.mkdir()
-    env = {**os.environ, "RETURNS_DATABASE": str(db_path), "RETURNS_ENV": "development",
+    env = {**os.environ, **owned_database.env, "RETURNS_ENV": "development",
            "RETURNS_SECRET_KEY": "gunicorn-metrics-test", "PYTHONUNBUFFERED": "1"}
     for name in ("PROMETHEUS_MULTIPROC_DIR", "RETURNS_METRICS_TOKEN"):
         env.pop(name, None)

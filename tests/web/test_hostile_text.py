@@ -12,6 +12,7 @@ from tests.api.test_api_customer import token_for
 from tests.api_helpers import assert_error, bearer, count
 from tests.builders import checkout_payload, make_merchant, make_order, make_return
 from tests.customer.test_customer_views import field_error, find, form_data
+from tests.rows import by_id
 
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 CONTROLS = ["\x00", "\x1b[31m", "\x07", "\x7f", "\x85"]
@@ -104,7 +105,7 @@ def test_a_rejection_reason_with_nul_is_422(client, db, shop, order):
         json={"items": [{"return_item_id": ret["items"][0]["id"], "rejected_quantity": 1,
                          "reason": "worn\x00"}]})
     assert "items[0].reason" in assert_error(response, 422, "invalid")["fields"]
-    assert db["returns"].get(ret["id"])["status"] == "reported"
+    assert by_id(db, "returns", ret["id"])["status"] == "reported"
 
 
 @pytest.mark.parametrize("tracking", ["٠٠٣٤٠٤٣٤", "JJD\x00123", "ÅÄÖ123", "Ｊ１２３"],
@@ -116,7 +117,7 @@ def test_a_tracking_number_is_ascii_letters_digits_spaces_and_dashes(client, db,
                            json={"tracking_number": tracking},
                            headers=bearer(token_for(client, order)))
     assert "tracking_number" in assert_error(response, 422, "invalid")["fields"]
-    assert db["returns"].get(ret["id"])["status"] == "reported"
+    assert by_id(db, "returns", ret["id"])["status"] == "reported"
 
 
 @pytest.mark.parametrize("limit", ["٥", "+5", "5_0", " 5"])
@@ -166,4 +167,4 @@ def test_the_shipment_form_refuses_other_scripts_digits(client, db, order):
     response = client.post(f"/returns/{ret['id']}/sent", data={"tracking_number": "٨٨٨"})
     assert response.status_code == 422
     assert "letters, digits" in field_error(response, "tracking_number")
-    assert db["returns"].get(ret["id"])["status"] == "reported"
+    assert by_id(db, "returns", ret["id"])["status"] == "reported"

@@ -18,6 +18,7 @@ from returns_app.store.db import write_transaction
 from returns_app.web.filters import number
 from returns_app.web.return_reasons import REASON_LABELS
 from tests.builders import decide, make_order, make_return, viewer_for
+from tests.rows import rows_where
 from tests.support_helpers import make_support_user
 from tests.swedish_pages import sign_in, visible_text
 
@@ -90,7 +91,7 @@ def test_numbers_are_written_in_the_pages_language(app, locale, value, decimals,
 def test_the_dashboards_days_have_a_decimal_comma(client, db, paid_order, shop):
 
     decide(db, shop["merchant"]["id"], make_return(db, paid_order, {1: 1}), (0, 1, 0))
-    (refund,) = db["refund"].rows_where("order_id = ?", [paid_order["id"]])
+    (refund,) = rows_where(db, "refund", "order_id = ?", [paid_order["id"]])
     refunds.set_destination(db, refund["id"], parse_payout_details(
         {"swish_number": "070-123 45 67"}), actor="test")
     with write_transaction(db):
@@ -106,7 +107,7 @@ def test_the_dashboards_days_have_a_decimal_comma(client, db, paid_order, shop):
 
 def paid_out(db, order, details: dict) -> dict:
     decide(db, order["merchant_id"], make_return(db, order, {1: 1}), (0, 1, 0))
-    (refund,) = db["refund"].rows_where("order_id = ?", [order["id"]])
+    (refund,) = rows_where(db, "refund", "order_id = ?", [order["id"]])
     refunds.set_destination(db, refund["id"], parse_payout_details(details), actor="test")
     with write_transaction(db):
         refunds.start_sending(db, refund["id"])

@@ -16,6 +16,7 @@ from returns_app.store import heartbeat, migrations, outbox
 from returns_app.store.db import write_transaction
 from returns_app.worker import rounds as worker
 from tests.builders import make_merchant, make_order, make_return
+from tests.rows import all_rows
 
 METRICS_TOKEN = "metrics-token-for-tests-0123456789"
 
@@ -96,9 +97,8 @@ def test_readyz_names_the_migrations_not_applied(client, beating, monkeypatch):
     assert body["checks"]["database"]["ok"] and body["checks"]["worker"]["ok"]
 
 
-def test_readyz_on_an_empty_database_names_every_migration(tmp_path):
-    app = create_app({"TESTING": True, "SECRET_KEY": "x",
-                      "DATABASE": str(tmp_path / "new.sqlite3")})
+def test_readyz_on_an_empty_database_names_every_migration(empty_database):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE": empty_database.address})
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     body = response.get_json()
@@ -135,7 +135,8 @@ def test_the_worker_beats_every_round_and_forgets_workers_gone_for_a_day(app, db
     worker.run_once(app, "host:1")
     with time_machine.travel(clock.now() + timedelta(days=2), tick=False):
         worker.run_once(app, "host:2")
-        beats = {row["worker"]: row["beat_at"] for row in db["worker_heartbeat"].rows}
+        beats = {row["worker"]: row["beat_at"]
+                 for row in all_rows(db, "worker_heartbeat", order_by="worker")}
         assert beats == {"host:2": clock.now_iso()}
 
 

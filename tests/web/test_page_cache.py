@@ -12,7 +12,6 @@ import pytest
 from returns_app import create_app
 from returns_app.services import merchants
 from returns_app.store.db import connect
-from returns_app.store.migrations import migrate
 from returns_app.store.migrations.speed import ORDER_VERSIONED
 from returns_app.web import page_cache
 from tests.builders import (
@@ -113,14 +112,15 @@ def test_a_second_view_is_served_without_rendering_with_its_own_payment_key(
         assert placeholder not in second
 
 
-def test_each_session_gets_its_own_csrf_token_from_the_kept_page(tmp_path, monkeypatch):
+def test_each_session_gets_its_own_csrf_token_from_the_kept_page(tmp_path, monkeypatch,
+                                                                 owned_database):
     # An app of its own: pytest-flask keeps one app context (and its `g`, where Flask-WTF
     # keeps the signed token) around every request made through the `app` fixture.
     app = create_app({"TESTING": True, "SECRET_KEY": "k", "WTF_CSRF_ENABLED": True,
                       "PAGE_CACHE_VERIFY": False, "BABEL_DEFAULT_LOCALE": "en_GB",
-                      "DATABASE": str(tmp_path / "csrf.sqlite3")})
+                      "DATABASE": owned_database.address,
+                      "PAGE_CACHE_PATH": str(tmp_path / "csrf-pages")})
     db = connect(app.config["DATABASE"])
-    migrate(db)
     order = make_order(db, make_merchant(db)[0]["id"])
     renders = counted_renders(monkeypatch)
     tokens = []
@@ -141,15 +141,16 @@ def test_each_session_gets_its_own_csrf_token_from_the_kept_page(tmp_path, monke
     assert tokens[0].isdisjoint(tokens[1])
 
 
-def test_a_page_kept_by_one_worker_process_works_when_another_serves_it(tmp_path, monkeypatch):
+def test_a_page_kept_by_one_worker_process_works_when_another_serves_it(tmp_path, monkeypatch,
+                                                                        owned_database):
     # Two processes in one: reloading page_cache makes every module-level value afresh, as a
     # second gunicorn worker's import does; the second app is that worker.
     config = {"TESTING": True, "SECRET_KEY": "k", "WTF_CSRF_ENABLED": True,
               "PAGE_CACHE_VERIFY": False, "BABEL_DEFAULT_LOCALE": "en_GB",
-              "DATABASE": str(tmp_path / "workers.sqlite3")}
+              "DATABASE": owned_database.address,
+              "PAGE_CACHE_PATH": str(tmp_path / "workers-pages")}
     first = create_app(config)
     db = connect(first.config["DATABASE"])
-    migrate(db)
     order = make_order(db, make_merchant(db)[0]["id"])
     renders = counted_renders(monkeypatch)
     client = first.test_client()

@@ -13,8 +13,6 @@ from flask import request
 
 from returns_app import create_app
 from returns_app.services import customers
-from returns_app.store.db import connect
-from returns_app.store.migrations import migrate
 from tests.builders import make_merchant, make_order
 from tests.deployed import gunicorn
 from tests.merchant_fixtures import STAFF_PASSWORD, make_shop
@@ -25,11 +23,11 @@ PACKAGE = Path(__file__).resolve().parents[2] / "returns_app"
 
 
 @pytest.fixture
-def make(tmp_path):
+def make(owned_database):
     def make(trusted: int):
         app = create_app({
             "TESTING": True, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
-            "DATABASE": str(tmp_path / "returns.sqlite3"), "BABEL_DEFAULT_LOCALE": "en_GB",
+            "DATABASE": owned_database.address, "BABEL_DEFAULT_LOCALE": "en_GB",
             "TRUSTED_PROXIES": trusted,
         })
 
@@ -38,15 +36,12 @@ def make(tmp_path):
             return {"addr": request.remote_addr, "scheme": request.scheme, "host": request.host}
 
         return app
-    db = connect(tmp_path / "returns.sqlite3")
-    migrate(db)
-    yield make
-    db.conn.close()
+    return make
 
 
 @pytest.fixture
-def order(tmp_path, make):
-    db = connect(tmp_path / "returns.sqlite3")
+def order(owned_database, make):
+    db = owned_database.connect()
     merchant, _ = make_merchant(db)
     found = make_order(db, merchant["id"])
     db.conn.close()
@@ -123,8 +118,9 @@ def test_two_trusted_proxies_take_the_address_the_outer_one_saw(make):
     assert response.get_json()["addr"] == "198.51.100.7"
 
 
-def test_staff_sign_in_limits_count_each_client_behind_the_proxy(make, tmp_path, cheap_hashing):
-    db = connect(tmp_path / "returns.sqlite3")
+def test_staff_sign_in_limits_count_each_client_behind_the_proxy(make, owned_database,
+                                                                 cheap_hashing):
+    db = owned_database.connect()
     shop = make_shop(db, "Test Shop", "staff@testshop.se")
     db.conn.close()
     client = make(1).test_client()
@@ -166,17 +162,16 @@ def test_gunicorn_leaves_forwarded_headers_to_the_app():
 
 
 @pytest.mark.parametrize("trusted, last", [("1", 201), ("0", 429)])
-def test_the_lock_out_through_gunicorn_workers(tmp_path, trusted, last):
+def test_the_lock_out_through_gunicorn_workers(tmp_path, owned_database, trusted, last):
     """The experiment as deployed (3 gunicorn workers): 20 customers behind one proxy fail an
     order look-up each; a 21st gets in only when the proxy is trusted. Untrusted, the made-up
     addresses are ignored and all 21 count against the proxy's one."""
-    database = tmp_path / "returns.sqlite3"
-    db = connect(database)
-    migrate(db)
+    db = owned_database.connect()
     merchant, _ = make_merchant(db)
     found = make_order(db, merchant["id"])
     db.conn.close()
-    with gunicorn(database, tmp_path / "gunicorn.log", RETURNS_TRUSTED_PROXIES=trusted) as url:
+    log = tmp_path / "gunicorn.log"
+    with gunicorn(owned_database, log, RETURNS_TRUSTED_PROXIES=trusted) as url:
         session = url + "/api/v1/customer/session"
         for i in range(customers.LOOKUP_LIMIT_PER_CLIENT):
             response = requests.post(session, timeout=30, headers={

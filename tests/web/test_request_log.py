@@ -24,6 +24,7 @@ from tests.api.test_api_money import JEANS, paid_by_hand
 from tests.api_helpers import bearer
 from tests.builders import make_merchant, make_order, make_return
 from tests.domain.test_payout_details import SEB, SEB_ACCOUNT
+from tests.rows import by_id, rows_where
 
 MADE_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -167,7 +168,7 @@ def test_outbox_rows_a_request_writes_carry_its_id(client, db, shop, order):
 def test_rows_written_outside_a_request_have_no_id(db):
     with write_transaction(db):
         row_id = outbox.enqueue(db, "email", 1)
-    assert db["outbox"].get(row_id)["request_id"] is None
+    assert by_id(db, "outbox", row_id)["request_id"] is None
 
 
 def test_a_request_that_calls_the_provider_sends_its_id(client, order, provider_calls):
@@ -191,14 +192,14 @@ def test_the_id_goes_from_the_request_through_the_outbox_to_the_provider_and_wor
         json={"items": [{"return_item_id": ret["items"][0]["id"], "accepted_quantity": 1}]},
         headers={**bearer(shop["key"]), "Idempotency-Key": "reg-1"})
     assert registered.status_code == 200, registered.get_data(as_text=True)
-    (refund,) = db["refund"].rows_where("order_id = ?", [order["id"]])
+    (refund,) = rows_where(db, "refund", "order_id = ?", [order["id"]])
     # The customer gives an account to pay the refund to: that request starts the payout.
     details = client.post(f"/api/v1/refunds/{refund['id']}/payout-details",
                           json={"clearing_number": SEB, "account_number": SEB_ACCOUNT},
                           headers={**bearer(token_for(client, order)),
                                    "X-Request-ID": "app-7c1e.details"})
     assert details.status_code == 200, details.get_data(as_text=True)
-    (payout_row,) = db["outbox"].rows_where("kind = 'payout' AND subject_id = ?", [refund["id"]])
+    (payout_row,) = rows_where(db, "outbox", "kind = 'payout' AND subject_id = ?", [refund["id"]])
     assert payout_row["request_id"] == "app-7c1e.details"
 
     worker_log = json_lines("returns_app.worker")

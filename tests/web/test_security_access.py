@@ -17,6 +17,7 @@ from tests.api.test_api_customer import token_for
 from tests.api_helpers import assert_error, bearer, count
 from tests.builders import decide, make_merchant, make_order, make_return
 from tests.openapi_contract import routed_operations
+from tests.rows import by_id, rows_where
 
 API = "/api/v1"
 NO_SUCH_ID = 999_999
@@ -40,7 +41,7 @@ def build_side(client, db, name: str, email: str) -> Side:
     paid = payments.record_transfer(db, order["id"], 149700, f"OCR-{name}", actor="test")
     resolved = make_return(db, order, {1: 1})
     decide(db, merchant["id"], resolved, (0, 1, 0))
-    (refund,) = db["refund"].rows_where("order_id = ?", [order["id"]])
+    (refund,) = rows_where(db, "refund", "order_id = ?", [order["id"]])
     endpoint, _secret = webhook_endpoints.create(db, merchant["id"], "https://shop.example.com/h",
                                                  None, "test", allow_local=False)
     return Side(key, order, make_return(db, order, {0: 1}), resolved, refund,
@@ -129,7 +130,7 @@ def test_the_open_returns_stay_untouched_by_strangers(client, db, sides):
         response = ask(client, "post", f"{API}/returns/{theirs.open_return['id']}/{action}",
                        mine.token, {})
         assert_error(response, 404, "not_found")
-    assert db["returns"].get(theirs.open_return["id"])["status"] == "reported"
+    assert by_id(db, "returns", theirs.open_return["id"])["status"] == "reported"
 
 
 def test_the_merchants_returns_list_holds_only_its_own(app, client, sides):

@@ -9,8 +9,8 @@ import pytest
 
 from returns_app import create_app
 from returns_app.store.db import connect
-from returns_app.store.migrations import migrate
 from tests.api_helpers import count
+from tests.rows import by_id
 from tests.security_world import build_world, route_urls, sign_in_as
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -18,12 +18,11 @@ REFUSAL = "This form had expired"
 
 
 @pytest.fixture
-def protected(tmp_path):
+def protected(tmp_path, owned_database):
     app = create_app({"TESTING": True, "SECRET_KEY": "k", "WTF_CSRF_ENABLED": True,
-                      "BABEL_DEFAULT_LOCALE": "en_GB",
-                      "DATABASE": str(tmp_path / "csrf.sqlite3")})
+                      "BABEL_DEFAULT_LOCALE": "en_GB", "DATABASE": owned_database.address,
+                      "PAGE_CACHE_PATH": str(tmp_path / "csrf-pages")})
     db = connect(app.config["DATABASE"])
-    migrate(db)
     world = build_world(app, db)
     yield app, db, world
     db.close()
@@ -65,7 +64,7 @@ def test_a_token_from_another_session_is_refused(protected):
     response = victim.post(f"/returns/{world['return']['id']}/cancel",
                            data={"csrf_token": stolen})
     assert response.status_code == 400 and REFUSAL in response.get_data(as_text=True)
-    assert db["returns"].get(world["return"]["id"])["status"] == "reported"
+    assert by_id(db, "returns", world["return"]["id"])["status"] == "reported"
 
 
 def test_the_same_request_with_its_token_goes_through(protected):
@@ -77,7 +76,7 @@ def test_the_same_request_with_its_token_goes_through(protected):
     response = client.post(f"/returns/{world['return']['id']}/cancel",
                            data={"csrf_token": csrf_tokens(page)[0]})
     assert response.status_code == 302
-    assert db["returns"].get(world["return"]["id"])["status"] == "cancelled"
+    assert by_id(db, "returns", world["return"]["id"])["status"] == "cancelled"
 
 
 def csrf_tokens(html: str) -> list[str]:

@@ -17,7 +17,7 @@ from returns_app.domain import clock
 from returns_app.notifications import rendering
 from returns_app.notifications.queue import get_notification
 from returns_app.services import webhook_settings
-from returns_app.store.db import connect, write_transaction
+from returns_app.store.db import connect, is_postgres, select, write_transaction
 from returns_app.webhooks import health, signing
 from returns_app.webhooks.delivery import RETRY_SCHEDULE, URL_REMOVED, post
 from returns_app.worker import rounds as worker
@@ -67,11 +67,11 @@ def later(hours: float = 2):
 
 
 def attempts(db) -> list[dict]:
-    return list(db.query("SELECT * FROM webhook_delivery ORDER BY outbox_id, attempt"))
+    return list(select(db, "SELECT * FROM webhook_delivery ORDER BY outbox_id, attempt"))
 
 
 def the_outbox_row(db) -> dict:
-    [row] = db.query("SELECT * FROM outbox WHERE kind = 'webhook'")
+    [row] = select(db, "SELECT * FROM outbox WHERE kind = 'webhook'")
     return row
 
 
@@ -177,28 +177,28 @@ def test_after_the_whole_schedule_the_endpoint_is_failing_and_the_merchant_email
     assert outcomes == ["retrying"] * (tries - 1) + ["failed"]
     assert the_outbox_row(db)["status"] == "failed"
     assert [a["attempt"] for a in attempts(db)] == list(range(1, tries + 1))
-    [endpoint] = db.query("SELECT * FROM webhook_endpoint")
+    [endpoint] = select(db, "SELECT * FROM webhook_endpoint")
     assert endpoint["status"] == "failing" and endpoint["failing_since"]
-    [note] = db.query("SELECT * FROM notification WHERE kind = 'webhook_failing'")
+    [note] = select(db, "SELECT * FROM notification WHERE kind = 'webhook_failing'")
     assert (note["recipient"], note["language"]) == ("dev@hooked.example", "sv")
 
-    [message] = db.query("SELECT id FROM webhook_message")
+    [message] = select(db, "SELECT id FROM webhook_message")
     webhook_settings.redeliver(db, shop["id"], message["id"], "test")
     assert the_outbox_row(db)["status"] == "pending"
     assert run_worker(app) == {"delivered": 1}
     assert attempts(db)[-1]["attempt"] == tries + 1
     assert len({r.headers["Webhook-Id"] for r in receiver.received}) == 1
-    [endpoint] = db.query("SELECT * FROM webhook_endpoint")
+    [endpoint] = select(db, "SELECT * FROM webhook_endpoint")
     assert (endpoint["status"], endpoint["failing_since"]) == ("active", None)
 
 
 def test_the_failing_email_is_swedish_and_names_the_endpoint(app, db, shop, receiver):
     user_id = make_merchant_user(db, shop["id"], "dev@hooked.example", language="sv")
-    [endpoint] = db.query("SELECT id FROM webhook_endpoint")
+    [endpoint] = select(db, "SELECT id FROM webhook_endpoint")
     with write_transaction(db):
         health.exhausted(db, endpoint["id"])
         health.exhausted(db, endpoint["id"])  # a second event given up on: no second email
-    [note] = db.query("SELECT * FROM notification WHERE kind = 'webhook_failing'")
+    [note] = select(db, "SELECT * FROM notification WHERE kind = 'webhook_failing'")
     assert note["merchant_user_id"] == user_id
     with app.app_context():
         rendered = rendering.render(db, get_notification(db, note["id"]))
@@ -244,7 +244,8 @@ def test_the_database_is_free_while_the_request_is_in_flight(app, db, shop, rece
 
     def write_meanwhile(_received):
         other = connect(app.config["DATABASE"])
-        other.conn.execute("PRAGMA busy_timeout=0")
+        if not is_postgres(other):  # don't wait; PostgreSQL's wait is its lock_timeout, 5 s
+            other.conn.execute("PRAGMA busy_timeout=0")
         other.conn.execute("BEGIN IMMEDIATE")
         other.conn.execute("ROLLBACK")
         other.close()

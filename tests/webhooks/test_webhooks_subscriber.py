@@ -12,7 +12,7 @@ import time_machine
 from returns_app.domain import clock
 from returns_app.services import refunds, returns
 from returns_app.services.events import Event
-from returns_app.store.db import write_transaction
+from returns_app.store.db import insert, select, write_transaction
 from returns_app.webhooks import subscriber
 from tests.builders import link_bank_account, make_merchant, make_order, make_return, viewer_for
 from tests.webhook_support import set_webhook
@@ -35,7 +35,7 @@ def other_shop(db):
 
 
 def webhook_rows(db, merchant_id: int | None = None) -> list[dict]:
-    rows = list(db.query(
+    rows = list(select(db,
         "SELECT webhook_message.*, outbox.kind, outbox.subject_id AS outbox_subject,"
         " outbox.payload, outbox.status FROM webhook_message"
         " JOIN outbox ON outbox.id = outbox_id ORDER BY webhook_message.id"))
@@ -151,10 +151,10 @@ def test_the_database_itself_refuses_a_second_message_of_one_event_to_one_endpoi
     ret = make_return(db, make_order(db, shop["id"]))
     [first] = webhook_rows(db)
     with pytest.raises(sqlite3.IntegrityError), write_transaction(db):
-        outbox_id = db["outbox"].insert({
+        outbox_id = insert(db, "outbox", {
             "kind": "webhook", "subject_id": first["event_id"], "payload": "{}",
-            "available_at": clock.now_iso(), "created_at": clock.now_iso()}).last_pk
-        db["webhook_message"].insert({
+            "available_at": clock.now_iso(), "created_at": clock.now_iso()})
+        insert(db, "webhook_message", {
             **{k: first[k] for k in ("merchant_id", "endpoint_id", "event_id", "event_type",
                                      "subject_kind", "subject_id", "created_at")},
             "outbox_id": outbox_id})
@@ -183,9 +183,9 @@ def test_the_url_is_read_when_the_event_happens(db, shop):
     assert webhook_rows(db) == []
 
 
+@pytest.mark.sqlite_only(reason="reads SQLite's schema; tests/postgres/test_migrations.py holds "
+                                 "PostgreSQL's tables, columns and indexes equal to it")
 def test_the_migration_builds_the_webhook_tables(db):
-    import sqlite3
-
     columns = {c.name: (c.type, c.notnull) for c in db["webhook_delivery"].columns}
     assert columns["outbox_id"] == ("INTEGER", True) and columns["duration_ms"] == ("INTEGER", True)
     assert {"attempt", "url", "http_status", "error", "response_excerpt", "at"} <= set(columns)
@@ -193,14 +193,19 @@ def test_the_migration_builds_the_webhook_tables(db):
         c.name for c in db["webhook_endpoint"].columns}
     assert {"webhook_message_merchant", "webhook_message_event_endpoint"} <= {
         name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+
+def test_a_delivery_is_append_only_and_holds_a_status_or_an_error(db):
+    import sqlite3
+
     merchant, _ = make_merchant(db, "Schema Shop")
     set_webhook(db, merchant["id"], HOOK)
     make_return(db, make_order(db, merchant["id"]))
     [outbox_id] = [r for (r,) in db.execute("SELECT outbox_id FROM webhook_message")]
-    db["webhook_delivery"].insert({"outbox_id": outbox_id, "attempt": 1, "url": HOOK,
-                                   "http_status": 200, "duration_ms": 5, "at": clock.now_iso()})
+    insert(db, "webhook_delivery", {"outbox_id": outbox_id, "attempt": 1, "url": HOOK,
+                                    "http_status": 200, "duration_ms": 5, "at": clock.now_iso()})
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         db.execute("UPDATE webhook_delivery SET http_status = 500")
     with pytest.raises(sqlite3.IntegrityError):  # a status or an error, never both or neither
-        db["webhook_delivery"].insert({"outbox_id": outbox_id, "attempt": 2, "url": HOOK,
-                                       "duration_ms": 5, "at": clock.now_iso()})
+        insert(db, "webhook_delivery", {"outbox_id": outbox_id, "attempt": 2, "url": HOOK,
+                                        "duration_ms": 5, "at": clock.now_iso()})

@@ -9,6 +9,7 @@ import time_machine
 from returns_app.domain import clock
 from returns_app.worker import rounds as worker
 from tests.builders import make_merchant, make_order, make_return
+from tests.rows import by_id
 
 
 def test_a_round_expires_returns_not_sent_in_time(app, db):
@@ -18,4 +19,4 @@ def test_a_round_expires_returns_not_sent_in_time(app, db):
     with time_machine.travel(clock.parse(ret["reported_at"]) + timedelta(days=15), tick=False):
         assert worker.run_once(app)["expired_returns"] == 1
         assert worker.run_once(app)["expired_returns"] == 0
-    assert db["returns"].get(ret["id"])["status"] == "expired"
+    assert by_id(db, "returns", ret["id"])["status"] == "expired"

@@ -23,10 +23,10 @@ import pytest
 
 from returns_app.domain import clock
 from returns_app.services import decisions
-from returns_app.store.db import connect
-from returns_app.store.migrations import migrate
+from returns_app.store.db import select
 from returns_app.worker.deliveries import payout_key
 from tests.builders import make_merchant, make_order, make_return
+from tests.databases import Owned
 from tests.store.test_concurrency import JEANS, JEANS_PRICE, accept_jeans, app_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,12 +47,11 @@ def wait_for(condition, timeout: float, what: str, interval: float = 0.02):
         time.sleep(interval)
 
 
-def seed_refunds(db_path: Path, n: int) -> list[int]:
+def seed_refunds(database: Owned, n: int) -> list[int]:
     """n card orders (paid at purchase), each with its jeans returned and accepted: n refunds of
     799 kr, ready, each with its payout in the outbox."""
-    db = connect(db_path)
+    db = database.connect()
     try:
-        migrate(db)
         merchant, _ = make_merchant(db, "Crash Shop")
         for i in range(n):
             order = make_order(db, merchant["id"], merchant_reference=f"CRASH-{i}",
@@ -60,7 +59,7 @@ def seed_refunds(db_path: Path, n: int) -> list[int]:
                                customer={"email": f"crash{i}@example.se", "name": "Kim Kund"})
             ret = make_return(db, order, {JEANS: 1})
             decisions.register(db, merchant["id"], ret["id"], accept_jeans(ret), actor="test")
-        refunds = list(db.query("SELECT id, status, amount_minor FROM refund ORDER BY id"))
+        refunds = list(select(db, "SELECT id, status, amount_minor FROM refund ORDER BY id"))
         assert [(r["status"], r["amount_minor"]) for r in refunds] == [("ready", JEANS_PRICE)] * n
         assert db.execute("SELECT count(*) FROM outbox WHERE kind = 'payout' AND status ="
                           " 'pending'").fetchone()[0] == n
@@ -105,13 +104,13 @@ def running_worker(env: dict[str, str], log: Path):
 
 
 def refunds_by_id(db) -> dict[int, dict]:
-    return {r["id"]: dict(r) for r in db.query("SELECT * FROM refund ORDER BY id")}
+    return {r["id"]: dict(r) for r in select(db, "SELECT * FROM refund ORDER BY id")}
 
 
 def mid_delivery(db, sandbox, owner: str) -> int | None:
     """The refund this worker is paying out right now: its outbox row leased to `owner`, the
     refund marked sending, and a payout request for its key at the provider not yet executed."""
-    rows = list(db.query(
+    rows = list(select(db,
         "SELECT refund.* FROM outbox JOIN refund ON refund.id = outbox.subject_id"
         " WHERE outbox.kind = 'payout' AND outbox.status = 'pending'"
         " AND outbox.lease_owner = ? AND refund.status = 'sending'", [owner]))
@@ -141,7 +140,7 @@ def drained(db) -> bool:
 def assert_paid_out_exactly_once(db, sandbox, refund_ids: list[int]) -> dict:
     """Every refund succeeded with one payout at the provider; every outbox row is done."""
     outbox = {r["subject_id"]: (r["status"], r["last_error"])
-              for r in db.query("SELECT * FROM outbox WHERE kind = 'payout'")}
+              for r in select(db, "SELECT * FROM outbox WHERE kind = 'payout'")}
     assert {rid: outbox[rid][0] for rid in refund_ids} == dict.fromkeys(refund_ids, "done"), \
         outbox
     refunds = refunds_by_id(db)
@@ -163,13 +162,14 @@ def assert_paid_out_exactly_once(db, sandbox, refund_ids: list[int]) -> dict:
     return ledger
 
 
-def test_a_worker_killed_mid_payout_ten_times_pays_every_refund_once(tmp_path, sandbox):
-    db_path = tmp_path / "returns.sqlite3"
-    refund_ids = seed_refunds(db_path, REFUNDS)
-    env = app_env(db_path, sandbox.url) | {"RETURNS_OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS)}
+def test_a_worker_killed_mid_payout_ten_times_pays_every_refund_once(tmp_path, owned_database,
+                                                                     sandbox):
+    refund_ids = seed_refunds(owned_database, REFUNDS)
+    env = app_env(owned_database, sandbox.url) | {
+        "RETURNS_OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS)}
     log = tmp_path / "worker.log"
     sandbox.mode("timeout", delay=HANG_SECONDS)
-    db = connect(db_path)
+    db = owned_database.connect()
     kills: list[int] = []
     try:
         started = time.monotonic()
@@ -192,7 +192,7 @@ def test_a_worker_killed_mid_payout_ten_times_pays_every_refund_once(tmp_path, s
                      interval=0.1)
         total = time.monotonic() - started
         ledger = assert_paid_out_exactly_once(db, sandbox, refund_ids)
-        attempts = [r["attempts"] for r in db.query("SELECT attempts FROM outbox"
+        attempts = [r["attempts"] for r in select(db, "SELECT attempts FROM outbox"
                                                     " WHERE kind = 'payout'")]
         assert max(attempts) < 8, attempts
         assert "worker round failed" not in log.read_text(), log.read_text()[-3000:]
@@ -209,21 +209,20 @@ def test_a_worker_killed_mid_payout_ten_times_pays_every_refund_once(tmp_path, s
     ("error_500", 2, "succeeded"),
     ("lost_response", 1, "succeeded"),
 ])
-def test_each_provider_failure_through_the_worker_process(tmp_path, sandbox, mode, times,
-                                                          expected):
-    db_path = tmp_path / "returns.sqlite3"
-    refund_ids = seed_refunds(db_path, 2)
+def test_each_provider_failure_through_the_worker_process(tmp_path, owned_database, sandbox,
+                                                          mode, times, expected):
+    refund_ids = seed_refunds(owned_database, 2)
     log = tmp_path / "worker.log"
     sandbox.mode(mode, times=times)
-    db = connect(db_path)
+    db = owned_database.connect()
     try:
-        with running_worker(app_env(db_path, sandbox.url), log):
+        with running_worker(app_env(owned_database, sandbox.url), log):
             wait_for(lambda: db.execute("SELECT count(*) FROM outbox WHERE kind = 'payout'"
                                         " AND status = 'pending'").fetchone()[0] == 0, 30,
                      f"the payouts to be delivered\n{log.read_text()[-3000:]}", interval=0.05)
         refunds = refunds_by_id(db)
         outbox = {r["subject_id"]: r["status"]
-                  for r in db.query("SELECT * FROM outbox WHERE kind = 'payout'")}
+                  for r in select(db, "SELECT * FROM outbox WHERE kind = 'payout'")}
         ledger = sandbox.ledger()
         if expected == "succeeded":
             assert_paid_out_exactly_once(db, sandbox, refund_ids)
