@@ -75,11 +75,6 @@ def form_burst(cluster, what: str, visitor: Visitor, action: str, data: dict, n:
 SHELF_REFUSED = ("kept pages unavailable", "could not keep a page")
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "on PostgreSQL the kept-pages shelf has no place: web/page_cache.init_app defaults"
-    " PAGE_CACHE_PATH to f\"{DATABASE}-pages\", which beside a postgresql:// address is no path"
-    " (page_shelf logs 'kept pages unavailable (unable to open database file)' and renders every"
-    " view), and no environment variable sets it (issue #19, the page-cache paths)"))
 def test_each_host_keeps_the_pages_it_renders_on_its_own_shelf(cluster):
     order = cluster.new_order(0, "invoice", "shelf")
     for host in cluster.hosts.values():
