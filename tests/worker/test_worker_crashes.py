@@ -165,7 +165,7 @@ def assert_paid_out_exactly_once(db, sandbox, refund_ids: list[int]) -> dict:
 def test_a_worker_killed_mid_payout_ten_times_pays_every_refund_once(tmp_path, owned_database,
                                                                      sandbox):
     refund_ids = seed_refunds(owned_database, REFUNDS)
-    env = app_env(owned_database, sandbox.url) | {
+    env = app_env(owned_database.address, sandbox.url) | {
         "RETURNS_OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS)}
     log = tmp_path / "worker.log"
     sandbox.mode("timeout", delay=HANG_SECONDS)
@@ -216,7 +216,7 @@ def test_each_provider_failure_through_the_worker_process(tmp_path, owned_databa
     sandbox.mode(mode, times=times)
     db = owned_database.connect()
     try:
-        with running_worker(app_env(owned_database, sandbox.url), log):
+        with running_worker(app_env(owned_database.address, sandbox.url), log):
             wait_for(lambda: db.execute("SELECT count(*) FROM outbox WHERE kind = 'payout'"
                                         " AND status = 'pending'").fetchone()[0] == 0, 30,
                      f"the payouts to be delivered\n{log.read_text()[-3000:]}", interval=0.05)
