@@ -25,5 +25,11 @@ def attempt_sign_in(form, sign_in: Callable[[], T]) -> tuple[T | None, int, dict
         show_on_form(form, exc)
         return None, 422, {}
     except RateLimited as exc:
-        show_on_form(form, exc)
-        return None, 429, {"Retry-After": str(exc.details["retry_after"])}
+        return None, *rate_limited(form, exc)
+
+
+def rate_limited(form, exc: RateLimited) -> tuple[int, dict]:
+    """A door's limit reached: the refusal above the form, and the 429 with Retry-After that
+    every staff and customer form answers it with."""
+    show_on_form(form, exc)
+    return 429, {"Retry-After": str(exc.details["retry_after"])}

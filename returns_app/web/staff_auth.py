@@ -27,6 +27,7 @@ from . import auth, proxies
 from .database_session import get_db
 from .form_errors import show_on_form
 from .i18n import current_language
+from .sign_in_form import rate_limited
 from .staff_forms import (
     ChangePasswordForm,
     ChoosePasswordForm,
@@ -115,11 +116,6 @@ def _signed_in(aud: Audience):
     return gate(aud.name)
 
 
-def _rate_limited(form, exc: RateLimited) -> tuple[int, dict]:
-    show_on_form(form, exc)
-    return 429, {"Retry-After": str(exc.details["retry_after"])}
-
-
 def sign_in_code(aud: Audience):
     pending = session.get(PENDING_KEY)
     if not isinstance(pending, dict) or pending.get("kind") != aud.kind \
@@ -136,7 +132,7 @@ def sign_in_code(aud: Audience):
         except Unauthorized as exc:
             show_on_form(form, exc, fallback=form.code)
         except RateLimited as exc:
-            status, headers = _rate_limited(form, exc)
+            status, headers = rate_limited(form, exc)
         else:
             principal = auth.LOADERS[aud.kind](pending["id"])
             if principal is None:
@@ -180,7 +176,7 @@ def _password_form(aud: Audience, form, current, template: str):
         except Invalid as exc:
             show_on_form(form, exc)
         except RateLimited as exc:
-            status, headers = _rate_limited(form, exc)
+            status, headers = rate_limited(form, exc)
         else:
             # A new session id for this browser too: the other sessions have just ended.
             auth.begin_session(auth.LOADERS[aud.kind](current_user.id))
@@ -200,7 +196,7 @@ def forgot_password(aud: Audience):
             staff_credentials.request_reset(get_db(), aud.kind, form.email.data,
                                             proxies.client_address(), current_language())
         except RateLimited as exc:
-            status, headers = _rate_limited(form, exc)
+            status, headers = rate_limited(form, exc)
         else:
             flash(_("If %(email)s belongs to an account here, we have sent it a link to choose "
                     "a new password. It works once, for an hour.", email=form.email.data),
@@ -284,7 +280,7 @@ def renew_recovery_codes(aud: Audience):
         except Invalid as exc:
             show_on_form(form, exc)
         except RateLimited as exc:
-            status, headers = _rate_limited(form, exc)
+            status, headers = rate_limited(form, exc)
         else:
             return _render(aud, "staff/recovery_codes.html", codes=codes, enrolled=False,
                            next_url=url_for(f"{aud.name}.security"))
@@ -304,7 +300,7 @@ def disable_second_factor(aud: Audience):
         except Invalid as exc:
             show_on_form(form, exc)
         except RateLimited as exc:
-            status, headers = _rate_limited(form, exc)
+            status, headers = rate_limited(form, exc)
         else:
             flash(_("Two-step sign-in is off: you sign in with your password alone."), "info")
             return redirect(url_for(f"{aud.name}.security"))
