@@ -13,6 +13,7 @@ from ..domain.masking import mask
 from ..domain.money import format_decimal
 from ..store import audit as audit_rows
 from ..store import casefile as case_rows
+from ..store import payments as payment_rows
 from ..store import returns as return_rows
 from ..store.db import Database
 from . import orders, refunds, stuck, support_actions
@@ -88,7 +89,7 @@ def order_case(db: Database, order_id: int, now: datetime) -> dict:
     return {
         "order": details,
         "refunds": refunds.refunds_of_order(db, order_id),
-        "payments": case_rows.payments_of_order(db, order_id),
+        "payments": payment_rows.payments_of_order(db, order_id),
         "history": history(db, _subjects_of_order(db, order_id)),
     }
 

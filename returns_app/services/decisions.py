@@ -8,6 +8,7 @@ from ..domain.errors import Conflict, NotFound
 from ..domain.validation import COUNT, ID, FieldErrors
 from ..store import decisions as decision_rows
 from ..store import invoices as invoice_rows
+from ..store import returns as return_rows
 from ..store import status_moves
 from ..store.db import Database, lock_rows, write_transaction
 from . import audit, idempotency, ledger, refunds, returns
@@ -117,11 +118,11 @@ def _register(db: Database, merchant_id: int, return_id: int, items: list[dict],
 def _return_of_merchant(db: Database, merchant_id: int, return_id: int) -> dict:
     """Inside the write transaction: the return, read again once its order is locked (a
     registration is an order's money case: docs/design.md, "Locking, case by case")."""
-    row = decision_rows.return_of_merchant(db, merchant_id, return_id)
+    row = return_rows.return_of_merchant(db, merchant_id, return_id)
     if row is None:
         raise NotFound("No such return.")
     lock_rows(db, "orders", row["order_id"])
-    return decision_rows.return_of_merchant(db, merchant_id, return_id)
+    return return_rows.return_of_merchant(db, merchant_id, return_id)
 
 
 def check_not_reported_again(db: Database, ret: dict) -> None:

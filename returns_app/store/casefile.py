@@ -28,10 +28,6 @@ def latest_pending_payout_at(db: Database, refund_id: int) -> str | None:
                       " AND subject_id = ? AND status = 'pending'", [refund_id])[0]["at"]
 
 
-def payments_of_order(db: Database, order_id: int) -> list[dict]:
-    return select(db, "SELECT * FROM payment WHERE order_id = ? ORDER BY id", [order_id])
-
-
 def refunds_of_return(db: Database, return_id: int) -> list[dict]:
     return select(db, "SELECT * FROM refund WHERE return_id = ? ORDER BY id", [return_id])
 

@@ -6,12 +6,6 @@ from __future__ import annotations
 from .db import Database, is_postgres, select, select_one
 
 
-def return_of_merchant(db: Database, merchant_id: int, return_id: int) -> dict | None:
-    return select_one(db,
-        "SELECT returns.* FROM returns JOIN orders ON orders.id = returns.order_id"
-        " WHERE returns.id = ? AND orders.merchant_id = ?", [return_id, merchant_id])
-
-
 def return_with_merchant(db: Database, return_id: int) -> dict | None:
     """The return's row and its order's merchant_id."""
     return select_one(db, "SELECT returns.*, orders.merchant_id FROM returns JOIN orders"
