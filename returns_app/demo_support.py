@@ -13,6 +13,7 @@ from .services.orders import Viewer
 from .store import customers as customer_rows
 from .store import demo_data, outbox
 from .store import merchants as merchant_rows
+from .store import refunds as refund_rows
 from .store import returns as return_rows
 from .store import staff as staff_rows
 from .store.db import Database, write_transaction
@@ -124,7 +125,7 @@ def _worker_says(db: Database, refund_id: int, outcome: str, detail: str) -> Non
     with write_transaction(db):
         refunds.start_sending(db, refund_id)
         refunds.record_outcome(db, refund_id, outcome, None, detail)
-        for row in demo_data.pending_payouts(db, refund_id):
+        for row in refund_rows.pending_payouts(db, refund_id):
             outbox.complete(db, row)
 
 

@@ -3,7 +3,7 @@ the payouts the demo's worker outcomes leave behind."""
 
 from __future__ import annotations
 
-from .db import Database, select
+from .db import Database
 
 REFUND_TIMES = frozenset({"status_changed_at", "unknown_since"})
 RETURN_TIMES = frozenset({"reported_at", "sent_at", "refund_due_by"})
@@ -23,9 +23,3 @@ def set_refund_times(db: Database, refund_id: int, **times: str) -> None:
 
 def set_return_times(db: Database, return_id: int, **times: str) -> None:
     _set(db, "returns", RETURN_TIMES, return_id, times)
-
-
-def pending_payouts(db: Database, refund_id: int) -> list[dict]:
-    """The refund's outbox rows still waiting to pay out."""
-    return select(db, "SELECT * FROM outbox WHERE kind = 'payout' AND subject_id = ?"
-                      " AND status = 'pending'", [refund_id])

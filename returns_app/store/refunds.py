@@ -43,9 +43,11 @@ def call_off_pending_payouts(db: Database, refund_id: int, at: str, why: str) ->
 
 
 def pending_payouts(db: Database, refund_id: int) -> list[dict]:
-    """The refund's payout deliveries not yet done: id and lease_expires_at."""
-    return select(db, "SELECT id, lease_expires_at FROM outbox WHERE kind = 'payout' AND"
-                      " subject_id = ? AND status = 'pending'", [refund_id])
+    """The refund's payout deliveries not yet done, with their lease (enough to settle one
+    through store/outbox as it stands)."""
+    return select(db, "SELECT id, lease_owner, lease_expires_at, attempts FROM outbox"
+                      " WHERE kind = 'payout' AND subject_id = ? AND status = 'pending'",
+                  [refund_id])
 
 
 def bring_payouts_forward(db: Database, refund_id: int, at: str) -> None:
