@@ -85,7 +85,7 @@ def _register(db: Database, merchant_id: int, return_id: int, items: list[dict],
         raise Conflict(f"This return is {ret['status']}; nothing more can be registered.")
     if ret["status"] == "expired":
         check_not_reported_again(db, ret)
-    current = {row["id"]: row for row in decision_rows.items_with_lines(db, return_id)}
+    current = {row["id"]: row for row in return_rows.items_as_reported(db, return_id)}
     _check_quantities(items, current)
     now = clock.now()
     credited = rejected_value = 0

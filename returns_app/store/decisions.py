@@ -19,14 +19,6 @@ def returns_of_merchant(db: Database, merchant_id: int, return_ids: list[int]) -
         f" AND id IN ({', '.join('?' for _ in return_ids)})", [merchant_id, *return_ids])
 
 
-def items_with_lines(db: Database, return_id: int) -> list[dict]:
-    """The return's items, each with its order line's unit price and name."""
-    return select(db,
-        "SELECT return_item.*, order_line.unit_price_minor, order_line.name"
-        " FROM return_item JOIN order_line ON order_line.id = order_line_id"
-        " WHERE return_id = ?", [return_id])
-
-
 def record_decision(db: Database, item_id: int, accepted: int, rejected: int,
                     received_now: int, reason: str | None, decided: bool, at: str) -> None:
     """The item's new totals: received grows by `received_now` and to at least what is
