@@ -4,7 +4,8 @@ codes with pyotp as an authenticator app would; later sign-ins enter the next co
 
 The tests of one session share the server and its database, so the keys are kept here for the
 whole session; a code is accepted once, so each sign-in takes a step not used before (waiting
-for the next 30-second step when the window's are used up)."""
+for the next 30-second step when the window's are used up). Never the step before now: the app
+still takes it, but under load the step can end between typing the code and the app's check."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def next_code(email: str) -> str:
     totp = pyotp.TOTP(SECRETS[email])
     while True:
         now_step = totp.timecode(datetime.now(UTC))
-        step = max(now_step - 1, LAST_STEP.get(email, -1) + 1)
+        step = max(now_step, LAST_STEP.get(email, -1) + 1)
         if step <= now_step + 1:
             LAST_STEP[email] = step
             return totp.generate_otp(step)
