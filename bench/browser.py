@@ -1,8 +1,9 @@
 """A tiny browser for setting up the benchmark's sessions: real sign-in forms, real CSRF tokens.
 
-Production cookies are Secure, so an HTTP client would rightly refuse to send them back over
-plain http on loopback: this one keeps the session cookie itself and sends it as a header,
-which is what the load generator does too.
+Production cookies are Secure (and named `__Host-session`), so an HTTP client would rightly
+refuse to send them back over plain http on loopback: this one keeps the session cookie itself,
+whatever the configuration names it, and sends it as a header, which is what the load generator
+does too.
 """
 
 from __future__ import annotations
@@ -13,17 +14,17 @@ import re
 from urllib.parse import urlencode
 
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-SESSION_COOKIE = re.compile(r"(?:^|,\s*)session=([^;]*)")
+SESSION_COOKIE = re.compile(r"(?:^|,\s*)((?:__Host-)?session)=([^;]*)")
 
 
 class Browser:
     def __init__(self, host: str, port: int):
         self.host, self.port = host, port
-        self.session = ""
+        self.session = ""  # "name=value", as the Cookie header carries it
 
     @property
     def cookie(self) -> str:
-        return f"session={self.session}" if self.session else ""
+        return self.session
 
     def request(self, method: str, path: str, form: dict | None = None,
                 json_body: dict | None = None, headers: dict | None = None
@@ -45,7 +46,7 @@ class Browser:
             text = response.read().decode()
             for name, value in response.getheaders():
                 if name.lower() == "set-cookie" and (match := SESSION_COOKIE.search(value)):
-                    self.session = match[1]
+                    self.session = f"{match[1]}={match[2]}"
             return response.status, dict(response.getheaders()), text
         finally:
             conn.close()
