@@ -9,11 +9,17 @@ ratio to the bare app and (at 1,000,000 orders) to its own figure at 10,000 orde
 order page with nothing kept and the app's stack answering an empty page; writes
 bench/results.md and bench/results.json; exits 1 if a target is missed or more than a tiny
 fraction of the requests failed.
+
+With `--engine postgresql` the app is served from a throwaway PostgreSQL cluster instead
+(scripts/postgres_cluster.py, durable): each generated database is loaded into a template there
+(bench/postgres_load.py, its rows checked equal), each scale served from a copy of it, and the
+results go to bench/results-postgresql.md and .json.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import shutil
@@ -23,38 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from returns_app.store.db import connect
-from returns_app.store.migrations import migrate
 
-from . import generate, report, targets
+from . import report, targets
+from .served_data import DATA, WEB_POOL_SIZE, PostgresCopies, SqliteCopies
 from .servers import HOST, Server
 from .wrk_load import WRITE_PROBE, Result, measure, show
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE / "data"
-
-
-def database(orders: int, rebuild: bool) -> Path:
-    path = DATA / f"orders-{orders}.sqlite3"
-    if rebuild or not path.exists():
-        print(f"Building {path.name} ...", flush=True)
-        counts = generate.build(path, orders, log=lambda line: print(line, flush=True))
-        print(f"  built in {counts['seconds']} s", flush=True)
-    return path
-
-
-def fresh_copy(source: Path, workdir: Path) -> Path:
-    """Each run starts from the same data: POSTs use up their returnable lines."""
-    copy = workdir / source.name
-    shutil.copyfile(source, copy)
-    db = connect(copy)
-    # A database built before the newest migration gets it, as production would; and the
-    # statistics for its new indexes, as the generator gives every index.
-    if migrate(db):
-        db.execute("ANALYZE")
-    db.close()
-    # The copy's 1.3 GB written back to disk now, not while the first endpoint is measured.
-    os.sync()
-    return copy
+RESULTS = {"sqlite": "results.md", "postgresql": "results-postgresql.md"}
 
 
 SERVED = "returns_app:create_app()"
@@ -72,15 +54,15 @@ class Scale:
     endpoints: dict[str, targets.Endpoint]
 
 
-def prepare(orders: int, args, workdir: Path) -> Scale:
+def prepare(orders: int, args, workdir: Path, data: SqliteCopies | PostgresCopies) -> Scale:
     """A fresh copy of the database at this scale, served, and the requests to load it with."""
-    path = fresh_copy(database(orders, args.rebuild), workdir)
+    served = data.fresh(orders, args.rebuild, workdir)
     env = {"RETURNS_ENV": "production", "RETURNS_SECRET_KEY": "bench-" + "x" * 32,
-           "RETURNS_DATABASE": str(path), "RETURNS_SMTP_HOST": "127.0.0.1"}
+           "RETURNS_SMTP_HOST": "127.0.0.1", **served.env}
     server = Server(SERVED, args.workers, env)
     server.wait_ready("/")
     rng = random.Random(orders)
-    db = connect(path)
+    db = connect(served.rows_from)
     print(f"{orders:,} orders: signing in and picking targets ...", flush=True)
     order_page, return_page = targets.customer_pages(db, HOST, server.port, rng)
     endpoints = [order_page, targets.api_order(db, HOST, server.port, rng, args.spread),
@@ -197,30 +179,61 @@ def main(argv: list[str] | None = None) -> int:
                         help="orders the API GET is spread over")
     parser.add_argument("--post-targets", type=int, default=8000)
     parser.add_argument("--rebuild", action="store_true")
-    parser.add_argument("--out", type=Path, default=HERE / "results.md")
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="postgresql: served from a throwaway PostgreSQL cluster the"
+                             " generated databases are loaded into")
+    parser.add_argument("--pg-ports", help="the cluster's port from this range, e.g."
+                                           " 55400-55499 (default: any free port)")
+    parser.add_argument("--out", type=Path, help="default bench/results.md (sqlite),"
+                                                 " bench/results-postgresql.md (postgresql)")
     args = parser.parse_args(argv)
+    args.out = args.out or HERE / RESULTS[args.engine]
     if not shutil.which("wrk"):
         print("wrk is missing: `make bench` installs it (Debian package wrk).")
         return 2
-    with tempfile.TemporaryDirectory(dir=DATA if DATA.exists() else None) as tmp:
-        workdir = Path(tmp)
+    with contextlib.ExitStack() as stack:
+        data = _engine(args, stack)
+        workdir = Path(stack.enter_context(
+            tempfile.TemporaryDirectory(dir=DATA if DATA.exists() else None)))
         scales = []
         try:
             for orders in dict.fromkeys(o for o in (args.small, args.orders) if o):
-                scales.append(prepare(orders, args, workdir))
+                scales.append(prepare(orders, args, workdir, data))
             same_inbox_pages(scales)
             print(flush=True)
             by_scale = measure_side_by_side(scales, args, workdir)
         finally:
             for scale in scales:
                 scale.server.stop()
+        engine = _on_postgres(data) if isinstance(data, PostgresCopies) else ""
     rows, missed = report.check(by_scale, args.orders, args.small)
-    text = report.table(rows, args.orders, args.small, args)
+    text = engine + report.table(rows, args.orders, args.small, args)
     print("\n" + text)
     report.write(args.out, text, rows, missed, args, by_scale)
     for line in missed:
         print(f"MISSED: {line}")
     return 1 if missed else 0
+
+
+def _engine(args, stack: contextlib.ExitStack) -> SqliteCopies | PostgresCopies:
+    """Where the scales are served from; a PostgreSQL cluster started for the run, stopped
+    and removed with it."""
+    if args.engine == "sqlite":
+        return SqliteCopies()
+    from scripts import postgres_cluster
+
+    # Durable, as production: fsync and synchronous commits on (the test cluster has them off).
+    url = stack.enter_context(postgres_cluster.cluster(
+        postgres_cluster.parse_ports(args.pg_ports), durable=True))
+    return PostgresCopies(url)
+
+
+def _on_postgres(data: PostgresCopies) -> str:
+    loads = ", ".join(f"{orders:,} orders in {seconds:g} s"
+                      for orders, seconds in data.load_seconds.items())
+    return (f"On PostgreSQL {data.server_version()} (a throwaway cluster with the server's"
+            f" default settings, durable), {WEB_POOL_SIZE} pooled connections per worker;"
+            f" loaded from the generated SQLite files ({loads}). ")
 
 
 if __name__ == "__main__":
