@@ -37,6 +37,7 @@ from .wrk_load import WRITE_PROBE, Result, measure, show
 
 HERE = Path(__file__).resolve().parent
 RESULTS = {"sqlite": "results.md", "postgresql": "results-postgresql.md"}
+SECRET_KEY = "bench-" + "x" * 32  # noqa: S105  (the benchmark's throwaway servers)
 
 
 SERVED = "returns_app:create_app()"
@@ -57,7 +58,7 @@ class Scale:
 def prepare(orders: int, args, workdir: Path, data: SqliteCopies | PostgresCopies) -> Scale:
     """A fresh copy of the database at this scale, served, and the requests to load it with."""
     served = data.fresh(orders, args.rebuild, workdir)
-    env = {"RETURNS_ENV": "production", "RETURNS_SECRET_KEY": "bench-" + "x" * 32,
+    env = {"RETURNS_ENV": "production", "RETURNS_SECRET_KEY": SECRET_KEY,
            "RETURNS_SMTP_HOST": "127.0.0.1", **served.env}
     server = Server(SERVED, args.workers, env)
     server.wait_ready("/")
@@ -87,7 +88,8 @@ def measure_side_by_side(scales: list[Scale], args, workdir: Path) -> dict[int, 
     """Each endpoint at every scale back to back, right after the bare app: the machine's
     speed drifts over a run by more than the differences the targets are about, so each figure
     is compared with neighbours measured within the same half minute."""
-    bare = Server("bench.bare_app:app", args.workers, {})
+    # The same gunicorn configuration refuses to start without a secret, whatever it serves.
+    bare = Server("bench.bare_app:app", args.workers, {"RETURNS_SECRET_KEY": SECRET_KEY})
     by_scale: dict[int, dict] = {scale.orders: {} for scale in scales}
     try:
         bare.wait_ready("/")
