@@ -25,7 +25,9 @@ from returns_app.services import merchant_users, merchants, orders
 from returns_app.store.db import Database, connect, write_transaction
 from returns_app.store.migrations import migrate
 
-from .story import COLUMNS, FIRST_NAMES, LAST_NAMES, Customer, Merchant, Rows, Story, make_catalog
+from .catalog import FIRST_NAMES, LAST_NAMES, Customer, Merchant, make_catalog
+from .rows import COLUMNS, Rows
+from .story import Story
 
 SAMPLES = Path(__file__).resolve().parent.parent / "merchant_instructions" / "samples"
 SAMPLE_FILES = ("nordic-outfitters.md", "hemma-design.md", "techbolaget.md")

@@ -9,173 +9,35 @@ ratio to the bare app and (at 1,000,000 orders) to its own figure at 10,000 orde
 order page with nothing kept and the app's stack answering an empty page; writes
 bench/results.md and bench/results.json; exits 1 if a target is missed or more than a tiny
 fraction of the requests failed.
+
+With `--engine postgresql` the app is served from a throwaway PostgreSQL cluster instead
+(scripts/postgres_cluster.py, durable): each generated database is loaded into a template there
+(bench/postgres_load.py, its rows checked equal), each scale served from a copy of it, and the
+results go to bench/results-postgresql.md and .json.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import math
+import contextlib
 import os
 import random
-import re
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from returns_app.store.db import connect
-from returns_app.store.migrations import migrate
 
-from . import generate, targets
+from . import report, targets
+from .served_data import DATA, WEB_POOL_SIZE, PostgresCopies, SqliteCopies
+from .servers import HOST, Server
+from .wrk_load import WRITE_PROBE, Result, measure, show
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-DATA = HERE / "data"
-HOST = "127.0.0.1"
-MAX_FAILED_SHARE = 0.001
-# The targets (bench/README section of the project README).
-AT_LEAST_BARE = {"order_page": 0.5, "api_order": 0.5, "report_return": 0.25}
-P99_AT_MOST_MS = {"merchant_inbox": 50.0, "support_queue": 50.0}
-AT_LEAST_SMALL = 0.9
+RESULTS = {"sqlite": "results.md", "postgresql": "results-postgresql.md"}
 SECRET_KEY = "bench-" + "x" * 32  # noqa: S105  (the benchmark's throwaway servers)
-WRITE_PROBE = 500  # targets the write endpoint's one-second probe may use
-
-
-def gunicorn_command(app: str, port: int, workers: int) -> list[str]:
-    """The production serving command (README, "Serving it in production"), on `port`."""
-    return [sys.executable, "-m", "gunicorn", "-c", "python:returns_app.gunicorn_conf",
-            "--workers", str(workers), "--bind", f"{HOST}:{port}", app]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    def __init__(self, app: str, workers: int, env: dict):
-        self.port = free_port()
-        # A file, not a pipe: the app logs a line per request on stderr, and a pipe nobody
-        # reads fills up and stops the server.
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115  (closed by stop)
-        self.proc = subprocess.Popen(gunicorn_command(app, self.port, workers), cwd=ROOT,
-                                     env={**os.environ, **env},
-                                     stdout=subprocess.DEVNULL, stderr=self.log)
-
-    def wait_ready(self, path: str) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                self.log.seek(0)
-                raise RuntimeError(f"gunicorn exited: {self.log.read().decode()}")
-            try:
-                with socket.create_connection((HOST, self.port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("gunicorn did not start in 60 s")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
-
-
-@dataclass
-class Result:
-    endpoint: str
-    key: str
-    orders: int
-    requests: int
-    failed: int
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    bare_rps: float | None = None  # the bare app's, measured right before this
-    # p99 with one connection per worker: what one member of staff waits while every worker
-    # is busy, without the queue 32 connections build in front of 4 workers
-    staff_p99_ms: float | None = None
-
-
-def wrk(port: int, target_file: Path, seconds: float, threads: int, connections: int
-        ) -> dict:
-    out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{round(seconds)}s", "--timeout", "10s",
-         "-s", str(HERE / "load.lua"), f"http://{HOST}:{port}", "--", str(target_file),
-         str(threads)], capture_output=True, text=True, check=True).stdout
-    match = re.search(r"BENCH_JSON (\{.*\})", out)
-    if not match:
-        raise RuntimeError(f"wrk printed no result:\n{out}")
-    return json.loads(match[1])
-
-
-def measure(endpoint: targets.Endpoint, orders: int, port: int, args, workdir: Path,
-            connections: int | None = None) -> Result:
-    connections = connections or args.connections
-    seconds = args.duration
-    if endpoint.writes:
-        endpoint, seconds = _fit_writes(endpoint, port, args, workdir, connections)
-    else:
-        wrk(port, endpoint.write(workdir), args.warmup, args.threads, connections)
-    stats = wrk(port, endpoint.write(workdir), seconds, args.threads, connections)
-    failed = sum(stats[k] for k in ("connect_errors", "read_errors", "write_errors",
-                                    "status_errors", "timeouts"))
-    return Result(endpoint.name, endpoint.key, orders, stats["requests"], failed,
-                  stats["requests"] / (stats["duration_us"] / 1e6),
-                  stats["p50_us"] / 1000, stats["p99_us"] / 1000)
-
-
-def _fit_writes(endpoint: targets.Endpoint, port: int, args, workdir: Path, connections: int
-                ) -> tuple[targets.Endpoint, int]:
-    """Each write uses its target up (a line reported for return can't be reported again), so
-    a one-second probe on the first targets tells how long the rest last: the run stops well
-    before they run out rather than count refusals."""
-    probe = targets.Endpoint(endpoint.name, f"{endpoint.key}-probe", endpoint.lines[:WRITE_PROBE],
-                             writes=True)
-    rate = wrk(port, probe.write(workdir), 1, args.threads, connections)["requests"]
-    rest = targets.Endpoint(endpoint.name, endpoint.key, endpoint.lines[WRITE_PROBE:],
-                            writes=True)
-    return rest, max(2, min(args.duration, int(0.8 * len(rest.lines) / max(rate, 1))))
-
-
-def show(result: Result, workers: int) -> None:
-    staff = (f"  p99 at {workers} connections {result.staff_p99_ms:.1f} ms"
-             if result.staff_p99_ms is not None else "")
-    print(f"  {result.endpoint:<34} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.1f} ms"
-          f"  p99 {result.p99_ms:6.1f} ms  failed {result.failed}{staff}", flush=True)
-
-
-def database(orders: int, rebuild: bool) -> Path:
-    path = DATA / f"orders-{orders}.sqlite3"
-    if rebuild or not path.exists():
-        print(f"Building {path.name} ...", flush=True)
-        counts = generate.build(path, orders, log=lambda line: print(line, flush=True))
-        print(f"  built in {counts['seconds']} s", flush=True)
-    return path
-
-
-def fresh_copy(source: Path, workdir: Path) -> Path:
-    """Each run starts from the same data: POSTs use up their returnable lines."""
-    copy = workdir / source.name
-    shutil.copyfile(source, copy)
-    db = connect(copy)
-    # A database built before the newest migration gets it, as production would; and the
-    # statistics for its new indexes, as the generator gives every index.
-    if migrate(db):
-        db.execute("ANALYZE")
-    db.close()
-    # The copy's 1.3 GB written back to disk now, not while the first endpoint is measured.
-    os.sync()
-    return copy
 
 
 SERVED = "returns_app:create_app()"
@@ -193,15 +55,15 @@ class Scale:
     endpoints: dict[str, targets.Endpoint]
 
 
-def prepare(orders: int, args, workdir: Path) -> Scale:
+def prepare(orders: int, args, workdir: Path, data: SqliteCopies | PostgresCopies) -> Scale:
     """A fresh copy of the database at this scale, served, and the requests to load it with."""
-    path = fresh_copy(database(orders, args.rebuild), workdir)
+    served = data.fresh(orders, args.rebuild, workdir)
     env = {"RETURNS_ENV": "production", "RETURNS_SECRET_KEY": SECRET_KEY,
-           "RETURNS_DATABASE": str(path), "RETURNS_SMTP_HOST": "127.0.0.1"}
+           "RETURNS_SMTP_HOST": "127.0.0.1", **served.env}
     server = Server(SERVED, args.workers, env)
     server.wait_ready("/")
     rng = random.Random(orders)
-    db = connect(path)
+    db = connect(served.rows_from)
     print(f"{orders:,} orders: signing in and picking targets ...", flush=True)
     order_page, return_page = targets.customer_pages(db, HOST, server.port, rng)
     endpoints = [order_page, targets.api_order(db, HOST, server.port, rng, args.spread),
@@ -237,7 +99,7 @@ def measure_side_by_side(scales: list[Scale], args, workdir: Path) -> dict[int, 
                 endpoint = (targets.support_queue(HOST, scale.server.port)
                             if key == "support_queue" else scale.endpoints[key])
                 result = measure(endpoint, scale.orders, scale.server.port, args, workdir)
-                if key in P99_AT_MOST_MS:
+                if key in report.P99_AT_MOST_MS:
                     result.staff_p99_ms = measure(endpoint, scale.orders, scale.server.port,
                                                   args, workdir, args.workers).p99_ms
                 _note_refusals(endpoint, result)
@@ -305,65 +167,6 @@ def served_alone(app: str, env: dict, endpoint: targets.Endpoint, orders: int, a
     return result
 
 
-def check(by_scale: dict[int, dict[str, Result]], large: int, small: int
-          ) -> tuple[list[dict], list[str]]:
-    """The table's rows and every missed target."""
-    rows, missed = [], []
-    for key, result in by_scale[large].items():
-        ratio = result.rps / result.bare_rps
-        base = by_scale.get(small, {}).get(key)
-        scale = result.rps / base.rps if base else None
-        rows.append({"endpoint": result.endpoint, "key": key, "rps": result.rps,
-                     "p50_ms": result.p50_ms, "p99_ms": result.p99_ms,
-                     "staff_p99_ms": result.staff_p99_ms, "bare_rps": result.bare_rps,
-                     "vs_bare": ratio,
-                     "vs_small": scale, "small_rps": base.rps if base else None,
-                     "failed": result.failed, "requests": result.requests})
-        if key in AT_LEAST_BARE and ratio < AT_LEAST_BARE[key]:
-            missed.append(f"{result.endpoint}: {_down(ratio)} of the bare app, target "
-                          f"{AT_LEAST_BARE[key]}")
-        if key in P99_AT_MOST_MS and result.staff_p99_ms > P99_AT_MOST_MS[key]:
-            missed.append(f"{result.endpoint}: p99 {result.staff_p99_ms:.1f} ms, target "
-                          f"{P99_AT_MOST_MS[key]:.0f} ms")
-        if scale is not None and scale < AT_LEAST_SMALL:
-            missed.append(f"{result.endpoint}: {_down(scale)} of its throughput at {small:,} "
-                          f"orders, target {AT_LEAST_SMALL}")
-    for results in by_scale.values():
-        for result in results.values():
-            if result.failed > MAX_FAILED_SHARE * max(result.requests, 1):
-                missed.append(f"{result.endpoint} at {result.orders:,} orders: "
-                              f"{result.failed} of {result.requests} requests failed")
-    return rows, missed
-
-
-def _down(ratio: float) -> str:
-    """Two decimals, rounded down: a miss never prints as the target itself."""
-    return f"{math.floor(ratio * 100) / 100:.2f}"
-
-
-def _ms(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}"
-
-
-def _ratio(value: float | None) -> str:
-    return "" if value is None else f"{value:.2f}"
-
-
-def table(rows: list[dict], large: int, small: int, args) -> str:
-    head = (f"| endpoint | req/s | p50 ms | p99 ms | p99 ms at {args.workers} conns |"
-            f" bare app's req/s just before | × bare | × at {small:,} |\n"
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-    body = "".join(
-        f"| {r['endpoint']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} |"
-        f" {_ms(r['staff_p99_ms'])} | {r['bare_rps']:,.0f} | {r['vs_bare']:.2f} |"
-        f" {_ratio(r['vs_small'])} |\n" for r in rows)
-    return (f"At {large:,} orders; gunicorn {args.workers} sync workers; wrk {args.threads}"
-            f" threads, {args.connections} connections, {args.duration:g} s per endpoint on"
-            f" {os.cpu_count()} cores. Each endpoint is measured at {small:,} and {large:,}"
-            f" orders right after the bare Flask app. The staff pages' p99 target is checked"
-            f" at one connection per worker ({args.workers}).\n\n" + head + body)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
@@ -378,37 +181,61 @@ def main(argv: list[str] | None = None) -> int:
                         help="orders the API GET is spread over")
     parser.add_argument("--post-targets", type=int, default=8000)
     parser.add_argument("--rebuild", action="store_true")
-    parser.add_argument("--out", type=Path, default=HERE / "results.md")
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="postgresql: served from a throwaway PostgreSQL cluster the"
+                             " generated databases are loaded into")
+    parser.add_argument("--pg-ports", help="the cluster's port from this range, e.g."
+                                           " 55400-55499 (default: any free port)")
+    parser.add_argument("--out", type=Path, help="default bench/results.md (sqlite),"
+                                                 " bench/results-postgresql.md (postgresql)")
     args = parser.parse_args(argv)
+    args.out = args.out or HERE / RESULTS[args.engine]
     if not shutil.which("wrk"):
         print("wrk is missing: `make bench` installs it (Debian package wrk).")
         return 2
-    with tempfile.TemporaryDirectory(dir=DATA if DATA.exists() else None) as tmp:
-        workdir = Path(tmp)
+    with contextlib.ExitStack() as stack:
+        data = _engine(args, stack)
+        workdir = Path(stack.enter_context(
+            tempfile.TemporaryDirectory(dir=DATA if DATA.exists() else None)))
         scales = []
         try:
             for orders in dict.fromkeys(o for o in (args.small, args.orders) if o):
-                scales.append(prepare(orders, args, workdir))
+                scales.append(prepare(orders, args, workdir, data))
             same_inbox_pages(scales)
             print(flush=True)
             by_scale = measure_side_by_side(scales, args, workdir)
         finally:
             for scale in scales:
                 scale.server.stop()
-    rows, missed = check(by_scale, args.orders, args.small)
-    text = table(rows, args.orders, args.small, args)
+        engine = _on_postgres(data) if isinstance(data, PostgresCopies) else ""
+    rows, missed = report.check(by_scale, args.orders, args.small)
+    text = engine + report.table(rows, args.orders, args.small, args)
     print("\n" + text)
-    args.out.write_text("# Benchmark results\n\n" + text + "\n" + (
-        "Missed targets:\n\n" + "".join(f"- {m}\n" for m in missed) if missed
-        else "Every target holds.\n"))
-    args.out.with_suffix(".json").write_text(json.dumps({
-        "rows": rows, "missed": missed,
-        "settings": {k: str(v) for k, v in vars(args).items()},
-        "all": {str(k): [asdict(r) for r in v.values()] for k, v in by_scale.items()},
-    }, indent=2))
+    report.write(args.out, text, rows, missed, args, by_scale)
     for line in missed:
         print(f"MISSED: {line}")
     return 1 if missed else 0
+
+
+def _engine(args, stack: contextlib.ExitStack) -> SqliteCopies | PostgresCopies:
+    """Where the scales are served from; a PostgreSQL cluster started for the run, stopped
+    and removed with it."""
+    if args.engine == "sqlite":
+        return SqliteCopies()
+    from scripts import postgres_cluster
+
+    # Durable, as production: fsync and synchronous commits on (the test cluster has them off).
+    url = stack.enter_context(postgres_cluster.cluster(
+        postgres_cluster.parse_ports(args.pg_ports), durable=True))
+    return PostgresCopies(url)
+
+
+def _on_postgres(data: PostgresCopies) -> str:
+    loads = ", ".join(f"{orders:,} orders in {seconds:g} s"
+                      for orders, seconds in data.load_seconds.items())
+    return (f"On PostgreSQL {data.server_version()} (a throwaway cluster with the server's"
+            f" default settings, durable), {WEB_POOL_SIZE} pooled connections per worker;"
+            f" loaded from the generated SQLite files ({loads}). ")
 
 
 if __name__ == "__main__":

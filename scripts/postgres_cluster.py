@@ -13,6 +13,7 @@ Exits with COMMAND's status. Durability is off (fsync, full pages): nothing here
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import os
 import pwd
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 SYSTEM_USER = "returns-pg"
@@ -76,16 +78,21 @@ def initdb_command(bin_dir: Path, data: Path) -> list[str]:
             "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions"]
 
 
-def server_options(port: int, socket_dir: Path) -> str:
+def server_options(port: int, socket_dir: Path, durable: bool = False) -> str:
     # Only this machine: loopback and a socket in the private folder. Durability off: a test
-    # cluster is thrown away, and fsync per commit would be most of its time.
-    return (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={socket_dir}"
-            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+    # cluster is thrown away, and fsync per commit would be most of its time. The benchmark
+    # (bench/run.py) keeps PostgreSQL's durable defaults: its writes pay for their commits as
+    # in production.
+    options = (f"-c listen_addresses=127.0.0.1 -c port={port}"
+               f" -c unix_socket_directories={socket_dir}")
+    return options if durable else (
+        options + " -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
 
 
-def start_command(bin_dir: Path, data: Path, log: Path, port: int, socket_dir: Path) -> list[str]:
+def start_command(bin_dir: Path, data: Path, log: Path, port: int, socket_dir: Path,
+                  durable: bool = False) -> list[str]:
     return [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60",
-            "-o", server_options(port, socket_dir), "start"]
+            "-o", server_options(port, socket_dir, durable), "start"]
 
 
 def stop_command(bin_dir: Path, data: Path) -> list[str]:
@@ -127,7 +134,10 @@ def _stop_on_sigterm():
     return signal.signal(signal.SIGTERM, stop)
 
 
-def run(command: list[str], ports: range | None = None) -> int:
+@contextlib.contextmanager
+def cluster(ports: range | None = None, durable: bool = False) -> Iterator[str]:
+    """A cluster started in a temporary folder, as the address of its database; stopped and
+    its folder removed on the way out, also after a failure, Ctrl-C or SIGTERM."""
     is_root = os.geteuid() == 0
     bin_dir = ensure_installed(is_root)
     user = SYSTEM_USER if is_root else None
@@ -135,7 +145,7 @@ def run(command: list[str], ports: range | None = None) -> int:
         ensure_system_user(user)
     folder = Path(tempfile.mkdtemp(prefix="returns-pg-"))
     data, log = folder / "data", folder / "server.log"
-    started = False
+    started = ready = False
     previous_sigterm = _stop_on_sigterm()
     try:
         if user:
@@ -146,21 +156,18 @@ def run(command: list[str], ports: range | None = None) -> int:
                        stdout=subprocess.DEVNULL)
         port = free_port(ports)
         started = True  # from here on, stop it whatever happens (pg_ctl start may half-succeed)
-        subprocess.run(as_user(start_command(bin_dir, data, log, port, folder), user),
+        subprocess.run(as_user(start_command(bin_dir, data, log, port, folder, durable), user),
                        check=True, stdout=subprocess.DEVNULL)
         subprocess.run(createdb_command(bin_dir, port), check=True)
         url = database_url(port)
         print(f"postgres_cluster: {url} ready in {time.monotonic() - began:.1f} s"
               f" (PostgreSQL {bin_dir.parent.name}, {folder})", file=sys.stderr, flush=True)
-        return subprocess.run(command, env={**os.environ, "RETURNS_DATABASE_URL": url}).returncode
-    except subprocess.CalledProcessError as failed:
-        if log.exists():
+        ready = True
+        yield url
+    except subprocess.CalledProcessError:
+        if log.exists() and not ready:  # the server's own account of why it did not start
             sys.stderr.write(log.read_text(errors="replace")[-4000:])
-        print(f"postgres_cluster: {' '.join(failed.cmd)} failed ({failed.returncode})",
-              file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+        raise
     finally:
         # Ignore further Ctrl-C while cleaning up: a half-removed cluster is worse than a wait.
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -173,6 +180,19 @@ def run(command: list[str], ports: range | None = None) -> int:
               file=sys.stderr)
         signal.signal(signal.SIGINT, previous)
         signal.signal(signal.SIGTERM, previous_sigterm)
+
+
+def run(command: list[str], ports: range | None = None) -> int:
+    try:
+        with cluster(ports) as url:
+            return subprocess.run(command,
+                                  env={**os.environ, "RETURNS_DATABASE_URL": url}).returncode
+    except subprocess.CalledProcessError as failed:
+        print(f"postgres_cluster: {' '.join(failed.cmd)} failed ({failed.returncode})",
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
 
 
 def main(argv: list[str] | None = None) -> int:

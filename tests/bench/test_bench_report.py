@@ -1,4 +1,4 @@
-"""The benchmark's verdict (bench/run.py): which targets a run missed, and its table."""
+"""The benchmark's verdict (bench/report.py): which targets a run missed, and its table."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import argparse
 
 import pytest
 
-from bench.run import Result, check, table
+from bench.report import check, table
+from bench.wrk_load import Result
 
 
 def result(key: str, orders: int, rps: float, p99: float = 10.0, staff_p99=None,
