@@ -76,7 +76,7 @@ class MoneyMachine(RuleBasedStateMachine):
     def undecided(self, return_id: int) -> list[dict]:
         return list(select(self.db,
             "SELECT id, quantity - accepted_quantity - rejected_quantity AS left FROM return_item"
-            " WHERE return_id = ? AND accepted_quantity + rejected_quantity < quantity",
+            " WHERE return_id = ? AND accepted_quantity + rejected_quantity < quantity ORDER BY id",
             [return_id]))
 
     def refunds_in(self, statuses: tuple[str, ...]) -> list[dict]:
