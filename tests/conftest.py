@@ -9,7 +9,12 @@ there, saying why (docs/design.md, "Two engines").
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -114,6 +119,53 @@ def clean_database(postgres_database, tmp_path) -> str:
     url, cleaner = postgres_database
     cleaner.execute(CLEAN_POSTGRES)
     return url
+
+
+class ExampleDatabases:
+    """A database per Hypothesis example, on the engine under test, as ``prepare(db)`` leaves a
+    migrated empty one: on SQLite a copy of a file prepared once (a copy costs less than
+    migrating again), on PostgreSQL the session's database emptied (CLEAN_POSTGRES) and
+    prepared again."""
+
+    def __init__(self, postgres_database, folder: Path, prepare: Callable):
+        self._postgres, self._folder, self._prepare = postgres_database, folder, prepare
+        self._template: str | None = None
+        self._numbers = itertools.count()
+
+    @contextlib.contextmanager
+    def fresh(self) -> Iterator:
+        if self._postgres is not None:
+            address = clean_database(self._postgres, self._folder)
+            db = connect(address)
+            try:
+                self._prepare(db)
+                yield db
+            finally:
+                db.close()
+            return
+        if self._template is None:
+            template = clean_database(None, self._folder)
+            db = connect(template)
+            self._prepare(db)
+            db.close()
+            self._template = template
+        path = str(self._folder / f"example-{next(self._numbers)}.sqlite3")
+        shutil.copyfile(self._template, path)
+        db = connect(path)
+        try:
+            yield db
+        finally:
+            db.close()
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(path + suffix)
+
+
+@pytest.fixture(scope="module")
+def example_databases(postgres_database, tmp_path_factory):
+    """``example_databases(prepare)``: an ExampleDatabases for a Hypothesis test."""
+    return lambda prepare: ExampleDatabases(postgres_database, tmp_path_factory.mktemp("examples"),
+                                            prepare)
 
 
 @pytest.fixture

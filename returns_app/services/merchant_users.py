@@ -10,6 +10,7 @@ from ..domain import clock
 from ..domain.errors import Conflict, Invalid, NotFound, RateLimited
 from ..domain.passwords import hash_password
 from ..domain.validation import normalize_email
+from ..store import faults
 from ..store import merchants as merchant_rows
 from ..store import staff as staff_rows
 from ..store.db import Database, write_transaction
@@ -48,13 +49,15 @@ def create_merchant_user(db: Database, merchant_slug: str, email: str, name: str
         merchant_id = merchant_rows.merchant_id_by_slug(db, merchant_slug)
         if merchant_id is None:
             raise NotFound(f"There is no merchant {merchant_slug!r}.")
+        exists = f"A merchant user {email} already exists."
         if staff_rows.merchant_user_email_taken(db, email):
-            raise Conflict(f"A merchant user {email} already exists.")
-        user_id = staff_rows.add_merchant_user(db, {
-            "merchant_id": merchant_id, "email": email, "name": name.strip(),
-            "password_hash": password_hash, "created_at": clock.now_iso(),
-            "must_change_password": int(must_change_password),
-        })
+            raise Conflict(exists)
+        with faults.taken_is_a_conflict(exists):
+            user_id = staff_rows.add_merchant_user(db, {
+                "merchant_id": merchant_id, "email": email, "name": name.strip(),
+                "password_hash": password_hash, "created_at": clock.now_iso(),
+                "must_change_password": int(must_change_password),
+            })
         audit.record(db, actor, "merchant_user.created", "merchant", merchant_id,
                      after={"merchant_user_id": user_id, "email": email})
     return {"id": user_id, "merchant_id": merchant_id, "email": email}, password

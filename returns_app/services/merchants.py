@@ -12,6 +12,7 @@ import merchant_instructions
 from ..domain import clock
 from ..domain.errors import Conflict, Invalid, NotFound, TooLarge, Unauthorized
 from ..domain.passwords import hash_secret
+from ..store import faults
 from ..store import merchants as merchant_rows
 from ..store.db import Database, lock_rows, write_transaction
 from . import api_keys, audit
@@ -30,9 +31,11 @@ def create_merchant(db: Database, name: str, actor: str = "cli") -> tuple[dict, 
         raise Invalid(fields={"name": "Give the merchant a name."})
     with write_transaction(db):
         slug = slug_of(name)
+        exists = f"A merchant called {name!r} already exists."
         if merchant_rows.slug_taken(db, slug):
-            raise Conflict(f"A merchant called {name!r} already exists.")
-        merchant_id = merchant_rows.add_merchant(db, slug, name, clock.now_iso())
+            raise Conflict(exists)
+        with faults.taken_is_a_conflict(exists):
+            merchant_id = merchant_rows.add_merchant(db, slug, name, clock.now_iso())
         key = api_keys.add_api_key(db, merchant_id, "first key")
         audit.record(db, actor, "merchant.created", "merchant", merchant_id, after={"name": name})
     return get_merchant(db, merchant_id), key.key

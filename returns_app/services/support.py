@@ -8,6 +8,7 @@ from ..domain import clock
 from ..domain.errors import Conflict, Forbidden, NotFound, Unauthorized
 from ..domain.passwords import hash_password, hash_secret, new_secret
 from ..domain.validation import normalize_email
+from ..store import faults
 from ..store import staff as staff_rows
 from ..store.db import Database, write_transaction
 from . import audit
@@ -21,9 +22,11 @@ def create_support_user(db: Database, email: str, actor: str = "cli") -> tuple[d
     password = secrets.token_urlsafe(12)
     password_hash = hash_password(password)  # slow on purpose: before the write lock
     with write_transaction(db):
+        exists = f"A support user {email} already exists."
         if staff_rows.support_user_by_email(db, email):
-            raise Conflict(f"A support user {email} already exists.")
-        user_id = staff_rows.add_support_user(db, email, password_hash, clock.now_iso())
+            raise Conflict(exists)
+        with faults.taken_is_a_conflict(exists):
+            user_id = staff_rows.add_support_user(db, email, password_hash, clock.now_iso())
         audit.record(db, actor, "support_user.created", "support_user", user_id,
                      after={"email": email})
     return {"id": user_id, "email": email}, password

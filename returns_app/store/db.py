@@ -141,7 +141,34 @@ def for_update(db: Database) -> str:
 
 # SQLSTATEs that say "this transaction lost a race with another: run it again".
 RETRYABLE = ("40001", "40P01")  # serialization_failure, deadlock_detected
-SERIALIZABLE_ATTEMPTS = 5
+TRANSACTION_ATTEMPTS = 5
+SERIALIZABLE_ATTEMPTS = TRANSACTION_ATTEMPTS
+
+
+def lost_a_race(error: BaseException) -> bool:
+    """Whether PostgreSQL rolled the transaction back to let another one through (it was a
+    deadlock's victim, or lost a serializable race): the same work run again may succeed."""
+    return getattr(error, "sqlstate", None) in RETRYABLE
+
+
+def run_transaction(db: Database, work: Callable[[Database], T], *, serializable: bool = False,
+                    attempts: int = TRANSACTION_ATTEMPTS) -> T:
+    """`work(db)` in a write transaction, run again when PostgreSQL rolled it back for another
+    transaction (`lost_a_race`: a deadlock's victim at READ COMMITTED; also a serialization
+    failure with ``serializable``), `attempts` times in all, after a short random pause. The
+    whole body is run again, so `work` must do nothing but database work. A ``with
+    write_transaction`` block can't be run again by anyone but its caller: a deadlock there is
+    a 503 with Retry-After (nothing was stored). On SQLite it runs once (BEGIN IMMEDIATE holds
+    the database: no deadlock, no lost race)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with write_transaction(db, serializable=serializable):
+                return work(db)
+        except sqlite3.OperationalError as error:
+            if not lost_a_race(error) or attempt == attempts:
+                raise
+            time.sleep(random.uniform(0.005, 0.02) * attempt)
+    raise AssertionError("unreachable")
 
 
 def run_serializable(db: Database, work: Callable[[Database], T],
@@ -149,17 +176,8 @@ def run_serializable(db: Database, work: Callable[[Database], T],
     """`work(db)` in a write transaction, SERIALIZABLE on PostgreSQL: for a case no row lock
     can express (a row that may not exist yet, found by what it holds). PostgreSQL aborts one
     of two transactions whose reads and writes overlap (serialization_failure, or
-    deadlock_detected); it is run again, `attempts` times in all, after a short random pause,
-    so `work` must do nothing but database work. On SQLite it runs once (BEGIN IMMEDIATE)."""
-    for attempt in range(1, attempts + 1):
-        try:
-            with write_transaction(db, serializable=True):
-                return work(db)
-        except sqlite3.OperationalError as error:
-            if getattr(error, "sqlstate", None) not in RETRYABLE or attempt == attempts:
-                raise
-            time.sleep(random.uniform(0.005, 0.02) * attempt)
-    raise AssertionError("unreachable")
+    deadlock_detected); it is run again as `run_transaction` runs a deadlock's victim."""
+    return run_transaction(db, work, serializable=True, attempts=attempts)
 
 
 def select(db: Database, sql: str, params=()) -> list[dict]:

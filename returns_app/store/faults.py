@@ -10,9 +10,14 @@ again; ``fault_of_the_moment`` says which kind, web/http_errors.py when to retry
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from ..domain.errors import Conflict
 
 Error = sqlite3.Error
 OperationalError = sqlite3.OperationalError
+IntegrityError = sqlite3.IntegrityError
 
 FULL = "full"  # the disk, or SQLite's size limit
 BUSY = "busy"  # a lock, or a pooled connection, not had within the wait
@@ -39,3 +44,35 @@ def fault_of_the_moment(exc: OperationalError) -> str | None:
         return _SQLITE_TEXTS.get(str(exc))
     # The primary code: SQLITE_BUSY_SNAPSHOT is a SQLITE_BUSY.
     return _SQLITE_CODES.get(code & 0xFF)
+
+
+# A UNIQUE constraint or primary key refusing a second row: SQLite's extended codes, PostgreSQL's
+# unique_violation.
+_SQLITE_UNIQUE = {2067, 1555}  # SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
+_POSTGRES_UNIQUE = "23505"
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """Whether a unique constraint refused the row (another has the same key), on either
+    engine: a name taken at the same instant by a concurrent creation, whose check for it
+    couldn't see the other's uncommitted row."""
+    if hasattr(exc, "sqlstate"):
+        return exc.sqlstate == _POSTGRES_UNIQUE
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return str(exc).startswith("UNIQUE constraint failed")
+    return code in _SQLITE_UNIQUE
+
+
+@contextmanager
+def taken_is_a_conflict(message: str) -> Iterator[None]:
+    """Around the insert of a unique name inside a write transaction, after the check that it
+    is free: a creation of the same name at the same instant, which that check could not see
+    (READ COMMITTED on PostgreSQL), is refused by the constraint; that refusal is
+    Conflict(message), as the check's is, not a 500 (the transaction rolls back either way)."""
+    try:
+        yield
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        raise Conflict(message) from exc

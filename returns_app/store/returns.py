@@ -57,6 +57,13 @@ def overdue_reported(db: Database, today: str) -> list[int]:
         db, "SELECT id FROM returns WHERE status = 'reported' AND send_by < ?", [today])]
 
 
+def orders_with_overdue_reported(db: Database, today: str) -> list[int]:
+    """The orders of those returns."""
+    return [row["order_id"] for row in select(
+        db, "SELECT DISTINCT order_id FROM returns WHERE status = 'reported' AND send_by < ?",
+        [today])]
+
+
 def reported_returns_of_order(db: Database, order_id: int) -> list[dict]:
     """The order's returns still to be sent: id and send_by."""
     return select(db, "SELECT id, send_by FROM returns WHERE order_id = ? AND status ="

@@ -9,6 +9,7 @@ Bounded and derandomized: the same cases every run, within the suite's time.
 
 from __future__ import annotations
 
+import atexit
 import os
 import tempfile
 from pathlib import Path
@@ -20,8 +21,8 @@ from schemathesis.config import SchemathesisConfig
 from returns_app import create_app
 from returns_app.services import payments
 from returns_app.store.db import connect
-from returns_app.store.migrations import migrate
 from tests.builders import decide, make_merchant, make_order, make_return
+from tests.databases import own_database
 from tests.openapi_contract import documented_operations, routed_operations, support_token
 
 MAX_EXAMPLES = int(os.environ.get("RETURNS_SCHEMATHESIS_EXAMPLES", "100"))
@@ -38,11 +39,10 @@ def fuzz_app():
     this module, because Schemathesis makes one test per operation from the document."""
     app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
                       "BABEL_DEFAULT_LOCALE": "en_GB",
-                      "DATABASE": str(Path(DATABASE_DIR.name) / "fuzz.sqlite3"),
+                      "DATABASE": DATABASE.address,
                       # Nothing listens on the discard port: a card payment is a quick 503.
                       "PROVIDER_URL": "http://127.0.0.1:9"})
     db = connect(app.config["DATABASE"])
-    migrate(db)
     shop, key = make_merchant(db)
     make_merchant(db, "Other Shop")
     order = make_order(db, shop["id"], merchant_reference="A-1")
@@ -60,6 +60,11 @@ def fuzz_app():
 
 
 DATABASE_DIR = tempfile.TemporaryDirectory(prefix="returns-fuzz-")
+# The engine under test's, migrated (a file in DATABASE_DIR, or a database of its own on
+# PostgreSQL), made while pytest collects this module and dropped when the process ends.
+_OWNED = own_database(Path(DATABASE_DIR.name))
+DATABASE = _OWNED.__enter__()
+atexit.register(_OWNED.__exit__, None, None, None)
 APP = fuzz_app()
 ROUTED = routed_operations(APP)
 # Every check is on unless switched off; max_response_time only measures time, and

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from bench import generate, machinery
 
 
+@pytest.mark.sqlite_only(reason="bench/machinery.py measures SQLite's speed machinery on a"
+                                " SQLite file bench/generate.py writes")
 def test_every_measure_runs_and_names_its_piece(tmp_path, capsys):
     path = tmp_path / "bench.sqlite3"
     generate.build(path, 800, log=lambda *_: None)

@@ -1,5 +1,6 @@
 """The money rules under any sequence of what customers, merchants, banks and the payout provider
-do: a Hypothesis state machine over the real services, each example on a fresh SQLite file.
+do: a Hypothesis state machine over the real services, each example on a fresh database of the
+engine under test (conftest's example_databases).
 
 After every step the order's ledger must balance. With T the order total, A the accepted value,
 P the value of undecided items in open returns and net_paid = payments - refunds, the ledger's
@@ -15,9 +16,6 @@ step, so the refunds always equal max(0, payments - (T - A)): never twice for th
 
 from __future__ import annotations
 
-import itertools
-import os
-import shutil
 import time
 from datetime import timedelta
 
@@ -38,8 +36,7 @@ from returns_app.domain.errors import Conflict
 from returns_app.domain.payout_details import parse_payout_details
 from returns_app.domain.states import REFUND_STATUSES
 from returns_app.services import decisions, orders, payments, refunds, returns
-from returns_app.store.db import connect, select, write_transaction
-from returns_app.store.migrations import migrate
+from returns_app.store.db import select, write_transaction
 from tests.builders import checkout_payload, link_bank_account, make_merchant, viewer_for
 
 MACHINE_SETTINGS = settings(
@@ -51,20 +48,16 @@ IBAN = parse_payout_details({"iban": "SE4550000000058398257466"})
 
 
 class MoneyMachine(RuleBasedStateMachine):
-    def __init__(self, template: str, folder: str, numbers: itertools.count) -> None:
+    def __init__(self, databases) -> None:
         super().__init__()
-        self.path = os.path.join(folder, f"example-{next(numbers)}.sqlite3")
-        shutil.copyfile(template, self.path)
-        self.db = connect(self.path)
+        self._open = databases.fresh()
+        self.db = self._open.__enter__()
         self.order: dict | None = None
         self.paid = 0  # the model: money that arrived, each bank statement line once
         self.references: dict[str, int] = {}
 
     def teardown(self) -> None:
-        self.db.close()
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(self.path + suffix):
-                os.remove(self.path + suffix)
+        self._open.__exit__(None, None, None)
 
     # --- reading ----------------------------------------------------------------------------
     @property
@@ -83,7 +76,7 @@ class MoneyMachine(RuleBasedStateMachine):
     def undecided(self, return_id: int) -> list[dict]:
         return list(select(self.db,
             "SELECT id, quantity - accepted_quantity - rejected_quantity AS left FROM return_item"
-            " WHERE return_id = ? AND accepted_quantity + rejected_quantity < quantity",
+            " WHERE return_id = ? AND accepted_quantity + rejected_quantity < quantity ORDER BY id",
             [return_id]))
 
     def refunds_in(self, statuses: tuple[str, ...]) -> list[dict]:
@@ -314,14 +307,8 @@ class MoneyMachine(RuleBasedStateMachine):
             assert bool(self.undecided(ret["id"])) == (ret["status"] == "received"), ret
 
 
-def test_the_money_rules_hold_under_any_sequence_of_events(tmp_path):
-    template = str(tmp_path / "template.sqlite3")
-    db = connect(template)
-    migrate(db)
-    make_merchant(db, instructions=None)
-    db.close()
-    numbers = itertools.count()
+def test_the_money_rules_hold_under_any_sequence_of_events(example_databases):
+    databases = example_databases(lambda db: make_merchant(db, instructions=None))
     started = time.monotonic()
-    run_state_machine_as_test(lambda: MoneyMachine(template, str(tmp_path), numbers),
-                              settings=MACHINE_SETTINGS)
+    run_state_machine_as_test(lambda: MoneyMachine(databases), settings=MACHINE_SETTINGS)
     print(f"money state machine: {time.monotonic() - started:.1f}s")

@@ -100,16 +100,13 @@ def test_signing_out_ends_the_session(client, staff):
 
 
 def test_the_session_cookie_is_httponly_secure_and_samesite_in_production(
-        tmp_path, monkeypatch, cheap_hashing):
+        owned_database, monkeypatch, cheap_hashing):
     monkeypatch.setenv("RETURNS_ENV", "production")
-    app = create_app({"SECRET_KEY": "k", "DATABASE": str(tmp_path / "prod.sqlite3"),
+    app = create_app({"SECRET_KEY": "k", "DATABASE": owned_database.address,
                       "WTF_CSRF_ENABLED": False})
-    from returns_app.store.db import connect
-    from returns_app.store.migrations import migrate
     from tests.merchant_fixtures import make_shop
 
-    db = connect(app.config["DATABASE"])
-    migrate(db)
+    db = owned_database.connect()
     make_shop(db, "Prod Shop", "staff@prodshop.se")
     response = sign_in(app.test_client(), "staff@prodshop.se")
     assert response.status_code == 302

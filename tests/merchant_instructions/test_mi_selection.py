@@ -72,6 +72,7 @@ def test_dicts_are_accepted_and_returned_as_they_are() -> None:
     assert select(versions, "sv") is versions[0]
 
 
+@pytest.mark.sqlite_only(reason="sqlite3.Row, the row type only SQLite's driver hands out")
 def test_sqlite_rows_are_accepted() -> None:
     connection = sqlite3.connect(":memory:")
     connection.row_factory = sqlite3.Row

@@ -11,12 +11,15 @@ import time
 import pytest
 
 from returns_app.store import db as store_db
+from returns_app.store import faults
 from returns_app.store.db import (
     connect,
     insert,
     lock_keys,
     lock_rows,
+    lost_a_race,
     run_serializable,
+    run_transaction,
     select_one,
     write_transaction,
 )
@@ -83,6 +86,61 @@ def test_the_same_rows_locked_in_any_order_never_deadlock(pg, migrated_url):
     waited = waited_for(migrated_url, lambda db: lock_rows(db, "lookup_attempt", two, one),
                         lambda db: lock_rows(db, "lookup_attempt", one, two))
     assert waited >= HOLD * 0.75  # queued behind, not aborted
+
+
+def crosswise(url: str, one: int, two: int, transact) -> tuple[dict, dict]:
+    """Two transactions on two connections lock rows `one` and `two` in opposite orders, each
+    holding its first before either asks for its second: a real deadlock, which PostgreSQL
+    ends (after deadlock_timeout, 1 s) by rolling one back. `transact(db, work)` runs each;
+    what each returned or raised, and how often each body ran."""
+    both_hold = threading.Barrier(2)
+    runs = {"a": 0, "b": 0}
+    outcomes: dict = {}
+
+    def side(name: str, first: int, second: int):
+        def work(db):
+            runs[name] += 1
+            lock_rows(db, "lookup_attempt", first)
+            if runs[name] == 1:
+                both_hold.wait(timeout=5)
+            lock_rows(db, "lookup_attempt", second)
+            return name
+        db = connect(url)
+        try:
+            outcomes[name] = transact(db, work)
+        except sqlite3.Error as error:
+            outcomes[name] = error
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=side, args=("a", one, two)),
+               threading.Thread(target=side, args=("b", two, one))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return outcomes, runs
+
+
+def in_a_with_block(db, work):
+    with write_transaction(db):
+        return work(db)
+
+
+def test_a_deadlocks_victim_in_run_transaction_is_run_again_and_both_finish(pg, migrated_url):
+    outcomes, runs = crosswise(migrated_url, *two_attempt_rows(pg), run_transaction)
+    assert outcomes == {"a": "a", "b": "b"}
+    assert sorted(runs.values()) == [1, 2]  # the victim's body ran again, the other's once
+
+
+def test_a_deadlocks_victim_in_a_with_block_is_a_fault_of_the_moment(pg, migrated_url):
+    """Not run again (only its caller holds its body): the 503 with Retry-After, nothing of it
+    stored (web/http_errors.py)."""
+    outcomes, runs = crosswise(migrated_url, *two_attempt_rows(pg), in_a_with_block)
+    [victim] = [outcome for outcome in outcomes.values() if isinstance(outcome, Exception)]
+    assert isinstance(victim, faults.OperationalError) and victim.sqlstate == "40P01"
+    assert lost_a_race(victim) and faults.fault_of_the_moment(victim) == faults.BUSY
+    assert runs == {"a": 1, "b": 1}
 
 
 def test_write_skew_is_caught_and_run_again(migrated_url):

@@ -1,12 +1,10 @@
 """Any sequence of bank file imports (the same file again, files that overlap, malformed files,
 camt.054 and BgMax mixed) leaves each booking in the ledger exactly once and the money rules
-intact: Hypothesis over the real services, each example on a fresh copy of one database."""
+intact: Hypothesis over the real services, each example on a fresh database of the engine
+under test (conftest's example_databases)."""
 
 from __future__ import annotations
 
-import itertools
-import os
-import shutil
 from datetime import date, datetime
 
 import pytest
@@ -16,8 +14,6 @@ from hypothesis import strategies as st
 from returns_app.bankfiles import ocr, sandbox
 from returns_app.domain.errors import Invalid
 from returns_app.services import bank_payments, orders
-from returns_app.store.db import connect
-from returns_app.store.migrations import migrate
 from tests.bank_file_builders import Deposit, Pay, as_file
 from tests.bank_file_builders import bgmax as build
 from tests.builders import checkout_payload, make_merchant
@@ -74,17 +70,15 @@ FILES = st.one_of(
 )
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("imports")
-    path = str(folder / "template.sqlite3")
-    db = connect(path)
-    migrate(db)
+def _orders(db) -> None:
     merchant, _key = make_merchant(db, instructions=None)
     for _ in range(ORDERS):
         orders.create_order(db, merchant["id"], checkout_payload())
-    db.close()
-    return path, folder, itertools.count()
+
+
+@pytest.fixture(scope="module")
+def databases(example_databases):
+    return example_databases(_orders)
 
 
 def _check(db, orders_: list[dict], imported: dict[tuple, tuple]) -> None:
@@ -110,12 +104,8 @@ def _check(db, orders_: list[dict], imported: dict[tuple, tuple]) -> None:
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(sequence=st.lists(st.tuples(FILES, st.booleans()), min_size=1, max_size=6))
-def test_any_sequence_of_imports_books_each_payment_once(template, sequence):
-    source, folder, numbers = template
-    path = os.path.join(folder, f"example-{next(numbers)}.sqlite3")
-    shutil.copyfile(source, path)
-    db = connect(path)
-    try:
+def test_any_sequence_of_imports_books_each_payment_once(databases, sequence):
+    with databases.fresh() as db:
         orders_ = [orders.get_order(db, i) for i in range(1, ORDERS + 1)]
         imported: dict[tuple, tuple] = {}  # the model: each booking the bank told us of
         for number, ((kind, content), twice) in enumerate(sequence):
@@ -140,8 +130,3 @@ def test_any_sequence_of_imports_books_each_payment_once(template, sequence):
                                      for serial in content
                                      for position, booking in enumerate(DEPOSITS[serial])})
             _check(db, orders_, imported)
-    finally:
-        db.close()
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(path + suffix):
-                os.remove(path + suffix)

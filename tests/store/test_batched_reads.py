@@ -13,6 +13,8 @@ from returns_app.services import orders, payments, returns
 from returns_app.services.orders import Viewer
 from returns_app.store import db as db_module
 
+pytestmark = pytest.mark.sqlite_only(
+    reason="over a database bench/generate.py builds, which it writes as a SQLite file only")
 NOW = datetime(2025, 3, 12, 10, 0, tzinfo=UTC)
 
 

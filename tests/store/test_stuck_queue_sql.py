@@ -21,6 +21,9 @@ from returns_app.services import stuck
 from returns_app.store import db as db_module
 from tests import stuck_oracle
 
+pytestmark = pytest.mark.sqlite_only(
+    reason="over a database bench/generate.py builds, which it writes as a SQLite file only;"
+           " the stuck queue's PostgreSQL SQL is tests/services/test_support_stuck.py's")
 NOW = datetime(2025, 3, 12, 10, 0, tzinfo=UTC)
 MOMENTS = [NOW, NOW + timedelta(hours=1, seconds=1), NOW + timedelta(days=2),
            NOW + timedelta(days=4), NOW + timedelta(days=15), NOW - timedelta(days=20)]

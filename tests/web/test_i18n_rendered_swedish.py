@@ -24,7 +24,7 @@ from jinja2 import BaseLoader
 from returns_app import create_app
 from returns_app.notifications import KINDS
 from returns_app.store.db import connect
-from returns_app.store.migrations import migrate
+from tests.databases import own_database
 from tests.swedish_pages import (
     EXTRA_RENDERS,
     crawl,
@@ -98,21 +98,23 @@ class RecordingLoader(BaseLoader):
 @pytest.fixture(scope="module")
 def swedish(tmp_path_factory):
     """Rendered once for the module's tests: a world of ~25 orders and ~600 pages."""
-    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
-                      "DATABASE": str(tmp_path_factory.mktemp("swedish") / "returns.sqlite3")})
-    db = connect(app.config["DATABASE"])
-    migrate(db)
-    loader = RecordingLoader(app.jinja_env.loader)
-    app.jinja_env.loader = loader
-    client = app.test_client()
-    world = build(app, db)
-    emails = render_emails(app, db)
-    pages = crawl(app, db, client, world) + token_pages(app, db, client, world)
-    for render in EXTRA_RENDERS.values():
-        pages += render(app, db, client, world)
-    db.conn.close()
-    return {"loader": loader, "pages": [(label, visible_text(html)) for label, html in pages],
-            "emails": emails}
+    # A database of the module's own on either engine, migrated, dropped after the module.
+    with own_database(tmp_path_factory.mktemp("swedish")) as owned:
+        app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
+                          "DATABASE": owned.address})
+        db = connect(app.config["DATABASE"])
+        loader = RecordingLoader(app.jinja_env.loader)
+        app.jinja_env.loader = loader
+        client = app.test_client()
+        world = build(app, db)
+        emails = render_emails(app, db)
+        pages = crawl(app, db, client, world) + token_pages(app, db, client, world)
+        for render in EXTRA_RENDERS.values():
+            pages += render(app, db, client, world)
+        db.conn.close()
+        yield {"loader": loader,
+               "pages": [(label, visible_text(html)) for label, html in pages],
+               "emails": emails}
 
 
 def test_every_email_kind_is_rendered(swedish):

@@ -5,6 +5,7 @@ several gunicorn workers.)"""
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import time_machine
@@ -16,6 +17,7 @@ from returns_app.store import heartbeat, migrations, outbox
 from returns_app.store.db import write_transaction
 from returns_app.worker import rounds as worker
 from tests.builders import make_merchant, make_order, make_return
+from tests.databases import POSTGRES_URL
 from tests.rows import all_rows
 
 METRICS_TOKEN = "metrics-token-for-tests-0123456789"
@@ -62,9 +64,22 @@ def test_readyz_is_200_with_every_check_when_all_pass(client, beating):
     assert 0 <= checks["worker"]["heartbeat_age_seconds"] < 60
 
 
-def test_readyz_says_the_database_is_unreachable(tmp_path):
-    app = create_app({"TESTING": True, "SECRET_KEY": "x",
-                      "DATABASE": str(tmp_path / "gone" / "returns.sqlite3")})
+@pytest.fixture
+def unreachable(tmp_path):
+    """A database address nothing answers for: a file in a folder that isn't there, or on
+    PostgreSQL a database its server doesn't have (its pool gives up after its wait)."""
+    if not POSTGRES_URL:
+        yield str(tmp_path / "gone" / "returns.sqlite3")
+        return
+    from returns_app.store.postgres import POOLS
+
+    url = urlunsplit(urlsplit(POSTGRES_URL)._replace(path="/returns_gone"))
+    yield url
+    POOLS.close(url)
+
+
+def test_readyz_says_the_database_is_unreachable(tmp_path, unreachable):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE": unreachable})
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     body = response.get_json()
@@ -74,6 +89,7 @@ def test_readyz_says_the_database_is_unreachable(tmp_path):
     assert str(tmp_path) not in response.get_data(as_text=True)  # no path, no error text
 
 
+@pytest.mark.sqlite_only(reason="a SQLite file holding something else than a database")
 def test_readyz_says_a_file_that_is_not_a_database_is_unreachable(tmp_path):
     path = tmp_path / "returns.sqlite3"
     path.write_bytes(b"this is not a database, it is a text file " * 100)

@@ -12,8 +12,6 @@ import pytest
 from returns_app import create_app, gunicorn_conf
 from returns_app.config import REFUSAL_WITHOUT_KEY
 from returns_app.domain.errors import Invalid
-from returns_app.store.db import connect
-from returns_app.store.migrations import migrate
 from returns_app.webhooks import urls
 from returns_app.webhooks.delivery import local_urls_allowed
 
@@ -71,17 +69,14 @@ def test_development_keeps_one_secret_key_in_the_instance_folder(tmp_path, monke
 
 
 @pytest.fixture(params=["production", "development"])
-def served(request, tmp_path, monkeypatch):
+def served(request, tmp_path, monkeypatch, owned_database):
     """(environment, app) for each way of running, built as the process would build it."""
     env = request.param
     if env == "production":
         monkeypatch.delenv("RETURNS_ENV")  # the default
     monkeypatch.setenv("RETURNS_SECRET_KEY", "a-configured-secret")
     monkeypatch.setenv("RETURNS_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app({"DATABASE": str(tmp_path / "returns.sqlite3"), "WTF_CSRF_ENABLED": False})
-    db = connect(app.config["DATABASE"])
-    migrate(db)
-    db.close()
+    app = create_app({"DATABASE": owned_database.address, "WTF_CSRF_ENABLED": False})
     return env, app
 
 
