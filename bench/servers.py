@@ -33,8 +33,11 @@ class Server:
         # A file, not a pipe: the app logs a line per request on stderr, and a pipe nobody
         # reads fills up and stops the server.
         self.log = tempfile.TemporaryFile()  # noqa: SIM115  (closed by stop)
+        # Only the engine the run asked for: a RETURNS_DATABASE_URL left in the caller's shell
+        # would otherwise serve a SQLite run from PostgreSQL.
+        inherited = {k: v for k, v in os.environ.items() if k != "RETURNS_DATABASE_URL"}
         self.proc = subprocess.Popen(gunicorn_command(app, self.port, workers), cwd=ROOT,
-                                     env={**os.environ, **env},
+                                     env={**inherited, **env},
                                      stdout=subprocess.DEVNULL, stderr=self.log)
 
     def wait_ready(self, path: str) -> None:
