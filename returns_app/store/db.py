@@ -142,7 +142,6 @@ def for_update(db: Database) -> str:
 # SQLSTATEs that say "this transaction lost a race with another: run it again".
 RETRYABLE = ("40001", "40P01")  # serialization_failure, deadlock_detected
 TRANSACTION_ATTEMPTS = 5
-SERIALIZABLE_ATTEMPTS = TRANSACTION_ATTEMPTS
 
 
 def lost_a_race(error: BaseException) -> bool:
@@ -172,7 +171,7 @@ def run_transaction(db: Database, work: Callable[[Database], T], *, serializable
 
 
 def run_serializable(db: Database, work: Callable[[Database], T],
-                     attempts: int = SERIALIZABLE_ATTEMPTS) -> T:
+                     attempts: int = TRANSACTION_ATTEMPTS) -> T:
     """`work(db)` in a write transaction, SERIALIZABLE on PostgreSQL: for a case no row lock
     can express (a row that may not exist yet, found by what it holds). PostgreSQL aborts one
     of two transactions whose reads and writes overlap (serialization_failure, or
