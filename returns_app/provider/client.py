@@ -62,6 +62,13 @@ class ProviderRejected(ProviderError):  # noqa: N818 (reads as "the provider rej
         self.code = code
         self.message = message
 
+    @property
+    def refuses_the_request(self) -> bool:
+        """A 400 or 422 refuses this very request (its body, or a key used for another one):
+        nothing was done under the key, and the same request would be refused again. Any other
+        refusal (401, 403, 429) is about us or the moment, not the request: try it later."""
+        return self.status in (400, 422)
+
 
 class ProviderUnavailable(ProviderError):  # noqa: N818
     """The provider could not be reached or failed (timeout, connection, 5xx): try later."""

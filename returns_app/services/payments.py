@@ -36,7 +36,9 @@ NOT_ENOUGH_MONEY = "There wasn't enough money in the account on three banking da
 NO_MANDATE_ANY_MORE = "There is no direct-debit mandate for the linked bank account any more"
 # The bank's decline codes (the provider's decline_reason) as a customer reads them on the order
 # page; the code itself stays in the audit trail. An unknown code is "The bank declined".
-DECLINED_BECAUSE = {"account_closed": "The bank account is closed"}
+REFUSED_BY_PROVIDER = "refused_by_provider"  # our code: the provider refused the call itself
+DECLINED_BECAUSE = {"account_closed": "The bank account is closed",
+                    REFUSED_BY_PROVIDER: "The payment provider refused the debit"}
 BANK_DECLINED = "The bank declined"
 NO_MANDATE = ("No bank account is linked with a confirmed direct-debit mandate. Pay by card"
               " instead.")

@@ -93,6 +93,7 @@ TEMPLATES = (
     N_("There wasn't enough money in the account on three banking days"),
     N_("The bank declined"),
     N_("The bank account is closed"),
+    N_("The payment provider refused the debit"),
     N_("No bank account is linked any more"),
     # payout_details.py: where a refund goes
     N_("Choose one: a Swedish bank account, an IBAN or a Swish number."),

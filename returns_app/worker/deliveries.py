@@ -9,6 +9,7 @@ import logging
 
 from ..domain import clock
 from ..notifications.sending import deliver_email
+from ..provider.client import ProviderRejected
 from ..services import checkouts, payments, refunds
 from ..store import outbox
 from ..store import payments as payment_rows
@@ -31,6 +32,20 @@ def payout_key(refund: dict) -> str:
     return f"{key}-r{refund['payout_round']}" if refund.get("payout_round") else key
 
 
+def _call_failed(exc: Exception, subject: str, refused_detail: str) -> tuple[str, None, str]:
+    """A money call that raised: its outcome is unknown (asked about again, never resent
+    blindly), unless the provider refused the request itself (400 or 422): then nothing moved
+    under the key, and asking again would only be refused again, so it is declined. A payout
+    fails with the provider's words, for support to retry under a new key or with new details
+    (a key that paid for something else before a restore to an older backup ends here too); a
+    debit fails with `refused_detail`, a code its customer reads as a sentence, and the invoice
+    is paid as usual."""
+    if isinstance(exc, ProviderRejected) and exc.refuses_the_request:
+        log.warning("%s refused by the provider: %s", subject, exc)
+        return "declined", None, refused_detail
+    return "unknown", None, f"{type(exc).__name__}: {exc}"
+
+
 def deliver_payout(db: Database, provider, row: dict) -> str:
     refund_id = row["subject_id"]
     with write_transaction(db):
@@ -49,8 +64,9 @@ def deliver_payout(db: Database, provider, row: dict) -> str:
                                       json.loads(refund["destination_json"]),
                                       ask_first=maybe_sent)
         outcome, payout_id, detail = result.outcome, result.payout_id, result.detail
-    except Exception as exc:  # noqa: BLE001  (any failure here is an unknown outcome)
-        outcome, payout_id, detail = "unknown", None, f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001  (any failure: _call_failed judges it)
+        outcome, payout_id, detail = _call_failed(exc, f"payout of refund {refund_id}",
+                                                  f"refused by the provider: {exc}")
     with write_transaction(db):
         refunds.locked_refund(db, refund_id)
         refunds.record_outcome(db, refund_id, outcome, payout_id, detail)
@@ -107,8 +123,9 @@ def deliver_debit(db: Database, provider, row: dict) -> str:
                                 f"payment-{payment_id}",
                                 pinned["bank_account"], ask_first=row["attempts"] > 1)
         outcome, debit_id, detail = result.outcome, result.debit_id, result.detail
-    except Exception as exc:  # noqa: BLE001
-        outcome, debit_id, detail = "unknown", None, f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001  (any failure: _call_failed judges it)
+        outcome, debit_id, detail = _call_failed(exc, f"debit of payment {payment_id}",
+                                                 payments.REFUSED_BY_PROVIDER)
     with write_transaction(db):
         payments.record_debit(db, payment_id, amount, outcome, debit_id, detail)
         _after_outcome(db, row, "payment", outcome, detail)

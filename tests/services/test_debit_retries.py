@@ -166,3 +166,25 @@ def test_a_debit_the_provider_never_answers_about_is_stuck_and_nobody_is_chased(
         assert not [i for i in stuck.stuck_queue(db, clock.now()).items if i.debit_id]
     payment = payments.get_payment(db, debit["id"])
     assert payment["status"] == "succeeded" and payment["provider_silent_since"] is None
+
+
+def test_a_debit_the_provider_refuses_fails_at_once_and_the_invoice_is_payable_again(
+        db, provider, sandbox, scheduled):  # noqa: F811
+    """A 422 refuses the request itself: asking about it again would only be refused again.
+    Here the debit's key was used for another amount before (as after a restore to an older
+    backup): the debit fails with a sentence the customer can read, nothing is taken, and the
+    invoice is paid as usual."""
+    order, debit = scheduled
+    _payment, _amount, account = payments.prepare_debit(db, debit["id"])
+    earlier = provider.debit(payments.provider_key(debit), TOTAL - 100, "SEK",
+                             f"payment-{debit['id']}", account)
+    assert earlier.outcome == "succeeded"
+    assert try_debit(db, provider, TRIES[0]) == "declined"
+    payment = payments.get_payment(db, debit["id"])
+    assert (payment["status"], payment["failure_reason"]) == (
+        "failed", "The payment provider refused the debit")
+    assert payment["provider_silent_since"] is None
+    assert sandbox.ledger()["requests_per_key"][payments.provider_key(debit)] == 2
+    with time_machine.travel(at(TRIES[1]), tick=False):
+        assert outbox.claim(db, "worker", ("debit",)) is None  # not asked about again
+        assert payments.allowed_now(db, order["id"]) == TOTAL

@@ -195,6 +195,34 @@ def test_a_new_destination_after_a_decline_gets_a_new_payout_key(db, provider, s
     assert refunds.get_refund(db, ready["id"])["destination_kind"] == "swish"
 
 
+def test_a_payout_key_used_for_another_payout_fails_for_support_to_retry_under_a_new_one(
+        app, db, provider, sandbox, ready):
+    """The provider refuses a key it executed for another request (422): as after a restore to
+    an older backup, when a refund id comes round again. Asking again would be refused again,
+    so the refund fails at once with the provider's words in support's queue, and support's
+    retry pays it under a new key."""
+    from returns_app.services import stuck, support_actions
+    from tests.support_helpers import make_support_user
+
+    key = deliveries.payout_key(ready)
+    earlier = provider.send_payout(key, JEAN - 100, "SEK", f"refund-{ready['id']}",
+                                   json.loads(ready["destination_json"]))
+    assert earlier.outcome == "succeeded"
+    assert deliveries.deliver_payout(db, provider, claim(db)) == "declined"
+    refund = refunds.get_refund(db, ready["id"])
+    assert refund["status"] == "failed" and "idempotency_key_reused" in refund["last_error"]
+    assert [r["status"] for r in payout_rows(db, ready["id"])] == ["done"]  # not asked again
+    [reason] = stuck.reasons_for_refund(db, ready["id"], clock.now())
+    assert (reason.code, reason.detail) == ("failed", refund["last_error"])
+
+    agent = make_support_user(db)
+    support_actions.retry_payout(db, ready["id"], agent, "Key reused after the restore")
+    assert deliveries.deliver_payout(db, provider, claim(db)) == "succeeded"
+    new_key = deliveries.payout_key(refunds.get_refund(db, ready["id"]))
+    assert new_key != key
+    assert sandbox.ledger()["money_moved_per_key"] == {key: 1, new_key: 1}
+
+
 @pytest.mark.parametrize("reached_provider", [True, False])
 def test_a_payout_whose_worker_died_mid_delivery_is_paid_once(db, provider, sandbox, ready,
                                                               reached_provider):
