@@ -49,6 +49,11 @@ logger_class = AccessLog
 # The app is loaded in each worker after the fork, never in the master: prometheus-client must
 # first be imported once PROMETHEUS_MULTIPROC_DIR is set (on_starting), which preloading breaks.
 preload_app = False
+# gunicorn 25+ opens a control socket at one path per user ($XDG_RUNTIME_DIR/gunicorn.ctl or
+# ~/.gunicorn/gunicorn.ctl): two instances on one host (a blue-green switch, several hosts'
+# worth on a test machine) take it from each other, and the one stopping deletes it for both.
+# Nothing here uses gunicornc; the master is driven by signals (HUP reloads, TERM stops).
+control_socket_disable = True
 
 METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 _made_metrics_dir: str | None = None
