@@ -63,6 +63,12 @@ class ProviderRejected(ProviderError):  # noqa: N818 (reads as "the provider rej
         self.message = message
 
     @property
+    def code_and_message(self) -> str:
+        """What support reads: the provider's error code first (the console puts the codes it
+        knows into words), then its own sentence."""
+        return f"{self.code}: {self.message}"
+
+    @property
     def refuses_the_request(self) -> bool:
         """A 400 or 422 refuses this very request (its body, or a key used for another one):
         nothing was done under the key, and the same request would be refused again. Any other

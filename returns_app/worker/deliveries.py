@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 
 from ..domain import clock
 from ..notifications.sending import deliver_email
@@ -32,17 +33,18 @@ def payout_key(refund: dict) -> str:
     return f"{key}-r{refund['payout_round']}" if refund.get("payout_round") else key
 
 
-def _call_failed(exc: Exception, subject: str, refused_detail: str) -> tuple[str, None, str]:
+def _call_failed(exc: Exception, subject: str,
+                 refused_detail: Callable[[ProviderRejected], str]) -> tuple[str, None, str]:
     """A money call that raised: its outcome is unknown (asked about again, never resent
     blindly), unless the provider refused the request itself (400 or 422): then nothing moved
     under the key, and asking again would only be refused again, so it is declined. A payout
-    fails with the provider's words, for support to retry under a new key or with new details
-    (a key that paid for something else before a restore to an older backup ends here too); a
-    debit fails with `refused_detail`, a code its customer reads as a sentence, and the invoice
-    is paid as usual."""
+    fails with the provider's code and words, for support to retry under a new key or with new
+    details (a key that paid for something else before a restore to an older backup ends here
+    too); a debit fails with a code its customer reads as a sentence, and the invoice is paid
+    as usual. `refused_detail` gives the detail recorded for a refusal."""
     if isinstance(exc, ProviderRejected) and exc.refuses_the_request:
         log.warning("%s refused by the provider: %s", subject, exc)
-        return "declined", None, refused_detail
+        return "declined", None, refused_detail(exc)
     return "unknown", None, f"{type(exc).__name__}: {exc}"
 
 
@@ -66,7 +68,7 @@ def deliver_payout(db: Database, provider, row: dict) -> str:
         outcome, payout_id, detail = result.outcome, result.payout_id, result.detail
     except Exception as exc:  # noqa: BLE001  (any failure: _call_failed judges it)
         outcome, payout_id, detail = _call_failed(exc, f"payout of refund {refund_id}",
-                                                  f"refused by the provider: {exc}")
+                                                  lambda refusal: refusal.code_and_message)
     with write_transaction(db):
         refunds.locked_refund(db, refund_id)
         refunds.record_outcome(db, refund_id, outcome, payout_id, detail)
@@ -125,7 +127,7 @@ def deliver_debit(db: Database, provider, row: dict) -> str:
         outcome, debit_id, detail = result.outcome, result.debit_id, result.detail
     except Exception as exc:  # noqa: BLE001  (any failure: _call_failed judges it)
         outcome, debit_id, detail = _call_failed(exc, f"debit of payment {payment_id}",
-                                                 payments.REFUSED_BY_PROVIDER)
+                                                 lambda _: payments.REFUSED_BY_PROVIDER)
     with write_transaction(db):
         payments.record_debit(db, payment_id, amount, outcome, debit_id, detail)
         _after_outcome(db, row, "payment", outcome, detail)

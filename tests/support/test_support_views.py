@@ -109,6 +109,19 @@ def test_an_action_without_why_is_refused_next_to_the_field(client, db, agent, m
     assert by_id(db, "refund", refund["id"])["status"] == "failed"
 
 
+def test_a_payout_key_the_provider_used_before_is_explained_in_words(client, db, agent,
+                                                                     merchant):
+    refund = ready_refund(db, merchant)
+    worker_outcome(db, refund["id"], "declined",
+                   "idempotency_key_reused: This Idempotency-Key was used with another request.")
+    queue = text(client.get("/support/"))
+    assert "Payout declined" in queue and "Retry or change account" in queue
+    assert ("the provider had already used this payout’s key for another payout, as after a "
+            "restore from a backup; a retry sends it under a new key.") in queue
+    page = text(client.get(f"/support/refunds/{refund['id']}"))
+    assert "This Idempotency-Key was used with another request." in page  # its own words
+
+
 def test_a_bad_account_keeps_everything_typed(client, db, later, agent, waiting):
     response = client.post(f"/support/refunds/{waiting['id']}/destination", data={
         "destination-iban": "SE45 5000 0000 0583 9825 7467",
