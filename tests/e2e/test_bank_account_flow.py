@@ -103,7 +103,7 @@ def until(page: Page, url: str, pattern: str) -> str:
 def test_link_mandate_pay_on_due_date_and_refunds_follow_the_account(
         browser, server, make_order, server_db, screenshots_dir, lang):
     from returns_app.domain.passwords import hash_password
-    from returns_app.services import decisions, payments, support, support_actions
+    from returns_app.services import decisions, support, support_actions
     from returns_app.services.orders import Viewer
     from returns_app.services.returns import report_return
 
@@ -183,9 +183,9 @@ def test_link_mandate_pay_on_due_date_and_refunds_follow_the_account(
     support_actions.move_due_date(server_db, order["id"], clock.today(), agent,
                                   "e2e: due today")
     from returns_app.store import outbox
+    from returns_app.store import payments as payment_rows
     from returns_app.store.db import write_transaction
-    [debit] = [p for p in payments.payments_of_order(server_db, order["id"])
-               if p["status"] == "scheduled"]
+    [debit] = payment_rows.untried_debits_of_order(server_db, order["id"])  # the one just moved
     with write_transaction(server_db):
         outbox.reschedule(server_db, "debit", debit["id"], clock.now())
     text = until(page, order_url, w["debited"])
