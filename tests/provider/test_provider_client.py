@@ -339,3 +339,21 @@ def test_debits_have_the_same_unknown_outcome_discipline(sandbox, client, mode, 
     assert ledger["money_moved_per_key"].get("debit-1", 0) == moved
     assert ledger["executions_per_key"].get("debit-1", 0) <= 1
     assert_asked_before_each_resend(ledger, "debit-1")
+
+
+@pytest.mark.parametrize("status, refused", [(400, True), (422, True), (401, False),
+                                             (403, False), (429, False)])
+def test_only_a_400_or_422_is_declined_at_once_and_any_other_failure_is_asked_about_again(
+        status, refused):
+    """A refusal of the request itself can't succeed later; a refusal of our credentials or our
+    pace (401, 403, 429), a timeout or anything else leaves the outcome unknown."""
+    from returns_app.worker.deliveries import _call_failed
+
+    rejected = ProviderRejected(status, "some_code", "Some words.")
+    assert rejected.refuses_the_request is refused
+    outcome, _, detail = _call_failed(rejected, "payout of refund 1",
+                                      lambda refusal: refusal.code_and_message)
+    assert (outcome, detail) == (("declined", "some_code: Some words.") if refused else
+                                 ("unknown", f"ProviderRejected: {status} some_code: Some words."))
+    assert _call_failed(requests.Timeout("slow"), "payout of refund 1",
+                        lambda refusal: "never")[0] == "unknown"
